@@ -1,0 +1,7 @@
+/* tally.h: the whole public API of libtally. */
+#ifndef TALLY_H
+#define TALLY_H
+
+#include <tally/pool.h>
+
+#endif /* TALLY_H */

@@ -1,0 +1,58 @@
+/* backend.c: the registry of raw allocators, in preference order. */
+#include "backend/backend.h"
+
+#include <pthread.h>
+#include <string.h>
+
+typedef const tally_backend *(*backend_getter)(void);
+
+/* Preference order: mimalloc is the fastest at small sizes, jemalloc the most
+ * frugal with long-lived heaps, and the system allocator is always there. */
+static const backend_getter all_backends[] = {
+    tally_backend_mimalloc,
+    tally_backend_jemalloc,
+    tally_backend_system,
+};
+#define N_BACKENDS (sizeof all_backends / sizeof all_backends[0])
+
+static const char *available_names[N_BACKENDS + 1];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void collect_names(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_BACKENDS; i++) {
+        const tally_backend *b = all_backends[i]();
+        if (b)
+            available_names[n++] = b->name;
+    }
+    available_names[n] = NULL;
+}
+
+const char *const *tally_backend_names(void)
+{
+    pthread_once(&names_once, collect_names);
+    return available_names;
+}
+
+const tally_backend *tally_backend_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < N_BACKENDS; i++) {
+        const tally_backend *b = all_backends[i]();
+        if (b && strcmp(b->name, name) == 0)
+            return b;
+    }
+    return NULL;
+}
+
+const tally_backend *tally_backend_preferred(void)
+{
+    for (size_t i = 0; i < N_BACKENDS; i++) {
+        const tally_backend *b = all_backends[i]();
+        if (b)
+            return b;
+    }
+    return NULL; /* unreachable: the system backend always exists */
+}

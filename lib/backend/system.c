@@ -1,0 +1,103 @@
+/* system.c: glibc's malloc.
+ *
+ * The functions are bound through a handle on libc.so.6 rather than by name:
+ * under the preload shim, the names malloc and free resolve to the shim
+ * itself, and the system backend must reach glibc. Sanitizer builds call the
+ * plain names so that ASan sees (and checks) every block. */
+#include "backend/backend.h"
+
+#include <dlfcn.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* glibc's malloc and realloc already return blocks aligned to this. */
+#define MALLOC_ALIGNMENT alignof(max_align_t)
+
+static struct {
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void (*free)(void *);
+    size_t (*malloc_usable_size)(void *);
+} libc;
+
+static void *system_allocate(size_t size, size_t alignment)
+{
+    if (alignment < sizeof(void *))
+        alignment = sizeof(void *);
+    void *p = NULL;
+    if (libc.posix_memalign(&p, alignment, size ? size : 1) != 0)
+        return NULL;
+    return p;
+}
+
+static void *system_reallocate(void *ptr, size_t old_size, size_t new_size, size_t alignment)
+{
+    if (alignment <= MALLOC_ALIGNMENT)
+        return libc.realloc(ptr, new_size ? new_size : 1);
+    /* realloc may move the block to an address with less alignment, and by
+     * then the old block is gone: allocate, copy and free instead. */
+    void *p = system_allocate(new_size, alignment);
+    if (!p)
+        return NULL;
+    memcpy(p, ptr, old_size < new_size ? old_size : new_size);
+    libc.free(ptr);
+    return p;
+}
+
+static void system_free(void *ptr, size_t size, size_t alignment)
+{
+    (void)size;
+    (void)alignment;
+    libc.free(ptr);
+}
+
+static size_t system_usable_size(const void *ptr)
+{
+    return libc.malloc_usable_size((void *)ptr);
+}
+
+static void system_release_unused(void)
+{
+    malloc_trim(0);
+}
+
+static const tally_backend system_backend = {
+    .name = "system",
+    .allocate = system_allocate,
+    .reallocate = system_reallocate,
+    .free = system_free,
+    .usable_size = system_usable_size,
+    .release_unused = system_release_unused,
+};
+
+static void bind_libc(void)
+{
+    libc.posix_memalign = posix_memalign;
+    libc.realloc = realloc;
+    libc.free = free;
+    libc.malloc_usable_size = malloc_usable_size;
+#ifndef TALLY_SANITIZERS
+    void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    if (!h)
+        return; /* keep the plain names: nothing interposes them then */
+    void *pm = dlsym(h, "posix_memalign"), *ra = dlsym(h, "realloc");
+    void *fr = dlsym(h, "free"), *us = dlsym(h, "malloc_usable_size");
+    if (pm && ra && fr && us) {
+        *(void **)&libc.posix_memalign = pm;
+        *(void **)&libc.realloc = ra;
+        *(void **)&libc.free = fr;
+        *(void **)&libc.malloc_usable_size = us;
+    }
+    dlclose(h);
+#endif
+}
+
+const tally_backend *tally_backend_system(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, bind_libc);
+    return &system_backend;
+}

@@ -1,0 +1,242 @@
+/* pool.c: the public pool entry points.
+ *
+ * Arguments are checked here once, for every pool kind, and the books are
+ * kept here: a kind's vtable only moves memory. */
+#include "pool/pool_internal.h"
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+alignas(TALLY_DEFAULT_ALIGNMENT) uint8_t tally_zero_size_area[1];
+
+/* The largest request we pass on: anything bigger cannot be satisfied, and
+ * size + alignment must never overflow a backend's arithmetic. */
+#define MAX_REQUEST (INT64_MAX / 2)
+
+static bool valid_alignment(int64_t alignment)
+{
+    return alignment > 0 && (alignment & (alignment - 1)) == 0;
+}
+
+static bool too_large(int64_t size, int64_t alignment)
+{
+    return size > MAX_REQUEST - alignment;
+}
+
+static bool is_zero_size_area(const uint8_t *ptr)
+{
+    return ptr == tally_zero_size_area;
+}
+
+int32_t tally_pool_next_id(void)
+{
+    static _Atomic int32_t next_id = 1;
+    return atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+}
+
+void tally_pool_init(tally_pool *pool, const struct tally_pool_vtable *vt, tally_pool *parent,
+                     const tally_backend *backend, const char *name)
+{
+    memset(pool, 0, sizeof *pool);
+    pool->vt = vt;
+    pool->parent = parent;
+    pool->backend = backend;
+    pool->limit = INT64_MAX;
+    pool->id = tally_pool_next_id();
+    snprintf(pool->name, sizeof pool->name, "%s", name ? name : "");
+}
+
+tally_pool *tally_pool_new_wrapper(size_t struct_size, const struct tally_pool_vtable *vt,
+                                   tally_pool *parent, const char *name)
+{
+    parent = tally_pool_resolve(parent);
+    if (!parent)
+        return NULL;
+    tally_pool *pool = parent->backend->allocate(struct_size, alignof(tally_pool));
+    if (!pool)
+        return NULL;
+    memset(pool, 0, struct_size);
+    tally_pool_init(pool, vt, parent, parent->backend, name);
+    pool->struct_size = struct_size;
+    return pool;
+}
+
+tally_pool *tally_pool_resolve(tally_pool *pool)
+{
+    return pool ? pool : tally_default_pool();
+}
+
+int tally_pool_allocate(tally_pool *pool, int64_t size, uint8_t **out)
+{
+    return tally_pool_allocate_aligned(pool, size, TALLY_DEFAULT_ALIGNMENT, out);
+}
+
+int tally_pool_allocate_aligned(tally_pool *pool, int64_t size, int64_t alignment, uint8_t **out)
+{
+    if (!out || size < 0 || !valid_alignment(alignment))
+        return EINVAL;
+    if (size == 0 && alignment <= TALLY_DEFAULT_ALIGNMENT) {
+        *out = tally_zero_size_area;
+        return 0;
+    }
+    if (too_large(size, alignment))
+        return ENOMEM;
+    pool = tally_pool_resolve(pool);
+
+    int64_t now;
+    if (!tally_stats_reserve(&pool->stats, size, pool->limit, &now))
+        return ENOMEM;
+    uint8_t *p = NULL;
+    int rc = pool->vt->allocate(pool, size, alignment, &p);
+    if (rc != 0) {
+        tally_stats_unreserve(&pool->stats, size);
+        return rc;
+    }
+    tally_stats_commit(&pool->stats, size, now, true);
+    *out = p;
+    return 0;
+}
+
+int tally_pool_reallocate(tally_pool *pool, int64_t old_size, int64_t new_size, uint8_t **ptr)
+{
+    return tally_pool_reallocate_aligned(pool, old_size, new_size, TALLY_DEFAULT_ALIGNMENT, ptr);
+}
+
+int tally_pool_reallocate_aligned(tally_pool *pool, int64_t old_size, int64_t new_size,
+                                  int64_t alignment, uint8_t **ptr)
+{
+    if (!ptr || old_size < 0 || new_size < 0 || !valid_alignment(alignment))
+        return EINVAL;
+    /* From nothing: an allocation. NULL is accepted for nothing as well. */
+    if (*ptr == NULL || is_zero_size_area(*ptr)) {
+        if (old_size != 0)
+            return EINVAL;
+        return tally_pool_allocate_aligned(pool, new_size, alignment, ptr);
+    }
+    if (new_size == 0 && alignment <= TALLY_DEFAULT_ALIGNMENT) {
+        tally_pool_free_aligned(pool, *ptr, old_size, alignment);
+        *ptr = tally_zero_size_area;
+        return 0;
+    }
+    if (too_large(new_size, alignment))
+        return ENOMEM;
+    pool = tally_pool_resolve(pool);
+
+    int64_t grow = new_size - old_size, now = 0;
+    if (grow > 0 && !tally_stats_reserve(&pool->stats, grow, pool->limit, &now))
+        return ENOMEM;
+    uint8_t *p = *ptr;
+    int rc = pool->vt->reallocate(pool, old_size, new_size, alignment, &p);
+    if (rc != 0) {
+        if (grow > 0)
+            tally_stats_unreserve(&pool->stats, grow);
+        return rc;
+    }
+    if (grow > 0)
+        tally_stats_commit(&pool->stats, grow, now, false);
+    else if (grow < 0)
+        tally_stats_release(&pool->stats, -grow, false);
+    *ptr = p;
+    return 0;
+}
+
+void tally_pool_free(tally_pool *pool, uint8_t *ptr, int64_t size)
+{
+    tally_pool_free_aligned(pool, ptr, size, TALLY_DEFAULT_ALIGNMENT);
+}
+
+void tally_pool_free_aligned(tally_pool *pool, uint8_t *ptr, int64_t size, int64_t alignment)
+{
+    if (!ptr || is_zero_size_area(ptr))
+        return;
+    if (size < 0 || !valid_alignment(alignment)) {
+        /* Freeing with a size we cannot trust could corrupt the heap: leak instead. */
+        fprintf(stderr, "tally: invalid free of %p (size %lld, alignment %lld): block not freed\n",
+                (void *)ptr, (long long)size, (long long)alignment);
+        return;
+    }
+    pool = tally_pool_resolve(pool);
+    int64_t released = pool->vt->free(pool, ptr, size, alignment);
+    tally_stats_release(&pool->stats, released, true);
+}
+
+int64_t tally_pool_bytes_allocated(const tally_pool *pool)
+{
+    pool = tally_pool_resolve((tally_pool *)pool);
+    return atomic_load_explicit(&pool->stats.current, memory_order_relaxed);
+}
+
+int64_t tally_pool_max_memory(const tally_pool *pool)
+{
+    pool = tally_pool_resolve((tally_pool *)pool);
+    return atomic_load_explicit(&pool->stats.peak, memory_order_relaxed);
+}
+
+int64_t tally_pool_total_bytes_allocated(const tally_pool *pool)
+{
+    pool = tally_pool_resolve((tally_pool *)pool);
+    return atomic_load_explicit(&pool->stats.total, memory_order_relaxed);
+}
+
+int64_t tally_pool_num_allocations(const tally_pool *pool)
+{
+    pool = tally_pool_resolve((tally_pool *)pool);
+    return atomic_load_explicit(&pool->stats.count, memory_order_relaxed);
+}
+
+const char *tally_pool_backend_name(const tally_pool *pool)
+{
+    pool = tally_pool_resolve((tally_pool *)pool);
+    return pool->backend->name;
+}
+
+const char *tally_pool_name(const tally_pool *pool)
+{
+    pool = tally_pool_resolve((tally_pool *)pool);
+    return pool->name;
+}
+
+int32_t tally_pool_id(const tally_pool *pool)
+{
+    pool = tally_pool_resolve((tally_pool *)pool);
+    return pool->id;
+}
+
+void tally_pool_release_unused(tally_pool *pool)
+{
+    pool = tally_pool_resolve(pool);
+    pool->vt->release_unused(pool);
+}
+
+void tally_pool_print_stats(const tally_pool *pool, FILE *out)
+{
+    pool = tally_pool_resolve((tally_pool *)pool);
+    if (!out)
+        out = stderr;
+    fprintf(out,
+            "pool %s (backend %s): bytes_allocated=%lld max_memory=%lld "
+            "total_bytes_allocated=%lld num_allocations=%lld live_blocks=%lld\n",
+            pool->name, pool->backend->name,
+            (long long)atomic_load_explicit(&pool->stats.current, memory_order_relaxed),
+            (long long)atomic_load_explicit(&pool->stats.peak, memory_order_relaxed),
+            (long long)atomic_load_explicit(&pool->stats.total, memory_order_relaxed),
+            (long long)atomic_load_explicit(&pool->stats.count, memory_order_relaxed),
+            (long long)atomic_load_explicit(&pool->stats.live, memory_order_relaxed));
+}
+
+void tally_pool_destroy(tally_pool *pool)
+{
+    if (!pool || pool->struct_size == 0)
+        return; /* backend pools and the default pool live as long as the process */
+    int64_t live = atomic_load_explicit(&pool->stats.live, memory_order_relaxed);
+    int64_t bytes = atomic_load_explicit(&pool->stats.current, memory_order_relaxed);
+    if (live != 0 || bytes != 0)
+        fprintf(stderr, "tally: pool '%s' destroyed with %lld live allocations (%lld bytes)\n",
+                pool->name, (long long)live, (long long)bytes);
+    if (pool->vt->destroy)
+        pool->vt->destroy(pool);
+    pool->backend->free(pool, pool->struct_size, alignof(tally_pool));
+}
