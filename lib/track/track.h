@@ -1,0 +1,88 @@
+/* track.h: the tracking core's internal API, for lib/pool and shim/.
+ *
+ * The core books every allocation to a pool id and a deduplicated stack.
+ * It knows pools only as an id and a name, and nothing of buffers.
+ * Entry points marked TALLY_INTERNAL are exported from libtally.so because
+ * the preload shim links it (one set of books per process); they are not
+ * part of the public API.
+ *
+ * Hot-path rules: no stdio, no lock held while unwinding, and no allocation
+ * through the tracked path (the core's own memory comes from mmap or the raw
+ * backend, never malloc). */
+#ifndef TALLY_TRACK_INTERNAL_H
+#define TALLY_TRACK_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TALLY_INTERNAL __attribute__((visibility("default")))
+
+/* 0 means "no stack" (an unsampled allocation). */
+typedef uint32_t tally_stack_id;
+
+/* How a block was allocated, so a mismatched free can be reported. */
+typedef enum {
+    TALLY_KIND_MALLOC = 0, /* malloc, calloc, realloc, posix_memalign, aligned_alloc, ... */
+    TALLY_KIND_NEW,        /* operator new */
+    TALLY_KIND_NEW_ARRAY,  /* operator new[] */
+    TALLY_KIND_POOL,       /* tally_pool_allocate */
+} tally_alloc_kind;
+
+typedef struct {
+    int64_t size; /* requested bytes */
+    tally_stack_id stack;
+    int32_t pool_id;
+    uint8_t kind; /* tally_alloc_kind */
+} tally_block_info;
+
+/* Nonzero while tracking is on: the one load every hot path pays when it is off. */
+extern TALLY_INTERNAL _Atomic int tally_track_on;
+
+static inline bool tally_track_is_on(void)
+{
+    return __builtin_expect(atomic_load_explicit(&tally_track_on, memory_order_relaxed), 0);
+}
+
+/* Names a pool id in profiles and reports. Called by lib/pool for every pool
+ * it creates, and by the shim for "malloc" (id 0) and its rule pools. */
+TALLY_INTERNAL void tally_track_name_pool(int32_t pool_id, const char *name);
+
+/* Starts tracking with the TALLY_* environment (TALLY_TRACK, TALLY_OUTPUT,
+ * TALLY_DEPTH, TALLY_SAMPLE, TALLY_REPORT, ...), as tally_track_start(NULL). */
+TALLY_INTERNAL int tally_track_start_from_env(void);
+
+/* Captures the caller's stack, skipping `skip` frames of the caller's own
+ * (tally's frames are always dropped), and interns it. Honours sampling:
+ * returns 0 for an allocation of `size` bytes that is not sampled. Takes no
+ * lock while unwinding. */
+TALLY_INTERNAL tally_stack_id tally_track_capture(int64_t size, int skip);
+
+/* Books a new block. */
+TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
+                                      tally_stack_id stack, tally_alloc_kind kind);
+
+/* Unbooks a block. False when ptr is not a live tracked block: an invalid or
+ * double free, which the caller reports. */
+TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info);
+
+/* Looks a block up without changing anything. */
+TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info);
+
+/* The frames of an interned stack (innermost first); 0 for an unknown id. */
+TALLY_INTERNAL int tally_track_stack_frames(tally_stack_id id, const uintptr_t **frames);
+
+/* A per-stack slot the shim uses to cache which pool a stack's calls are
+ * charged to (TALLY_POOLS rules are evaluated once per unique stack).
+ * -1 until set. NULL for an unknown id. */
+TALLY_INTERNAL _Atomic int32_t *tally_track_stack_pool_slot(tally_stack_id id);
+
+/* The pool this thread's untyped allocations (malloc) are charged to, set by
+ * tally_scope_push; -1 when the thread has no scope. Initial-exec TLS: safe
+ * inside malloc. */
+TALLY_INTERNAL int32_t tally_scope_pool_id(void);
+
+/* The module cache changed (dlopen/dlclose): refresh it before the next profile. */
+TALLY_INTERNAL void tally_track_modules_changed(void);
+
+#endif
