@@ -4,7 +4,7 @@
  * tally_pool_allocate on the mimalloc pool and, in the same run, through
  * mi_malloc_aligned/mi_free. Rounds alternate between the two so that both
  * see the same machine noise; the medians and their ratio are printed. */
-#include <tally/tally.h>
+#include <tally/pool.h>
 
 #include <mimalloc.h>
 #include <stdio.h>

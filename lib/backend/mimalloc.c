@@ -11,48 +11,38 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-static struct {
-    void *(*malloc_aligned)(size_t, size_t);
-    void *(*realloc_aligned)(void *, size_t, size_t);
-    void (*free_size_aligned)(void *, size_t, size_t);
-    size_t (*usable_size)(const void *);
-    void (*collect)(bool);
-} mi;
+static void (*mi_collect_fn)(bool);
 
-static void *mimalloc_allocate(size_t size, size_t alignment)
+static void mimalloc_release_unused(void)
 {
-    return mi.malloc_aligned(size, alignment);
+    mi_collect_fn(true);
 }
+
+/* Filled at load time with mimalloc's own entry points where their signatures
+ * match ours, so a pool allocation costs no extra call. */
+static tally_backend mimalloc_backend = {
+    .name = "mimalloc",
+    .release_unused = mimalloc_release_unused,
+};
+
+/* mi_free_size_aligned only forwards to mi_free through two PLT hops. */
+static void (*mi_free_fn)(void *);
+
+static void mimalloc_free(void *ptr, size_t size, size_t alignment)
+{
+    (void)size;
+    (void)alignment;
+    mi_free_fn(ptr);
+}
+
+/* mi_realloc_aligned takes no old size; adapt it. */
+static void *(*mi_realloc_aligned_fn)(void *, size_t, size_t);
 
 static void *mimalloc_reallocate(void *ptr, size_t old_size, size_t new_size, size_t alignment)
 {
     (void)old_size;
-    return mi.realloc_aligned(ptr, new_size, alignment);
+    return mi_realloc_aligned_fn(ptr, new_size, alignment);
 }
-
-static void mimalloc_free(void *ptr, size_t size, size_t alignment)
-{
-    mi.free_size_aligned(ptr, size, alignment);
-}
-
-static size_t mimalloc_usable_size(const void *ptr)
-{
-    return mi.usable_size(ptr);
-}
-
-static void mimalloc_release_unused(void)
-{
-    mi.collect(true);
-}
-
-static const tally_backend mimalloc_backend = {
-    .name = "mimalloc",
-    .allocate = mimalloc_allocate,
-    .reallocate = mimalloc_reallocate,
-    .free = mimalloc_free,
-    .usable_size = mimalloc_usable_size,
-    .release_unused = mimalloc_release_unused,
-};
 
 static bool loaded;
 
@@ -62,16 +52,18 @@ static void load_mimalloc(void)
     if (!h)
         return;
     void *syms[5] = {dlsym(h, "mi_malloc_aligned"), dlsym(h, "mi_realloc_aligned"),
-                     dlsym(h, "mi_free_size_aligned"), dlsym(h, "mi_usable_size"),
-                     dlsym(h, "mi_collect")};
+                     dlsym(h, "mi_free"), dlsym(h, "mi_usable_size"), dlsym(h, "mi_collect")};
     for (int i = 0; i < 5; i++)
         if (!syms[i])
             return; /* keep the handle: unloading an allocator is never safe */
-    *(void **)&mi.malloc_aligned = syms[0];
-    *(void **)&mi.realloc_aligned = syms[1];
-    *(void **)&mi.free_size_aligned = syms[2];
-    *(void **)&mi.usable_size = syms[3];
-    *(void **)&mi.collect = syms[4];
+    *(void **)&mimalloc_backend.allocate = syms[0];
+    *(void **)&mi_realloc_aligned_fn = syms[1];
+    mimalloc_backend.reallocate = mimalloc_reallocate;
+    *(void **)&mi_free_fn = syms[2];
+    mimalloc_backend.free = mimalloc_free;
+    mimalloc_backend.free_unsized = mi_free_fn;
+    *(void **)&mimalloc_backend.usable_size = syms[3];
+    *(void **)&mi_collect_fn = syms[4];
     loaded = true;
 }
 

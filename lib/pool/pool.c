@@ -69,35 +69,53 @@ tally_pool *tally_pool_resolve(tally_pool *pool)
     return pool ? pool : tally_default_pool();
 }
 
-int tally_pool_allocate(tally_pool *pool, int64_t size, uint8_t **out)
+/* The body of both allocate entry points, inlined into each so that
+ * tally_pool_allocate gets a copy specialised for the constant default
+ * alignment: this is the hottest path in the library. */
+static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool, int64_t size,
+                                                               int64_t alignment, uint8_t **out)
 {
-    return tally_pool_allocate_aligned(pool, size, TALLY_DEFAULT_ALIGNMENT, out);
-}
-
-int tally_pool_allocate_aligned(tally_pool *pool, int64_t size, int64_t alignment, uint8_t **out)
-{
-    if (!out || size < 0 || !valid_alignment(alignment))
+    if (__builtin_expect(!out || size < 0 || !valid_alignment(alignment), 0))
         return EINVAL;
     if (size == 0 && alignment <= TALLY_DEFAULT_ALIGNMENT) {
         *out = tally_zero_size_area;
         return 0;
     }
-    if (too_large(size, alignment))
+    if (__builtin_expect(too_large(size, alignment), 0))
         return ENOMEM;
     pool = tally_pool_resolve(pool);
 
+    uint8_t *p;
     int64_t now;
-    if (!tally_stats_reserve(&pool->stats, size, pool->limit, &now))
-        return ENOMEM;
-    uint8_t *p = NULL;
-    int rc = pool->vt->allocate(pool, size, alignment, &p);
-    if (rc != 0) {
-        tally_stats_unreserve(&pool->stats, size);
-        return rc;
+    if (pool->parent == NULL) {
+        /* A backend pool has no limit, so it can book after the call: nothing
+         * is reserved, and the vtable is skipped on the hottest path. */
+        p = pool->backend->allocate((size_t)size, (size_t)alignment);
+        if (__builtin_expect(!p, 0))
+            return ENOMEM;
+        tally_stats_reserve(&pool->stats, size, INT64_MAX, &now);
+    } else {
+        if (!tally_stats_reserve(&pool->stats, size, pool->limit, &now))
+            return ENOMEM;
+        int rc = pool->vt->allocate(pool, size, alignment, &p);
+        if (rc != 0) {
+            tally_stats_unreserve(&pool->stats, size);
+            return rc;
+        }
     }
     tally_stats_commit(&pool->stats, size, now, true);
     *out = p;
     return 0;
+}
+
+int tally_pool_allocate(tally_pool *pool, int64_t size, uint8_t **out)
+{
+    return allocate_impl(pool, size, TALLY_DEFAULT_ALIGNMENT, out);
+}
+
+int tally_pool_allocate_aligned(tally_pool *pool, int64_t size, int64_t alignment, uint8_t **out)
+{
+    return allocate_impl(pool, size, alignment, out);
 }
 
 int tally_pool_reallocate(tally_pool *pool, int64_t old_size, int64_t new_size, uint8_t **ptr)
@@ -143,24 +161,38 @@ int tally_pool_reallocate_aligned(tally_pool *pool, int64_t old_size, int64_t ne
     return 0;
 }
 
-void tally_pool_free(tally_pool *pool, uint8_t *ptr, int64_t size)
-{
-    tally_pool_free_aligned(pool, ptr, size, TALLY_DEFAULT_ALIGNMENT);
-}
-
-void tally_pool_free_aligned(tally_pool *pool, uint8_t *ptr, int64_t size, int64_t alignment)
+/* Inlined into both free entry points, like allocate_impl. */
+static inline __attribute__((always_inline)) void free_impl(tally_pool *pool, uint8_t *ptr,
+                                                            int64_t size, int64_t alignment)
 {
     if (!ptr || is_zero_size_area(ptr))
         return;
-    if (size < 0 || !valid_alignment(alignment)) {
+    if (__builtin_expect(size < 0 || !valid_alignment(alignment), 0)) {
         /* Freeing with a size we cannot trust could corrupt the heap: leak instead. */
         fprintf(stderr, "tally: invalid free of %p (size %lld, alignment %lld): block not freed\n",
                 (void *)ptr, (long long)size, (long long)alignment);
         return;
     }
     pool = tally_pool_resolve(pool);
-    int64_t released = pool->vt->free(pool, ptr, size, alignment);
+    int64_t released = size;
+    if (pool->parent == NULL) {
+        if (pool->backend->free_unsized)
+            pool->backend->free_unsized(ptr);
+        else
+            pool->backend->free(ptr, (size_t)size, (size_t)alignment);
+    } else
+        released = pool->vt->free(pool, ptr, size, alignment);
     tally_stats_release(&pool->stats, released, true);
+}
+
+void tally_pool_free(tally_pool *pool, uint8_t *ptr, int64_t size)
+{
+    free_impl(pool, ptr, size, TALLY_DEFAULT_ALIGNMENT);
+}
+
+void tally_pool_free_aligned(tally_pool *pool, uint8_t *ptr, int64_t size, int64_t alignment)
+{
+    free_impl(pool, ptr, size, alignment);
 }
 
 int64_t tally_pool_bytes_allocated(const tally_pool *pool)
