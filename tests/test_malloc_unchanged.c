@@ -16,7 +16,15 @@ static void assert_from_libc(const char *name)
     ck_assert_ptr_nonnull(sym);
     Dl_info info;
     ck_assert(dladdr(sym, &info));
+    ck_assert_msg(!strstr(info.dli_fname, "mimalloc") && !strstr(info.dli_fname, "jemalloc"),
+                  "%s resolves to %s", name, info.dli_fname);
+#ifdef TALLY_SANITIZERS
+    /* ASan interposes the allocator itself; it must still be ASan's. */
+    ck_assert_msg(strstr(info.dli_fname, "libc.so") || strstr(info.dli_fname, "libasan"),
+                  "%s resolves to %s", name, info.dli_fname);
+#else
     ck_assert_msg(strstr(info.dli_fname, "libc.so"), "%s resolves to %s", name, info.dli_fname);
+#endif
 }
 
 static const char *const allocator_names[] = {

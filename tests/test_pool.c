@@ -98,16 +98,18 @@ START_TEST(test_reallocate_keeps_alignment_and_contents)
         for (int64_t i = 0; i < size; i++)
             p[i] = (uint8_t)i;
         /* Grow, with other blocks in between so the block must move, then shrink. */
-        uint8_t *others[20];
-        for (int step = 0; step < 20; step++) {
+        uint8_t *others[16];
+        for (int step = 0; step < 16; step++) {
             ck_assert_int_eq(tally_pool_allocate(pools[k], 64, &others[step]), 0);
             int64_t new_size = size * 2 + 1;
             ck_assert_int_eq(tally_pool_reallocate_aligned(pools[k], size, new_size, alignment, &p),
                              0);
             ck_assert_msg(aligned(p, alignment), "%s lost alignment on grow",
                           tally_pool_name(pools[k]));
+            int64_t bad = 0;
             for (int64_t i = 0; i < size; i++)
-                ck_assert_int_eq(p[i], (uint8_t)i);
+                bad += p[i] != (uint8_t)i;
+            ck_assert_int_eq(bad, 0);
             for (int64_t i = size; i < new_size; i++)
                 p[i] = (uint8_t)i;
             size = new_size;
@@ -117,7 +119,7 @@ START_TEST(test_reallocate_keeps_alignment_and_contents)
         for (int64_t i = 0; i < 100; i++)
             ck_assert_int_eq(p[i], (uint8_t)i);
         tally_pool_free_aligned(pools[k], p, 100, alignment);
-        for (int step = 0; step < 20; step++)
+        for (int step = 0; step < 16; step++)
             tally_pool_free(pools[k], others[step], 64);
         ck_assert_int_eq(tally_pool_bytes_allocated(pools[k]), 0);
     }
