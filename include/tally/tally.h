@@ -3,5 +3,6 @@
 #define TALLY_H
 
 #include <tally/pool.h>
+#include <tally/buffer.h>
 
 #endif /* TALLY_H */
