@@ -4,5 +4,6 @@
 
 #include <tally/pool.h>
 #include <tally/buffer.h>
+#include <tally/array.h>
 
 #endif /* TALLY_H */
