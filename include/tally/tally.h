@@ -5,5 +5,6 @@
 #include <tally/pool.h>
 #include <tally/buffer.h>
 #include <tally/array.h>
+#include <tally/c_data.h>
 
 #endif /* TALLY_H */
