@@ -85,4 +85,18 @@ TALLY_INTERNAL int32_t tally_scope_pool_id(void);
 /* The module cache changed (dlopen/dlclose): refresh it before the next profile. */
 TALLY_INTERNAL void tally_track_modules_changed(void);
 
+/* Process events, from the preload shim (shim/process.c). */
+/* pthread_atfork handlers: take the core's locks before fork, release them
+ * after it in the parent; in the child, release them, restart the
+ * time-series thread and go on into the child's own profile (%p). */
+TALLY_INTERNAL void tally_track_fork_prepare(void);
+TALLY_INTERNAL void tally_track_fork_parent(void);
+TALLY_INTERNAL void tally_track_fork_child(void);
+/* Async-signal-safe: sets a flag only; the time-series thread writes the
+ * snapshot (META reason 2). */
+TALLY_INTERNAL void tally_track_request_dump(void);
+/* Writes the exit profile and summary now, once (as the exit handler would):
+ * for _exit and _Exit, which skip the atexit handlers. */
+TALLY_INTERNAL void tally_track_at_exit(void);
+
 #endif
