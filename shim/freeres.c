@@ -1,0 +1,44 @@
+/* freeres.c: no false leaks from the runtime's one-time allocations.
+ *
+ * glibc (stdio buffers, locale data, dlerror state) and libstdc++ (the
+ * emergency exception pool) keep some blocks for the whole life of the
+ * process. At exit they are live but are not the program's leaks. As
+ * valgrind does, the shim asks both runtimes to free them, from an atexit
+ * handler registered after the core's: handlers run last-in first-out, so
+ * this runs after the program's own handlers and just before the core
+ * writes the profile.
+ *
+ * The atexit handler of a shared library runs when that library is
+ * finalised; the shim depends on libtally, so it is finalised first and
+ * this runs before the core's own exit handler. */
+#include "shim/shim.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+
+void shim_freeres_cxx(void)
+{
+    void (*fn)(void);
+    *(void **)&fn = dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
+    if (fn)
+        fn();
+}
+
+static void run_freeres(void)
+{
+    /* libstdc++ first: its pool is freed with free(), which glibc's
+     * freeres must not have torn down yet. */
+    shim_freeres_cxx();
+    void (*fn)(void);
+    *(void **)&fn = dlsym(RTLD_DEFAULT, "__libc_freeres");
+    if (fn)
+        fn();
+}
+
+void shim_freeres_init(void)
+{
+    const char *e = getenv("TALLY_FREERES");
+    if (e && e[0] == '0')
+        return;
+    atexit(run_freeres);
+}

@@ -1,0 +1,170 @@
+/* shim.h: what the files of libtally-preload.so share.
+ *
+ * The shim is thin: each entry point checks for re-entry, forwards to the raw
+ * allocator chosen at start-up (shim_raw) and books the block through
+ * lib/track. Everything here is private to the shim (hidden visibility);
+ * only the interposed names are exported. */
+#ifndef TALLY_SHIM_H
+#define TALLY_SHIM_H
+
+#include <config.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "track/track.h"
+
+#define SHIM_EXPORT __attribute__((visibility("default")))
+#define SHIM_INLINE static inline __attribute__((always_inline))
+#define SHIM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SHIM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- raw allocator (init.c) ------------------------------------------------ */
+/* The allocator under the shim: mimalloc's mi_* (loaded privately) by default,
+ * or the next malloc in the search order with TALLY_BACKEND=system. */
+typedef struct {
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void (*free)(void *);
+    void *(*aligned)(size_t size, size_t alignment); /* alignment: a power of two */
+    size_t (*usable_size)(void *);
+    size_t (*good_size)(size_t); /* NULL: the size itself */
+} shim_raw_allocator;
+
+extern shim_raw_allocator shim_raw;
+
+/* 0 before initialisation, 1 while it runs, 2 once shim_raw is bound. */
+extern _Atomic int shim_state;
+#define SHIM_READY 2
+
+/* Binds the raw allocator and starts tracking; idempotent, safe to call
+ * from any entry point. */
+void shim_init(void);
+
+/* ---- re-entry (reentry.c) ------------------------------------------------- */
+/* Set while this thread is inside the shim's own bookkeeping (capture, the
+ * live table, error reports) or its initialisation. A nested malloc (from
+ * libunwind, a signal handler, dlsym) then skips tracking. Initial-exec TLS:
+ * no allocation and no lock to reach it, even from inside malloc. */
+extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
+extern __thread int shim_in_init __attribute__((tls_model("initial-exec")));
+
+/* Frees that arrive while this thread is busy (a signal handler freeing a
+ * tracked block while the interrupted code holds a table lock) are deferred
+ * until the outer call leaves the shim. */
+void shim_defer_free(void *ptr);
+void shim_run_deferred(void);
+extern __thread int shim_deferred_count __attribute__((tls_model("initial-exec")));
+
+/* ---- bootstrap arena (bootstrap.c) ---------------------------------------- */
+/* Serves allocations made before the raw allocator is bound (dlsym's calloc)
+ * and during initialisation. Its blocks are never passed to a real free. */
+void *shim_boot_alloc(size_t size, size_t alignment);
+bool shim_boot_owns(const void *ptr);
+size_t shim_boot_size(const void *ptr);
+
+/* ---- untracked blocks (orphans.c) ------------------------------------------ */
+/* Blocks the raw allocator gave out while tracking could not book them
+ * (re-entry). Remembered so that their free is recognised, not reported. */
+void shim_orphan_add(void *ptr);
+bool shim_orphan_take(void *ptr);
+bool shim_orphan_has(const void *ptr);
+
+/* ---- pools (pools.c) ------------------------------------------------------ */
+void shim_pools_init(void);    /* parses TALLY_POOLS; before tracking starts */
+void shim_pools_name(void);    /* names the pools in the books; after it starts */
+extern bool shim_pools_active; /* TALLY_POOLS gave rules */
+int32_t shim_pools_evaluate(tally_stack_id stack);
+
+/* ---- errors (errors.c) ---------------------------------------------------- */
+typedef enum {
+    SHIM_DEALLOC_FREE = 0, /* free, realloc and friends */
+    SHIM_DEALLOC_DELETE,
+    SHIM_DEALLOC_DELETE_ARRAY,
+    SHIM_DEALLOC_REALLOC,
+    SHIM_DEALLOC_USABLE_SIZE,
+} shim_dealloc_kind;
+
+/* An unknown pointer: an invalid free, a double free, a realloc of memory
+ * the heap does not own. */
+void shim_report_invalid(const void *ptr, shim_dealloc_kind how);
+/* A block released by the wrong family (new then free, malloc then delete). */
+void shim_report_mismatch(const void *ptr, const tally_block_info *info, shim_dealloc_kind how);
+/* operator delete(void *, size_t) with a size that is not the block's. */
+void shim_report_bad_size(const void *ptr, const tally_block_info *info, size_t size);
+/* Remembers a freed block for a later double-free report. */
+void shim_errors_note_freed(const void *ptr, const tally_block_info *info);
+void shim_errors_init(void);
+
+/* ---- processes (process.c) ------------------------------------------------- */
+void shim_process_init(void);
+extern int shim_pid;
+
+/* ---- exit (freeres.c) ------------------------------------------------------ */
+void shim_freeres_init(void);
+/* libstdc++'s part only: safe at _exit, which must not flush stdio. */
+void shim_freeres_cxx(void);
+
+/* ---- booking helpers -------------------------------------------------------- */
+/* The pool a new block with this stack is charged to. */
+SHIM_INLINE int32_t shim_pool_for(tally_stack_id stack)
+{
+    int32_t scope = tally_scope_pool_id();
+    if (scope >= 0)
+        return scope;
+    if (SHIM_LIKELY(!shim_pools_active) || stack == 0)
+        return 0;
+    _Atomic int32_t *slot = tally_track_stack_pool_slot(stack);
+    if (!slot)
+        return 0;
+    int32_t pool = *slot;
+    if (pool < 0) {
+        pool = shim_pools_evaluate(stack);
+        *slot = pool;
+    }
+    return pool;
+}
+
+/* Books ptr. Always inlined into the entry point, so that the one frame
+ * the core is asked to skip is the entry point itself. */
+#define SHIM_BOOK(ptr, size, kind)                                                                 \
+    do {                                                                                           \
+        if (SHIM_LIKELY((ptr) != NULL) && tally_track_is_on()) {                                   \
+            if (SHIM_UNLIKELY(shim_busy)) {                                                        \
+                shim_orphan_add(ptr);                                                              \
+            } else {                                                                               \
+                shim_busy = 1;                                                                     \
+                tally_stack_id stack_ = tally_track_capture((int64_t)(size), 1);                   \
+                tally_track_alloc((ptr), (int64_t)(size), shim_pool_for(stack_), stack_, (kind));  \
+                shim_busy = 0;                                                                     \
+                if (SHIM_UNLIKELY(shim_deferred_count))                                            \
+                    shim_run_deferred();                                                           \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+/* Releases a block that is not NULL: unbooks it and hands it to the raw free,
+ * or reports it and keeps it away from any free when it is not ours.
+ * Returns true when the block was released. */
+bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized);
+
+/* The raw allocator is bound: the common case of every entry point. */
+SHIM_INLINE bool shim_ready(void)
+{
+    return SHIM_LIKELY(__atomic_load_n((int *)&shim_state, __ATOMIC_ACQUIRE) == SHIM_READY) &&
+           SHIM_LIKELY(!shim_in_init);
+}
+
+/* True when the raw allocator is not usable by this thread yet: the call
+ * is then served from the bootstrap arena. */
+SHIM_INLINE bool shim_need_boot(void)
+{
+    if (shim_ready())
+        return false;
+    shim_init();
+    return !shim_ready();
+}
+
+#endif

@@ -1,0 +1,27 @@
+#!/bin/sh
+# fork (exit and _exit), fork+exec, dlopen/dlclose, signal handlers.
+. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/shim_common.sh"
+
+run fork "$PROG" fork || { cat "$WORK/fork.err"; fail "fork exited $?"; }
+n=$(ls "$WORK/fork"/*.prof | wc -l)
+[ "$n" -eq 4 ] || fail "fork: expected 4 profiles (parent, 2 children, exec'd), found $n"
+# Children inherit the parent's 100-byte block.
+got=$(for f in "$WORK/fork"/*.prof; do python3 "$S/tests/shim_profile.py" leaks "$f"; done | sort -n | tr '\n' ' ')
+[ "$got" = "100 1 100 1 150 2 300 2 " ] || fail "fork: leaks per process: '$got'"
+echo "ok: fork: parent 100, exit child 300, _exit child 150, exec'd 100"
+
+run noexec env TALLY_FOLLOW_EXEC=0 "$PROG" fork || fail "noexec exited $?"
+n=$(ls "$WORK/noexec"/*.prof | wc -l)
+[ "$n" -eq 3 ] || fail "TALLY_FOLLOW_EXEC=0: expected 3 profiles, found $n"
+echo "ok: TALLY_FOLLOW_EXEC=0 leaves the exec'd program alone"
+
+LIB=$B/tests/.libs/libshim_dl.so
+run dl "$PROG" dl "$LIB" || { cat "$WORK/dl.err"; fail "dl exited $?"; }
+expect_leaks dl 123 1
+run dldeep "$PROG" dldeep "$LIB" || fail "dldeep exited $?"
+expect_leaks dldeep 123 1
+grep -q "RTLD_DEEPBIND removed" "$WORK/dldeep.err" || fail "no RTLD_DEEPBIND warning"
+[ "$(grep -c DEEPBIND "$WORK/dldeep.err")" -eq 1 ] || fail "DEEPBIND warning not one line"
+
+run signal "$PROG" signal || { cat "$WORK/signal.err"; fail "signal exited $?"; }
+expect_leaks signal 29 1
