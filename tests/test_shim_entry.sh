@@ -17,3 +17,14 @@ for b in mimalloc system; do
     run "entry_$b" env TALLY_BACKEND=$b "$PROG" entry || fail "entry under $b"
     expect_leaks "entry_$b" 4656 14
 done
+
+# Every binding of an allocator name lands in the shim (LD_DEBUG=bindings),
+# and backtrace() stays glibc's although the shim links libunwind.
+run bindings env LD_DEBUG=bindings "$PROG" leak100 || fail "bindings run"
+bad=$(grep -E "normal symbol \`(malloc|free|calloc|realloc|memalign|posix_memalign|aligned_alloc|_Znwm|_ZdlPv)'" \
+    "$WORK/bindings.err" | grep -v "to [^ ]*libtally-preload.so" | head -3)
+[ -z "$bad" ] || fail "allocator names bound outside the shim: $bad"
+grep "normal symbol \`backtrace'" "$WORK/bindings.err" | grep -qv "libc.so" &&
+    fail "backtrace() no longer binds to glibc"
+echo "ok: LD_DEBUG=bindings: the allocator names bind to the shim"
+exit 0

@@ -1,0 +1,117 @@
+#!/bin/sh
+# shim_bench.sh: the preload shim against its peers, in one run.
+#
+#   bench/shim_bench.sh [BUILDDIR] [RUNS]
+#
+# For each workload and each way of running it, prints the median wall time
+# over RUNS runs (default 3), the ratio to plain glibc and the median peak
+# RSS (/usr/bin/time -f %M). Tools that are not installed, or that do not
+# fit a workload (LSan needs a rebuild; massif only runs the small ones),
+# show as "-". Rows whose program fails show "fail".
+set -u
+B=${1:-$(pwd)}
+RUNS=${2:-3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+SHIM=$B/.libs/libtally-preload.so
+MI=/usr/lib/x86_64-linux-gnu/libmimalloc.so.2
+HT_RAW=/usr/lib/heaptrack/libheaptrack_preload.so
+[ -f "$HT_RAW" ] || HT_RAW=/usr/lib/x86_64-linux-gnu/heaptrack/libheaptrack_preload.so
+W=$(mktemp -d "${TMPDIR:-/tmp}/shim-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+
+cc -O2 -o "$W/churn" "$HERE/shim_churn.c" -lpthread
+cc -O2 -o "$W/larson" "$HERE/shim_larson.c" -lpthread
+cc -O2 -o "$W/bignum" "$HERE/shim_bignum.c"
+HAVE_LSAN=0
+if command -v clang >/dev/null; then
+    for p in churn larson bignum; do
+        clang -O2 -fsanitize=leak -o "$W/$p.lsan" "$HERE/shim_$p.c" -lpthread || break
+    done && HAVE_LSAN=1
+fi
+python3 -c '
+import random
+r = random.Random(7)
+with open("'"$W"'/sort.txt", "w") as f:
+    for i in range(2000000):
+        f.write("%016x %d\n" % (r.getrandbits(64), r.randint(0, 10**9)))
+'
+shim_ok=0
+env LD_PRELOAD="$SHIM" true 2>/dev/null && [ -f "$SHIM" ] && shim_ok=1
+
+# One measurement: prints "seconds maxrss_kb" or "fail".
+measure() {
+    if /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>"$W/err"; then
+        tail -n 1 "$W/time"
+    else
+        echo fail
+    fi
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+GLIBC_T=
+# row LABEL RUNS CMD...: median of RUNS measurements.
+row() {
+    label=$1
+    n=$2
+    shift 2
+    : >"$W/t"
+    : >"$W/m"
+    for i in $(seq "$n"); do
+        r=$(measure "$@")
+        [ "$r" = fail ] && { printf '| %s | %s | fail | fail | fail |\n' "$WL" "$label"; return; }
+        echo "$r" | cut -d' ' -f1 >>"$W/t"
+        echo "$r" | cut -d' ' -f2 >>"$W/m"
+        rm -rf "$W"/ht* "$W"/prof* "$W"/massif*
+    done
+    t=$(median <"$W/t")
+    m=$(median <"$W/m")
+    [ "$label" = glibc ] && GLIBC_T=$t
+    ratio=$(awk -v a="$t" -v b="$GLIBC_T" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "-"}')
+    printf '| %s | %s | %.2f | %s | %.1f |\n' "$WL" "$label" "$t" "$ratio" "$(awk -v m="$m" 'BEGIN {print m / 1024}')"
+}
+
+skip() { printf '| %s | %s | - | - | - |\n' "$WL" "$1"; }
+
+# workload NAME LSAN_BINARY_OR_- MASSIF(0/1) CMD...
+workload() {
+    WL=$1
+    lsan=$2
+    massif=$3
+    shift 3
+    row glibc "$RUNS" "$@"
+    if [ -f "$MI" ]; then row mimalloc "$RUNS" env LD_PRELOAD="$MI" "$@"; else skip mimalloc; fi
+    if [ $shim_ok = 1 ]; then
+        row "tally full" "$RUNS" env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+        row "tally sampled 512K" "$RUNS" env LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
+            TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+    else
+        skip "tally full (shim cannot load)"
+        skip "tally sampled 512K (shim cannot load)"
+    fi
+    if command -v heaptrack >/dev/null; then
+        row "heaptrack" "$RUNS" heaptrack -o "$W/ht" "$@"
+    else
+        skip heaptrack
+    fi
+    if [ -f "$HT_RAW" ]; then
+        row "heaptrack preload (raw)" "$RUNS" env LD_PRELOAD="$HT_RAW" DUMP_HEAPTRACK_OUTPUT="$W/ht.raw" "$@"
+    else
+        skip "heaptrack preload (raw)"
+    fi
+    if [ "$lsan" != - ] && [ $HAVE_LSAN = 1 ]; then
+        row "LSan" "$RUNS" env ASAN_OPTIONS=detect_leaks=1 $lsan
+    fi
+    if [ "$massif" = 1 ] && command -v valgrind >/dev/null; then
+        row "massif" 1 valgrind -q --tool=massif --massif-out-file="$W/massif.out" "$@"
+    fi
+}
+
+echo "| workload | run | wall s (median of $RUNS) | vs glibc | peak RSS MiB |"
+echo "|---|---|---|---|---|"
+workload "churn 5M pairs, 1 thread" "$W/churn.lsan 1" 0 "$W/churn" 1 5000000
+workload "churn 2x2.5M pairs, 2 threads" "$W/churn.lsan 2 2500000" 0 "$W/churn" 2 2500000
+workload "larson 16 threads" "$W/larson.lsan 16 20" 0 "$W/larson" 16 20
+workload "bignum fib(20000)" "$W/bignum.lsan 20000" 1 "$W/bignum" 20000
+workload "python alloc" - 0 python3 "$HERE/shim_alloc.py"
+workload "sort 50 MB" - 0 env LC_ALL=C sort -o "$W/sorted" "$W/sort.txt"
