@@ -6,5 +6,6 @@
 #include <tally/buffer.h>
 #include <tally/array.h>
 #include <tally/c_data.h>
+#include <tally/track.h>
 
 #endif /* TALLY_H */

@@ -3,6 +3,7 @@
  * Arguments are checked here once, for every pool kind, and the books are
  * kept here: a kind's vtable only moves memory. */
 #include "pool/pool_internal.h"
+#include "track/track.h"
 
 #include <errno.h>
 #include <stdalign.h>
@@ -47,6 +48,7 @@ void tally_pool_init(tally_pool *pool, const struct tally_pool_vtable *vt, tally
     pool->limit = INT64_MAX;
     pool->id = tally_pool_next_id();
     snprintf(pool->name, sizeof pool->name, "%s", name ? name : "");
+    tally_track_name_pool(pool->id, pool->name);
 }
 
 tally_pool *tally_pool_new_wrapper(size_t struct_size, const struct tally_pool_vtable *vt,
@@ -104,6 +106,8 @@ static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool,
         }
     }
     tally_stats_commit(&pool->stats, size, now, true);
+    if (tally_track_is_on())
+        tally_track_pool_alloc(pool->id, p, size, pool->parent != NULL);
     *out = p;
     return 0;
 }
@@ -157,6 +161,8 @@ int tally_pool_reallocate_aligned(tally_pool *pool, int64_t old_size, int64_t ne
         tally_stats_commit(&pool->stats, grow, now, false);
     else if (grow < 0)
         tally_stats_release(&pool->stats, -grow, false);
+    if (tally_track_is_on())
+        tally_track_pool_realloc(pool->id, *ptr, old_size, p, new_size, pool->parent != NULL);
     *ptr = p;
     return 0;
 }
@@ -174,6 +180,8 @@ static inline __attribute__((always_inline)) void free_impl(tally_pool *pool, ui
         return;
     }
     pool = tally_pool_resolve(pool);
+    if (tally_track_is_on()) /* before the backend may hand the address out again */
+        tally_track_pool_free(pool->id, ptr, size, pool->parent != NULL);
     int64_t released = size;
     if (pool->parent == NULL) {
         if (pool->backend->free_unsized)
@@ -265,9 +273,12 @@ void tally_pool_destroy(tally_pool *pool)
         return; /* backend pools and the default pool live as long as the process */
     int64_t live = atomic_load_explicit(&pool->stats.live, memory_order_relaxed);
     int64_t bytes = atomic_load_explicit(&pool->stats.current, memory_order_relaxed);
-    if (live != 0 || bytes != 0)
+    if (live != 0 || bytes != 0) {
         fprintf(stderr, "tally: pool '%s' destroyed with %lld live allocations (%lld bytes)\n",
                 pool->name, (long long)live, (long long)bytes);
+        if (tally_track_is_on())
+            tally_track_pool_destroyed(pool->id); /* their stacks */
+    }
     if (pool->vt->destroy)
         pool->vt->destroy(pool);
     pool->backend->free(pool, pool->struct_size, alignof(tally_pool));

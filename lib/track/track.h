@@ -99,4 +99,40 @@ TALLY_INTERNAL void tally_track_request_dump(void);
  * for _exit and _Exit, which skip the atexit handlers. */
 TALLY_INTERNAL void tally_track_at_exit(void);
 
+/* ---- Added with the core (issue 4) ------------------------------------------ */
+
+/* lib/pool's hooks: one call per booked operation. `wrapper` is true for a
+ * pool with a parent: its parent booked the same block a moment before on
+ * this thread, and the wrapper reuses that stack instead of unwinding again.
+ * A wrapper's bytes count in its own books but not twice in the global ones.
+ * Unsampled pool blocks are not kept in the live table (the pool passes the
+ * size on free), which is what makes sampling cheap. Free is called before
+ * the memory goes back to the backend. */
+TALLY_INTERNAL void tally_track_pool_alloc(int32_t pool_id, void *ptr, int64_t size, bool wrapper);
+TALLY_INTERNAL void tally_track_pool_free(int32_t pool_id, void *ptr, int64_t size, bool wrapper);
+TALLY_INTERNAL void tally_track_pool_realloc(int32_t pool_id, void *old_ptr, int64_t old_size,
+                                             void *new_ptr, int64_t new_size, bool wrapper);
+/* Lists a destroyed pool's live blocks with their stacks on stderr. */
+TALLY_INTERNAL void tally_track_pool_destroyed(int32_t pool_id);
+
+/* Leading frames in the object that holds addr are tally's own and dropped
+ * from every stack (libtally registers itself). With it, skip can be 0. */
+TALLY_INTERNAL void tally_track_own_module(const void *addr);
+
+/* fork: the core's locks are taken in prepare and released in parent and
+ * child; the child's other threads' pending books are folded, and the child
+ * writes its own profile (%p) at its exit. libtally registers these with
+ * pthread_atfork itself; calling them again from the shim's handlers is
+ * harmless (only the outermost pair acts). */
+TALLY_INTERNAL void tally_track_fork_prepare(void);
+TALLY_INTERNAL void tally_track_fork_parent(void);
+TALLY_INTERNAL void tally_track_fork_child(void);
+
+/* Async-signal-safe: asks the time-series thread to write a snapshot. */
+TALLY_INTERNAL void tally_track_request_dump(void);
+
+/* Writes the exit profile and summary now (once per process), e.g. from
+ * _exit. Tracking is off afterwards. */
+TALLY_INTERNAL void tally_track_at_exit(void);
+
 #endif

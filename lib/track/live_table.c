@@ -1,0 +1,216 @@
+/* live_table.c: every live tracked block, by address.
+ *
+ * 64 shards, each an open-addressing table with linear probing and
+ * backward-shift deletion (no tombstones), 24 bytes per slot, at most 3/4
+ * full, grown by doubling into fresh mmap'd memory. A shard's spin lock is
+ * held for a probe, never while unwinding. Each shard also counts its blocks
+ * in 128 address buckets: a zero count proves an address is not here, which
+ * lets a sampled run skip the lock for the many blocks it did not sample.
+ *
+ * A block booked by a wrapper pool and by its parent has one entry per pool,
+ * so one address may appear twice, with different pool ids. */
+#include "track/track_internal.h"
+
+#include <stdalign.h>
+#include <string.h>
+
+#define NSHARDS 64
+#define NFILTER 128
+#define MIN_SLOTS 256
+
+typedef struct {
+    alignas(64) tt_spin lock;
+    uint32_t mask; /* slots - 1, 0 before the first insert */
+    uint64_t used;
+    tt_entry *slots;
+    _Atomic uint32_t filter[NFILTER];
+} shard;
+
+static shard shards[NSHARDS];
+
+static inline uint64_t mix(uintptr_t a)
+{
+    uint64_t x = (uint64_t)a;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static inline shard *shard_of(uint64_t h)
+{
+    return &shards[h & (NSHARDS - 1)];
+}
+static inline uint32_t home(const shard *s, uint64_t h)
+{
+    return (uint32_t)(h >> 6) & s->mask;
+}
+static inline uint32_t filter_of(uint64_t h)
+{
+    return (uint32_t)(h >> 40) & (NFILTER - 1);
+}
+
+static bool grow(shard *s)
+{
+    uint32_t nslots = s->mask ? (s->mask + 1) * 2 : MIN_SLOTS;
+    tt_entry *fresh = tt_map((size_t)nslots * sizeof(tt_entry));
+    if (!fresh)
+        return false;
+    uint32_t mask = nslots - 1;
+    if (s->slots) {
+        for (uint32_t i = 0; i <= s->mask; i++) {
+            tt_entry *e = &s->slots[i];
+            if (!e->addr)
+                continue;
+            uint32_t j = (uint32_t)(mix(e->addr) >> 6) & mask;
+            while (fresh[j].addr)
+                j = (j + 1) & mask;
+            fresh[j] = *e;
+        }
+        tt_unmap(s->slots, (size_t)(s->mask + 1) * sizeof(tt_entry));
+    }
+    s->slots = fresh;
+    s->mask = mask;
+    return true;
+}
+
+void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, unsigned kind,
+                    unsigned flags)
+{
+    if (!addr)
+        return;
+    uint64_t h = mix(addr);
+    shard *s = shard_of(h);
+    tt_spin_lock(&s->lock);
+    if ((s->used + 1) * 4 > (uint64_t)(s->mask + 1) * 3 || !s->slots) {
+        if (!grow(s)) {
+            tt_spin_unlock(&s->lock);
+            return; /* out of memory: the block goes untracked */
+        }
+    }
+    uint32_t i = home(s, h);
+    while (s->slots[i].addr) {
+        tt_entry *e = &s->slots[i];
+        if (e->addr == addr) {
+            if (e->pool == pool) { /* a stale entry: the block was freed untracked */
+                atomic_fetch_sub_explicit(&s->filter[filter_of(h)], 1, memory_order_relaxed);
+                s->used--;
+                break;
+            }
+            e->meta |= (uint64_t)TT_FLAG_SHADOWED << 56;
+        }
+        i = (i + 1) & s->mask;
+    }
+    uint64_t sz = (uint64_t)size & ((1ULL << 48) - 1);
+    s->slots[i] =
+        (tt_entry){addr, sz | (uint64_t)(kind & 0xff) << 48 | (uint64_t)flags << 56, stack, pool};
+    s->used++;
+    atomic_fetch_add_explicit(&s->filter[filter_of(h)], 1, memory_order_relaxed);
+    tt_spin_unlock(&s->lock);
+}
+
+/* The slot of (addr, pool) in s, or -1. With TT_ANY_POOL, an entry no wrapper
+ * shadows wins: that is the pool the caller sees. */
+static int64_t probe(const shard *s, uint64_t h, uintptr_t addr, int32_t pool)
+{
+    if (!s->slots)
+        return -1;
+    int64_t any = -1;
+    for (uint32_t i = home(s, h); s->slots[i].addr; i = (i + 1) & s->mask) {
+        const tt_entry *e = &s->slots[i];
+        if (e->addr != addr)
+            continue;
+        if (pool != TT_ANY_POOL) {
+            if (e->pool == pool)
+                return i;
+        } else if (!(tt_entry_flags(e) & TT_FLAG_SHADOWED)) {
+            return i;
+        } else if (any < 0) {
+            any = i;
+        }
+    }
+    return any;
+}
+
+bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out)
+{
+    uint64_t h = mix(addr);
+    shard *s = shard_of(h);
+    tt_spin_lock(&s->lock);
+    int64_t at = probe(s, h, addr, pool);
+    if (at < 0) {
+        tt_spin_unlock(&s->lock);
+        return false;
+    }
+    if (out)
+        *out = s->slots[at];
+    /* Backward shift: pull later members of the probe run into the hole. */
+    uint32_t i = (uint32_t)at, j = i;
+    for (;;) {
+        j = (j + 1) & s->mask;
+        if (!s->slots[j].addr)
+            break;
+        uint32_t k = (uint32_t)(mix(s->slots[j].addr) >> 6) & s->mask;
+        bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (stays)
+            continue;
+        s->slots[i] = s->slots[j];
+        i = j;
+    }
+    s->slots[i].addr = 0;
+    s->used--;
+    atomic_fetch_sub_explicit(&s->filter[filter_of(h)], 1, memory_order_relaxed);
+    tt_spin_unlock(&s->lock);
+    return true;
+}
+
+bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out)
+{
+    uint64_t h = mix(addr);
+    shard *s = shard_of(h);
+    tt_spin_lock(&s->lock);
+    int64_t at = probe(s, h, addr, pool);
+    if (at >= 0 && out)
+        *out = s->slots[at];
+    tt_spin_unlock(&s->lock);
+    return at >= 0;
+}
+
+bool tt_live_maybe(uintptr_t addr)
+{
+    uint64_t h = mix(addr);
+    return atomic_load_explicit(&shard_of(h)->filter[filter_of(h)], memory_order_relaxed) != 0;
+}
+
+void tt_live_foreach(void (*fn)(const tt_entry *e, void *arg), void *arg)
+{
+    for (int k = 0; k < NSHARDS; k++) {
+        shard *s = &shards[k];
+        tt_spin_lock(&s->lock);
+        if (s->slots)
+            for (uint32_t i = 0; i <= s->mask; i++)
+                if (s->slots[i].addr)
+                    fn(&s->slots[i], arg);
+        tt_spin_unlock(&s->lock);
+    }
+}
+
+int64_t tt_live_count(void)
+{
+    int64_t n = 0;
+    for (int k = 0; k < NSHARDS; k++)
+        n += (int64_t)__atomic_load_n(&shards[k].used, __ATOMIC_RELAXED);
+    return n;
+}
+
+void tt_live_lock_all(void)
+{
+    for (int k = 0; k < NSHARDS; k++)
+        tt_spin_lock(&shards[k].lock);
+}
+
+void tt_live_unlock_all(void)
+{
+    for (int k = 0; k < NSHARDS; k++)
+        tt_spin_unlock(&shards[k].lock);
+}

@@ -1,0 +1,110 @@
+/* modules.c: the loaded objects, for the profile's MODULES section.
+ *
+ * dl_iterate_phdr is never called per allocation: the list is built once,
+ * kept as the section's payload, and rebuilt at the next profile after
+ * tally_track_modules_changed (the shim calls it from its dlopen and dlclose
+ * hooks). */
+#include "track/track_internal.h"
+
+#include <link.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static tt_buf payload;
+static uint32_t nmodules;
+static _Atomic int stale = 1;
+static char exe[4096];
+
+const char *tt_exe_path(void)
+{
+    if (!exe[0]) {
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = '\0';
+    }
+    return exe;
+}
+
+/* The GNU build-id note among the object's PT_NOTE segments, if any. */
+static size_t build_id(const struct dl_phdr_info *info, const uint8_t **id)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+        const uint8_t *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+            const uint8_t *name = p + sizeof *n;
+            const uint8_t *desc = name + ((n->n_namesz + 3) & ~3u);
+            if (desc + n->n_descsz > end)
+                break;
+            if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
+                *id = desc;
+                return n->n_descsz;
+            }
+            p = desc + ((n->n_descsz + 3) & ~3u);
+        }
+    }
+    return 0;
+}
+
+static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    bool *first = arg;
+    const char *path = info->dlpi_name;
+    if (*first && (!path || !path[0]))
+        path = tt_exe_path(); /* the main program comes first, unnamed */
+    *first = false;
+    if (!path || !path[0])
+        return 0;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+        if (s < lo)
+            lo = s;
+        if (s + ph->p_memsz > hi)
+            hi = s + ph->p_memsz;
+    }
+    if (hi == 0)
+        return 0;
+    const uint8_t *id = NULL;
+    size_t idlen = build_id(info, &id);
+    tt_buf_u64(&payload, lo);
+    tt_buf_u64(&payload, hi);
+    tt_buf_u64(&payload, info->dlpi_addr);
+    tt_buf_str(&payload, path, strlen(path));
+    tt_buf_str(&payload, (const char *)id, idlen);
+    nmodules++;
+    return 0;
+}
+
+void tt_modules_refresh(void)
+{
+    atomic_store(&stale, 1);
+}
+
+void tt_modules_payload(tt_buf *out, uint32_t *count)
+{
+    pthread_mutex_lock(&lock);
+    if (atomic_exchange(&stale, 0)) {
+        payload.len = 0;
+        payload.failed = false;
+        nmodules = 0;
+        bool first = true;
+        dl_iterate_phdr(add_module, &first);
+    }
+    tt_buf_put(out, payload.data, payload.len);
+    *count = nmodules;
+    pthread_mutex_unlock(&lock);
+}
+
+TALLY_INTERNAL void tally_track_modules_changed(void)
+{
+    tt_modules_refresh();
+}

@@ -1,0 +1,131 @@
+/* snapshot.c: one consistent copy of the books.
+ *
+ * Taken with the fold lock held exclusively, so every pool's books and every
+ * (stack, pool) record are read at the same instant: in a full-tracking run
+ * the per-stack live bytes of a pool add up to the pool's current bytes. The
+ * copy lives in mmap'd memory; nothing here allocates through malloc. */
+#include "track/track_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void *snap_map(tt_snapshot *s, int which, size_t bytes)
+{
+    if (bytes == 0)
+        bytes = 1;
+    s->map_bytes[which] = bytes;
+    return tt_map(bytes);
+}
+
+static int64_t unscale(int64_t count)
+{
+    int64_t k = tt_cfg.count_scale;
+    if (k <= 1)
+        return count;
+    return count >= 0 ? (count + k / 2) / k : -((-count + k / 2) / k);
+}
+
+static void copy_leak(const tt_entry *e, void *arg)
+{
+    tt_buf *b = arg;
+    if (tt_entry_flags(e) & TT_FLAG_SHADOWED)
+        return; /* the same block, booked again by a wrapper pool on top */
+    tt_snap_leak l = {e->addr, tt_entry_size(e), e->stack, e->pool, tt_entry_flags(e)};
+    tt_buf_put(b, &l, sizeof l);
+}
+
+int tt_snapshot_take(tt_snapshot *s)
+{
+    memset(s, 0, sizeof *s);
+    pthread_rwlock_wrlock(&tt_g.fold_lock);
+
+    int32_t max = tt_pool_max_id();
+    size_t npools = 0;
+    for (int32_t id = 0; id < max; id++) {
+        tt_pool *p = tt_pool_get(id, false);
+        npools += p && atomic_load(&p->active);
+    }
+    size_t nrecs = 0;
+    for (tt_rec *r = tt_rec_first(); r; r = r->next_all)
+        nrecs++;
+    s->pools = snap_map(s, 0, npools * sizeof *s->pools);
+    s->recs = snap_map(s, 1, nrecs * sizeof *s->recs);
+    if (!s->pools || !s->recs) {
+        pthread_rwlock_unlock(&tt_g.fold_lock);
+        tt_snapshot_free(s);
+        return ENOMEM;
+    }
+    for (int32_t id = 0; id < max; id++) {
+        tt_pool *p = tt_pool_get(id, false);
+        if (!p || !atomic_load(&p->active))
+            continue;
+        tt_snap_pool *q = &s->pools[s->npools++];
+        tt_spin_lock(&p->lock);
+        q->id = id;
+        q->wrapper = p->wrapper;
+        memcpy(q->name, p->name, sizeof q->name);
+        q->current = atomic_load(&p->current);
+        q->peak = atomic_load(&p->peak);
+        q->total_bytes = p->total;
+        q->total_count = p->count;
+        q->temp = p->temp;
+        q->live_count = p->live;
+        memcpy(q->hist, p->hist, sizeof q->hist);
+        tt_spin_unlock(&p->lock);
+    }
+
+    pthread_mutex_lock(&tt_g.peak_lock);
+    uint64_t epoch = atomic_load(&tt_g.epoch);
+    s->peak_bytes = atomic_load(&tt_g.peak);
+    s->peak_ns = tt_g.peak_ns;
+    pthread_mutex_unlock(&tt_g.peak_lock);
+
+    for (tt_rec *r = tt_rec_first(); r && s->nrecs < nrecs; r = r->next_all) {
+        tt_snap_rec *q = &s->recs[s->nrecs++];
+        tt_spin_lock(&r->pool_rec->lock);
+        uint64_t pool_epoch = atomic_load(&r->pool_rec->epoch);
+        tt_spin_unlock(&r->pool_rec->lock);
+        q->stack = r->stack;
+        q->pool = r->pool;
+        q->live_bytes = r->live_bytes;
+        q->live_count = unscale(r->live_count);
+        q->total_bytes = r->total_bytes;
+        q->total_count = unscale(r->total_count);
+        q->temp = unscale(r->temp);
+        q->peak_bytes = r->saved_epoch == epoch ? r->saved_peak : r->live_bytes;
+        q->pool_peak_bytes = r->saved_pool_epoch == pool_epoch ? r->saved_pool_peak : r->live_bytes;
+    }
+    s->threads = (uint32_t)atomic_load(&tt_g.threads);
+    s->now_ns = tt_now_ns() - tt_cfg.start_ns;
+    pthread_rwlock_unlock(&tt_g.fold_lock);
+
+    /* Blocks come and go while the shards are walked one by one: each shard
+     * is consistent, which is all a list of leaks needs. */
+    tt_buf leaks = {0};
+    tt_live_foreach(copy_leak, &leaks);
+    s->leaks = (tt_snap_leak *)leaks.data;
+    s->nleaks = leaks.len / sizeof(tt_snap_leak);
+    s->map_bytes[2] = leaks.cap;
+    return 0;
+}
+
+void tt_snapshot_free(tt_snapshot *s)
+{
+    tt_unmap(s->pools, s->map_bytes[0]);
+    tt_unmap(s->recs, s->map_bytes[1]);
+    tt_unmap(s->leaks, s->map_bytes[2]);
+    memset(s, 0, sizeof *s);
+}
+
+const tt_snap_pool *tt_snapshot_pool(const tt_snapshot *s, int32_t id)
+{
+    size_t lo = 0, hi = s->npools; /* pools are in id order */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->pools[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->npools && s->pools[lo].id == id ? &s->pools[lo] : NULL;
+}
