@@ -42,6 +42,8 @@ struct tt_thread {
     uintptr_t last_ptr;
     uint32_t last_stack;
     bool last_sampled;
+    /* This thread's last non-wrapper booking made a new global peak. */
+    bool just_peaked;
     int64_t sample_left;
     uint64_t rng;
     int ndirty, npdirty;
@@ -395,7 +397,19 @@ static void global_peak(tt_thread *t)
         atomic_store(&tt_g.peak, cur);
         tt_g.peak_ns = tt_now_ns() - tt_cfg.start_ns;
         atomic_fetch_add(&tt_g.epoch, 1);
+        t->just_peaked = true;
     }
+    pthread_mutex_unlock(&tt_g.peak_lock);
+}
+
+/* A wrapper pool books its block just after its parent did, and the parent's
+ * booking may have made the peak: the wrapper's records belong to that peak
+ * too. Fold them and open the epoch again; the peak itself is unchanged. */
+static void global_peak_rejoin(tt_thread *t)
+{
+    fold_all(t);
+    pthread_mutex_lock(&tt_g.peak_lock);
+    atomic_fetch_add(&tt_g.epoch, 1);
     pthread_mutex_unlock(&tt_g.peak_lock);
 }
 
@@ -454,7 +468,10 @@ void tt_book_alloc(tt_thread *t, uintptr_t ptr, int64_t size, int32_t pool, uint
     tt_pool *p = pp->pool;
     if (flags & TT_FLAG_WRAPPER) {
         p->wrapper = true;
+        if (TT_UNLIKELY(t->just_peaked))
+            global_peak_rejoin(t);
     } else {
+        t->just_peaked = false;
         t->net += size;
         if (TT_UNLIKELY(atomic_load_explicit(&tt_g.current, memory_order_relaxed) + t->net >
                         atomic_load_explicit(&tt_g.peak, memory_order_relaxed)))

@@ -119,20 +119,8 @@ TALLY_INTERNAL void tally_track_pool_destroyed(int32_t pool_id);
  * from every stack (libtally registers itself). With it, skip can be 0. */
 TALLY_INTERNAL void tally_track_own_module(const void *addr);
 
-/* fork: the core's locks are taken in prepare and released in parent and
- * child; the child's other threads' pending books are folded, and the child
- * writes its own profile (%p) at its exit. libtally registers these with
- * pthread_atfork itself; calling them again from the shim's handlers is
- * harmless (only the outermost pair acts). */
-TALLY_INTERNAL void tally_track_fork_prepare(void);
-TALLY_INTERNAL void tally_track_fork_parent(void);
-TALLY_INTERNAL void tally_track_fork_child(void);
-
-/* Async-signal-safe: asks the time-series thread to write a snapshot. */
-TALLY_INTERNAL void tally_track_request_dump(void);
-
-/* Writes the exit profile and summary now (once per process), e.g. from
- * _exit. Tracking is off afterwards. */
-TALLY_INTERNAL void tally_track_at_exit(void);
+/* The fork handlers above are also registered by libtally itself with
+ * pthread_atfork; a second call from the shim's handlers is harmless (only
+ * the outermost prepare/parent/child pair acts). */
 
 #endif

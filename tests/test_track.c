@@ -1,0 +1,338 @@
+/* test_track.c: the tracking core under lib/pool: leaks, exact peak
+ * attribution, scopes, a destroyed pool's report, failed writes, fork. */
+#include <config.h> /* _GNU_SOURCE: dladdr */
+
+#include "check_main.h"
+#include "track_test_util.h"
+
+#include "track/track.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <pthread.h>
+#include <sys/wait.h>
+
+static tally_pool *p1;
+uint8_t *volatile kept[4];
+
+TEST_FN void leak_a(void)
+{
+    uint8_t *p;
+    if (tally_pool_allocate(p1, 100, &p) == 0)
+        kept[0] = p;
+}
+
+TEST_FN void leak_b(void)
+{
+    uint8_t *p;
+    if (tally_pool_allocate(p1, 28, &p) == 0)
+        kept[1] = p;
+}
+
+TEST_FN void churn(void)
+{
+    uint8_t *p[32];
+    for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < 32; i++)
+            ck_assert_int_eq(tally_pool_allocate(p1, 8 + i * 24, &p[i]), 0);
+        for (int i = 0; i < 32; i++)
+            tally_pool_free(p1, p[i], 8 + i * 24);
+    }
+}
+
+START_TEST(leaks_named_in_profile_and_summary)
+{
+    setenv("TALLY_REPORT", "summary", 1);
+    start_tracking(0, 10);
+    p1 = tally_proxy_pool_new(NULL, "p1");
+    leak_a();
+    leak_b();
+    churn();
+
+    tally_profile *p = dump_and_read();
+    int32_t id = tally_pool_id(p1);
+    const tally_prof_pool *pool = tally_profile_pool(p, id);
+    ck_assert_ptr_nonnull(pool);
+    ck_assert_str_eq(pool->name, "p1");
+    ck_assert_int_eq(pool->current, 128);
+    ck_assert_int_eq(pool->live_count, 2);
+    ck_assert_int_eq(pool->total_count, 2 + 50 * 32);
+    const tally_prof_record *a = record_in(p, id, "leak_a");
+    const tally_prof_record *b = record_in(p, id, "leak_b");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(a->live_bytes, 100);
+    ck_assert_int_eq(a->live_count, 1);
+    ck_assert_int_eq(b->live_bytes, 28);
+    ck_assert_int_eq(b->live_count, 1);
+    /* The leaks: each block once, in its outermost pool. */
+    int64_t leaked = 0;
+    for (size_t i = 0; i < p->nleaks; i++) {
+        ck_assert_int_eq(p->leaks[i].pool_id, id);
+        const char *fn = frame0_name(p, p->leaks[i].stack_id);
+        ck_assert(strcmp(fn, p->leaks[i].size == 100 ? "leak_a" : "leak_b") == 0);
+        leaked += p->leaks[i].size;
+    }
+    ck_assert_int_eq(p->nleaks, 2);
+    ck_assert_int_eq(leaked, 128);
+    ck_assert_int_eq(p->flags & 1, 0);
+    ck_assert(p->has_meta);
+    ck_assert_int_eq(p->pid, getpid());
+    ck_assert_int_eq(p->reason, 1);
+    ck_assert_int_eq(p->depth, 64);
+    ck_assert_uint_gt(p->nmodules, 0);
+    tally_profile_free(p);
+
+    stderr_capture c;
+    capture_stderr(&c);
+    tally_track_at_exit();
+    const char *out = captured_stderr(&c);
+    ck_assert_msg(strstr(out, "tally: 128 bytes leaked in 2 allocations; peak ") != NULL, "%s",
+                  out);
+    ck_assert_msg(strstr(out, "  pool p1: 128 bytes in 2 allocations") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "100 bytes in 1 allocation in pool p1") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "28 bytes in 1 allocation in pool p1") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "in leak_a+") != NULL && strstr(out, "in leak_b+") != NULL, "%s",
+                  out);
+    ck_assert(!tally_track_active());
+    unlink(test_profile);
+}
+END_TEST
+
+/* Peak: big() allocates and frees; then mid() and small() hold less at once. */
+#define BIG (10 << 20)
+#define MID (6 << 20)
+#define SMALL (3 << 20)
+static tally_pool *pk;
+
+TEST_FN void big(void)
+{
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(pk, BIG, &p), 0);
+    p[0] = 1;
+    tally_pool_free(pk, p, BIG);
+}
+
+TEST_FN uint8_t *mid(void)
+{
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(pk, MID, &p), 0);
+    return p;
+}
+
+TEST_FN uint8_t *small(void)
+{
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(pk, SMALL, &p), 0);
+    return p;
+}
+
+START_TEST(peak_belongs_to_big)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(0, 0);
+    pk = tally_proxy_pool_new(NULL, "peak");
+    big();
+    uint8_t *m = mid();
+    uint8_t *s = small();
+
+    tally_profile *p = dump_and_read();
+    int32_t id = tally_pool_id(pk);
+    ck_assert_int_eq(p->peak_bytes, BIG);
+    ck_assert_int_eq(tally_profile_pool(p, id)->peak, BIG);
+    ck_assert_int_eq(tally_profile_pool(p, id)->current, MID + SMALL);
+    const tally_prof_record *rb = record_in(p, id, "big");
+    const tally_prof_record *rm = record_in(p, id, "mid");
+    const tally_prof_record *rs = record_in(p, id, "small");
+    ck_assert(rb && rm && rs);
+    ck_assert_int_eq(rb->peak_bytes, BIG);
+    ck_assert_int_eq(rb->pool_peak_bytes, BIG);
+    ck_assert_int_eq(rb->live_bytes, 0);
+    ck_assert_int_eq(rm->peak_bytes, 0);
+    ck_assert_int_eq(rs->peak_bytes, 0);
+    ck_assert_int_eq(rm->live_bytes, MID);
+    ck_assert_int_eq(rs->live_bytes, SMALL);
+    /* The parent (default) pool books the same blocks with the same stacks. */
+    int32_t parent = tally_pool_id(NULL);
+    ck_assert_int_eq(record_in(p, parent, "big")->peak_bytes, BIG);
+    int64_t at_peak = 0;
+    for (size_t i = 0; i < p->nrecords; i++)
+        if (p->records[i].pool_id == id)
+            at_peak += p->records[i].peak_bytes;
+    ck_assert_int_eq(at_peak, BIG);
+    tally_profile_free(p);
+
+    /* A new peak moves the attribution. */
+    uint8_t *m2 = mid();
+    p = dump_and_read();
+    ck_assert_int_eq(p->peak_bytes, 2 * MID + SMALL);
+    ck_assert_int_eq(record_in(p, id, "big")->peak_bytes, 0);
+    /* mid() was called from two places: two stacks, MID each at the peak. */
+    int64_t mid_at_peak = 0;
+    for (size_t i = 0; i < p->nrecords; i++)
+        if (p->records[i].pool_id == id &&
+            strcmp(frame0_name(p, p->records[i].stack_id), "mid") == 0)
+            mid_at_peak += p->records[i].peak_bytes;
+    ck_assert_int_eq(mid_at_peak, 2 * MID);
+    ck_assert_int_eq(record_in(p, id, "small")->peak_bytes, SMALL);
+    tally_profile_free(p);
+    tally_pool_free(pk, m, MID);
+    tally_pool_free(pk, m2, MID);
+    tally_pool_free(pk, s, SMALL);
+    unlink(test_profile);
+}
+END_TEST
+
+START_TEST(scopes_nest)
+{
+    tally_pool *a = tally_proxy_pool_new(NULL, "a");
+    tally_pool *b = tally_proxy_pool_new(NULL, "b");
+    ck_assert_int_eq(tally_scope_pool_id(), -1);
+    ck_assert_int_eq(tally_scope_push(a), 0);
+    ck_assert_int_eq(tally_scope_pool_id(), tally_pool_id(a));
+    ck_assert_int_eq(tally_scope_push(b), 0);
+    ck_assert_int_eq(tally_scope_pool_id(), tally_pool_id(b));
+    ck_assert_int_eq(tally_scope_push(NULL), 0); /* the default pool */
+    ck_assert_int_eq(tally_scope_pool_id(), tally_pool_id(NULL));
+    tally_scope_pop();
+    ck_assert_int_eq(tally_scope_pool_id(), tally_pool_id(b));
+    tally_scope_pop();
+    ck_assert_int_eq(tally_scope_pool_id(), tally_pool_id(a));
+    tally_scope_pop();
+    ck_assert_int_eq(tally_scope_pool_id(), -1);
+    tally_scope_pop(); /* one pop too many is harmless */
+    ck_assert_int_eq(tally_scope_pool_id(), -1);
+    int rc = 0;
+    for (int i = 0; i < 100 && rc == 0; i++)
+        rc = tally_scope_push(a);
+    ck_assert_int_eq(rc, EOVERFLOW);
+    tally_pool_destroy(a);
+    tally_pool_destroy(b);
+}
+END_TEST
+
+/* Scopes are per thread. */
+static void *scope_thread(void *arg)
+{
+    (void)arg;
+    return (void *)(intptr_t)tally_scope_pool_id();
+}
+
+START_TEST(scopes_are_per_thread)
+{
+    tally_pool *a = tally_proxy_pool_new(NULL, "a");
+    ck_assert_int_eq(tally_scope_push(a), 0);
+    pthread_t t;
+    void *ret;
+    pthread_create(&t, NULL, scope_thread, NULL);
+    pthread_join(t, &ret);
+    ck_assert_int_eq((intptr_t)ret, -1);
+    ck_assert_int_eq(tally_scope_pool_id(), tally_pool_id(a));
+    tally_scope_pop();
+    tally_pool_destroy(a);
+}
+END_TEST
+
+TEST_FN void forgotten(tally_pool *pool)
+{
+    uint8_t *p;
+    if (tally_pool_allocate(pool, 77, &p) == 0)
+        kept[2] = p;
+}
+
+START_TEST(destroyed_pool_lists_live_blocks)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(0, 0);
+    tally_pool *d = tally_proxy_pool_new(NULL, "doomed");
+    forgotten(d);
+    stderr_capture c;
+    capture_stderr(&c);
+    tally_pool_destroy(d);
+    const char *out = captured_stderr(&c);
+    ck_assert_msg(strstr(out, "pool 'doomed' destroyed with 1 live allocations (77 bytes)"), "%s",
+                  out);
+    ck_assert_msg(strstr(out, "77 bytes at 0x") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "in forgotten+") != NULL, "%s", out);
+    tally_pool_free(NULL, kept[2], 77);
+}
+END_TEST
+
+START_TEST(failed_write_warns_once)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(0, 0);
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(NULL, 10, &p), 0);
+    stderr_capture c;
+    capture_stderr(&c);
+    int rc1 = tally_track_dump("/nonexistent-dir/x.prof");
+    int rc2 = tally_track_dump("/nonexistent-dir/y.prof");
+    const char *out = captured_stderr(&c);
+    ck_assert_int_eq(rc1, ENOENT);
+    ck_assert_int_eq(rc2, ENOENT);
+    const char *first = strstr(out, "tally: cannot write the profile");
+    ck_assert_msg(first != NULL, "%s", out);
+    ck_assert_ptr_null(strstr(first + strlen("tally: cannot write"), "cannot write"));
+    /* The program goes on, still tracked. */
+    tally_pool_free(NULL, p, 10);
+    ck_assert(tally_track_active());
+    ck_assert_int_eq(access("/nonexistent-dir", F_OK), -1);
+}
+END_TEST
+
+START_TEST(dump_before_start_is_refused)
+{
+    ck_assert(!tally_track_active());
+    ck_assert_int_eq(tally_track_dump("/tmp/never.prof"), EINVAL);
+}
+END_TEST
+
+START_TEST(child_tracks_into_its_own_file)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    char pattern[256];
+    snprintf(pattern, sizeof pattern, "/tmp/tally-fork.%d.%%p.prof", (int)getpid());
+    tally_track_options o = {.output = pattern, .interval_ms = 5};
+    ck_assert_int_eq(tally_track_start(&o), 0);
+    tally_pool *f = tally_proxy_pool_new(NULL, "forked");
+    pid_t child = fork();
+    if (child == 0) {
+        forgotten(f);
+        exit(0); /* the exit profile: the child's own, with its leak */
+    }
+    int status;
+    waitpid(child, &status, 0);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char path[300];
+    snprintf(path, sizeof path, "/tmp/tally-fork.%d.%d.prof", (int)getpid(), (int)child);
+    tally_profile *p = NULL;
+    char err[256];
+    ck_assert_msg(tally_profile_read(path, &p, err, sizeof err) == 0, "%s: %s", path, err);
+    ck_assert_int_eq(p->pid, child);
+    ck_assert_int_eq(p->reason, 0);
+    ck_assert_int_eq(tally_profile_pool(p, tally_pool_id(f))->current, 77);
+    ck_assert_int_eq(p->nleaks, 1);
+    ck_assert_str_eq(frame0_name(p, p->leaks[0].stack_id), "forgotten");
+    tally_profile_free(p);
+    unlink(path);
+    tally_pool_destroy(f);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("track");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, leaks_named_in_profile_and_summary);
+    tcase_add_test(tc, peak_belongs_to_big);
+    tcase_add_test(tc, scopes_nest);
+    tcase_add_test(tc, scopes_are_per_thread);
+    tcase_add_test(tc, destroyed_pool_lists_live_blocks);
+    tcase_add_test(tc, failed_write_warns_once);
+    tcase_add_test(tc, dump_before_start_is_refused);
+    tcase_add_test(tc, child_tracks_into_its_own_file);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

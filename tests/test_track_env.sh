@@ -1,0 +1,42 @@
+#!/bin/sh
+# TALLY_TRACK=1: a program that links libtally tracks from its first
+# allocation and, at exit, writes its profile and prints the summary.
+B=${abs_top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
+PROG="$B/tests/prog_leaks"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cd "$W" || exit 1
+fail() {
+    echo "FAIL: $*"
+    cat "$W/err" 2>/dev/null
+    exit 1
+}
+
+TALLY_TRACK=1 "$PROG" >out 2>err || fail "prog_leaks exited $?"
+grep -Eq '^tally: 128 bytes leaked in 2 allocations; peak [0-9.]+ (bytes|KiB); profile tally\.[^ ]*prog_leaks\.[0-9]+\.prof$' err ||
+    fail "summary line"
+grep -q '^  pool p1: 128 bytes in 2 allocations$' err || fail "leaks per pool"
+grep -q '^100 bytes in 1 allocation in pool p1, allocated at:$' err || fail "leak_a's group"
+grep -q '^28 bytes in 1 allocation in pool p1, allocated at:$' err || fail "leak_b's group"
+grep -Eq '#0 0x[0-9a-f]+ in leak_a\+0x' err || fail "leak_a by name"
+grep -Eq '#0 0x[0-9a-f]+ in leak_b\+0x' err || fail "leak_b by name"
+ls tally.*prog_leaks.*.prof >/dev/null 2>&1 || fail "no profile under the default name"
+ls ./*.tmp.* >/dev/null 2>&1 && fail "a temporary file was left behind"
+
+TALLY_TRACK=1 TALLY_REPORT=none TALLY_OUTPUT="$W/x.%p.%e.prof" "$PROG" >out 2>err ||
+    fail "TALLY_REPORT=none run"
+[ -s err ] && fail "TALLY_REPORT=none printed something"
+ls "$W"/x.[0-9]*.*prog_leaks.prof >/dev/null 2>&1 || fail "TALLY_OUTPUT with %p and %e"
+
+# An unwritable profile: one warning, and the program's own exit status.
+TALLY_TRACK=1 TALLY_OUTPUT=/nonexistent-dir/x.prof "$PROG" >out 2>err || fail "exit status changed"
+[ "$(grep -c 'cannot write the profile' err)" = 1 ] || fail "not exactly one warning"
+grep -q '^done$' out || fail "the program's output"
+
+# Not tracked without TALLY_TRACK: no profile, no summary.
+rm -f tally.*.prof
+"$PROG" >out 2>err || fail "untracked run"
+[ -s err ] && fail "untracked run printed on stderr"
+ls tally.*.prof >/dev/null 2>&1 && fail "untracked run wrote a profile"
+echo "ok: TALLY_TRACK=1"
+exit 0

@@ -1,0 +1,179 @@
+/* test_track_profile.c: what the writer writes is what docs/FORMAT.md says,
+ * and a corrupt or short profile is rejected with the format's messages. */
+#include <config.h> /* _GNU_SOURCE: dladdr */
+
+#include "check_main.h"
+#include "track_test_util.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static uint8_t *file;
+static size_t file_len;
+
+static void write_profile(void)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(0, 5);
+    tally_pool *pool = tally_proxy_pool_new(NULL, "fmt");
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(pool, 4096, &p), 0);
+    usleep(30000); /* a few time-series points */
+    tally_profile *prof = dump_and_read();
+    tally_profile_free(prof);
+    FILE *f = fopen(test_profile, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    file_len = (size_t)ftell(f);
+    rewind(f);
+    file = malloc(file_len);
+    ck_assert_uint_eq(fread(file, 1, file_len, f), file_len);
+    fclose(f);
+    unlink(test_profile);
+}
+
+static const char *parse_error(const uint8_t *data, size_t len)
+{
+    static char err[256];
+    tally_profile *p = NULL;
+    err[0] = '\0';
+    int rc = tally_profile_parse(data, len, 0, &p, err, sizeof err);
+    if (rc == 0) {
+        tally_profile_free(p);
+        return NULL;
+    }
+    ck_assert_ptr_null(p);
+    return err;
+}
+
+static void put_u64(uint8_t *at, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        at[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Recomputes the checksum after a deliberate change, so that the reader gets
+ * past it to the check under test. */
+static void fix_checksum(uint8_t *data, size_t len)
+{
+    put_u64(data + len - 8, tally_profile_fnv1a(data, len - 24));
+}
+
+START_TEST(layout_matches_the_format)
+{
+    write_profile();
+    ck_assert_mem_eq(file, "TALLYPRF", 8);
+    ck_assert_int_eq(file[8], 1); /* version 1, little-endian */
+    ck_assert_int_eq(file[9] | file[10] | file[11], 0);
+    /* end := tag 0xFFFFFFFF, count 0, length 8, FNV-1a of all before it */
+    const uint8_t *end = file + file_len - 24;
+    ck_assert(end[0] == 0xff && end[1] == 0xff && end[2] == 0xff && end[3] == 0xff);
+    ck_assert_int_eq(end[8], 8);
+    uint64_t sum = 0;
+    for (int i = 7; i >= 0; i--)
+        sum = sum << 8 | end[16 + i];
+    ck_assert(sum == tally_profile_fnv1a(file, file_len - 24));
+    /* every section, each once: walk them */
+    int seen[8] = {0};
+    size_t at = 16;
+    while (at < file_len - 24) {
+        uint32_t tag =
+            file[at] | file[at + 1] << 8 | file[at + 2] << 16 | (uint32_t)file[at + 3] << 24;
+        uint64_t len = 0;
+        for (int i = 7; i >= 0; i--)
+            len = len << 8 | file[at + 8 + i];
+        ck_assert_uint_lt(tag, 8);
+        seen[tag]++;
+        at += 16 + len;
+    }
+    ck_assert_uint_eq(at, file_len - 24);
+    for (int tag = 1; tag <= 7; tag++)
+        ck_assert_msg(seen[tag] == 1, "section %d seen %d times", tag, seen[tag]);
+    ck_assert_ptr_null(parse_error(file, file_len));
+
+    tally_profile *p = NULL;
+    char err[256];
+    ck_assert_int_eq(tally_profile_parse(file, file_len, 0, &p, err, sizeof err), 0);
+    ck_assert_uint_gt(p->npoints, 0);
+    for (size_t i = 1; i < p->npoints; i++)
+        ck_assert_int_ge(p->series_t_ns[i], p->series_t_ns[i - 1]);
+    ck_assert_int_gt(p->series_rss[0], 0);
+    bool found_self = false;
+    for (size_t i = 0; i < p->nmodules; i++) {
+        ck_assert_uint_lt(p->modules[i].start, p->modules[i].end);
+        if (strstr(p->modules[i].path, "libtally"))
+            found_self = p->modules[i].build_id_len > 0;
+    }
+    ck_assert_msg(found_self, "libtally with its build-id among the modules");
+    ck_assert_ptr_nonnull(strstr(p->exe, "test_track_profile"));
+    ck_assert_ptr_nonnull(strstr(p->cmdline, "test_track_profile"));
+    tally_profile_free(p);
+    free(file);
+}
+END_TEST
+
+START_TEST(bad_magic_rejected)
+{
+    write_profile();
+    file[0] = 'X';
+    ck_assert_str_eq(parse_error(file, file_len), "not a tally profile");
+    ck_assert_str_eq(parse_error(file, 5), "not a tally profile");
+    ck_assert_str_eq(parse_error(file, 0), "not a tally profile");
+    free(file);
+}
+END_TEST
+
+START_TEST(wrong_version_rejected)
+{
+    write_profile();
+    file[8] = 2;
+    fix_checksum(file, file_len);
+    ck_assert_str_eq(parse_error(file, file_len),
+                     "unsupported profile version 2 (this tally reads version 1)");
+    free(file);
+}
+END_TEST
+
+START_TEST(truncation_rejected)
+{
+    write_profile();
+    ck_assert_str_eq(parse_error(file, file_len - 1), "truncated profile");
+    ck_assert_str_eq(parse_error(file, file_len / 2), "truncated profile");
+    ck_assert_str_eq(parse_error(file, 16), "truncated profile");
+    free(file);
+}
+END_TEST
+
+START_TEST(checksum_mismatch_rejected)
+{
+    write_profile();
+    file[file_len / 2] ^= 0x40;
+    ck_assert_str_eq(parse_error(file, file_len), "corrupt profile: checksum mismatch");
+    free(file);
+}
+END_TEST
+
+START_TEST(missing_file_is_an_error_not_a_crash)
+{
+    tally_profile *p = NULL;
+    char err[256];
+    ck_assert_int_ne(tally_profile_read("/nonexistent/x.prof", &p, err, sizeof err), 0);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("track_profile");
+    TCase *tc = tcase_create("format");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, layout_matches_the_format);
+    tcase_add_test(tc, bad_magic_rejected);
+    tcase_add_test(tc, wrong_version_rejected);
+    tcase_add_test(tc, truncation_rejected);
+    tcase_add_test(tc, checksum_mismatch_rejected);
+    tcase_add_test(tc, missing_file_is_an_error_not_a_crash);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -1,0 +1,87 @@
+/* test_track_sample.c: sampling at a 512 KiB mean keeps the pools' own
+ * counters exact, and its per-stack totals are within 10% of the truth
+ * over 1 GiB of allocations. */
+#include <config.h> /* _GNU_SOURCE: dladdr */
+
+#include "check_main.h"
+#include "track_test_util.h"
+
+#include <stdlib.h>
+
+#define GIB (1LL << 30)
+static tally_pool *sp;
+static int64_t truth_small, truth_large, count_small, count_large;
+
+TEST_FN void small_site(uint64_t r)
+{
+    int64_t n = (int64_t)(r % 7680) + 512;
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(sp, n, &p), 0);
+    tally_pool_free(sp, p, n);
+    truth_small += n;
+    count_small++;
+}
+
+TEST_FN void large_site(uint64_t r)
+{
+    int64_t n = (int64_t)(r % (256 * 1024)) + 65536;
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(sp, n, &p), 0);
+    tally_pool_free(sp, p, n);
+    truth_large += n;
+    count_large++;
+}
+
+START_TEST(sampled_estimates_within_10_percent)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(512 * 1024, 0);
+    sp = tally_proxy_pool_new(NULL, "sampled");
+    uint64_t r = 88172645463325252ULL;
+    uint8_t *held;
+    ck_assert_int_eq(tally_pool_allocate(sp, 1000, &held), 0);
+    while (truth_small + truth_large < GIB) {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        if (r % 48 != 0) /* both sites allocate about 512 MiB */
+            small_site(r >> 6);
+        else
+            large_site(r >> 6);
+    }
+    tally_profile *p = dump_and_read();
+    ck_assert_int_eq(p->flags & 1, 1);
+    ck_assert_int_eq(p->sample_bytes, 512 * 1024);
+    const tally_prof_pool *pool = tally_profile_pool(p, tally_pool_id(sp));
+    /* The pool's own books are exact. */
+    ck_assert_int_eq(pool->total_bytes, truth_small + truth_large + 1000);
+    ck_assert_int_eq(pool->total_count, count_small + count_large + 1);
+    ck_assert_int_eq(pool->current, 1000);
+    ck_assert_int_eq(pool->live_count, 1);
+    const tally_prof_record *rs = record_in(p, tally_pool_id(sp), "small_site");
+    const tally_prof_record *rl = record_in(p, tally_pool_id(sp), "large_site");
+    ck_assert(rs && rl);
+    double es = (double)rs->total_bytes / (double)truth_small;
+    double el = (double)rl->total_bytes / (double)truth_large;
+    ck_assert_msg(es > 0.9 && es < 1.1, "small: estimate/truth %.3f", es);
+    ck_assert_msg(el > 0.9 && el < 1.1, "large: estimate/truth %.3f", el);
+    double cs = (double)rs->total_count / (double)count_small;
+    ck_assert_msg(cs > 0.9 && cs < 1.1, "small count: estimate/truth %.3f", cs);
+    /* Freed blocks come off exactly what they put on. */
+    ck_assert_int_eq(rs->live_bytes, 0);
+    ck_assert_int_eq(rl->live_bytes, 0);
+    tally_profile_free(p);
+    tally_pool_free(sp, held, 1000);
+    unlink(test_profile);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("track_sample");
+    TCase *tc = tcase_create("sample");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, sampled_estimates_within_10_percent);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
