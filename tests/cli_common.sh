@@ -1,0 +1,40 @@
+# cli_common.sh: sourced by tests/test_cli_*.sh.
+#
+# TALLY is the built tally command, MP the profile generator
+# (tests/make_profile.c); mark NAME gives the line of "MARK:NAME" in
+# make_profile.c, so tests can expect file:line pairs without hard-coding them.
+set -u
+B=${abs_top_builddir:-$(pwd)}
+S=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+TALLY=$B/tools/tally
+MP=$B/tests/make_profile
+[ -x "$TALLY" ] || { echo "FAIL: $TALLY not built"; exit 99; }
+[ -x "$MP" ] || { echo "FAIL: $MP not built"; exit 99; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tally-cli.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+ok() {
+    echo "ok: $*"
+}
+
+mark() {
+    grep -n "MARK:$1 " "$S/tests/make_profile.c" | cut -d: -f1
+}
+
+# expect_in FILE TEXT...: each TEXT (a fixed string) appears in FILE.
+expect_in() {
+    f=$1
+    shift
+    for t in "$@"; do
+        grep -qF -- "$t" "$f" || {
+            cat "$f"
+            fail "'$t' not in $f"
+        }
+    done
+}

@@ -1,0 +1,289 @@
+/* diff.c: `tally diff A B`: what grew from A to B, per pool and per stack.
+ *
+ * Two profiles of one process (tally_track_dump snapshots) share stack ids
+ * and addresses; two runs do not (ASLR, other ids). So stacks are matched
+ * by their frames as (module path, offset in the module) and pools by name. */
+#include <config.h>
+
+#include "report.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *key;
+    uint64_t hash;
+    int64_t live[2], count[2], total[2];
+    uint32_t stack_id[2]; /* 0 when absent from that side */
+    const char *pool;
+} entry;
+
+typedef struct {
+    entry *e;
+    size_t n, cap;
+    size_t *slots; /* index + 1; 0 empty */
+    size_t nslots;
+} table;
+
+static void key_add(char **buf, size_t *len, size_t *cap, const char *text)
+{
+    size_t n = strlen(text) + 1; /* with the separator */
+    if (*len + n + 1 > *cap) {
+        *cap = (*len + n + 1) * 2;
+        *buf = realloc(*buf, *cap);
+        if (!*buf) {
+            fprintf(stderr, "tally: out of memory\n");
+            exit(1);
+        }
+    }
+    memcpy(*buf + *len, text, n - 1);
+    (*buf)[*len + n - 1] = '\n';
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+/* The stack's identity across processes. */
+static char *stack_key(const tally_profile *p, tally_symbolizer *sym, uint32_t stack_id,
+                       const char *pool)
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    key_add(&buf, &len, &cap, pool);
+    const tally_prof_stack *st = tally_profile_stack(p, stack_id);
+    for (uint32_t f = 0; st && f < st->nframes; f++) {
+        char text[4200];
+        const tally_prof_module *m = tally_sym_module(sym, st->frames[f] - 1);
+        if (m)
+            snprintf(text, sizeof text, "%s+%" PRIx64, m->path, st->frames[f] - m->base);
+        else
+            snprintf(text, sizeof text, "%" PRIx64, st->frames[f]);
+        key_add(&buf, &len, &cap, text);
+    }
+    return buf;
+}
+
+static entry *find(table *t, char *key)
+{
+    uint64_t h = tally_profile_fnv1a(key, strlen(key));
+    if ((t->n + 1) * 2 > t->nslots) {
+        size_t ns = t->nslots ? t->nslots * 2 : 1024;
+        size_t *s = calloc(ns, sizeof *s);
+        entry *e = realloc(t->e, ns / 2 * sizeof *e);
+        if (!s || !e) {
+            fprintf(stderr, "tally: out of memory\n");
+            exit(1);
+        }
+        t->e = e;
+        for (size_t i = 0; i < t->n; i++) {
+            size_t j = t->e[i].hash & (ns - 1);
+            while (s[j])
+                j = (j + 1) & (ns - 1);
+            s[j] = i + 1;
+        }
+        free(t->slots);
+        t->slots = s;
+        t->nslots = ns;
+    }
+    size_t j = h & (t->nslots - 1);
+    while (t->slots[j]) {
+        entry *e = &t->e[t->slots[j] - 1];
+        if (e->hash == h && !strcmp(e->key, key)) {
+            free(key);
+            return e;
+        }
+        j = (j + 1) & (t->nslots - 1);
+    }
+    entry *e = &t->e[t->n];
+    memset(e, 0, sizeof *e);
+    e->key = key;
+    e->hash = h;
+    t->slots[j] = ++t->n;
+    return e;
+}
+
+static int cmp_growth(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    int64_t gx = x->live[1] - x->live[0], gy = y->live[1] - y->live[0];
+    if (gx != gy)
+        return gx > gy ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+typedef struct {
+    const char *name;
+    const tally_prof_pool *side[2];
+} pool_pair;
+
+static int64_t field(const tally_prof_pool *p, int which)
+{
+    if (!p)
+        return 0;
+    switch (which) {
+    case 0:
+        return p->current;
+    case 1:
+        return p->peak;
+    case 2:
+        return p->total_bytes;
+    default:
+        return p->total_count;
+    }
+}
+
+static int cmp_pool_growth(const void *a, const void *b)
+{
+    const pool_pair *x = a, *y = b;
+    int64_t gx = field(x->side[1], 0) - field(x->side[0], 0);
+    int64_t gy = field(y->side[1], 0) - field(y->side[0], 0);
+    if (gx != gy)
+        return gx > gy ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static void pools(FILE *out, tally_profile *const p[2])
+{
+    size_t cap = p[0]->npools + p[1]->npools, n = 0;
+    pool_pair *pp = calloc(cap ? cap : 1, sizeof *pp);
+    if (!pp)
+        return;
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < p[s]->npools; i++) {
+            size_t k = 0;
+            while (k < n && strcmp(pp[k].name, p[s]->pools[i].name) != 0)
+                k++;
+            if (k == n)
+                pp[n++].name = p[s]->pools[i].name;
+            pp[k].side[s] = &p[s]->pools[i];
+        }
+    qsort(pp, n, sizeof *pp, cmp_pool_growth);
+    fprintf(out, "\nPOOLS (B - A), most grown first\n");
+    fprintf(out, "  %-20s %14s %14s %16s %12s\n", "pool", "current", "peak", "total", "count");
+    for (size_t k = 0; k < n; k++) {
+        fprintf(out, "  %-20s", pp[k].name);
+        int widths[] = {14, 14, 16, 12};
+        for (int w = 0; w < 4; w++)
+            fprintf(out, " %+*lld", widths[w],
+                    (long long)(field(pp[k].side[1], w) - field(pp[k].side[0], w)));
+        fprintf(out, "%s\n",
+                !pp[k].side[0]   ? "  (new in B)"
+                : !pp[k].side[1] ? "  (gone in B)"
+                                 : "");
+    }
+    free(pp);
+}
+
+static void show(FILE *out, const entry *e, tally_symbolizer *const sym[2],
+                 tally_profile *const p[2])
+{
+    fprintf(out, "  %+lld bytes (%+lld blocks) in pool %s: %lld -> %lld live, allocated at:\n",
+            (long long)(e->live[1] - e->live[0]), (long long)(e->count[1] - e->count[0]), e->pool,
+            (long long)e->live[0], (long long)e->live[1]);
+    int s = e->stack_id[1] ? 1 : 0;
+    report_print_stack(out, sym[s], p[s], e->stack_id[s], "    ");
+}
+
+static int64_t live_total(const tally_profile *p)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < p->npools; i++)
+        sum += p->pools[i].current;
+    return sum;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"top", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    long top = 10;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+        if (o == 't') {
+            char *end;
+            top = strtol(optarg, &end, 10);
+            if (*end || top < 0) {
+                fprintf(stderr, "tally diff: --top wants a count, not '%s'\n", optarg);
+                return TALLY_EXIT_BAD_INPUT;
+            }
+        } else {
+            fprintf(stderr, "usage: tally diff A B [--top N]\n");
+            return o == 'h' ? 0 : TALLY_EXIT_BAD_INPUT;
+        }
+    }
+    if (optind != argc - 2) {
+        fprintf(stderr, "usage: tally diff A B [--top N]\n");
+        return TALLY_EXIT_BAD_INPUT;
+    }
+    tally_profile *p[2] = {report_load(argv[optind]), NULL};
+    if (!p[0])
+        return TALLY_EXIT_BAD_INPUT;
+    p[1] = report_load(argv[optind + 1]);
+    if (!p[1]) {
+        tally_profile_free(p[0]);
+        return TALLY_EXIT_BAD_INPUT;
+    }
+    tally_symbolizer *sym[2] = {tally_sym_new(p[0]), tally_sym_new(p[1])};
+    if (!sym[0] || !sym[1]) {
+        fprintf(stderr, "tally: out of memory\n");
+        exit(1);
+    }
+    table t = {0};
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < p[s]->nrecords; i++) {
+            const tally_prof_record *r = &p[s]->records[i];
+            const char *pool = tally_profile_pool_name(p[s], r->pool_id);
+            entry *e = find(&t, stack_key(p[s], sym[s], r->stack_id, pool));
+            e->live[s] += r->live_bytes;
+            e->count[s] += r->live_count;
+            e->total[s] += r->total_bytes;
+            e->stack_id[s] = r->stack_id;
+            e->pool = pool;
+        }
+    qsort(t.e, t.n, sizeof *t.e, cmp_growth);
+
+    FILE *out = stdout;
+    int64_t la = live_total(p[0]), lb = live_total(p[1]);
+    fprintf(out, "tally diff: A = %s\n            B = %s\n", argv[optind], argv[optind + 1]);
+    fprintf(out, "live bytes: %lld -> %lld (%+lld)\n", (long long)la, (long long)lb,
+            (long long)(lb - la));
+    pools(out, p);
+
+    size_t grew = 0, shrank = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        int64_t g = t.e[i].live[1] - t.e[i].live[0];
+        grew += g > 0;
+        shrank += g < 0;
+    }
+    fprintf(out, "\nGROWTH BY STACK (live bytes, B - A), largest first: %zu grew, %zu shrank\n",
+            grew, shrank);
+    /* Sorted by growth: the grown stacks lead, the shrunk ones trail with the
+     * largest loss last. */
+    size_t shown = 0;
+    for (size_t i = 0; i < grew && (top < 0 || (long)shown < top); i++, shown++)
+        show(out, &t.e[i], sym, p);
+    if (shown < grew)
+        fprintf(out, "  ... %zu more stacks grew (--top N shows more)\n", grew - shown);
+    if (shrank) {
+        fprintf(out, "\nSHRANK (live bytes, B - A), largest loss first: %zu\n", shrank);
+        shown = 0;
+        for (size_t i = t.n; i-- > t.n - shrank && (top < 0 || (long)shown < top); shown++)
+            show(out, &t.e[i], sym, p);
+        if (shown < shrank)
+            fprintf(out, "  ... %zu more stacks shrank\n", shrank - shown);
+    }
+    for (size_t i = 0; i < t.n; i++)
+        free(t.e[i].key);
+    free(t.e);
+    free(t.slots);
+    for (int s = 0; s < 2; s++) {
+        tally_sym_free(sym[s]);
+        tally_profile_free(p[s]);
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}

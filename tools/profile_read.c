@@ -1,0 +1,660 @@
+/* profile_read.c: the profile reader, to docs/FORMAT.md byte for byte.
+ *
+ * Two passes: the first walks the section headers (truncation, duplicates,
+ * the end section and its checksum) without looking inside; the second
+ * decodes each known section through a bounds-checked cursor. Counts are
+ * checked against the payload's length before anything is allocated, so a
+ * corrupt count cannot ask for gigabytes. */
+#include <config.h>
+
+#include "profile_read.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum {
+    SEC_META = 1,
+    SEC_MODULES,
+    SEC_STACKS,
+    SEC_POOLS,
+    SEC_RECORDS,
+    SEC_SERIES,
+    SEC_LEAKS,
+    SEC_KNOWN_LAST = SEC_LEAKS,
+};
+#define SEC_END 0xFFFFFFFFu
+#define MAX_STRING 65536u
+
+static const char *const section_name[] = {"",      "META",    "MODULES", "STACKS",
+                                           "POOLS", "RECORDS", "SERIES",  "LEAKS"};
+
+typedef struct {
+    const uint8_t *p;
+    size_t left;
+    int overrun;
+} cursor;
+
+typedef struct {
+    int present;
+    uint32_t count;
+    const uint8_t *payload;
+    size_t length;
+} section;
+
+static void say(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+uint64_t tally_profile_fnv1a(const void *data, size_t len)
+{
+    const uint8_t *b = data;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static uint64_t le(const uint8_t *b, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | b[i];
+    return v;
+}
+
+static const uint8_t *take(cursor *c, size_t n)
+{
+    if (c->overrun || c->left < n) {
+        c->overrun = 1;
+        c->left = 0;
+        return NULL;
+    }
+    const uint8_t *at = c->p;
+    c->p += n;
+    c->left -= n;
+    return at;
+}
+
+static uint32_t u32(cursor *c)
+{
+    const uint8_t *b = take(c, 4);
+    return b ? (uint32_t)le(b, 4) : 0;
+}
+
+static uint64_t u64(cursor *c)
+{
+    const uint8_t *b = take(c, 8);
+    return b ? le(b, 8) : 0;
+}
+
+static int64_t i64(cursor *c)
+{
+    return (int64_t)u64(c);
+}
+
+static int32_t i32(cursor *c)
+{
+    return (int32_t)u32(c);
+}
+
+/* A str; *too_long is set for a length over the format's limit. The result
+ * is NUL-terminated (and NULL after an overrun). */
+static char *str(cursor *c, uint32_t *len_out, int *too_long)
+{
+    uint32_t n = u32(c);
+    if (n > MAX_STRING) {
+        *too_long = 1;
+        c->overrun = 1;
+        return NULL;
+    }
+    const uint8_t *b = take(c, n);
+    if (!b)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s) {
+        c->overrun = 1;
+        return NULL;
+    }
+    memcpy(s, b, n);
+    s[n] = '\0';
+    if (len_out)
+        *len_out = n;
+    return s;
+}
+
+typedef struct {
+    tally_profile *p;
+    char *err;
+    size_t errlen;
+    int32_t *pool_ids_sorted; /* for reference checks */
+} reader;
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_stack(const void *a, const void *b)
+{
+    uint32_t x = ((const tally_prof_stack *)a)->id, y = ((const tally_prof_stack *)b)->id;
+    return (x > y) - (x < y);
+}
+
+const tally_prof_stack *tally_profile_stack(const tally_profile *p, uint32_t id)
+{
+    size_t lo = 0, hi = p->nstacks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->stacks[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->nstacks && p->stacks[lo].id == id ? &p->stacks[lo] : NULL;
+}
+
+const tally_prof_pool *tally_profile_pool(const tally_profile *p, int32_t id)
+{
+    for (size_t i = 0; i < p->npools; i++)
+        if (p->pools[i].id == id)
+            return &p->pools[i];
+    return NULL;
+}
+
+const char *tally_profile_pool_name(const tally_profile *p, int32_t id)
+{
+    const tally_prof_pool *pool = tally_profile_pool(p, id);
+    return pool ? pool->name : "?";
+}
+
+static int pool_known(const reader *r, int32_t id)
+{
+    return bsearch(&id, r->pool_ids_sorted, r->p->npools, sizeof(int32_t), cmp_i32) != NULL;
+}
+
+/* The end-of-section verdict shared by every parser. */
+static int finish(reader *r, const cursor *c, int sec, int too_long)
+{
+    if (too_long) {
+        say(r->err, r->errlen, "corrupt profile: a string in %s is longer than %u bytes",
+            section_name[sec], MAX_STRING);
+        return -1;
+    }
+    if (c->overrun) {
+        say(r->err, r->errlen, "corrupt profile: %s records run past their section",
+            section_name[sec]);
+        return -1;
+    }
+    if (c->left != 0) {
+        say(r->err, r->errlen, "corrupt profile: %s records do not fill their section",
+            section_name[sec]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Refuses a count that cannot fit in the payload at min_size bytes each. */
+static int count_fits(reader *r, const section *s, int sec, size_t min_size)
+{
+    if (s->count > s->length / min_size) {
+        say(r->err, r->errlen, "corrupt profile: %s count %u does not fit its section",
+            section_name[sec], s->count);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_meta(reader *r, const section *s)
+{
+    tally_profile *p = r->p;
+    if (s->count != 1) {
+        say(r->err, r->errlen, "corrupt profile: META count is %u, not 1", s->count);
+        return -1;
+    }
+    cursor c = {s->payload, s->length, 0};
+    int too_long = 0;
+    p->has_meta = 1;
+    p->pid = u32(&c);
+    p->reason = u32(&c);
+    p->start_ns = i64(&c);
+    p->duration_ns = i64(&c);
+    p->sample_bytes = i64(&c);
+    p->depth = u32(&c);
+    p->threads = u32(&c);
+    p->exactness_bytes = i64(&c);
+    p->peak_bytes = i64(&c);
+    p->peak_ns = i64(&c);
+    p->max_rss_bytes = i64(&c);
+    p->exe = str(&c, NULL, &too_long);
+    if (!too_long)
+        p->cmdline = str(&c, NULL, &too_long);
+    return finish(r, &c, SEC_META, too_long);
+}
+
+static int parse_modules(reader *r, const section *s)
+{
+    tally_profile *p = r->p;
+    if (count_fits(r, s, SEC_MODULES, 32))
+        return -1;
+    p->modules = calloc(s->count ? s->count : 1, sizeof *p->modules);
+    if (!p->modules)
+        goto oom;
+    cursor c = {s->payload, s->length, 0};
+    int too_long = 0;
+    for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
+        tally_prof_module *m = &p->modules[i];
+        m->start = u64(&c);
+        m->end = u64(&c);
+        m->base = u64(&c);
+        p->nmodules = i + 1;
+        m->path = str(&c, NULL, &too_long);
+        if (too_long)
+            break;
+        m->build_id = (uint8_t *)str(&c, &m->build_id_len, &too_long);
+    }
+    return finish(r, &c, SEC_MODULES, too_long);
+oom:
+    say(r->err, r->errlen, "out of memory reading MODULES");
+    return -1;
+}
+
+static int parse_stacks(reader *r, const section *s)
+{
+    tally_profile *p = r->p;
+    if (count_fits(r, s, SEC_STACKS, 8))
+        return -1;
+    p->stacks = calloc(s->count ? s->count : 1, sizeof *p->stacks);
+    p->frame_pool = malloc(s->length / 8 * sizeof(uint64_t) + sizeof(uint64_t));
+    if (!p->stacks || !p->frame_pool) {
+        say(r->err, r->errlen, "out of memory reading STACKS");
+        return -1;
+    }
+    cursor c = {s->payload, s->length, 0};
+    size_t used = 0;
+    for (uint32_t i = 0; i < s->count; i++) {
+        tally_prof_stack *st = &p->stacks[i];
+        st->id = u32(&c);
+        st->nframes = u32(&c);
+        if (c.overrun)
+            break;
+        if (st->id == 0) {
+            say(r->err, r->errlen, "corrupt profile: a stack has id 0");
+            return -1;
+        }
+        if (st->nframes > TALLY_PROFILE_MAX_FRAMES) {
+            say(r->err, r->errlen, "corrupt profile: stack %u has %u frames (at most %d)", st->id,
+                st->nframes, TALLY_PROFILE_MAX_FRAMES);
+            return -1;
+        }
+        if ((size_t)st->nframes * 8 > c.left) {
+            c.overrun = 1;
+            break;
+        }
+        st->frames = p->frame_pool + used;
+        for (uint32_t f = 0; f < st->nframes; f++)
+            p->frame_pool[used++] = u64(&c);
+        p->nstacks = i + 1;
+    }
+    if (finish(r, &c, SEC_STACKS, 0))
+        return -1;
+    qsort(p->stacks, p->nstacks, sizeof *p->stacks, cmp_stack);
+    for (size_t i = 1; i < p->nstacks; i++)
+        if (p->stacks[i].id == p->stacks[i - 1].id) {
+            say(r->err, r->errlen, "corrupt profile: stack id %u appears twice", p->stacks[i].id);
+            return -1;
+        }
+    return 0;
+}
+
+static int parse_pools(reader *r, const section *s)
+{
+    tally_profile *p = r->p;
+    if (count_fits(r, s, SEC_POOLS, 60))
+        return -1;
+    p->pools = calloc(s->count ? s->count : 1, sizeof *p->pools);
+    r->pool_ids_sorted = calloc(s->count ? s->count : 1, sizeof(int32_t));
+    if (!p->pools || !r->pool_ids_sorted) {
+        say(r->err, r->errlen, "out of memory reading POOLS");
+        return -1;
+    }
+    cursor c = {s->payload, s->length, 0};
+    int too_long = 0;
+    for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
+        tally_prof_pool *pl = &p->pools[i];
+        pl->id = i32(&c);
+        p->npools = i + 1;
+        pl->name = str(&c, NULL, &too_long);
+        if (too_long)
+            break;
+        pl->current = i64(&c);
+        pl->peak = i64(&c);
+        pl->total_bytes = i64(&c);
+        pl->total_count = i64(&c);
+        pl->temporary_count = i64(&c);
+        pl->live_count = i64(&c);
+        pl->nbuckets = u32(&c);
+        if (pl->nbuckets > TALLY_PROFILE_MAX_BUCKETS) {
+            say(r->err, r->errlen, "corrupt profile: pool %d has %u histogram buckets (at most %d)",
+                pl->id, pl->nbuckets, TALLY_PROFILE_MAX_BUCKETS);
+            return -1;
+        }
+        for (uint32_t b = 0; b < pl->nbuckets; b++)
+            pl->histogram[b] = i64(&c);
+        r->pool_ids_sorted[i] = pl->id;
+    }
+    if (finish(r, &c, SEC_POOLS, too_long))
+        return -1;
+    qsort(r->pool_ids_sorted, p->npools, sizeof(int32_t), cmp_i32);
+    for (size_t i = 1; i < p->npools; i++)
+        if (r->pool_ids_sorted[i] == r->pool_ids_sorted[i - 1]) {
+            say(r->err, r->errlen, "corrupt profile: pool id %d appears twice",
+                r->pool_ids_sorted[i]);
+            return -1;
+        }
+    return 0;
+}
+
+static int check_stack_ref(reader *r, uint32_t id, int sec)
+{
+    if (id != 0 && tally_profile_stack(r->p, id))
+        return 0;
+    say(r->err, r->errlen, "corrupt profile: %s refers to stack %u, which is not in the file",
+        section_name[sec], id);
+    return -1;
+}
+
+static int check_pool_ref(reader *r, int32_t id, int sec)
+{
+    if (pool_known(r, id))
+        return 0;
+    say(r->err, r->errlen, "corrupt profile: %s refers to pool %d, which is not in the file",
+        section_name[sec], id);
+    return -1;
+}
+
+static int parse_records(reader *r, const section *s)
+{
+    tally_profile *p = r->p;
+    if (count_fits(r, s, SEC_RECORDS, 64))
+        return -1;
+    p->records = calloc(s->count ? s->count : 1, sizeof *p->records);
+    if (!p->records) {
+        say(r->err, r->errlen, "out of memory reading RECORDS");
+        return -1;
+    }
+    cursor c = {s->payload, s->length, 0};
+    for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
+        tally_prof_record *rec = &p->records[i];
+        rec->stack_id = u32(&c);
+        rec->pool_id = i32(&c);
+        rec->live_bytes = i64(&c);
+        rec->live_count = i64(&c);
+        rec->total_bytes = i64(&c);
+        rec->total_count = i64(&c);
+        rec->temporary_count = i64(&c);
+        rec->peak_bytes = i64(&c);
+        rec->pool_peak_bytes = i64(&c);
+        if (c.overrun)
+            break;
+        p->nrecords = i + 1;
+        if (check_stack_ref(r, rec->stack_id, SEC_RECORDS) ||
+            check_pool_ref(r, rec->pool_id, SEC_RECORDS))
+            return -1;
+    }
+    return finish(r, &c, SEC_RECORDS, 0);
+}
+
+static int parse_series(reader *r, const section *s)
+{
+    tally_profile *p = r->p;
+    cursor c = {s->payload, s->length, 0};
+    uint32_t np = u32(&c);
+    if (c.overrun || np > c.left / 4) {
+        say(r->err, r->errlen, "corrupt profile: SERIES pool count %u does not fit its section",
+            np);
+        return -1;
+    }
+    p->series_npools = np;
+    p->series_pools = calloc(np ? np : 1, sizeof(int32_t));
+    if (!p->series_pools)
+        goto oom;
+    for (uint32_t j = 0; j < np; j++) {
+        p->series_pools[j] = i32(&c);
+        if (check_pool_ref(r, p->series_pools[j], SEC_SERIES))
+            return -1;
+    }
+    size_t point_size = 16 + 8 * (size_t)np;
+    if (s->count > c.left / point_size) {
+        say(r->err, r->errlen, "corrupt profile: SERIES count %u does not fit its section",
+            s->count);
+        return -1;
+    }
+    size_t n = s->count;
+    p->series_t_ns = calloc(n ? n : 1, sizeof(int64_t));
+    p->series_rss = calloc(n ? n : 1, sizeof(int64_t));
+    p->series_bytes = calloc(n * np > 0 ? n * np : 1, sizeof(int64_t));
+    if (!p->series_t_ns || !p->series_rss || !p->series_bytes)
+        goto oom;
+    for (size_t i = 0; i < n; i++) {
+        p->series_t_ns[i] = i64(&c);
+        p->series_rss[i] = i64(&c);
+        for (uint32_t j = 0; j < np; j++)
+            p->series_bytes[i * np + j] = i64(&c);
+        if (i > 0 && p->series_t_ns[i] < p->series_t_ns[i - 1]) {
+            say(r->err, r->errlen, "corrupt profile: SERIES time goes backwards at point %zu", i);
+            return -1;
+        }
+    }
+    p->npoints = n;
+    return finish(r, &c, SEC_SERIES, 0);
+oom:
+    say(r->err, r->errlen, "out of memory reading SERIES");
+    return -1;
+}
+
+static int parse_leaks(reader *r, const section *s)
+{
+    tally_profile *p = r->p;
+    if (count_fits(r, s, SEC_LEAKS, 24))
+        return -1;
+    p->leaks = calloc(s->count ? s->count : 1, sizeof *p->leaks);
+    if (!p->leaks) {
+        say(r->err, r->errlen, "out of memory reading LEAKS");
+        return -1;
+    }
+    cursor c = {s->payload, s->length, 0};
+    for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
+        tally_prof_leak *l = &p->leaks[i];
+        l->address = u64(&c);
+        l->size = i64(&c);
+        l->stack_id = u32(&c);
+        l->pool_id = i32(&c);
+        if (c.overrun)
+            break;
+        p->nleaks = i + 1;
+        if ((l->stack_id != 0 && check_stack_ref(r, l->stack_id, SEC_LEAKS)) ||
+            check_pool_ref(r, l->pool_id, SEC_LEAKS))
+            return -1;
+    }
+    return finish(r, &c, SEC_LEAKS, 0);
+}
+
+/* Pass one: finds the sections and checks the frame of the file. */
+static int walk(const uint8_t *d, size_t len, unsigned flags, section *secs, char *err,
+                size_t errlen)
+{
+    size_t off = 16;
+    for (;;) {
+        if (len - off < 16) {
+            say(err, errlen, "truncated profile");
+            return -1;
+        }
+        uint32_t tag = (uint32_t)le(d + off, 4);
+        uint32_t count = (uint32_t)le(d + off + 4, 4);
+        uint64_t length = le(d + off + 8, 8);
+        if (tag == SEC_END) {
+            if (length > len - off - 16) {
+                say(err, errlen, "truncated profile");
+                return -1;
+            }
+            if (count != 0 || length != 8) {
+                say(err, errlen, "corrupt profile: malformed end section");
+                return -1;
+            }
+            uint64_t want = le(d + off + 16, 8);
+            if (!(flags & TALLY_PROFILE_NO_CHECKSUM) && tally_profile_fnv1a(d, off) != want) {
+                say(err, errlen, "corrupt profile: checksum mismatch");
+                return -1;
+            }
+            if (off + 24 != len) {
+                say(err, errlen, "corrupt profile: %zu bytes after the end section",
+                    len - off - 24);
+                return -1;
+            }
+            return 0;
+        }
+        if (length > len - off - 16) {
+            say(err, errlen, "truncated profile");
+            return -1;
+        }
+        if (tag >= 1 && tag <= SEC_KNOWN_LAST) {
+            if (secs[tag].present) {
+                say(err, errlen, "corrupt profile: duplicate %s section", section_name[tag]);
+                return -1;
+            }
+            secs[tag] = (section){1, count, d + off + 16, (size_t)length};
+        }
+        off += 16 + (size_t)length;
+    }
+}
+
+int tally_profile_parse(const void *data, size_t len, unsigned flags, tally_profile **out,
+                        char *err, size_t errlen)
+{
+    const uint8_t *d = data;
+    *out = NULL;
+    if (len < 16 || memcmp(d, "TALLYPRF", 8) != 0) {
+        say(err, errlen, "not a tally profile");
+        return -1;
+    }
+    uint32_t version = (uint32_t)le(d + 8, 4);
+    if (version != TALLY_PROFILE_VERSION) {
+        say(err, errlen, "unsupported profile version %u (this tally reads version %d)", version,
+            TALLY_PROFILE_VERSION);
+        return -1;
+    }
+    section secs[SEC_KNOWN_LAST + 1] = {{0}};
+    if (walk(d, len, flags, secs, err, errlen))
+        return -1;
+
+    reader r = {calloc(1, sizeof(tally_profile)), err, errlen, NULL};
+    if (!r.p) {
+        say(err, errlen, "out of memory");
+        return -1;
+    }
+    r.p->version = version;
+    r.p->flags = (uint32_t)le(d + 12, 4);
+    /* Pools and stacks first: the other sections refer to them. */
+    static const int order[] = {SEC_POOLS,   SEC_STACKS, SEC_META, SEC_MODULES,
+                                SEC_RECORDS, SEC_SERIES, SEC_LEAKS};
+    static int (*const parse[])(reader *, const section *) = {
+        [SEC_META] = parse_meta,   [SEC_MODULES] = parse_modules, [SEC_STACKS] = parse_stacks,
+        [SEC_POOLS] = parse_pools, [SEC_RECORDS] = parse_records, [SEC_SERIES] = parse_series,
+        [SEC_LEAKS] = parse_leaks,
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof order / sizeof order[0] && rc == 0; i++) {
+        const section *s = &secs[order[i]];
+        if (s->present)
+            rc = parse[order[i]](&r, s);
+    }
+    free(r.pool_ids_sorted);
+    if (rc) {
+        tally_profile_free(r.p);
+        return -1;
+    }
+    *out = r.p;
+    return 0;
+}
+
+int tally_profile_read(const char *path, tally_profile **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        say(err, errlen, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        say(err, errlen, "not a regular file");
+        close(fd);
+        return -1;
+    }
+    size_t len = (size_t)st.st_size;
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        say(err, errlen, "out of memory (file of %zu bytes)", len);
+        close(fd);
+        return -1;
+    }
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    int saved = errno;
+    close(fd);
+    if (got < len) {
+        say(err, errlen, "cannot read: %s", got == 0 && saved ? strerror(saved) : "short read");
+        free(buf);
+        return -1;
+    }
+    int rc = tally_profile_parse(buf, len, 0, out, err, errlen);
+    free(buf);
+    return rc;
+}
+
+void tally_profile_free(tally_profile *p)
+{
+    if (!p)
+        return;
+    free(p->exe);
+    free(p->cmdline);
+    for (size_t i = 0; i < p->nmodules; i++) {
+        free(p->modules[i].path);
+        free(p->modules[i].build_id);
+    }
+    free(p->modules);
+    free(p->stacks);
+    free(p->frame_pool);
+    for (size_t i = 0; i < p->npools; i++)
+        free(p->pools[i].name);
+    free(p->pools);
+    free(p->records);
+    free(p->leaks);
+    free(p->series_pools);
+    free(p->series_t_ns);
+    free(p->series_rss);
+    free(p->series_bytes);
+    free(p);
+}

@@ -1,0 +1,296 @@
+/* report.c: `tally report`: options, loading, and the lists every format
+ * derives from a profile. */
+#include <config.h>
+
+#include "report.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+tally_profile *report_load(const char *path)
+{
+    tally_profile *p;
+    char err[256];
+    if (tally_profile_read(path, &p, err, sizeof err) != 0) {
+        fprintf(stderr, "tally: %s: %s\n", path, err);
+        return NULL;
+    }
+    return p;
+}
+
+const char *report_human(int64_t bytes, char buf[32])
+{
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)(bytes < 0 ? -bytes : bytes);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, 32, "%s%lld B", bytes < 0 ? "-" : "",
+                 (long long)(bytes < 0 ? -bytes : bytes));
+    else
+        snprintf(buf, 32, "%s%.1f %s", bytes < 0 ? "-" : "", v, unit[u]);
+    return buf;
+}
+
+size_t report_limit(const report_ctx *c, size_t n)
+{
+    return c->top < 0 || (size_t)c->top >= n ? n : (size_t)c->top;
+}
+
+int64_t report_peak_total(const report_ctx *c)
+{
+    if (c->p->has_meta && c->p->peak_bytes > 0)
+        return c->p->peak_bytes;
+    int64_t sum = 0;
+    for (size_t i = 0; i < c->npeak; i++)
+        sum += c->by_peak[i]->peak_bytes;
+    return sum;
+}
+
+static int cmp_leak_key(const void *a, const void *b)
+{
+    const tally_prof_leak *x = a, *y = b;
+    if (x->stack_id != y->stack_id)
+        return x->stack_id < y->stack_id ? -1 : 1;
+    return (x->pool_id > y->pool_id) - (x->pool_id < y->pool_id);
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+    const leak_group *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+    return (x->stack_id > y->stack_id) - (x->stack_id < y->stack_id);
+}
+
+static int cmp_peak(const void *a, const void *b)
+{
+    const tally_prof_record *x = *(const tally_prof_record *const *)a;
+    const tally_prof_record *y = *(const tally_prof_record *const *)b;
+    if (x->peak_bytes != y->peak_bytes)
+        return x->peak_bytes > y->peak_bytes ? -1 : 1;
+    return (x->stack_id > y->stack_id) - (x->stack_id < y->stack_id);
+}
+
+static int cmp_total(const void *a, const void *b)
+{
+    const tally_prof_record *x = *(const tally_prof_record *const *)a;
+    const tally_prof_record *y = *(const tally_prof_record *const *)b;
+    if (x->total_bytes != y->total_bytes)
+        return x->total_bytes > y->total_bytes ? -1 : 1;
+    return (x->stack_id > y->stack_id) - (x->stack_id < y->stack_id);
+}
+
+int report_prepare(report_ctx *c)
+{
+    const tally_profile *p = c->p;
+    /* Leaks grouped by (stack, pool), each group checked against the suppressions. */
+    tally_prof_leak *sorted = malloc((p->nleaks ? p->nleaks : 1) * sizeof *sorted);
+    c->leaks = calloc(p->nleaks ? p->nleaks : 1, sizeof *c->leaks);
+    c->suppressed = calloc(p->nleaks ? p->nleaks : 1, sizeof *c->suppressed);
+    c->by_peak = malloc((p->nrecords ? p->nrecords : 1) * sizeof *c->by_peak);
+    c->by_total = malloc((p->nrecords ? p->nrecords : 1) * sizeof *c->by_total);
+    if (!sorted || !c->leaks || !c->suppressed || !c->by_peak || !c->by_total) {
+        free(sorted);
+        return -1;
+    }
+    memcpy(sorted, p->leaks, p->nleaks * sizeof *sorted);
+    qsort(sorted, p->nleaks, sizeof *sorted, cmp_leak_key);
+    for (size_t i = 0; i < p->nleaks;) {
+        leak_group g = {sorted[i].stack_id, sorted[i].pool_id, 0, 0, NULL, 0};
+        for (; i < p->nleaks && sorted[i].stack_id == g.stack_id && sorted[i].pool_id == g.pool_id;
+             i++) {
+            g.bytes += sorted[i].size;
+            g.count++;
+        }
+        g.rule = tally_supp_match(c->supp, c->sym, tally_profile_stack(p, g.stack_id), &g.builtin);
+        if (g.rule) {
+            c->suppressed[c->nsuppressed++] = g;
+            c->supp_bytes += g.bytes;
+            c->supp_count += g.count;
+        } else {
+            c->leaks[c->nleaks++] = g;
+            c->leak_bytes += g.bytes;
+            c->leak_count += g.count;
+        }
+    }
+    free(sorted);
+    qsort(c->leaks, c->nleaks, sizeof *c->leaks, cmp_group);
+    qsort(c->suppressed, c->nsuppressed, sizeof *c->suppressed, cmp_group);
+
+    for (size_t i = 0; i < p->nrecords; i++) {
+        if (p->records[i].peak_bytes > 0)
+            c->by_peak[c->npeak++] = &p->records[i];
+        c->by_total[c->ntotal++] = &p->records[i];
+    }
+    qsort(c->by_peak, c->npeak, sizeof *c->by_peak, cmp_peak);
+    qsort(c->by_total, c->ntotal, sizeof *c->by_total, cmp_total);
+    return 0;
+}
+
+void report_release(report_ctx *c)
+{
+    free(c->leaks);
+    free(c->suppressed);
+    free(c->by_peak);
+    free(c->by_total);
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: tally report FILE [--format text|json|folded|massif|pprof|html] [-o OUT]\n"
+            "                    [--leaks] [--peak] [--pools] [--top N] [--suppressions FILE]\n"
+            "                    [--no-default-suppressions] [--cost "
+            "leaked|peak|allocated|temporary]\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"leaks", no_argument, NULL, 'L'},
+        {"peak", no_argument, NULL, 'P'},
+        {"pools", no_argument, NULL, 'p'},
+        {"top", required_argument, NULL, 't'},
+        {"suppressions", required_argument, NULL, 's'},
+        {"no-default-suppressions", no_argument, NULL, 'N'},
+        {"cost", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *format = "text", *output = NULL;
+    const char *supp_files[64];
+    int nsupp = 0, builtin = 1, top_given = 0;
+    report_ctx c = {0};
+    c.top = 10;
+    c.cost = COST_ALLOCATED;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "f:o:t:s:c:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'f':
+            format = optarg;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 'L':
+            c.want_leaks = 1;
+            break;
+        case 'P':
+            c.want_peak = 1;
+            break;
+        case 'p':
+            c.want_pools = 1;
+            break;
+        case 't': {
+            char *end;
+            c.top = strtol(optarg, &end, 10);
+            if (*end || c.top < 0) {
+                fprintf(stderr, "tally report: --top wants a count, not '%s'\n", optarg);
+                return TALLY_EXIT_BAD_INPUT;
+            }
+            top_given = 1;
+            break;
+        }
+        case 's':
+            if (nsupp == 64) {
+                fprintf(stderr, "tally report: too many --suppressions\n");
+                return TALLY_EXIT_BAD_INPUT;
+            }
+            supp_files[nsupp++] = optarg;
+            break;
+        case 'N':
+            builtin = 0;
+            break;
+        case 'c':
+            if (!strcmp(optarg, "allocated"))
+                c.cost = COST_ALLOCATED;
+            else if (!strcmp(optarg, "leaked"))
+                c.cost = COST_LEAKED;
+            else if (!strcmp(optarg, "peak"))
+                c.cost = COST_PEAK;
+            else if (!strcmp(optarg, "temporary"))
+                c.cost = COST_TEMPORARY;
+            else {
+                fprintf(stderr, "tally report: unknown --cost '%s'\n", optarg);
+                return TALLY_EXIT_BAD_INPUT;
+            }
+            break;
+        case 'h':
+            usage();
+            return 0;
+        default:
+            usage();
+            return TALLY_EXIT_BAD_INPUT;
+        }
+    }
+    if (optind != argc - 1) {
+        usage();
+        return TALLY_EXIT_BAD_INPUT;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(report_ctx *);
+        int binary;
+    } formats[] = {
+        {"text", report_text, 0},     {"json", report_json, 0},   {"folded", report_folded, 0},
+        {"massif", report_massif, 0}, {"pprof", report_pprof, 1}, {"html", report_html, 0},
+    };
+    int (*fn)(report_ctx *) = NULL;
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if (!strcmp(format, formats[i].name))
+            fn = formats[i].fn;
+    if (!fn) {
+        fprintf(stderr, "tally report: unknown format '%s'\n", format);
+        return TALLY_EXIT_BAD_INPUT;
+    }
+    if (!c.want_leaks && !c.want_peak && !c.want_pools)
+        c.want_leaks = c.want_peak = c.want_pools = c.want_top = 1;
+    if (!top_given && strcmp(format, "text") != 0)
+        c.top = -1; /* machine formats carry everything unless asked */
+
+    c.path = argv[optind];
+    tally_profile *p = report_load(c.path);
+    if (!p)
+        return TALLY_EXIT_BAD_INPUT;
+    c.p = p;
+    int rc = 0;
+    c.supp = tally_supp_new(builtin);
+    for (int i = 0; i < nsupp && c.supp; i++) {
+        char err[512];
+        if (tally_supp_load(c.supp, supp_files[i], err, sizeof err) != 0) {
+            fprintf(stderr, "tally: %s\n", err);
+            rc = TALLY_EXIT_BAD_INPUT;
+        }
+    }
+    c.sym = tally_sym_new(p);
+    c.out = output ? fopen(output, "wb") : stdout;
+    if (!c.out) {
+        perror(output);
+        rc = TALLY_EXIT_BAD_INPUT;
+    }
+    if (rc == 0 && (!c.supp || !c.sym || report_prepare(&c) != 0)) {
+        fprintf(stderr, "tally: out of memory\n");
+        rc = 1;
+    }
+    if (rc == 0)
+        rc = fn(&c);
+    if (c.out && c.out != stdout && fclose(c.out) != 0) {
+        perror(output);
+        rc = 1;
+    } else if (c.out == stdout && fflush(stdout) != 0) {
+        rc = 1;
+    }
+    report_release(&c);
+    tally_sym_free(c.sym);
+    tally_supp_free(c.supp);
+    tally_profile_free(p);
+    return rc;
+}

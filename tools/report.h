@@ -1,0 +1,79 @@
+/* report.h: what every report format shares: the loaded profile, the
+ * symbolizer, the suppressions and the derived lists (leak groups, the
+ * stacks that held the peak, the top allocating stacks). */
+#ifndef TALLY_REPORT_H
+#define TALLY_REPORT_H
+
+#include "profile_read.h"
+#include "suppress.h"
+#include "symbolize.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum { COST_ALLOCATED, COST_LEAKED, COST_PEAK, COST_TEMPORARY } tally_cost;
+
+typedef struct {
+    uint32_t stack_id; /* 0: not sampled */
+    int32_t pool_id;
+    int64_t bytes, count;
+    const char *rule; /* the suppression that matched, or NULL */
+    int builtin;
+} leak_group;
+
+typedef struct {
+    const char *path;
+    const tally_profile *p;
+    tally_symbolizer *sym;
+    tally_suppressions *supp;
+    FILE *out;
+    int want_pools, want_peak, want_leaks, want_top; /* the sections asked for */
+    long top;                                        /* list limit; < 0: no limit */
+    tally_cost cost;                                 /* folded only */
+
+    /* Derived once by report_prepare. */
+    leak_group *leaks, *suppressed;
+    size_t nleaks, nsuppressed;
+    int64_t leak_bytes, leak_count, supp_bytes, supp_count;
+    const tally_prof_record **by_peak; /* records with peak_bytes > 0, largest first */
+    size_t npeak;
+    const tally_prof_record **by_total; /* every record, most bytes allocated first */
+    size_t ntotal;
+} report_ctx;
+
+/* Fills the derived lists. 0, or -1 when out of memory. */
+int report_prepare(report_ctx *c);
+void report_release(report_ctx *c);
+/* How many of n items a list shows under --top. */
+size_t report_limit(const report_ctx *c, size_t n);
+/* "1.5 MiB" etc. */
+const char *report_human(int64_t bytes, char buf[32]);
+/* The global peak: META's, or the sum of the records' peak bytes when META has none. */
+int64_t report_peak_total(const report_ctx *c);
+
+/* Prints a stack, one line per frame (inlined frames on lines of their own):
+ *   INDENT#1 0x000055d0c1a0b2a3 leaky_mid /src/x.c:42
+ * or "INDENT(not sampled)" for stack 0. */
+void report_print_stack(FILE *out, tally_symbolizer *sym, const tally_profile *p, uint32_t stack_id,
+                        const char *indent);
+
+int report_text(report_ctx *c);
+int report_json(report_ctx *c);
+int report_folded(report_ctx *c);
+int report_massif(report_ctx *c);
+int report_pprof(report_ctx *c);
+int report_html(report_ctx *c);
+
+/* Loads a profile for a command; prints "tally: PATH: message" and returns
+ * NULL on failure (the caller exits 2). */
+tally_profile *report_load(const char *path);
+
+/* Subcommands (tally.c dispatches). */
+int cmd_report(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+
+/* Exit status for unreadable input and usage errors. */
+#define TALLY_EXIT_BAD_INPUT 2
+
+#endif

@@ -1,0 +1,33 @@
+/* symbolize.h: return addresses to functions, file:line and inlined frames.
+ *
+ * Offline, from the modules a profile lists: libdw reads each object's
+ * DWARF (or its separate debug file) and, without debug info, its symbol
+ * table. Results are cached per address: stacks share most of their frames. */
+#ifndef TALLY_SYMBOLIZE_H
+#define TALLY_SYMBOLIZE_H
+
+#include "profile_read.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *function; /* never NULL: a name, or "module+0xoffset", or "0xaddress" */
+    const char *file;     /* NULL when unknown */
+    int line;             /* 0 when unknown */
+    int inlined;          /* 1: inlined into the next frame of the same address */
+    const char *module;   /* the object's path, or NULL */
+    int known;            /* 1 when a symbol was found */
+} tally_sym_frame;
+
+typedef struct tally_symbolizer tally_symbolizer;
+
+tally_symbolizer *tally_sym_new(const tally_profile *p);
+void tally_sym_free(tally_symbolizer *s);
+/* The frames of one return address, innermost (most inlined) first; *n >= 1.
+ * The result lives as long as the symbolizer. */
+const tally_sym_frame *tally_sym_lookup(tally_symbolizer *s, uint64_t return_address, size_t *n);
+/* The profile module holding addr, or NULL. */
+const tally_prof_module *tally_sym_module(const tally_symbolizer *s, uint64_t addr);
+
+#endif
