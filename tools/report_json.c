@@ -1,7 +1,200 @@
+/* report_json.c: the text report's content, machine-readable. The schema
+ * is docs/report.schema.json; keep the two in step. */
 #include <config.h>
+
 #include "report.h"
+
+#include <inttypes.h>
+
+static void jstr(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void frames(report_ctx *c, uint32_t stack_id)
+{
+    const tally_prof_stack *st = tally_profile_stack(c->p, stack_id);
+    fputs("\"frames\": [", c->out);
+    int first = 1;
+    for (uint32_t f = 0; st && f < st->nframes; f++) {
+        size_t n;
+        const tally_sym_frame *fr = tally_sym_lookup(c->sym, st->frames[f], &n);
+        for (size_t k = 0; k < n; k++) {
+            fprintf(c->out, "%s{\"address\": \"0x%" PRIx64 "\", \"function\": ", first ? "" : ", ",
+                    st->frames[f]);
+            first = 0;
+            jstr(c->out, fr[k].function);
+            fputs(", \"file\": ", c->out);
+            jstr(c->out, fr[k].file);
+            if (fr[k].file)
+                fprintf(c->out, ", \"line\": %d", fr[k].line);
+            else
+                fputs(", \"line\": null", c->out);
+            fprintf(c->out, ", \"inlined\": %s, \"module\": ", fr[k].inlined ? "true" : "false");
+            jstr(c->out, fr[k].module);
+            fputc('}', c->out);
+        }
+    }
+    fputc(']', c->out);
+}
+
+static void meta(report_ctx *c)
+{
+    const tally_profile *p = c->p;
+    fprintf(c->out,
+            "  \"meta\": {\"version\": %u, \"sampled\": %s, \"pid\": %u, \"reason\": %u, "
+            "\"start_ns\": %lld, \"duration_ns\": %lld, \"sample_bytes\": %lld, \"depth\": %u, "
+            "\"threads\": %u, \"exactness_bytes\": %lld, \"peak_bytes\": %lld, \"peak_ns\": %lld, "
+            "\"max_rss_bytes\": %lld, \"exe\": ",
+            p->version, p->flags & 1 ? "true" : "false", p->pid, p->reason, (long long)p->start_ns,
+            (long long)p->duration_ns, (long long)p->sample_bytes, p->depth, p->threads,
+            (long long)p->exactness_bytes, (long long)p->peak_bytes, (long long)p->peak_ns,
+            (long long)p->max_rss_bytes);
+    jstr(c->out, p->exe);
+    fputs(", \"cmdline\": ", c->out);
+    jstr(c->out, p->cmdline);
+    fputs("}", c->out);
+}
+
+static void pools(report_ctx *c)
+{
+    const tally_profile *p = c->p;
+    fputs(",\n  \"pools\": [", c->out);
+    for (size_t i = 0; i < p->npools; i++) {
+        const tally_prof_pool *pl = &p->pools[i];
+        fprintf(c->out, "%s\n    {\"id\": %d, \"name\": ", i ? "," : "", pl->id);
+        jstr(c->out, pl->name);
+        fprintf(
+            c->out,
+            ", \"current\": %lld, \"peak\": %lld, \"total_bytes\": %lld, \"total_count\": %lld, "
+            "\"temporary_count\": %lld, \"live_count\": %lld, \"histogram\": [",
+            (long long)pl->current, (long long)pl->peak, (long long)pl->total_bytes,
+            (long long)pl->total_count, (long long)pl->temporary_count, (long long)pl->live_count);
+        for (uint32_t b = 0; b < pl->nbuckets; b++)
+            fprintf(c->out, "%s%lld", b ? ", " : "", (long long)pl->histogram[b]);
+        fputs("]}", c->out);
+    }
+    fputs("\n  ]", c->out);
+}
+
+static void peak(report_ctx *c)
+{
+    fprintf(c->out, ",\n  \"peak\": {\"bytes\": %lld, \"ns\": %lld, \"stacks\": [",
+            (long long)report_peak_total(c), (long long)c->p->peak_ns);
+    size_t n = report_limit(c, c->npeak);
+    for (size_t i = 0; i < n; i++) {
+        const tally_prof_record *r = c->by_peak[i];
+        fprintf(c->out, "%s\n    {\"bytes\": %lld, \"pool\": ", i ? "," : "",
+                (long long)r->peak_bytes);
+        jstr(c->out, tally_profile_pool_name(c->p, r->pool_id));
+        fputs(", ", c->out);
+        frames(c, r->stack_id);
+        fputc('}', c->out);
+    }
+    fputs("\n  ]}", c->out);
+}
+
+static void groups(report_ctx *c, const leak_group *g, size_t count)
+{
+    fputs("\"groups\": [", c->out);
+    size_t n = report_limit(c, count);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(c->out, "%s\n      {\"bytes\": %lld, \"count\": %lld, \"sampled\": %s, \"pool\": ",
+                i ? "," : "", (long long)g[i].bytes, (long long)g[i].count,
+                g[i].stack_id ? "true" : "false");
+        jstr(c->out, tally_profile_pool_name(c->p, g[i].pool_id));
+        if (g[i].rule) {
+            fputs(", \"rule\": ", c->out);
+            jstr(c->out, g[i].rule);
+            fprintf(c->out, ", \"builtin\": %s", g[i].builtin ? "true" : "false");
+        }
+        fputs(", ", c->out);
+        frames(c, g[i].stack_id);
+        fputc('}', c->out);
+    }
+    fputs("]", c->out);
+}
+
+static void leaks(report_ctx *c)
+{
+    fprintf(c->out, ",\n  \"leaks\": {\"bytes\": %lld, \"count\": %lld, \"stacks\": %zu, ",
+            (long long)c->leak_bytes, (long long)c->leak_count, c->nleaks);
+    groups(c, c->leaks, c->nleaks);
+    fprintf(c->out, ",\n    \"suppressed\": {\"bytes\": %lld, \"count\": %lld, \"stacks\": %zu, ",
+            (long long)c->supp_bytes, (long long)c->supp_count, c->nsuppressed);
+    groups(c, c->suppressed, c->nsuppressed);
+    fputs("}}", c->out);
+}
+
+static void top(report_ctx *c)
+{
+    fputs(",\n  \"top\": [", c->out);
+    size_t n = report_limit(c, c->ntotal);
+    for (size_t i = 0; i < n; i++) {
+        const tally_prof_record *r = c->by_total[i];
+        fprintf(c->out,
+                "%s\n    {\"total_bytes\": %lld, \"total_count\": %lld, \"temporary_count\": %lld, "
+                "\"live_bytes\": %lld, \"live_count\": %lld, \"peak_bytes\": %lld, \"pool\": ",
+                i ? "," : "", (long long)r->total_bytes, (long long)r->total_count,
+                (long long)r->temporary_count, (long long)r->live_bytes, (long long)r->live_count,
+                (long long)r->peak_bytes);
+        jstr(c->out, tally_profile_pool_name(c->p, r->pool_id));
+        fputs(", ", c->out);
+        frames(c, r->stack_id);
+        fputc('}', c->out);
+    }
+    fputs("\n  ]", c->out);
+}
+
+static void series(report_ctx *c)
+{
+    const tally_profile *p = c->p;
+    fputs(",\n  \"series\": {\"pools\": [", c->out);
+    for (uint32_t j = 0; j < p->series_npools; j++) {
+        fputs(j ? ", " : "", c->out);
+        jstr(c->out, tally_profile_pool_name(p, p->series_pools[j]));
+    }
+    fputs("], \"points\": [", c->out);
+    for (size_t i = 0; i < p->npoints; i++) {
+        fprintf(c->out, "%s\n    {\"t_ns\": %lld, \"rss_bytes\": %lld, \"bytes\": [", i ? "," : "",
+                (long long)p->series_t_ns[i], (long long)p->series_rss[i]);
+        for (uint32_t j = 0; j < p->series_npools; j++)
+            fprintf(c->out, "%s%lld", j ? ", " : "",
+                    (long long)p->series_bytes[i * p->series_npools + j]);
+        fputs("]}", c->out);
+    }
+    fputs("]}", c->out);
+}
+
 int report_json(report_ctx *c)
 {
-    (void)c;
-    return 1;
+    fputs("{\n  \"tally_report\": 1,\n  \"profile\": ", c->out);
+    jstr(c->out, c->path);
+    fputs(",\n", c->out);
+    meta(c);
+    if (c->want_pools)
+        pools(c);
+    if (c->want_peak)
+        peak(c);
+    if (c->want_leaks)
+        leaks(c);
+    if (c->want_top) {
+        top(c);
+        series(c);
+    }
+    fputs("\n}\n", c->out);
+    return 0;
 }
