@@ -1,8 +1,8 @@
 # cli_common.sh: sourced by tests/test_cli_*.sh.
 #
 # TALLY is the built tally command, MP the profile generator
-# (tests/make_profile.c); mark NAME gives the line of "MARK:NAME" in
-# make_profile.c, so tests can expect file:line pairs without hard-coding them.
+# (tests/make_profile.c); mark NAME [FILE] gives the line of "MARK:NAME" in
+# tests/FILE (default make_profile.c), so tests can expect file:line pairs without hard-coding them.
 set -u
 B=${abs_top_builddir:-$(pwd)}
 S=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -24,7 +24,7 @@ ok() {
 }
 
 mark() {
-    grep -n "MARK:$1 " "$S/tests/make_profile.c" | cut -d: -f1
+    grep -n "MARK:$1 " "$S/tests/${2:-make_profile.c}" | cut -d: -f1
 }
 
 # expect_in FILE TEXT...: each TEXT (a fixed string) appears in FILE.

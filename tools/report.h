@@ -58,6 +58,9 @@ void report_print_stack(FILE *out, tally_symbolizer *sym, const tally_profile *p
                         const char *indent);
 
 int report_text(report_ctx *c);
+/* The short form `tally run` prints: a leak line, the leak stacks (up to
+ * c->top) and the peak. */
+void report_text_summary(report_ctx *c);
 int report_json(report_ctx *c);
 int report_folded(report_ctx *c);
 int report_massif(report_ctx *c);

@@ -163,3 +163,17 @@ int report_text(report_ctx *c)
         top(c);
     return 0;
 }
+
+void report_text_summary(report_ctx *c)
+{
+    char h[32];
+    fprintf(c->out, "tally: %lld bytes leaked in %lld %s from %zu %s", (long long)c->leak_bytes,
+            (long long)c->leak_count, plural(c->leak_count, "block", "blocks"), c->nleaks,
+            plural((int64_t)c->nleaks, "stack", "stacks"));
+    if (c->supp_count)
+        fprintf(c->out, " (%lld bytes in %lld %s suppressed)", (long long)c->supp_bytes,
+                (long long)c->supp_count, plural(c->supp_count, "block", "blocks"));
+    int64_t peak_total = report_peak_total(c);
+    fprintf(c->out, "; peak %s\n", report_human(peak_total, h));
+    groups(c, c->leaks, c->nleaks);
+}

@@ -1,0 +1,73 @@
+#!/bin/sh
+# tally run: the shim found next to tally, the options mapped onto TALLY_*,
+# the program's exit status (or --error-exitcode's with leaks), the
+# summary and the profile's path; then reports and diff on real profiles
+# of tests/cli_prog.c, symbolized to its file:line.
+. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/cli_common.sh"
+
+if [ -n "${TALLY_TEST_SANITIZERS:-}" ]; then
+    echo "SKIP: a malloc interposer cannot be preloaded under ASan"
+    exit 77
+fi
+PROG=$B/tests/cli_prog
+[ -x "$PROG" ] || fail "$PROG not built"
+[ -f "$B/.libs/libtally-preload.so" ] || { echo "SKIP: the shim is not built"; exit 77; }
+SRC=$S/tests/cli_prog.c
+
+# ---- leaks, summary, exit status
+"$TALLY" run -o "$WORK/l.prof" -- "$PROG" leaks >"$WORK/out" 2>"$WORK/err"
+rc=$?
+[ $rc -eq 0 ] || { cat "$WORK/err"; fail "run leaks exited $rc"; }
+expect_in "$WORK/err" "tally: 3000 bytes leaked in 3 blocks from 1 stack" \
+    "leak_thousand $SRC:$(mark leak_thousand cli_prog.c)" "tally: profile: $WORK/l.prof"
+ok "run: summary with the leak's function and file:line, and the profile's path"
+
+"$TALLY" run --error-exitcode 23 -o "$WORK/l2.prof" -- "$PROG" leaks 2>/dev/null
+[ $? -eq 23 ] || fail "--error-exitcode 23 with leaks"
+"$TALLY" run --error-exitcode 23 -o "$WORK/e.prof" -- "$PROG" exit 5 2>/dev/null
+[ $? -eq 5 ] || fail "the program's own status, without leaks"
+"$TALLY" run -o "$WORK/e0.prof" --error-exitcode 23 -- "$PROG" exit 0 2>"$WORK/err0"
+[ $? -eq 0 ] || { cat "$WORK/err0"; fail "no leaks: status 0"; }
+printf 'leak:leak_thousand\n' >"$WORK/supp"
+"$TALLY" run --suppressions "$WORK/supp" --error-exitcode 23 -o "$WORK/s.prof" -- "$PROG" leaks 2>"$WORK/serr"
+[ $? -eq 0 ] || { cat "$WORK/serr"; fail "suppressed leaks still gave --error-exitcode"; }
+expect_in "$WORK/serr" "tally: 0 bytes leaked" "3000 bytes in 3 blocks suppressed"
+ok "run: exit status, --error-exitcode, --suppressions"
+
+"$TALLY" run -- /nonexistent/prog 2>"$WORK/nerr"
+[ $? -eq 127 ] || fail "a missing program: 127"
+ok "run: a missing program gives 127"
+
+# the default output name, in the current directory
+(cd "$WORK" && "$TALLY" run -- "$PROG" exit 0 2>"$WORK/derr") || fail "default output"
+ls "$WORK"/tally.cli_prog.*.prof >/dev/null 2>&1 || { cat "$WORK/derr"; fail "no tally.cli_prog.PID.prof"; }
+expect_in "$WORK/derr" "tally: profile: tally.cli_prog."
+ok "run: default profile name tally.%e.%p.prof"
+
+# options map onto the environment
+"$TALLY" run -o "$WORK/env.prof" --backend system --depth 7 --sample 4096 --pools 'mine=*cli_prog*' \
+    --interval 5 --no-follow-exec -- /usr/bin/env >"$WORK/env" 2>/dev/null || fail "run env"
+expect_in "$WORK/env" "TALLY_BACKEND=system" "TALLY_DEPTH=7" "TALLY_SAMPLE=4096" \
+    "TALLY_POOLS=mine=*cli_prog*" "TALLY_INTERVAL=5" "TALLY_FOLLOW_EXEC=0" "TALLY_OUTPUT=$WORK/env.prof"
+ok "run: options become TALLY_* variables"
+
+# ---- the report of a real profile
+"$TALLY" report "$WORK/l.prof" >"$WORK/rep" || fail "report of a real profile"
+expect_in "$WORK/rep" "3000 bytes in 3 blocks in pool malloc" \
+    "leak_thousand $SRC:$(mark leak_thousand cli_prog.c)" "make_peak $SRC:$(mark make_peak cli_prog.c)"
+peak_line=$(grep -A1 "^PEAK" "$WORK/rep" | tail -1)
+case $peak_line in
+*"4194304 bytes"*"pool malloc"*) ;;
+*) cat "$WORK/rep"; fail "the peak's first stack is not make_peak's 4 MiB: $peak_line" ;;
+esac
+ok "report: real profile: leak at leak_thousand, peak held by make_peak"
+
+# ---- diff between two tally_track_dump snapshots
+"$TALLY" run -o "$WORK/final.prof" -- "$PROG" snap "$WORK/a.prof" "$WORK/b.prof" 2>"$WORK/snerr" ||
+    { cat "$WORK/snerr"; fail "snap"; }
+"$TALLY" diff "$WORK/a.prof" "$WORK/b.prof" >"$WORK/diff" || fail "diff of snapshots"
+expect_in "$WORK/diff" "+12345 bytes (+1 blocks) in pool malloc" "grow_big $SRC:$(mark grow_big cli_prog.c)" \
+    "+7000 bytes (+7 blocks) in pool malloc" "grow_small $SRC:$(mark grow_small cli_prog.c)"
+first=$(grep -m1 "bytes (+" "$WORK/diff")
+case $first in *"+12345 bytes"*) ;; *) cat "$WORK/diff"; fail "largest growth is not first" ;; esac
+ok "diff: exactly the bytes added between two tally_track_dump snapshots"
