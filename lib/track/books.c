@@ -2,8 +2,9 @@
  *
  * Global counters touched on every call cost several times over with two
  * threads, so each thread keeps its changes in a small cache and folds them
- * into the shared records every TT_BATCH_BYTES of change, when a cache slot
- * is needed, at a new peak, at a dump and at thread exit. One thread's books
+ * into the shared records when it holds back TT_BATCH_BYTES of current bytes
+ * or has booked TT_BATCH_OPS times, when a cache slot is needed, at a new
+ * peak, at a dump and at thread exit. One thread's books
  * are exact; with several, the global current and peak are exact to within
  * threads x TT_BATCH_BYTES.
  *
@@ -37,8 +38,8 @@ typedef struct {
 
 struct tt_thread {
     tt_thread *next_all, *next_free;
-    int64_t net;    /* unfolded change of tt_g.current */
-    int64_t change; /* bytes booked since the last fold, both ways */
+    int64_t net; /* unfolded change of tt_g.current */
+    int64_t ops; /* bookings since the last fold */
     uintptr_t last_ptr;
     uint32_t last_stack;
     bool last_sampled;
@@ -378,7 +379,7 @@ static void fold_all(tt_thread *t)
     }
     t->ndirty = t->npdirty = 0;
     t->net = 0;
-    t->change = 0;
+    t->ops = 0;
 }
 
 void tt_fold_self(void)
@@ -426,6 +427,15 @@ static void pool_peak(tt_thread *t, tt_pool *p)
     tt_spin_unlock(&p->lock);
 }
 
+/* The global and pool figures are exact to within what threads hold back:
+ * fold when this thread holds back TT_BATCH_BYTES of current bytes, net, or
+ * has booked TT_BATCH_OPS times, so that totals stay fresh as well. */
+static inline bool must_fold(const tt_thread *t, const ppend *pp)
+{
+    return (uint64_t)(t->net + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES ||
+           (uint64_t)(pp->cur + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES || t->ops >= TT_BATCH_OPS;
+}
+
 static inline int bucket_of(int64_t size)
 {
     return size <= 1 ? 0 : 63 - __builtin_clzll((unsigned long long)size);
@@ -463,7 +473,7 @@ void tt_book_alloc(tt_thread *t, uintptr_t ptr, int64_t size, int32_t pool, uint
         e->tc += c;
         mark_pend(t, e);
     }
-    t->change += size;
+    t->ops++;
     t->last_ptr = ptr;
     tt_pool *p = pp->pool;
     if (flags & TT_FLAG_WRAPPER) {
@@ -480,7 +490,7 @@ void tt_book_alloc(tt_thread *t, uintptr_t ptr, int64_t size, int32_t pool, uint
     if (TT_UNLIKELY(atomic_load_explicit(&p->current, memory_order_relaxed) + pp->cur >
                     atomic_load_explicit(&p->peak, memory_order_relaxed)))
         pool_peak(t, p);
-    if (TT_UNLIKELY(t->change >= TT_BATCH_BYTES || t->ndirty >= NPEND))
+    if (TT_UNLIKELY(must_fold(t, pp)))
         fold_all(t);
 }
 
@@ -506,14 +516,91 @@ void tt_book_free(tt_thread *t, uintptr_t ptr, int64_t size, int32_t pool, uint3
             e->tmp += c;
         mark_pend(t, e);
     }
-    t->change += size;
+    t->ops++;
     if (!(flags & TT_FLAG_WRAPPER)) {
         t->net -= size;
         if (temp)
             t->last_ptr = 0;
     }
-    if (TT_UNLIKELY(t->change >= TT_BATCH_BYTES || t->ndirty >= NPEND))
+    if (TT_UNLIKELY(must_fold(t, pp)))
         fold_all(t);
+}
+
+/* ---- the sampled run's fast path -------------------------------------------------- */
+static inline ppend *ppend_hit(tt_thread *t, int32_t pool)
+{
+    ppend *pp = &t->pp[(uint32_t)pool % NPPEND];
+    return TT_LIKELY(pp->used && pp->id == pool) ? pp : NULL;
+}
+
+bool tt_book_unsampled_alloc(int32_t pool, uintptr_t ptr, int64_t size, bool wrapper)
+{
+    tt_thread *t = tls_thread;
+    if (TT_UNLIKELY(!t))
+        return false;
+    ppend *pp = ppend_hit(t, pool);
+    if (TT_UNLIKELY(!pp))
+        return false;
+    if (wrapper) {
+        if (t->last_sampled)
+            return false;
+    } else {
+        if (TT_UNLIKELY(t->sample_left - size <= 0 && size > 0))
+            return false; /* this one is sampled */
+        t->sample_left -= size;
+        t->last_stack = 0;
+        t->last_sampled = false;
+    }
+    pp->cur += size;
+    pp->live++;
+    pp->total += size;
+    pp->count++;
+    pp->hist[bucket_of(size)]++;
+    mark_ppend(t, pp);
+    t->ops++;
+    t->last_ptr = ptr;
+    tt_pool *p = pp->pool;
+    if (wrapper) {
+        p->wrapper = true;
+        if (TT_UNLIKELY(t->just_peaked))
+            global_peak_rejoin(t);
+    } else {
+        t->just_peaked = false;
+        t->net += size;
+        if (TT_UNLIKELY(atomic_load_explicit(&tt_g.current, memory_order_relaxed) + t->net >
+                        atomic_load_explicit(&tt_g.peak, memory_order_relaxed)))
+            global_peak(t);
+    }
+    if (TT_UNLIKELY(atomic_load_explicit(&p->current, memory_order_relaxed) + pp->cur >
+                    atomic_load_explicit(&p->peak, memory_order_relaxed)))
+        pool_peak(t, p);
+    if (TT_UNLIKELY(must_fold(t, pp)))
+        fold_all(t);
+    return true;
+}
+
+bool tt_book_unsampled_free(int32_t pool, uintptr_t ptr, int64_t size, bool wrapper)
+{
+    tt_thread *t = tls_thread;
+    if (TT_UNLIKELY(!t))
+        return false;
+    ppend *pp = ppend_hit(t, pool);
+    if (TT_UNLIKELY(!pp))
+        return false;
+    bool temp = ptr == t->last_ptr;
+    pp->cur -= size;
+    pp->live--;
+    pp->temp += temp;
+    mark_ppend(t, pp);
+    t->ops++;
+    if (!wrapper) {
+        t->net -= size;
+        if (temp)
+            t->last_ptr = 0;
+    }
+    if (TT_UNLIKELY(must_fold(t, pp)))
+        fold_all(t);
+    return true;
 }
 
 /* ---- fork ---------------------------------------------------------------------------- */

@@ -14,8 +14,6 @@
 #include <stdalign.h>
 #include <string.h>
 
-#define NSHARDS 64
-#define NFILTER 128
 #define MIN_SLOTS 256
 
 typedef struct {
@@ -23,31 +21,28 @@ typedef struct {
     uint32_t mask; /* slots - 1, 0 before the first insert */
     uint64_t used;
     tt_entry *slots;
-    _Atomic uint32_t filter[NFILTER];
 } shard;
 
-static shard shards[NSHARDS];
+static shard shards[TT_LIVE_SHARDS];
+/* Written under the shard's lock (a plain increment), read without it. */
+_Atomic uint32_t tt_live_filter[TT_LIVE_SHARDS][TT_LIVE_FILTER];
 
-static inline uint64_t mix(uintptr_t a)
-{
-    uint64_t x = (uint64_t)a;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
+#define mix tt_live_mix
 
 static inline shard *shard_of(uint64_t h)
 {
-    return &shards[h & (NSHARDS - 1)];
+    return &shards[h & (TT_LIVE_SHARDS - 1)];
 }
 static inline uint32_t home(const shard *s, uint64_t h)
 {
     return (uint32_t)(h >> 6) & s->mask;
 }
-static inline uint32_t filter_of(uint64_t h)
+/* A shard's own filter slot: only that shard's lock holder writes it. */
+static inline void filter_add(uint64_t h, int d)
 {
-    return (uint32_t)(h >> 40) & (NFILTER - 1);
+    _Atomic uint32_t *f = &tt_live_filter[h & (TT_LIVE_SHARDS - 1)][tt_live_filter_slot(h)];
+    atomic_store_explicit(f, atomic_load_explicit(f, memory_order_relaxed) + (uint32_t)d,
+                          memory_order_relaxed);
 }
 
 static bool grow(shard *s)
@@ -93,7 +88,7 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
         tt_entry *e = &s->slots[i];
         if (e->addr == addr) {
             if (e->pool == pool) { /* a stale entry: the block was freed untracked */
-                atomic_fetch_sub_explicit(&s->filter[filter_of(h)], 1, memory_order_relaxed);
+                filter_add(h, -1);
                 s->used--;
                 break;
             }
@@ -105,7 +100,7 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
     s->slots[i] =
         (tt_entry){addr, sz | (uint64_t)(kind & 0xff) << 48 | (uint64_t)flags << 56, stack, pool};
     s->used++;
-    atomic_fetch_add_explicit(&s->filter[filter_of(h)], 1, memory_order_relaxed);
+    filter_add(h, 1);
     tt_spin_unlock(&s->lock);
 }
 
@@ -159,7 +154,7 @@ bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out)
     }
     s->slots[i].addr = 0;
     s->used--;
-    atomic_fetch_sub_explicit(&s->filter[filter_of(h)], 1, memory_order_relaxed);
+    filter_add(h, -1);
     tt_spin_unlock(&s->lock);
     return true;
 }
@@ -176,15 +171,9 @@ bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out)
     return at >= 0;
 }
 
-bool tt_live_maybe(uintptr_t addr)
-{
-    uint64_t h = mix(addr);
-    return atomic_load_explicit(&shard_of(h)->filter[filter_of(h)], memory_order_relaxed) != 0;
-}
-
 void tt_live_foreach(void (*fn)(const tt_entry *e, void *arg), void *arg)
 {
-    for (int k = 0; k < NSHARDS; k++) {
+    for (int k = 0; k < TT_LIVE_SHARDS; k++) {
         shard *s = &shards[k];
         tt_spin_lock(&s->lock);
         if (s->slots)
@@ -198,19 +187,19 @@ void tt_live_foreach(void (*fn)(const tt_entry *e, void *arg), void *arg)
 int64_t tt_live_count(void)
 {
     int64_t n = 0;
-    for (int k = 0; k < NSHARDS; k++)
+    for (int k = 0; k < TT_LIVE_SHARDS; k++)
         n += (int64_t)__atomic_load_n(&shards[k].used, __ATOMIC_RELAXED);
     return n;
 }
 
 void tt_live_lock_all(void)
 {
-    for (int k = 0; k < NSHARDS; k++)
+    for (int k = 0; k < TT_LIVE_SHARDS; k++)
         tt_spin_lock(&shards[k].lock);
 }
 
 void tt_live_unlock_all(void)
 {
-    for (int k = 0; k < NSHARDS; k++)
+    for (int k = 0; k < TT_LIVE_SHARDS; k++)
         tt_spin_unlock(&shards[k].lock);
 }

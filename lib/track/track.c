@@ -301,6 +301,8 @@ TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info)
  * this thread, with the same stack: reuse it rather than unwind twice. */
 TALLY_INTERNAL void tally_track_pool_alloc(int32_t pool_id, void *ptr, int64_t size, bool wrapper)
 {
+    if (tt_cfg.sample_bytes > 0 && tt_book_unsampled_alloc(pool_id, (uintptr_t)ptr, size, wrapper))
+        return;
     uint32_t stack;
     bool sampled;
     tt_thread *t = tt_thread_enter();
@@ -327,6 +329,9 @@ TALLY_INTERNAL void tally_track_pool_alloc(int32_t pool_id, void *ptr, int64_t s
 
 TALLY_INTERNAL void tally_track_pool_free(int32_t pool_id, void *ptr, int64_t size, bool wrapper)
 {
+    if (tt_cfg.sample_bytes > 0 && !tt_live_maybe((uintptr_t)ptr) &&
+        tt_book_unsampled_free(pool_id, (uintptr_t)ptr, size, wrapper))
+        return;
     tt_entry e;
     bool found = (tt_cfg.sample_bytes == 0 || tt_live_maybe((uintptr_t)ptr)) &&
                  tt_live_remove((uintptr_t)ptr, pool_id, &e);

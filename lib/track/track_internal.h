@@ -21,8 +21,10 @@
 #define TT_MAX_DEPTH 256
 #define TT_DEFAULT_DEPTH 64
 #define TT_NBUCKETS 64 /* histogram buckets */
-/* A thread folds its books into the global ones after this much change. */
+/* A thread folds its books into the global ones when it holds back this many
+ * current bytes (the exactness bound per thread), or after this many calls. */
 #define TT_BATCH_BYTES (64 * 1024)
+#define TT_BATCH_OPS 4096
 /* Pool ids the core can book: ids from tally_pool_next_id() and the shim's 0. */
 #define TT_MAX_POOLS (1 << 18)
 
@@ -130,8 +132,30 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
                     unsigned flags);
 bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out);
 bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out);
+/* Each shard counts its blocks in TT_LIVE_FILTER address buckets: a zero
+ * count proves an address is not in the table, without the shard's lock. */
+#define TT_LIVE_SHARDS 64
+#define TT_LIVE_FILTER 64
+extern _Atomic uint32_t tt_live_filter[TT_LIVE_SHARDS][TT_LIVE_FILTER];
+static inline uint64_t tt_live_mix(uintptr_t a)
+{
+    uint64_t x = (uint64_t)a;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+static inline uint32_t tt_live_filter_slot(uint64_t h)
+{
+    return (uint32_t)(h >> 40) & (TT_LIVE_FILTER - 1);
+}
 /* False only when addr is surely not in the table: one relaxed load. */
-bool tt_live_maybe(uintptr_t addr);
+static inline bool tt_live_maybe(uintptr_t addr)
+{
+    uint64_t h = tt_live_mix(addr);
+    return atomic_load_explicit(&tt_live_filter[h & (TT_LIVE_SHARDS - 1)][tt_live_filter_slot(h)],
+                                memory_order_relaxed) != 0;
+}
 /* Calls fn for every entry, one shard locked at a time. */
 void tt_live_foreach(void (*fn)(const tt_entry *e, void *arg), void *arg);
 int64_t tt_live_count(void);
@@ -194,6 +218,10 @@ void tt_book_alloc(tt_thread *t, uintptr_t ptr, int64_t size, int32_t pool, uint
 void tt_book_free(tt_thread *t, uintptr_t ptr, int64_t size, int32_t pool, uint32_t stack,
                   unsigned flags);
 void tt_fold_self(void); /* folds the calling thread's pending books */
+/* The sampled run's common case, a block that is not sampled, booked in a few
+ * thread-local additions: true when done, false to take the general path. */
+bool tt_book_unsampled_alloc(int32_t pool, uintptr_t ptr, int64_t size, bool wrapper);
+bool tt_book_unsampled_free(int32_t pool, uintptr_t ptr, int64_t size, bool wrapper);
 /* Per-thread state the capture path shares with books. */
 bool tt_thread_sample(tt_thread *t, int64_t size);
 void tt_thread_set_last(tt_thread *t, uint32_t stack, bool sampled);
