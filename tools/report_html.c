@@ -1,7 +1,369 @@
+/* report_html.c: one self-contained page, no script and no network: the
+ * memory over time per pool (a stacked area chart in inline SVG, from the
+ * time series), the pools table, the peak and leak tables, and a flame
+ * graph of the peak (SVG, drawn here). Hovering shows <title> tooltips. */
 #include <config.h>
+
 #include "report.h"
+#include "trie.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static const char *const palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+                                      "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+#define NCOLORS (sizeof palette / sizeof palette[0])
+
+static void esc(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        default:
+            fputc(*s, out);
+        }
+    }
+}
+
+static void frame_text(FILE *out, const tally_sym_frame *f)
+{
+    esc(out, f->function);
+    if (f->file) {
+        fputs(" <span class=loc>", out);
+        esc(out, f->file);
+        fprintf(out, ":%d</span>", f->line);
+    }
+    if (f->inlined)
+        fputs(" <i>(inlined)</i>", out);
+}
+
+/* The first frame as the cell's text, the whole stack in a <details>. */
+static void stack_cell(report_ctx *c, uint32_t stack_id)
+{
+    const tally_prof_stack *st = tally_profile_stack(c->p, stack_id);
+    if (!st || st->nframes == 0) {
+        fputs("<td><i>not sampled</i></td>", c->out);
+        return;
+    }
+    size_t n;
+    const tally_sym_frame *fr = tally_sym_lookup(c->sym, st->frames[0], &n);
+    fputs("<td><details><summary>", c->out);
+    frame_text(c->out, &fr[0]);
+    fputs("</summary><ol>", c->out);
+    for (uint32_t f = 0; f < st->nframes; f++) {
+        fr = tally_sym_lookup(c->sym, st->frames[f], &n);
+        for (size_t k = 0; k < n; k++) {
+            fputs("<li>", c->out);
+            frame_text(c->out, &fr[k]);
+            fputs("</li>", c->out);
+        }
+    }
+    fputs("</ol></details></td>", c->out);
+}
+
+static void chart(report_ctx *c)
+{
+    const tally_profile *p = c->p;
+    const double W = 900, H = 280, L = 70, T = 10;
+    fputs("<h2>Memory over time</h2>\n", c->out);
+    if (p->npoints < 2 || p->series_npools == 0) {
+        fputs("<p id=chart-none>The profile has no time series.</p>\n", c->out);
+        return;
+    }
+    uint32_t np = p->series_npools;
+    size_t step = p->npoints / 2000 + 1; /* at most ~2000 points per area */
+    int64_t max = 1, t0 = p->series_t_ns[0], t1 = p->series_t_ns[p->npoints - 1];
+    for (size_t i = 0; i < p->npoints; i++) {
+        int64_t s = 0;
+        for (uint32_t j = 0; j < np; j++)
+            s += p->series_bytes[i * np + j] > 0 ? p->series_bytes[i * np + j] : 0;
+        if (s > max)
+            max = s;
+    }
+    double span = t1 > t0 ? (double)(t1 - t0) : 1;
+    char h[32];
+    fprintf(c->out,
+            "<svg id=chart xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
+            "role='img' aria-label='live bytes per pool over time'>\n",
+            W + L + 10, H + T + 40);
+    for (uint32_t j = 0; j < np; j++) {
+        /* Layer j spans the running sum of pools 0..j-1 up to 0..j. */
+        fprintf(c->out, "<path class=area data-pool='");
+        esc(c->out, tally_profile_pool_name(p, p->series_pools[j]));
+        fprintf(c->out, "' fill='%s' fill-opacity='0.85' d='", palette[j % NCOLORS]);
+        int first = 1;
+        for (size_t i = 0; i < p->npoints; i += step) {
+            int64_t s = 0;
+            for (uint32_t k = 0; k <= j; k++)
+                s += p->series_bytes[i * np + k] > 0 ? p->series_bytes[i * np + k] : 0;
+            fprintf(c->out, "%s%.1f %.1f ", first ? "M" : "L",
+                    L + W * (double)(p->series_t_ns[i] - t0) / span,
+                    T + H - H * (double)s / (double)max);
+            first = 0;
+        }
+        for (size_t i = ((p->npoints - 1) / step) * step + step; i-- > 0;) {
+            if (i % step)
+                continue;
+            int64_t s = 0;
+            for (uint32_t k = 0; k < j; k++)
+                s += p->series_bytes[i * np + k] > 0 ? p->series_bytes[i * np + k] : 0;
+            fprintf(c->out, "L%.1f %.1f ", L + W * (double)(p->series_t_ns[i] - t0) / span,
+                    T + H - H * (double)s / (double)max);
+        }
+        fputs("Z'><title>", c->out);
+        esc(c->out, tally_profile_pool_name(p, p->series_pools[j]));
+        fputs("</title></path>\n", c->out);
+    }
+    fprintf(c->out,
+            "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='#333'/>"
+            "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='#333'/>\n",
+            L, T + H, L + W, T + H, L, T, L, T + H);
+    fprintf(c->out, "<text x='%.0f' y='%.0f' text-anchor='end' font-size='11'>%s</text>\n", L - 4,
+            T + 10, report_human(max, h));
+    fprintf(c->out, "<text x='%.0f' y='%.0f' text-anchor='end' font-size='11'>0</text>\n", L - 4,
+            T + H);
+    fprintf(c->out, "<text x='%.0f' y='%.0f' font-size='11'>%.3f s</text>\n", L, T + H + 14,
+            (double)t0 / 1e9);
+    fprintf(c->out, "<text x='%.0f' y='%.0f' text-anchor='end' font-size='11'>%.3f s</text>\n",
+            L + W, T + H + 14, (double)t1 / 1e9);
+    for (uint32_t j = 0; j < np; j++) {
+        fprintf(c->out, "<rect x='%.0f' y='%.0f' width='10' height='10' fill='%s'/>", L + 120.0 * j,
+                T + H + 24, palette[j % NCOLORS]);
+        fprintf(c->out, "<text x='%.0f' y='%.0f' font-size='11'>", L + 120.0 * j + 14, T + H + 33);
+        esc(c->out, tally_profile_pool_name(p, p->series_pools[j]));
+        fputs("</text>", c->out);
+    }
+    fputs("\n</svg>\n", c->out);
+}
+
+static void pools(report_ctx *c)
+{
+    const tally_profile *p = c->p;
+    fputs("<h2>Pools</h2>\n<table id=pools><thead><tr><th>pool<th>current<th>peak<th>total"
+          "<th>count<th>temporary</tr></thead><tbody>\n",
+          c->out);
+    for (size_t i = 0; i < p->npools; i++) {
+        const tally_prof_pool *pl = &p->pools[i];
+        fputs("<tr><td>", c->out);
+        esc(c->out, pl->name);
+        fprintf(c->out, "<td>%lld<td>%lld<td>%lld<td>%lld<td>%lld</tr>\n", (long long)pl->current,
+                (long long)pl->peak, (long long)pl->total_bytes, (long long)pl->total_count,
+                (long long)pl->temporary_count);
+    }
+    fputs("</tbody></table>\n", c->out);
+}
+
+static void peak_table(report_ctx *c)
+{
+    char h[32];
+    int64_t total = report_peak_total(c);
+    fprintf(c->out, "<h2>Peak: %s (%lld bytes) at %.3f s</h2>\n", report_human(total, h),
+            (long long)total, (double)c->p->peak_ns / 1e9);
+    fputs("<table id=peak><thead><tr><th>bytes<th>share<th>pool<th>allocated at</tr></thead>"
+          "<tbody>\n",
+          c->out);
+    size_t n = report_limit(c, c->npeak);
+    for (size_t i = 0; i < n; i++) {
+        const tally_prof_record *r = c->by_peak[i];
+        fprintf(c->out, "<tr><td>%lld<td>%.1f%%<td>", (long long)r->peak_bytes,
+                total > 0 ? 100.0 * (double)r->peak_bytes / (double)total : 0.0);
+        esc(c->out, tally_profile_pool_name(c->p, r->pool_id));
+        stack_cell(c, r->stack_id);
+        fputs("</tr>\n", c->out);
+    }
+    fputs("</tbody></table>\n", c->out);
+}
+
+static void leak_rows(report_ctx *c, const char *id, const leak_group *g, size_t count)
+{
+    fprintf(c->out,
+            "<table id=%s><thead><tr><th>bytes<th>blocks<th>pool<th>allocated at%s</tr></thead>"
+            "<tbody>\n",
+            id, strcmp(id, "suppressed") ? "" : "<th>rule");
+    size_t n = report_limit(c, count);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(c->out, "<tr><td>%lld<td>%lld<td>", (long long)g[i].bytes, (long long)g[i].count);
+        esc(c->out, tally_profile_pool_name(c->p, g[i].pool_id));
+        stack_cell(c, g[i].stack_id);
+        if (g[i].rule) {
+            fputs("<td>", c->out);
+            esc(c->out, g[i].rule);
+        }
+        fputs("</tr>\n", c->out);
+    }
+    fputs("</tbody></table>\n", c->out);
+}
+
+static void leaks(report_ctx *c)
+{
+    char h[32];
+    fprintf(c->out, "<h2>Leaks: %s (%lld bytes) in %lld blocks from %zu stacks</h2>\n",
+            report_human(c->leak_bytes, h), (long long)c->leak_bytes, (long long)c->leak_count,
+            c->nleaks);
+    leak_rows(c, "leaks", c->leaks, c->nleaks);
+    if (c->nsuppressed) {
+        fprintf(c->out, "<h3>Suppressed: %lld bytes in %lld blocks</h3>\n",
+                (long long)c->supp_bytes, (long long)c->supp_count);
+        leak_rows(c, "suppressed", c->suppressed, c->nsuppressed);
+    }
+}
+
+/* ---- flame graph of the peak ------------------------------------------------ */
+
+typedef struct {
+    report_ctx *c;
+    trie t;
+    double width, row;
+    int64_t total;
+} flame;
+
+static void flame_node(flame *f, uint32_t id, double x, int depth, int maxdepth)
+{
+    const trie_node *n = &f->t.n[id];
+    double w = f->width * (double)n->value / (double)f->total;
+    if (w < 0.5)
+        return;
+    double y = (maxdepth - depth) * f->row;
+    const char *label = "all";
+    char pool[300];
+    const tally_sym_frame *fr = NULL;
+    if (id != 0 && n->k == TRIE_NONE) {
+        snprintf(pool, sizeof pool, "pool %s", tally_profile_pool_name(f->c->p, (int32_t)n->addr));
+        label = pool;
+    } else if (id != 0) {
+        size_t nf;
+        fr = tally_sym_lookup(f->c->sym, n->addr, &nf);
+        fr = &fr[n->k < nf ? n->k : 0];
+        label = fr->function;
+    }
+    uint64_t h = tally_profile_fnv1a(label, strlen(label));
+    fprintf(f->c->out,
+            "<g class=frame><rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' rx='2' "
+            "fill='hsl(%u,75%%,%u%%)'/><title>",
+            x, y, w, f->row - 1, (unsigned)(10 + h % 40), (unsigned)(55 + (h >> 8) % 15));
+    esc(f->c->out, label);
+    if (fr && fr->file) {
+        fputs(" (", f->c->out);
+        esc(f->c->out, fr->file);
+        fprintf(f->c->out, ":%d)", fr->line);
+    }
+    fprintf(f->c->out, ": %lld bytes (%.1f%%)</title>", (long long)n->value,
+            100.0 * (double)n->value / (double)f->total);
+    if (w > 40) {
+        int chars = (int)(w / 7);
+        fprintf(f->c->out, "<text x='%.1f' y='%.1f' font-size='11'>", x + 3, y + f->row - 5);
+        char buf[256];
+        snprintf(buf, sizeof buf, "%.*s", chars < 255 ? chars : 255, label);
+        esc(f->c->out, buf);
+        fputs("</text>", f->c->out);
+    }
+    fputs("</g>\n", f->c->out);
+    for (uint32_t k = n->child; k != TRIE_NONE; k = f->t.n[k].sibling) {
+        flame_node(f, k, x, depth + 1, maxdepth);
+        x += f->width * (double)f->t.n[k].value / (double)f->total;
+    }
+}
+
+static int depth_of(const trie *t, uint32_t id)
+{
+    int d = 0;
+    for (uint32_t k = t->n[id].child; k != TRIE_NONE; k = t->n[k].sibling) {
+        int dk = depth_of(t, k);
+        if (dk > d)
+            d = dk;
+    }
+    return d + 1;
+}
+
+static void flamegraph(report_ctx *c)
+{
+    flame f = {.c = c, .width = 1180, .row = 17};
+    fputs("<h2>Flame graph of the peak</h2>\n", c->out);
+    if (trie_init(&f.t) != 0)
+        return;
+    const tally_profile *p = c->p;
+    for (size_t i = 0; i < p->nrecords; i++) {
+        const tally_prof_record *r = &p->records[i];
+        if (r->peak_bytes <= 0)
+            continue;
+        f.t.n[0].value += r->peak_bytes;
+        uint32_t at = trie_child(&f.t, 0, (uint64_t)(uint32_t)r->pool_id, TRIE_NONE);
+        if (at != TRIE_NONE)
+            f.t.n[at].value += r->peak_bytes;
+        const tally_prof_stack *st = tally_profile_stack(p, r->stack_id);
+        for (uint32_t fr = st ? st->nframes : 0; fr-- > 0 && at != TRIE_NONE;) {
+            size_t n;
+            tally_sym_lookup(c->sym, st->frames[fr], &n);
+            for (size_t k = n; k-- > 0 && at != TRIE_NONE;) { /* outermost first */
+                at = trie_child(&f.t, at, st->frames[fr], (uint32_t)k);
+                if (at != TRIE_NONE)
+                    f.t.n[at].value += r->peak_bytes;
+            }
+        }
+    }
+    f.total = f.t.n[0].value;
+    if (f.total <= 0) {
+        fputs("<p id=flame-none>Nothing was live at the peak.</p>\n", c->out);
+        trie_free(&f.t);
+        return;
+    }
+    trie_sort(&f.t);
+    int maxdepth = depth_of(&f.t, 0) - 1;
+    fprintf(c->out,
+            "<svg id=flame xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
+            "role='img' aria-label='flame graph of the peak'>\n",
+            f.width, (maxdepth + 1) * f.row);
+    flame_node(&f, 0, 0, 0, maxdepth);
+    fputs("</svg>\n", c->out);
+    trie_free(&f.t);
+}
+
 int report_html(report_ctx *c)
 {
-    (void)c;
-    return 1;
+    const tally_profile *p = c->p;
+    fputs("<!DOCTYPE html>\n<html lang=en><head><meta charset='utf-8'>\n<title>tally: ", c->out);
+    esc(c->out, p->exe && *p->exe ? p->exe : c->path);
+    fputs("</title>\n<style>\n"
+          "body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}\n"
+          "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
+          "th,td{border:1px solid #ccc;padding:3px 8px;text-align:right;vertical-align:top}\n"
+          "td:last-child,th:last-child{text-align:left}\n"
+          "td:nth-child(3){text-align:left}\n#pools td:first-child{text-align:left}\n"
+          ".loc{color:#666;font-size:12px}\nsummary{cursor:pointer}\n"
+          "ol{margin:.3em 0;padding-left:2em;text-align:left}\n"
+          "svg text{font-family:monospace;pointer-events:none}\n"
+          "</style></head><body>\n<h1>tally report</h1>\n<p>",
+          c->out);
+    esc(c->out, c->path);
+    if (p->has_meta) {
+        fputs(": <code>", c->out);
+        esc(c->out, p->cmdline && *p->cmdline ? p->cmdline : p->exe);
+        fprintf(c->out, "</code>, pid %u, %.3f s", p->pid, (double)p->duration_ns / 1e9);
+    }
+    if (p->flags & 1)
+        fputs(" (sampled: per-stack figures are estimates)", c->out);
+    fputs("</p>\n", c->out);
+    if (c->want_pools) {
+        chart(c);
+        pools(c);
+    }
+    if (c->want_peak) {
+        peak_table(c);
+        flamegraph(c);
+    }
+    if (c->want_leaks)
+        leaks(c);
+    fputs("</body></html>\n", c->out);
+    return 0;
 }
