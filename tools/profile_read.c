@@ -184,6 +184,8 @@ const char *tally_profile_pool_name(const tally_profile *p, int32_t id)
 
 static int pool_known(const reader *r, int32_t id)
 {
+    if (r->p->npools == 0) /* no POOLS section: bsearch must not see a NULL base */
+        return 0;
     return bsearch(&id, r->pool_ids_sorted, r->p->npools, sizeof(int32_t), cmp_i32) != NULL;
 }
 

@@ -98,7 +98,8 @@ int report_prepare(report_ctx *c)
         free(sorted);
         return -1;
     }
-    memcpy(sorted, p->leaks, p->nleaks * sizeof *sorted);
+    if (p->nleaks) /* p->leaks is NULL without a LEAKS section */
+        memcpy(sorted, p->leaks, p->nleaks * sizeof *sorted);
     qsort(sorted, p->nleaks, sizeof *sorted, cmp_leak_key);
     for (size_t i = 0; i < p->nleaks;) {
         leak_group g = {sorted[i].stack_id, sorted[i].pool_id, 0, 0, NULL, 0};
