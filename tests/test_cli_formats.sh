@@ -20,18 +20,20 @@ except ImportError:
     print("note: python3-jsonschema missing: schema not checked")
 src = open(sys.argv[3]).read().splitlines()
 mark = {l.split("MARK:")[1].split()[0]: i + 1 for i, l in enumerate(src) if "MARK:" in l and "*/" in l}
+def frames(e):
+    return [f for a in r["stacks"].get(str(e["stack"]), []) for f in r["locations"][a]]
 pools = {p["name"]: p for p in r["pools"]}
 assert pools["malloc"]["current"] == 4460 and pools["arena"]["peak"] == 1000000, pools
 assert r["peak"]["bytes"] == 1004960
 top = r["peak"]["stacks"][0]
 assert top["bytes"] == 1000000 and top["pool"] == "arena", top
-f0 = top["frames"][0]
+f0 = frames(top)[0]
 assert f0["function"] == "peak_leaf" and f0["file"].endswith("make_profile.c") and f0["line"] == mark["peak_leaf"], f0
 L = r["leaks"]
 assert (L["bytes"], L["count"], L["stacks"]) == (396, 5, 3), L
 assert [g["bytes"] for g in L["groups"]] == [300, 64, 32]
-assert L["groups"][2]["sampled"] is False and L["groups"][2]["frames"] == []
-inl = L["groups"][1]["frames"]
+assert L["groups"][2]["sampled"] is False and L["groups"][2]["stack"] == 0
+inl = frames(L["groups"][1])
 assert inl[0]["inlined"] and inl[0]["function"] == "inlined_helper" and inl[1]["function"] == "with_inline", inl
 assert L["suppressed"]["bytes"] == 4096 and L["suppressed"]["groups"][0]["builtin"] is True
 assert r["top"][0]["total_bytes"] == 5000000 and r["top"][0]["temporary_count"] == 9000

@@ -254,7 +254,9 @@ int cmd_report(int argc, char **argv)
     }
     if (!c.want_leaks && !c.want_peak && !c.want_pools)
         c.want_leaks = c.want_peak = c.want_pools = c.want_top = 1;
-    if (!top_given && strcmp(format, "text") != 0)
+    if (!top_given && !strcmp(format, "html"))
+        c.top = 50; /* a page for people: the tables stay readable */
+    else if (!top_given && strcmp(format, "text") != 0)
         c.top = -1; /* machine formats carry everything unless asked */
 
     c.path = argv[optind];

@@ -5,6 +5,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
 static void jstr(FILE *out, const char *s)
 {
@@ -24,31 +25,79 @@ static void jstr(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void frames(report_ctx *c, uint32_t stack_id)
+/* Stacks are written once, in "stacks", and their frames once per address,
+ * in "locations": entries refer to a stack by id. Inline, 100k stacks of 16
+ * frames in three lists came to 850 MB; this way to a few tens. */
+static uint8_t *used; /* per index in p->stacks */
+
+static void stack_ref(report_ctx *c, uint32_t stack_id)
 {
     const tally_prof_stack *st = tally_profile_stack(c->p, stack_id);
-    fputs("\"frames\": [", c->out);
-    int first = 1;
-    for (uint32_t f = 0; st && f < st->nframes; f++) {
-        size_t n;
-        const tally_sym_frame *fr = tally_sym_lookup(c->sym, st->frames[f], &n);
-        for (size_t k = 0; k < n; k++) {
-            fprintf(c->out, "%s{\"address\": \"0x%" PRIx64 "\", \"function\": ", first ? "" : ", ",
-                    st->frames[f]);
-            first = 0;
-            jstr(c->out, fr[k].function);
-            fputs(", \"file\": ", c->out);
-            jstr(c->out, fr[k].file);
-            if (fr[k].file)
-                fprintf(c->out, ", \"line\": %d", fr[k].line);
-            else
-                fputs(", \"line\": null", c->out);
-            fprintf(c->out, ", \"inlined\": %s, \"module\": ", fr[k].inlined ? "true" : "false");
-            jstr(c->out, fr[k].module);
-            fputc('}', c->out);
-        }
+    if (st && used)
+        used[st - c->p->stacks] = 1;
+    fprintf(c->out, "\"stack\": %u", st ? stack_id : 0);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void location(report_ctx *c, uint64_t addr)
+{
+    size_t n;
+    const tally_sym_frame *fr = tally_sym_lookup(c->sym, addr, &n);
+    fprintf(c->out, "\"0x%" PRIx64 "\": [", addr);
+    for (size_t k = 0; k < n; k++) {
+        fputs(k ? ", {\"function\": " : "{\"function\": ", c->out);
+        jstr(c->out, fr[k].function);
+        fputs(", \"file\": ", c->out);
+        jstr(c->out, fr[k].file);
+        if (fr[k].file)
+            fprintf(c->out, ", \"line\": %d", fr[k].line);
+        else
+            fputs(", \"line\": null", c->out);
+        fprintf(c->out, ", \"inlined\": %s, \"module\": ", fr[k].inlined ? "true" : "false");
+        jstr(c->out, fr[k].module);
+        fputc('}', c->out);
     }
     fputc(']', c->out);
+}
+
+static void tables(report_ctx *c)
+{
+    const tally_profile *p = c->p;
+    size_t naddr = 0;
+    fputs(",\n  \"stacks\": {", c->out);
+    int first = 1;
+    for (size_t i = 0; i < p->nstacks; i++) {
+        if (!used[i])
+            continue;
+        fprintf(c->out, "%s\n    \"%u\": [", first ? "" : ",", p->stacks[i].id);
+        first = 0;
+        for (uint32_t f = 0; f < p->stacks[i].nframes; f++)
+            fprintf(c->out, "%s\"0x%" PRIx64 "\"", f ? ", " : "", p->stacks[i].frames[f]);
+        fputc(']', c->out);
+        naddr += p->stacks[i].nframes;
+    }
+    fputs("\n  },\n  \"locations\": {", c->out);
+    uint64_t *addr = malloc((naddr ? naddr : 1) * sizeof *addr);
+    if (addr) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->nstacks; i++)
+            for (uint32_t f = 0; used[i] && f < p->stacks[i].nframes; f++)
+                addr[n++] = p->stacks[i].frames[f];
+        qsort(addr, n, sizeof *addr, cmp_u64);
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && addr[i] == addr[i - 1])
+                continue;
+            fputs(i ? ",\n    " : "\n    ", c->out);
+            location(c, addr[i]);
+        }
+        free(addr);
+    }
+    fputs("\n  }", c->out);
 }
 
 static void meta(report_ctx *c)
@@ -101,7 +150,7 @@ static void peak(report_ctx *c)
                 (long long)r->peak_bytes);
         jstr(c->out, tally_profile_pool_name(c->p, r->pool_id));
         fputs(", ", c->out);
-        frames(c, r->stack_id);
+        stack_ref(c, r->stack_id);
         fputc('}', c->out);
     }
     fputs("\n  ]}", c->out);
@@ -122,7 +171,7 @@ static void groups(report_ctx *c, const leak_group *g, size_t count)
             fprintf(c->out, ", \"builtin\": %s", g[i].builtin ? "true" : "false");
         }
         fputs(", ", c->out);
-        frames(c, g[i].stack_id);
+        stack_ref(c, g[i].stack_id);
         fputc('}', c->out);
     }
     fputs("]", c->out);
@@ -153,7 +202,7 @@ static void top(report_ctx *c)
                 (long long)r->peak_bytes);
         jstr(c->out, tally_profile_pool_name(c->p, r->pool_id));
         fputs(", ", c->out);
-        frames(c, r->stack_id);
+        stack_ref(c, r->stack_id);
         fputc('}', c->out);
     }
     fputs("\n  ]", c->out);
@@ -181,6 +230,11 @@ static void series(report_ctx *c)
 
 int report_json(report_ctx *c)
 {
+    used = calloc(c->p->nstacks ? c->p->nstacks : 1, 1);
+    if (!used) {
+        fprintf(stderr, "tally: out of memory\n");
+        return 1;
+    }
     fputs("{\n  \"tally_report\": 1,\n  \"profile\": ", c->out);
     jstr(c->out, c->path);
     fputs(",\n", c->out);
@@ -195,6 +249,10 @@ int report_json(report_ctx *c)
         top(c);
         series(c);
     }
+    if (used)
+        tables(c);
+    free(used);
+    used = NULL;
     fputs("\n}\n", c->out);
     return 0;
 }

@@ -19,10 +19,27 @@ static void put_clean(FILE *out, const char *s)
         fputc(*s == '#' || *s == '\n' ? '_' : *s, out);
 }
 
-static void node_line(report_ctx *c, const trie *t, uint32_t id, int depth)
+/* Like massif's own --threshold=1.0: children under 1% of the snapshot are
+ * folded into one "in N places" line, which keeps big profiles readable. */
+static int significant(const trie *t, uint32_t id, int64_t total)
+{
+    return t->n[id].value * 100 >= total;
+}
+
+static void node_line(report_ctx *c, const trie *t, uint32_t id, int depth, int64_t total)
 {
     const trie_node *x = &t->n[id];
-    fprintf(c->out, "%*sn%u: %lld ", depth, "", x->nchildren, (long long)x->value);
+    uint32_t shown = 0, folded = 0;
+    int64_t folded_bytes = 0;
+    for (uint32_t k = x->child; k != TRIE_NONE; k = t->n[k].sibling) {
+        if (significant(t, k, total))
+            shown++;
+        else {
+            folded++;
+            folded_bytes += t->n[k].value;
+        }
+    }
+    fprintf(c->out, "%*sn%u: %lld ", depth, "", shown + (folded > 0), (long long)x->value);
     if (id == 0) {
         fputs("(heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n", c->out);
     } else if (x->k == TRIE_NONE) {
@@ -45,7 +62,11 @@ static void node_line(report_ctx *c, const trie *t, uint32_t id, int depth)
         fputc('\n', c->out);
     }
     for (uint32_t k = x->child; k != TRIE_NONE; k = t->n[k].sibling)
-        node_line(c, t, k, depth + 1);
+        if (significant(t, k, total))
+            node_line(c, t, k, depth + 1, total);
+    if (folded)
+        fprintf(c->out, "%*sn0: %lld in %u place%s, all below massif's threshold (1.00%%)\n",
+                depth + 1, "", (long long)folded_bytes, folded, folded == 1 ? "" : "s");
 }
 
 /* The tree of one figure (peak_bytes or live_bytes) over every record. */
@@ -80,7 +101,7 @@ static int tree(report_ctx *c, int live)
         }
     }
     trie_sort(&t);
-    node_line(c, &t, 0, 0);
+    node_line(c, &t, 0, 0, t.n[0].value);
     trie_free(&t);
     return 0;
 }
