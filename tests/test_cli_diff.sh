@@ -24,3 +24,12 @@ expect_in "$WORK/r.txt" "live bytes: 17837 -> 4492 (-13345)" "SHRANK" "-12345 by
 "$TALLY" diff "$WORK/a.prof" "$WORK/a.prof" >"$WORK/z.txt" || fail "self diff"
 expect_in "$WORK/z.txt" "(+0)" "0 grew, 0 shrank"
 ok "diff: reverse and self"
+
+"$TALLY" diff "$WORK/a.prof" "$WORK/b.prof" --cost peak >"$WORK/p.txt" || fail "diff --cost peak"
+expect_in "$WORK/p.txt" "(bytes at the peak, B - A), largest first: 1 grew" \
+    "+1000 bytes in pool arena: 1000000 -> 1001000 at the peak"
+"$TALLY" diff "$WORK/a.prof" "$WORK/b.prof" --cost allocated >"$WORK/t.txt" || fail "diff --cost allocated"
+expect_in "$WORK/t.txt" "+12345 bytes in pool malloc: 300 -> 12645 allocated"
+"$TALLY" diff "$WORK/a.prof" "$WORK/b.prof" --cost nope >/dev/null 2>&1
+[ $? -eq 2 ] || fail "diff --cost nope: not 2"
+ok "diff --cost peak and allocated"

@@ -15,7 +15,7 @@
 typedef struct {
     char *key;
     uint64_t hash;
-    int64_t live[2], count[2], total[2];
+    int64_t live[2], count[2], total[2], peak[2];
     uint32_t stack_id[2]; /* 0 when absent from that side */
     const char *pool;
 } entry;
@@ -103,10 +103,26 @@ static entry *find(table *t, char *key)
     return e;
 }
 
+/* What "growth" measures: live bytes (snapshots), or, to compare two exit
+ * profiles whose live bytes are only the leaks, bytes at the peak or ever
+ * allocated (--cost). */
+static int cost = 0; /* 0 live, 1 peak, 2 allocated */
+static const char *const cost_name[] = {"live bytes", "bytes at the peak", "bytes allocated"};
+
+static int64_t metric(const entry *e, int side)
+{
+    return cost == 1 ? e->peak[side] : cost == 2 ? e->total[side] : e->live[side];
+}
+
+static int64_t growth(const entry *e)
+{
+    return metric(e, 1) - metric(e, 0);
+}
+
 static int cmp_growth(const void *a, const void *b)
 {
     const entry *x = a, *y = b;
-    int64_t gx = x->live[1] - x->live[0], gy = y->live[1] - y->live[0];
+    int64_t gx = growth(x), gy = growth(y);
     if (gx != gy)
         return gx > gy ? -1 : 1;
     return strcmp(x->key, y->key);
@@ -178,11 +194,16 @@ static void pools(FILE *out, tally_profile *const p[2])
 static void show(FILE *out, const entry *e, tally_symbolizer *const sym[2],
                  tally_profile *const p[2])
 {
-    fprintf(out, "  %+lld bytes (%+lld blocks) in pool %s: %lld -> %lld live, allocated at:\n",
-            (long long)(e->live[1] - e->live[0]), (long long)(e->count[1] - e->count[0]), e->pool,
-            (long long)e->live[0], (long long)e->live[1]);
+    if (cost == 0)
+        fprintf(out, "  %+lld bytes (%+lld blocks) in pool %s: %lld -> %lld live, allocated at:\n",
+                (long long)growth(e), (long long)(e->count[1] - e->count[0]), e->pool,
+                (long long)e->live[0], (long long)e->live[1]);
+    else
+        fprintf(out, "  %+lld bytes in pool %s: %lld -> %lld %s, allocated at:\n",
+                (long long)growth(e), e->pool, (long long)metric(e, 0), (long long)metric(e, 1),
+                cost == 1 ? "at the peak" : "allocated");
     int s = e->stack_id[1] ? 1 : 0;
-    report_print_stack(out, sym[s], p[s], e->stack_id[s], "    ");
+    report_print_stack(out, sym[s], p[s], e->stack_id[s], "    ", 0);
 }
 
 static int64_t live_total(const tally_profile *p)
@@ -197,14 +218,28 @@ int cmd_diff(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"top", required_argument, NULL, 't'},
+        {"cost", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     long top = 10;
     int o;
     optind = 1;
+    cost = 0;
     while ((o = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
-        if (o == 't') {
+        if (o == 'c') {
+            if (!strcmp(optarg, "live"))
+                cost = 0;
+            else if (!strcmp(optarg, "peak"))
+                cost = 1;
+            else if (!strcmp(optarg, "allocated"))
+                cost = 2;
+            else {
+                fprintf(stderr, "tally diff: --cost is live, peak or allocated, not '%s'\n",
+                        optarg);
+                return TALLY_EXIT_BAD_INPUT;
+            }
+        } else if (o == 't') {
             char *end;
             top = strtol(optarg, &end, 10);
             if (*end || top < 0) {
@@ -212,12 +247,12 @@ int cmd_diff(int argc, char **argv)
                 return TALLY_EXIT_BAD_INPUT;
             }
         } else {
-            fprintf(stderr, "usage: tally diff A B [--top N]\n");
+            fprintf(stderr, "usage: tally diff A B [--top N] [--cost live|peak|allocated]\n");
             return o == 'h' ? 0 : TALLY_EXIT_BAD_INPUT;
         }
     }
     if (optind != argc - 2) {
-        fprintf(stderr, "usage: tally diff A B [--top N]\n");
+        fprintf(stderr, "usage: tally diff A B [--top N] [--cost live|peak|allocated]\n");
         return TALLY_EXIT_BAD_INPUT;
     }
     tally_profile *p[2] = {report_load(argv[optind]), NULL};
@@ -242,6 +277,7 @@ int cmd_diff(int argc, char **argv)
             e->live[s] += r->live_bytes;
             e->count[s] += r->live_count;
             e->total[s] += r->total_bytes;
+            e->peak[s] += r->peak_bytes;
             e->stack_id[s] = r->stack_id;
             e->pool = pool;
         }
@@ -256,12 +292,12 @@ int cmd_diff(int argc, char **argv)
 
     size_t grew = 0, shrank = 0;
     for (size_t i = 0; i < t.n; i++) {
-        int64_t g = t.e[i].live[1] - t.e[i].live[0];
+        int64_t g = growth(&t.e[i]);
         grew += g > 0;
         shrank += g < 0;
     }
-    fprintf(out, "\nGROWTH BY STACK (live bytes, B - A), largest first: %zu grew, %zu shrank\n",
-            grew, shrank);
+    fprintf(out, "\nGROWTH BY STACK (%s, B - A), largest first: %zu grew, %zu shrank\n",
+            cost_name[cost], grew, shrank);
     /* Sorted by growth: the grown stacks lead, the shrunk ones trail with the
      * largest loss last. */
     size_t shown = 0;
@@ -270,7 +306,7 @@ int cmd_diff(int argc, char **argv)
     if (shown < grew)
         fprintf(out, "  ... %zu more stacks grew (--top N shows more)\n", grew - shown);
     if (shrank) {
-        fprintf(out, "\nSHRANK (live bytes, B - A), largest loss first: %zu\n", shrank);
+        fprintf(out, "\nSHRANK (%s, B - A), largest loss first: %zu\n", cost_name[cost], shrank);
         shown = 0;
         for (size_t i = t.n; i-- > t.n - shrank && (top < 0 || (long)shown < top); shown++)
             show(out, &t.e[i], sym, p);

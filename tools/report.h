@@ -30,6 +30,7 @@ typedef struct {
     int want_pools, want_peak, want_leaks, want_top; /* the sections asked for */
     long top;                                        /* list limit; < 0: no limit */
     tally_cost cost;                                 /* folded only */
+    uint32_t max_frames;                             /* text: frames shown per stack; 0: all */
 
     /* Derived once by report_prepare. */
     leak_group *leaks, *suppressed;
@@ -53,9 +54,9 @@ int64_t report_peak_total(const report_ctx *c);
 
 /* Prints a stack, one line per frame (inlined frames on lines of their own):
  *   INDENT#1 0x000055d0c1a0b2a3 leaky_mid /src/x.c:42
- * or "INDENT(not sampled)" for stack 0. */
+ * or "INDENT(not sampled)" for stack 0. max_frames: 0 for all. */
 void report_print_stack(FILE *out, tally_symbolizer *sym, const tally_profile *p, uint32_t stack_id,
-                        const char *indent);
+                        const char *indent, uint32_t max_frames);
 
 int report_text(report_ctx *c);
 /* The short form `tally run` prints: a leak line, the leak stacks (up to

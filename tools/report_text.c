@@ -7,7 +7,7 @@
 #include <inttypes.h>
 
 void report_print_stack(FILE *out, tally_symbolizer *sym, const tally_profile *p, uint32_t stack_id,
-                        const char *indent)
+                        const char *indent, uint32_t max_frames)
 {
     const tally_prof_stack *st = tally_profile_stack(p, stack_id);
     if (!st) {
@@ -16,7 +16,8 @@ void report_print_stack(FILE *out, tally_symbolizer *sym, const tally_profile *p
     }
     if (st->nframes == 0)
         fprintf(out, "%s(empty stack)\n", indent);
-    for (uint32_t f = 0; f < st->nframes; f++) {
+    uint32_t shown = max_frames && max_frames < st->nframes ? max_frames : st->nframes;
+    for (uint32_t f = 0; f < shown; f++) {
         size_t n;
         const tally_sym_frame *fr = tally_sym_lookup(sym, st->frames[f], &n);
         for (size_t k = 0; k < n; k++) {
@@ -32,6 +33,8 @@ void report_print_stack(FILE *out, tally_symbolizer *sym, const tally_profile *p
             fprintf(out, "%s\n", fr[k].inlined ? " (inlined)" : "");
         }
     }
+    if (shown < st->nframes)
+        fprintf(out, "%s... %u more frames\n", indent, st->nframes - shown);
 }
 
 static const char *plural(int64_t n, const char *one, const char *many)
@@ -91,7 +94,7 @@ static void peak(report_ctx *c)
                 (long long)r->peak_bytes,
                 total > 0 ? 100.0 * (double)r->peak_bytes / (double)total : 0,
                 tally_profile_pool_name(c->p, r->pool_id));
-        report_print_stack(c->out, c->sym, c->p, r->stack_id, "    ");
+        report_print_stack(c->out, c->sym, c->p, r->stack_id, "    ", c->max_frames);
     }
     if (shown < c->npeak)
         fprintf(c->out, "  ... %zu more (--top N shows more)\n", c->npeak - shown);
@@ -107,7 +110,7 @@ static void groups(report_ctx *c, const leak_group *g, size_t n)
         if (g[i].rule)
             fprintf(c->out, ", suppressed by %s%s", g[i].rule, g[i].builtin ? " (built in)" : "");
         fprintf(c->out, ", allocated at:\n");
-        report_print_stack(c->out, c->sym, c->p, g[i].stack_id, "    ");
+        report_print_stack(c->out, c->sym, c->p, g[i].stack_id, "    ", c->max_frames);
     }
     if (shown < n)
         fprintf(c->out, "  ... %zu more (--top N shows more)\n", n - shown);
@@ -144,7 +147,7 @@ static void top(report_ctx *c)
                 (long long)r->total_bytes, (long long)r->total_count,
                 plural(r->total_count, "allocation", "allocations"), (long long)r->temporary_count,
                 tally_profile_pool_name(c->p, r->pool_id));
-        report_print_stack(c->out, c->sym, c->p, r->stack_id, "    ");
+        report_print_stack(c->out, c->sym, c->p, r->stack_id, "    ", c->max_frames);
     }
     if (shown < c->ntotal)
         fprintf(c->out, "  ... %zu more (--top N shows more)\n", c->ntotal - shown);

@@ -130,6 +130,7 @@ static int summarize(const char *path, const char *const *supp_files, int nsupp,
     c.p = p;
     c.out = stderr;
     c.top = 5;
+    c.max_frames = 12; /* a summary: `tally report` shows whole stacks */
     c.supp = tally_supp_new(builtin);
     for (int i = 0; i < nsupp && c.supp; i++) {
         char err[512];
