@@ -184,8 +184,26 @@ static const char *die_name(Dwarf_Die *die)
     return n;
 }
 
+/* A line table may name files relative to the compilation directory (an
+ * in-tree build does); a report names them in full, so they can be opened
+ * from wherever the report is read. */
+static const char *full_path(tally_symbolizer *s, Dwarf_Die *cu, const char *file)
+{
+    if (!file || file[0] == '/')
+        return file;
+    Dwarf_Attribute a;
+    const char *dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+    if (!dir || !*dir)
+        return file;
+    char joined[4200];
+    snprintf(joined, sizeof joined, "%s/%s", dir, file);
+    const char *kept = keep(s, joined);
+    return kept ? kept : file;
+}
+
 /* Inlined frames from DWARF scopes; returns how many were written to out. */
-static size_t from_dwarf(Dwfl_Module *dm, Dwarf_Addr pc, tally_sym_frame *out, size_t max)
+static size_t from_dwarf(tally_symbolizer *s, Dwfl_Module *dm, Dwarf_Addr pc, tally_sym_frame *out,
+                         size_t max)
 {
     Dwarf_Addr bias = 0;
     Dwarf_Die *cu = dwfl_module_addrdie(dm, pc, &bias);
@@ -195,7 +213,7 @@ static size_t from_dwarf(Dwfl_Module *dm, Dwarf_Addr pc, tally_sym_frame *out, s
     int line = 0;
     Dwfl_Line *l = dwfl_module_getsrc(dm, pc);
     if (l)
-        file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+        file = full_path(s, cu, dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL));
     /* dwarf_getscopes continues from an inlined scope into its abstract
      * definition; the chain of the concrete DIE (getscopes_die) continues
      * into the function it was inlined into, which is what we want. */
@@ -228,7 +246,7 @@ static size_t from_dwarf(Dwfl_Module *dm, Dwarf_Addr pc, tally_sym_frame *out, s
         file = NULL;
         line = 0;
         if (files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &cf) == 0)
-            file = dwarf_filesrc(files, cf, NULL, NULL);
+            file = full_path(s, cu, dwarf_filesrc(files, cf, NULL, NULL));
         if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &cl) == 0)
             line = (int)cl;
     }
@@ -249,7 +267,7 @@ static tally_sym_frame *resolve(tally_symbolizer *s, uint64_t ret, uint32_t *nou
     const tally_prof_module *m = tally_sym_module(s, pc);
     Dwfl_Module *dm = s->dwfl ? dwfl_addrmodule(s->dwfl, pc) : NULL;
     if (dm)
-        n = from_dwarf(dm, pc, tmp, sizeof tmp / sizeof tmp[0]);
+        n = from_dwarf(s, dm, pc, tmp, sizeof tmp / sizeof tmp[0]);
     if (n == 0 || tmp[0].function == NULL || strcmp(tmp[n - 1].function, "??") == 0) {
         /* No debug info: the symbol table names the function. */
         const char *sym = NULL;
