@@ -500,6 +500,17 @@ static int parse_leaks(reader *r, const section *s)
 static int walk(const uint8_t *d, size_t len, unsigned flags, section *secs, char *err,
                 size_t errlen)
 {
+    /* A whole file ends with its end section. Check the checksum before the
+     * structure, so that a flipped byte anywhere (a length field included)
+     * is called corruption rather than whatever the damaged field implies. */
+    if (!(flags & TALLY_PROFILE_NO_CHECKSUM) && len >= 16 + 24) {
+        const uint8_t *end = d + len - 24;
+        if ((uint32_t)le(end, 4) == SEC_END && le(end + 4, 4) == 0 && le(end + 8, 8) == 8 &&
+            tally_profile_fnv1a(d, len - 24) != le(end + 16, 8)) {
+            say(err, errlen, "corrupt profile: checksum mismatch");
+            return -1;
+        }
+    }
     size_t off = 16;
     for (;;) {
         if (len - off < 16) {
