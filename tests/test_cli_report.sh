@@ -47,6 +47,14 @@ grep -q "^POOLS" "$WORK/leaks.txt" && fail "--leaks printed the pools"
 expect_in "$WORK/leaks.txt" "LEAKS:" "... 2 more"
 ok "--leaks --top 1"
 
+# --frames: only the innermost frames, then how many were left out
+"$TALLY" report "$WORK/basic.prof" --leaks --frames 1 >"$WORK/frames.txt" || fail "--frames 1"
+expect_in "$WORK/frames.txt" "leaky_leaf $S/tests/$SRC:$(mark leaky_leaf)" "more frames"
+grep -q "leaky_mid" "$WORK/frames.txt" && fail "--frames 1 showed the second frame"
+"$TALLY" report "$WORK/basic.prof" --frames lots >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--frames with a bad count did not exit 2"
+ok "--frames"
+
 # built-in suppressions off: the libc buffer is a leak again
 "$TALLY" report "$WORK/basic.prof" --leaks --no-default-suppressions >"$WORK/nod.txt" || fail "--no-default-suppressions"
 expect_in "$WORK/nod.txt" "LEAKS: 4492 bytes"

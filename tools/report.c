@@ -145,7 +145,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: tally report FILE [--format text|json|folded|massif|pprof|html] [-o OUT]\n"
-            "                    [--leaks] [--peak] [--pools] [--top N] [--suppressions FILE]\n"
+            "                    [--leaks] [--peak] [--pools] [--top N] [--frames N]\n"
+            "                    [--suppressions FILE]\n"
             "                    [--no-default-suppressions] [--cost "
             "leaked|peak|allocated|temporary]\n");
 }
@@ -159,6 +160,7 @@ int cmd_report(int argc, char **argv)
         {"peak", no_argument, NULL, 'P'},
         {"pools", no_argument, NULL, 'p'},
         {"top", required_argument, NULL, 't'},
+        {"frames", required_argument, NULL, 'F'},
         {"suppressions", required_argument, NULL, 's'},
         {"no-default-suppressions", no_argument, NULL, 'N'},
         {"cost", required_argument, NULL, 'c'},
@@ -198,6 +200,20 @@ int cmd_report(int argc, char **argv)
                 return TALLY_EXIT_BAD_INPUT;
             }
             top_given = 1;
+            break;
+        }
+        case 'F': {
+            /* Deep stacks (an interpreter's) bury the frames that matter:
+             * like valgrind's --num-callers, show only the innermost N. */
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 0 || n > 256) {
+                fprintf(stderr,
+                        "tally report: --frames wants a count from 0 (all) to 256, not '%s'\n",
+                        optarg);
+                return TALLY_EXIT_BAD_INPUT;
+            }
+            c.max_frames = (uint32_t)n;
             break;
         }
         case 's':
