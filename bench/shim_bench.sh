@@ -28,7 +28,10 @@ if command -v clang >/dev/null; then
         clang -O2 -fsanitize=leak -o "$W/$p.lsan" "$HERE/shim_$p.c" -lpthread || break
     done && HAVE_LSAN=1
 fi
-python3 -c '
+# The interpreter itself, not a wrapper script (pyenv's shim execs it, and
+# heaptrack would follow only the wrapper).
+PY=$(python3 -c 'import sys; print(sys.executable)')
+"$PY" -c '
 import random
 r = random.Random(7)
 with open("'"$W"'/sort.txt", "w") as f:
@@ -109,9 +112,10 @@ workload() {
 
 echo "| workload | run | wall s (median of $RUNS) | vs glibc | peak RSS MiB |"
 echo "|---|---|---|---|---|"
-workload "churn 5M pairs, 1 thread" "$W/churn.lsan 1" 0 "$W/churn" 1 5000000
-workload "churn 2x2.5M pairs, 2 threads" "$W/churn.lsan 2 2500000" 0 "$W/churn" 2 2500000
-workload "larson 16 threads" "$W/larson.lsan 16 20" 0 "$W/larson" 16 20
-workload "bignum fib(20000)" "$W/bignum.lsan 20000" 1 "$W/bignum" 20000
-workload "python alloc" - 0 python3 "$HERE/shim_alloc.py"
+# Sized so that each takes at least ~0.5 s with plain glibc on a 2-core VM.
+workload "churn 15M pairs, 1 thread" "$W/churn.lsan 1 15000000" 0 "$W/churn" 1 15000000
+workload "churn 2x15M pairs, 2 threads" "$W/churn.lsan 2 15000000" 0 "$W/churn" 2 15000000
+workload "larson 16 threads" "$W/larson.lsan 16 100" 0 "$W/larson" 16 100
+workload "bignum fib(60000)" "$W/bignum.lsan 60000" 1 "$W/bignum" 60000
+workload "python alloc" - 0 "$PY" "$HERE/shim_alloc.py"
 workload "sort 50 MB" - 0 env LC_ALL=C sort -o "$W/sorted" "$W/sort.txt"
