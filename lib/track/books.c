@@ -38,8 +38,9 @@ typedef struct {
 
 struct tt_thread {
     tt_thread *next_all, *next_free;
-    int64_t net; /* unfolded change of tt_g.current */
-    int64_t ops; /* bookings since the last fold */
+    tt_stack_cache *stack_cache; /* mmap'd on first use, kept across reuse */
+    int64_t net;                 /* unfolded change of tt_g.current */
+    int64_t ops;                 /* bookings since the last fold */
     uintptr_t last_ptr;
     uint32_t last_stack;
     bool last_sampled;
@@ -180,8 +181,22 @@ static void fold_all(tt_thread *t);
 static void thread_reset(tt_thread *t)
 {
     tt_thread *next_all = t->next_all;
+    tt_stack_cache *cache = t->stack_cache;
     memset(t, 0, sizeof *t);
     t->next_all = next_all;
+    t->stack_cache = cache;
+    if (cache) /* another thread's stack: nothing in it holds */
+        tt_stack_cache_clear(cache);
+}
+
+tt_stack_cache *tt_thread_stack_cache(void)
+{
+    tt_thread *t = tls_thread;
+    if (TT_UNLIKELY(!t))
+        return NULL; /* never take the orphan lock to unwind */
+    if (TT_UNLIKELY(!t->stack_cache))
+        t->stack_cache = tt_stack_cache_new();
+    return t->stack_cache;
 }
 
 static void thread_exit(void *arg)
@@ -533,7 +548,8 @@ static inline ppend *ppend_hit(tt_thread *t, int32_t pool)
     return TT_LIKELY(pp->used && pp->id == pool) ? pp : NULL;
 }
 
-bool tt_book_unsampled_alloc(int32_t pool, uintptr_t ptr, int64_t size, bool wrapper)
+static inline __attribute__((always_inline)) bool unsampled_alloc(int32_t pool, uintptr_t ptr,
+                                                                  int64_t size, bool wrapper)
 {
     tt_thread *t = tls_thread;
     if (TT_UNLIKELY(!t))
@@ -579,7 +595,8 @@ bool tt_book_unsampled_alloc(int32_t pool, uintptr_t ptr, int64_t size, bool wra
     return true;
 }
 
-bool tt_book_unsampled_free(int32_t pool, uintptr_t ptr, int64_t size, bool wrapper)
+static inline __attribute__((always_inline)) bool unsampled_free(int32_t pool, uintptr_t ptr,
+                                                                 int64_t size, bool wrapper)
 {
     tt_thread *t = tls_thread;
     if (TT_UNLIKELY(!t))
@@ -601,6 +618,46 @@ bool tt_book_unsampled_free(int32_t pool, uintptr_t ptr, int64_t size, bool wrap
     if (TT_UNLIKELY(must_fold(t, pp)))
         fold_all(t);
     return true;
+}
+
+/* ---- the preload shim's unsampled blocks (track.h) ------------------------------------- */
+TALLY_INTERNAL bool tally_track_untabled_alloc(void *ptr, int64_t size, int32_t pool_id, int skip,
+                                               tally_stack_id *stack)
+{
+    if (tt_cfg.sample_bytes > 0) {
+        if (unsampled_alloc(pool_id, (uintptr_t)ptr, size, false))
+            return true;
+        tt_thread *t = tt_thread_enter();
+        bool sampled = tt_thread_sample(t, size);
+        if (!sampled) {
+            tt_thread_set_last(t, 0, false);
+            tt_book_alloc(t, (uintptr_t)ptr, size, pool_id, 0, 0);
+        }
+        tt_thread_leave(t);
+        if (!sampled)
+            return true;
+    }
+    *stack = tt_capture(skip); /* no lock held while unwinding */
+    return false;
+}
+
+TALLY_INTERNAL void tally_track_untabled_free(void *ptr, int64_t size, int32_t pool_id)
+{
+    if (unsampled_free(pool_id, (uintptr_t)ptr, size, false))
+        return;
+    tt_thread *t = tt_thread_enter();
+    tt_book_free(t, (uintptr_t)ptr, size, pool_id, 0, 0);
+    tt_thread_leave(t);
+}
+
+bool tt_book_unsampled_alloc(int32_t pool, uintptr_t ptr, int64_t size, bool wrapper)
+{
+    return unsampled_alloc(pool, ptr, size, wrapper);
+}
+
+bool tt_book_unsampled_free(int32_t pool, uintptr_t ptr, int64_t size, bool wrapper)
+{
+    return unsampled_free(pool, ptr, size, wrapper);
 }
 
 /* ---- fork ---------------------------------------------------------------------------- */

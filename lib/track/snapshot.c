@@ -34,6 +34,21 @@ static void copy_leak(const tt_entry *e, void *arg)
     tt_buf_put(b, &l, sizeof l);
 }
 
+static void (*_Atomic untabled_lister)(tally_track_emit_fn emit, void *arg);
+
+TALLY_INTERNAL void tally_track_set_untabled_lister(void (*list)(tally_track_emit_fn emit,
+                                                                 void *arg))
+{
+    atomic_store(&untabled_lister, list);
+}
+
+/* An unsampled block kept out of the table: no stack, no weight. */
+static void copy_untabled(uintptr_t addr, int64_t size, int32_t pool, void *arg)
+{
+    tt_snap_leak l = {addr, size, 0, pool, 0};
+    tt_buf_put(arg, &l, sizeof l);
+}
+
 int tt_snapshot_take(tt_snapshot *s)
 {
     memset(s, 0, sizeof *s);
@@ -103,6 +118,9 @@ int tt_snapshot_take(tt_snapshot *s)
      * is consistent, which is all a list of leaks needs. */
     tt_buf leaks = {0};
     tt_live_foreach(copy_leak, &leaks);
+    void (*list)(tally_track_emit_fn, void *) = atomic_load(&untabled_lister);
+    if (list)
+        list(copy_untabled, &leaks);
     s->leaks = (tt_snap_leak *)leaks.data;
     s->nleaks = leaks.len / sizeof(tt_snap_leak);
     s->map_bytes[2] = leaks.cap;

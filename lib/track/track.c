@@ -245,11 +245,16 @@ __attribute__((destructor(101))) static void track_destructor(void)
 }
 
 /* ---- the hot entry points ---------------------------------------------------------------- */
-static inline uint32_t capture(int skip)
+uint32_t tt_capture(int skip)
 {
     uintptr_t frames[TT_MAX_DEPTH];
     int n = tt_unwind(frames, tt_cfg.depth, skip);
     return tt_stack_intern(frames, n);
+}
+
+static inline uint32_t capture(int skip)
+{
+    return tt_capture(skip);
 }
 
 TALLY_INTERNAL tally_stack_id tally_track_capture(int64_t size, int skip)
@@ -262,6 +267,18 @@ TALLY_INTERNAL tally_stack_id tally_track_capture(int64_t size, int skip)
             return 0;
     }
     return capture(skip);
+}
+
+TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintptr_t *ret_slot)
+{
+    if (tt_cfg.sample_bytes > 0) {
+        tt_thread *t = tt_thread_enter();
+        bool sampled = tt_thread_sample(t, size);
+        tt_thread_leave(t);
+        if (!sampled)
+            return 0;
+    }
+    return tt_capture_from(ret_slot, 1); /* the fallback skips the entry point */
 }
 
 TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,

@@ -119,6 +119,29 @@ TALLY_INTERNAL void tally_track_pool_destroyed(int32_t pool_id);
  * from every stack (libtally registers itself). With it, skip can be 0. */
 TALLY_INTERNAL void tally_track_own_module(const void *addr);
 
+/* tally_track_capture for the caller of the function whose return address
+ * is at *ret_slot (an entry point's own slot: __builtin_frame_address(0)
+ * + 1). A per-thread cache of recent stacks remembers where each frame's
+ * return address was saved; when every saved slot still holds the same
+ * address, the stack is the cached one and nothing is unwound. */
+TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintptr_t *ret_slot);
+
+/* The preload shim's sampled mode. A block that is not sampled is booked
+ * without a live-table entry: the caller keeps its size and kind itself (the
+ * shim's shadow map) and hands the size back to tally_track_untabled_free.
+ * Returns true when the block was booked so. Returns false when it is
+ * sampled, or when tracking does not sample: *stack is then its captured
+ * stack (skipping `skip` frames, as tally_track_capture does) and the caller
+ * books it with tally_track_alloc. */
+TALLY_INTERNAL bool tally_track_untabled_alloc(void *ptr, int64_t size, int32_t pool_id, int skip,
+                                               tally_stack_id *stack);
+TALLY_INTERNAL void tally_track_untabled_free(void *ptr, int64_t size, int32_t pool_id);
+/* Whoever keeps blocks out of the table lists the live ones for the leak
+ * report of each profile: `list` calls `emit` once per block. */
+typedef void (*tally_track_emit_fn)(uintptr_t addr, int64_t size, int32_t pool_id, void *arg);
+TALLY_INTERNAL void tally_track_set_untabled_lister(void (*list)(tally_track_emit_fn emit,
+                                                                 void *arg));
+
 /* The fork handlers above are also registered by libtally itself with
  * pthread_atfork; a second call from the shim's handlers is harmless (only
  * the outermost prepare/parent/child pair acts). */

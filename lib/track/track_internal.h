@@ -87,6 +87,16 @@ void tt_unwind_init(void);
  * frames dropped and then `skip` more. */
 int tt_unwind(uintptr_t *frames, int depth, int skip);
 void tt_unwind_add_own(uintptr_t lo, uintptr_t hi);
+/* Unwinds (tally's frames and `skip` more dropped) and interns the stack. */
+uint32_t tt_capture(int skip);
+/* The same for the caller of the function whose return address is at
+ * *ret_slot, through this thread's cache of recent stacks (see unwind.c). */
+uint32_t tt_capture_from(const uintptr_t *ret_slot, int skip);
+typedef struct tt_stack_cache tt_stack_cache;
+tt_stack_cache *tt_stack_cache_new(void);
+void tt_stack_cache_clear(tt_stack_cache *c);
+/* This thread's cache; NULL before its first booking or after its teardown. */
+tt_stack_cache *tt_thread_stack_cache(void);
 
 /* ---- stack_table.c ------------------------------------------------------------ */
 typedef struct tt_stack {

@@ -154,3 +154,115 @@ int tt_unwind(uintptr_t *frames, int depth, int skip)
         frames[kept++] = (uintptr_t)buf[i];
     return kept;
 }
+
+/* ---- the per-thread stack cache ------------------------------------------------
+ *
+ * On x86-64 a frame's return address sits just below its caller's CFA, so
+ * after each unw_step the slot that held the frame's return address is
+ * SP - 8. For an allocation whose innermost slot (the entry point's own)
+ * is at the same address and holds the same return address as a cached
+ * stack, and whose every other cached slot still holds the same return
+ * address, the frames are the cached ones: a frame's CFA follows from its
+ * callee's CFA and the return address in it (the unwind rule at that pc),
+ * frame by frame outwards. The check is a load and a compare per frame,
+ * against ~7 ns per frame for unw_backtrace. What it cannot see: a function
+ * whose frame size at the call differs from one call to the next at the
+ * same pc (alloca or a VLA) while every cached slot happens to hold the same
+ * address again, as stale stack memory can. A stack with a signal frame is
+ * never cached (the interrupted pc is not in a return-address slot). */
+#define SC_ENTRIES 8
+#define SC_DEPTH 64 /* deeper stacks (TALLY_DEPTH > 64) are not cached */
+
+typedef struct {
+    const uintptr_t *slot0;
+    uintptr_t ret0;
+    uint32_t id;
+    uint32_t n;
+    const uintptr_t *slots[SC_DEPTH];
+    uintptr_t rets[SC_DEPTH];
+} sc_entry;
+
+struct tt_stack_cache {
+    uint32_t next; /* round-robin victim */
+    sc_entry e[SC_ENTRIES];
+};
+
+tt_stack_cache *tt_stack_cache_new(void)
+{
+    return tt_map(sizeof(tt_stack_cache));
+}
+
+void tt_stack_cache_clear(tt_stack_cache *c)
+{
+    for (int i = 0; i < SC_ENTRIES; i++)
+        c->e[i].slot0 = NULL;
+}
+
+__attribute__((no_sanitize_address)) static inline bool sc_holds(const sc_entry *e)
+{
+    for (uint32_t k = 1; k < e->n; k++)
+        if (*e->slots[k] != e->rets[k])
+            return false;
+    return true;
+}
+
+/* Reads return-address slots of the caller's frames. */
+__attribute__((noinline, no_sanitize_address)) uint32_t tt_capture_from(const uintptr_t *ret_slot,
+                                                                        int skip)
+{
+    tt_stack_cache *c = ret_slot && !tt_cfg.unwind_fp ? tt_thread_stack_cache() : NULL;
+    if (!c || tt_cfg.depth > SC_DEPTH)
+        return tt_capture(skip);
+    uintptr_t ret0 = *ret_slot;
+    for (int i = 0; i < SC_ENTRIES; i++) {
+        sc_entry *e = &c->e[i];
+        if (e->slot0 == ret_slot && e->ret0 == ret0 && sc_holds(e))
+            return e->id;
+    }
+
+    /* A miss: unwind step by step, noting where each return address was. */
+    uintptr_t frames[SC_DEPTH];
+    const uintptr_t *slots[SC_DEPTH];
+    unw_context_t uc;
+    unw_cursor_t cur;
+    if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
+        return tt_capture(skip);
+    int n = 0, steps = 0;
+    bool found = false, cacheable = true;
+    while (n < tt_cfg.depth && unw_step(&cur) > 0) {
+        unw_word_t ip, sp;
+        if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) != 0)
+            break;
+        const uintptr_t *slot = (const uintptr_t *)(sp - sizeof(uintptr_t));
+        if (!found) {
+            if (slot != ret_slot) {
+                if (++steps > 16)
+                    break;
+                continue;
+            }
+            found = true;
+        }
+        frames[n] = ip;
+        slots[n] = slot;
+        /* Each slot above the last, holding the frame's address: else a signal
+         * frame or a stack switch, which the check could not follow. */
+        if (cacheable &&
+            ((n > 0 && slot <= slots[n - 1]) || *slot != ip || unw_is_signal_frame(&cur) > 0))
+            cacheable = false;
+        n++;
+    }
+    if (!found)
+        return tt_capture(skip);
+    uint32_t id = tt_stack_intern(frames, n);
+    if (cacheable && n > 0 && id) {
+        sc_entry *e = &c->e[c->next++ % SC_ENTRIES];
+        e->slot0 = NULL;
+        e->ret0 = frames[0];
+        e->n = (uint32_t)n;
+        e->id = id;
+        memcpy(e->slots, slots, (size_t)n * sizeof *slots);
+        memcpy(e->rets, frames, (size_t)n * sizeof *frames);
+        e->slot0 = ret_slot;
+    }
+    return id;
+}
