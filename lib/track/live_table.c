@@ -2,7 +2,7 @@
  *
  * 64 shards, each an open-addressing table with linear probing and
  * backward-shift deletion (no tombstones), 24 bytes per slot, at most 3/4
- * full, grown by doubling into fresh mmap'd memory. A shard's spin lock is
+ * full, grown by half into fresh mmap'd memory. A shard's spin lock is
  * held for a probe, never while unwinding. Each shard also counts its blocks
  * in 128 address buckets: a zero count proves an address is not here, which
  * lets a sampled run skip the lock for the many blocks it did not sample.
@@ -18,7 +18,7 @@
 
 typedef struct {
     alignas(64) tt_spin lock;
-    uint32_t mask; /* slots - 1, 0 before the first insert */
+    uint32_t n; /* slots, 0 before the first insert */
     uint64_t used;
     tt_entry *slots;
 } shard;
@@ -33,9 +33,20 @@ static inline shard *shard_of(uint64_t h)
 {
     return &shards[h & (TT_LIVE_SHARDS - 1)];
 }
+/* Slot counts grow by half (not doubling), so the table stays between 1/2
+ * and 3/4 full: 32 to 48 bytes per live block. The home slot maps 32 bits of
+ * the hash onto [0, n) by a multiply. */
+static inline uint32_t home_n(uint64_t h, uint32_t n)
+{
+    return (uint32_t)(((h >> 6) & 0xffffffffu) * (uint64_t)n >> 32);
+}
 static inline uint32_t home(const shard *s, uint64_t h)
 {
-    return (uint32_t)(h >> 6) & s->mask;
+    return home_n(h, s->n);
+}
+static inline uint32_t next_slot(uint32_t i, uint32_t n)
+{
+    return i + 1 == n ? 0 : i + 1;
 }
 /* A shard's own filter slot: only that shard's lock holder writes it. */
 static inline void filter_add(uint64_t h, int d)
@@ -47,25 +58,24 @@ static inline void filter_add(uint64_t h, int d)
 
 static bool grow(shard *s)
 {
-    uint32_t nslots = s->mask ? (s->mask + 1) * 2 : MIN_SLOTS;
+    uint32_t nslots = s->n ? (s->n + s->n / 2 + 63) & ~63u : MIN_SLOTS;
     tt_entry *fresh = tt_map((size_t)nslots * sizeof(tt_entry));
     if (!fresh)
         return false;
-    uint32_t mask = nslots - 1;
     if (s->slots) {
-        for (uint32_t i = 0; i <= s->mask; i++) {
+        for (uint32_t i = 0; i < s->n; i++) {
             tt_entry *e = &s->slots[i];
             if (!e->addr)
                 continue;
-            uint32_t j = (uint32_t)(mix(e->addr) >> 6) & mask;
+            uint32_t j = home_n(mix(e->addr), nslots);
             while (fresh[j].addr)
-                j = (j + 1) & mask;
+                j = next_slot(j, nslots);
             fresh[j] = *e;
         }
-        tt_unmap(s->slots, (size_t)(s->mask + 1) * sizeof(tt_entry));
+        tt_unmap(s->slots, (size_t)s->n * sizeof(tt_entry));
     }
     s->slots = fresh;
-    s->mask = mask;
+    s->n = nslots;
     return true;
 }
 
@@ -77,7 +87,7 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
     uint64_t h = mix(addr);
     shard *s = shard_of(h);
     tt_spin_lock(&s->lock);
-    if ((s->used + 1) * 4 > (uint64_t)(s->mask + 1) * 3 || !s->slots) {
+    if ((s->used + 1) * 4 > (uint64_t)s->n * 3 || !s->slots) {
         if (!grow(s)) {
             tt_spin_unlock(&s->lock);
             return; /* out of memory: the block goes untracked */
@@ -94,7 +104,7 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
             }
             e->meta |= (uint64_t)TT_FLAG_SHADOWED << 56;
         }
-        i = (i + 1) & s->mask;
+        i = next_slot(i, s->n);
     }
     uint64_t sz = (uint64_t)size & ((1ULL << 48) - 1);
     s->slots[i] =
@@ -111,7 +121,7 @@ static int64_t probe(const shard *s, uint64_t h, uintptr_t addr, int32_t pool)
     if (!s->slots)
         return -1;
     int64_t any = -1;
-    for (uint32_t i = home(s, h); s->slots[i].addr; i = (i + 1) & s->mask) {
+    for (uint32_t i = home(s, h); s->slots[i].addr; i = next_slot(i, s->n)) {
         const tt_entry *e = &s->slots[i];
         if (e->addr != addr)
             continue;
@@ -142,10 +152,10 @@ bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out)
     /* Backward shift: pull later members of the probe run into the hole. */
     uint32_t i = (uint32_t)at, j = i;
     for (;;) {
-        j = (j + 1) & s->mask;
+        j = next_slot(j, s->n);
         if (!s->slots[j].addr)
             break;
-        uint32_t k = (uint32_t)(mix(s->slots[j].addr) >> 6) & s->mask;
+        uint32_t k = home(s, mix(s->slots[j].addr));
         bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
         if (stays)
             continue;
@@ -177,7 +187,7 @@ void tt_live_foreach(void (*fn)(const tt_entry *e, void *arg), void *arg)
         shard *s = &shards[k];
         tt_spin_lock(&s->lock);
         if (s->slots)
-            for (uint32_t i = 0; i <= s->mask; i++)
+            for (uint32_t i = 0; i < s->n; i++)
                 if (s->slots[i].addr)
                     fn(&s->slots[i], arg);
         tt_spin_unlock(&s->lock);
