@@ -35,10 +35,13 @@ static inline shard *shard_of(uint64_t h)
 }
 /* Slot counts grow by half (not doubling), so the table stays between 1/2
  * and 3/4 full: 32 to 48 bytes per live block. The home slot maps 32 bits of
- * the hash onto [0, n) by a multiply. */
+ * the hash onto [0, n) by a multiply. Those bits come from the hash mixed
+ * once more: within one shard (fixed low bits) the hash's own high bits take
+ * few values, which made probe runs hundreds of slots long. */
 static inline uint32_t home_n(uint64_t h, uint32_t n)
 {
-    return (uint32_t)(((h >> 6) & 0xffffffffu) * (uint64_t)n >> 32);
+    uint64_t w = (h * 0x9e3779b97f4a7c15ULL) >> 32;
+    return (uint32_t)(w * n >> 32);
 }
 static inline uint32_t home(const shard *s, uint64_t h)
 {
