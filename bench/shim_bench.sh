@@ -22,6 +22,7 @@ trap 'rm -rf "$W"' EXIT
 cc -O2 -o "$W/churn" "$HERE/shim_churn.c" -lpthread
 cc -O2 -o "$W/larson" "$HERE/shim_larson.c" -lpthread
 cc -O2 -o "$W/bignum" "$HERE/shim_bignum.c"
+cc -O2 -o "$W/live" "$HERE/shim_live.c"
 HAVE_LSAN=0
 if command -v clang >/dev/null; then
     for p in churn larson bignum; do
@@ -119,3 +120,5 @@ workload "larson 16 threads" "$W/larson.lsan 16 100" 0 "$W/larson" 16 100
 workload "bignum fib(60000)" "$W/bignum.lsan 60000" 1 "$W/bignum" 60000
 workload "python alloc" - 0 "$PY" "$HERE/shim_alloc.py"
 workload "sort 50 MB" - 0 env LC_ALL=C sort -o "$W/sorted" "$W/sort.txt"
+# For memory, not time: 1M blocks of 32 bytes live at once.
+workload "live 1M x 32 B (RSS)" - 0 "$W/live" 1000000 32
