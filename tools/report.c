@@ -4,7 +4,9 @@
 
 #include "report.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +143,20 @@ void report_release(report_ctx *c)
     free(c->by_total);
 }
 
+int tally_parse_count(const char *cmd, const char *opt, const char *wants, const char *text,
+                      long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi) {
+        fprintf(stderr, "tally %s: --%s wants %s, not '%s'\n", cmd, opt, wants, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -193,26 +209,20 @@ int cmd_report(int argc, char **argv)
             c.want_pools = 1;
             break;
         case 't': {
-            char *end;
-            c.top = strtol(optarg, &end, 10);
-            if (*end || c.top < 0) {
-                fprintf(stderr, "tally report: --top wants a count, not '%s'\n", optarg);
+            long n;
+            if (tally_parse_count("report", "top", "a count", optarg, 0, LONG_MAX, &n))
                 return TALLY_EXIT_BAD_INPUT;
-            }
+            c.top = n;
             top_given = 1;
             break;
         }
         case 'F': {
             /* Deep stacks (an interpreter's) bury the frames that matter:
              * like valgrind's --num-callers, show only the innermost N. */
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end || n < 0 || n > 256) {
-                fprintf(stderr,
-                        "tally report: --frames wants a count from 0 (all) to 256, not '%s'\n",
-                        optarg);
+            long n;
+            if (tally_parse_count("report", "frames", "a count from 0 (all) to 256", optarg, 0, 256,
+                                  &n))
                 return TALLY_EXIT_BAD_INPUT;
-            }
             c.max_frames = (uint32_t)n;
             break;
         }

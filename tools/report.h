@@ -80,4 +80,10 @@ int cmd_diff(int argc, char **argv);
 /* Exit status for unreadable input and usage errors. */
 #define TALLY_EXIT_BAD_INPUT 2
 
+/* Parses an option's whole-number argument in [lo, hi]. On anything else it
+ * says so on stderr ("tally CMD: --OPT wants WANTS, not 'TEXT'") and
+ * returns -1. */
+int tally_parse_count(const char *cmd, const char *opt, const char *wants, const char *text,
+                      long lo, long hi, long *out);
+
 #endif

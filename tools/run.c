@@ -207,12 +207,9 @@ int cmd_run(int argc, char **argv)
             builtin = 0;
             break;
         case 'e': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 0 || v > 255) {
-                fprintf(stderr, "tally run: --error-exitcode wants 0..255, not '%s'\n", optarg);
+            long v;
+            if (tally_parse_count("run", "error-exitcode", "0..255", optarg, 0, 255, &v))
                 return TALLY_EXIT_BAD_INPUT;
-            }
             error_exitcode = (int)v;
             break;
         }
