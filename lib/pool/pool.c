@@ -1,8 +1,12 @@
 /* pool.c: the public pool entry points.
  *
  * Arguments are checked here once, for every pool kind, and the books are
- * kept here: a kind's vtable only moves memory. */
+ * kept here: a kind's vtable only moves memory. A capped pool books on its
+ * shared books (stats.h), where the limit check and the booking are one
+ * atomic step; every other pool books through this thread's cache
+ * (thread_books.h), and a read folds the reader's own share first. */
 #include "pool/pool_internal.h"
+#include "pool/thread_books.h"
 #include "track/track.h"
 
 #include <errno.h>
@@ -30,6 +34,20 @@ static bool too_large(int64_t size, int64_t alignment)
 static bool is_zero_size_area(const uint8_t *ptr)
 {
     return ptr == tally_zero_size_area;
+}
+
+static inline bool is_capped(const tally_pool *pool)
+{
+    return pool->limit != INT64_MAX;
+}
+
+/* The shared books, after this thread's unfolded share went into them. */
+static tally_stats *books_for_read(const tally_pool **pool)
+{
+    tally_pool *p = tally_pool_resolve((tally_pool *)*pool);
+    tally_books_flush(&p->stats, p->id);
+    *pool = p;
+    return &p->stats;
 }
 
 int32_t tally_pool_next_id(void)
@@ -88,15 +106,22 @@ static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool,
     pool = tally_pool_resolve(pool);
 
     uint8_t *p;
-    int64_t now;
-    if (pool->parent == NULL) {
-        /* A backend pool has no limit, so it can book after the call: nothing
+    if (__builtin_expect(pool->parent == NULL, 1)) {
+        /* A backend pool has no limit, so it books after the call: nothing
          * is reserved, and the vtable is skipped on the hottest path. */
         p = pool->backend->allocate((size_t)size, (size_t)alignment);
         if (__builtin_expect(!p, 0))
             return ENOMEM;
-        tally_stats_reserve(&pool->stats, size, INT64_MAX, &now);
+        tally_books_alloc(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id, size,
+                          true);
+    } else if (!is_capped(pool)) {
+        int rc = pool->vt->allocate(pool, size, alignment, &p);
+        if (rc != 0)
+            return rc;
+        tally_books_alloc(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id, size,
+                          true);
     } else {
+        int64_t now;
         if (!tally_stats_reserve(&pool->stats, size, pool->limit, &now))
             return ENOMEM;
         int rc = pool->vt->allocate(pool, size, alignment, &p);
@@ -104,8 +129,8 @@ static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool,
             tally_stats_unreserve(&pool->stats, size);
             return rc;
         }
+        tally_stats_commit(&pool->stats, size, now, true);
     }
-    tally_stats_commit(&pool->stats, size, now, true);
     if (tally_track_is_on())
         tally_track_pool_alloc(pool->id, p, size, pool->parent != NULL);
     *out = p;
@@ -148,19 +173,29 @@ int tally_pool_reallocate_aligned(tally_pool *pool, int64_t old_size, int64_t ne
     pool = tally_pool_resolve(pool);
 
     int64_t grow = new_size - old_size, now = 0;
-    if (grow > 0 && !tally_stats_reserve(&pool->stats, grow, pool->limit, &now))
+    bool capped = is_capped(pool);
+    if (capped && grow > 0 && !tally_stats_reserve(&pool->stats, grow, pool->limit, &now))
         return ENOMEM;
     uint8_t *p = *ptr;
     int rc = pool->vt->reallocate(pool, old_size, new_size, alignment, &p);
     if (rc != 0) {
-        if (grow > 0)
+        if (capped && grow > 0)
             tally_stats_unreserve(&pool->stats, grow);
         return rc;
     }
-    if (grow > 0)
-        tally_stats_commit(&pool->stats, grow, now, false);
-    else if (grow < 0)
-        tally_stats_release(&pool->stats, -grow, false);
+    if (grow > 0) {
+        if (capped)
+            tally_stats_commit(&pool->stats, grow, now, false);
+        else
+            tally_books_alloc(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id,
+                              grow, false);
+    } else if (grow < 0) {
+        if (capped)
+            tally_stats_release(&pool->stats, -grow, false);
+        else
+            tally_books_release(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id,
+                                -grow, false);
+    }
     if (tally_track_is_on())
         tally_track_pool_realloc(pool->id, *ptr, old_size, p, new_size, pool->parent != NULL);
     *ptr = p;
@@ -182,15 +217,21 @@ static inline __attribute__((always_inline)) void free_impl(tally_pool *pool, ui
     pool = tally_pool_resolve(pool);
     if (tally_track_is_on()) /* before the backend may hand the address out again */
         tally_track_pool_free(pool->id, ptr, size, pool->parent != NULL);
-    int64_t released = size;
-    if (pool->parent == NULL) {
+    if (__builtin_expect(pool->parent == NULL, 1)) {
         if (pool->backend->free_unsized)
             pool->backend->free_unsized(ptr);
         else
             pool->backend->free(ptr, (size_t)size, (size_t)alignment);
-    } else
-        released = pool->vt->free(pool, ptr, size, alignment);
-    tally_stats_release(&pool->stats, released, true);
+        tally_books_release(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id,
+                            size, true);
+        return;
+    }
+    int64_t released = pool->vt->free(pool, ptr, size, alignment);
+    if (!is_capped(pool))
+        tally_books_release(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id,
+                            released, true);
+    else
+        tally_stats_release(&pool->stats, released, true);
 }
 
 void tally_pool_free(tally_pool *pool, uint8_t *ptr, int64_t size)
@@ -205,26 +246,22 @@ void tally_pool_free_aligned(tally_pool *pool, uint8_t *ptr, int64_t size, int64
 
 int64_t tally_pool_bytes_allocated(const tally_pool *pool)
 {
-    pool = tally_pool_resolve((tally_pool *)pool);
-    return atomic_load_explicit(&pool->stats.current, memory_order_relaxed);
+    return atomic_load_explicit(&books_for_read(&pool)->current, memory_order_relaxed);
 }
 
 int64_t tally_pool_max_memory(const tally_pool *pool)
 {
-    pool = tally_pool_resolve((tally_pool *)pool);
-    return atomic_load_explicit(&pool->stats.peak, memory_order_relaxed);
+    return atomic_load_explicit(&books_for_read(&pool)->peak, memory_order_relaxed);
 }
 
 int64_t tally_pool_total_bytes_allocated(const tally_pool *pool)
 {
-    pool = tally_pool_resolve((tally_pool *)pool);
-    return atomic_load_explicit(&pool->stats.total, memory_order_relaxed);
+    return atomic_load_explicit(&books_for_read(&pool)->total, memory_order_relaxed);
 }
 
 int64_t tally_pool_num_allocations(const tally_pool *pool)
 {
-    pool = tally_pool_resolve((tally_pool *)pool);
-    return atomic_load_explicit(&pool->stats.count, memory_order_relaxed);
+    return atomic_load_explicit(&books_for_read(&pool)->count, memory_order_relaxed);
 }
 
 const char *tally_pool_backend_name(const tally_pool *pool)
@@ -253,24 +290,26 @@ void tally_pool_release_unused(tally_pool *pool)
 
 void tally_pool_print_stats(const tally_pool *pool, FILE *out)
 {
-    pool = tally_pool_resolve((tally_pool *)pool);
+    const tally_stats *s = books_for_read(&pool);
     if (!out)
         out = stderr;
     fprintf(out,
             "pool %s (backend %s): bytes_allocated=%lld max_memory=%lld "
             "total_bytes_allocated=%lld num_allocations=%lld live_blocks=%lld\n",
             pool->name, pool->backend->name,
-            (long long)atomic_load_explicit(&pool->stats.current, memory_order_relaxed),
-            (long long)atomic_load_explicit(&pool->stats.peak, memory_order_relaxed),
-            (long long)atomic_load_explicit(&pool->stats.total, memory_order_relaxed),
-            (long long)atomic_load_explicit(&pool->stats.count, memory_order_relaxed),
-            (long long)atomic_load_explicit(&pool->stats.live, memory_order_relaxed));
+            (long long)atomic_load_explicit(&s->current, memory_order_relaxed),
+            (long long)atomic_load_explicit(&s->peak, memory_order_relaxed),
+            (long long)atomic_load_explicit(&s->total, memory_order_relaxed),
+            (long long)atomic_load_explicit(&s->count, memory_order_relaxed),
+            (long long)atomic_load_explicit(&s->live, memory_order_relaxed));
 }
 
 void tally_pool_destroy(tally_pool *pool)
 {
     if (!pool || pool->struct_size == 0)
         return; /* backend pools and the default pool live as long as the process */
+    /* No thread's cache may name the pool once its memory is freed. */
+    tally_books_forget(&pool->stats, pool->id);
     int64_t live = atomic_load_explicit(&pool->stats.live, memory_order_relaxed);
     int64_t bytes = atomic_load_explicit(&pool->stats.current, memory_order_relaxed);
     if (live != 0 || bytes != 0) {

@@ -1,9 +1,22 @@
-/* stats.h: a pool's exact books, in requested bytes.
+/* stats.h: a pool's shared books, in requested bytes.
  *
  * Growth is booked in two steps, reserve then commit, so that a capped pool
  * can check its limit and book the bytes in one atomic step, before the
  * memory is allocated, and undo the reservation if the backend fails.
- * Threads together can then never pass the limit. */
+ * Threads together can then never pass the limit. A capped pool books here
+ * on every call, so its books are always exact.
+ *
+ * Every other pool books into its thread's cache (thread_books.h), folded
+ * in here in batches. What a read returns:
+ * - One thread: exact, at every read it makes (a read folds the reader's
+ *   own share first), peak included.
+ * - Several threads: current and peak are exact to within
+ *   threads x TALLY_BOOKS_BATCH (64 KiB) bytes, since each other thread holds
+ *   back less than that; total, count and live lag by at most the last
+ *   TALLY_BOOKS_OPS calls of each other thread.
+ * - After the other threads have exited (a thread's exit folds everything it
+ *   held back): current, total, count and live are exact again; a peak made
+ *   while several threads ran stays within the bound above. */
 #ifndef TALLY_POOL_STATS_H
 #define TALLY_POOL_STATS_H
 
