@@ -3,10 +3,19 @@
  * 10M allocate/free pairs, sizes 8..4096 bytes, 64-byte aligned, through
  * tally_pool_allocate on the mimalloc pool and, in the same run, through
  * mi_malloc_aligned/mi_free. Rounds alternate between the two so that both
- * see the same machine noise; the medians and their ratio are printed. */
+ * see the same machine noise; the medians and their ratio are printed.
+ *
+ * Then the same with 2 threads, both allocating through the same pool (and
+ * both through mimalloc): each thread does all the pairs, ns per pair is the
+ * wall time over all pairs, and 2T/1T is the gain in throughput. A pool whose
+ * books bounced one cache line between the cores would fall below 1x.
+ *
+ *   bench/pool_bench [pairs] [threads]   threads: 1 or 2 only (default both) */
 #include <tally/pool.h>
 
 #include <mimalloc.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -24,11 +33,11 @@ static double now_ns(void)
     return t.tv_sec * 1e9 + t.tv_nsec;
 }
 
-static double run_raw(long pairs)
+static double run_raw(long pairs, long offset)
 {
     double t0 = now_ns();
     for (long i = 0; i < pairs; i++) {
-        uint32_t n = sizes[i & (N_SIZES - 1)];
+        uint32_t n = sizes[(i + offset) & (N_SIZES - 1)];
         uint8_t *p = mi_malloc_aligned(n, 64);
         *(volatile uint8_t *)p = 1;
         mi_free(p);
@@ -36,11 +45,11 @@ static double run_raw(long pairs)
     return (now_ns() - t0) / pairs;
 }
 
-static double run_pool(tally_pool *pool, long pairs)
+static double run_pool(tally_pool *pool, long pairs, long offset)
 {
     double t0 = now_ns();
     for (long i = 0; i < pairs; i++) {
-        uint32_t n = sizes[i & (N_SIZES - 1)];
+        uint32_t n = sizes[(i + offset) & (N_SIZES - 1)];
         uint8_t *p;
         if (tally_pool_allocate(pool, n, &p) != 0)
             abort();
@@ -56,9 +65,48 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return v[n / 2];
+}
+
+typedef struct {
+    tally_pool *pool; /* NULL: raw mimalloc */
+    long pairs, offset;
+} job;
+
+static void *worker(void *arg)
+{
+    job *j = arg;
+    if (j->pool)
+        run_pool(j->pool, j->pairs, j->offset);
+    else
+        run_raw(j->pairs, j->offset);
+    return NULL;
+}
+
+/* ns per pair over all threads' pairs, by wall time. */
+static double run_threads(tally_pool *pool, long pairs, int threads)
+{
+    pthread_t th[2];
+    job jobs[2];
+    double t0 = now_ns();
+    for (int i = 0; i < threads; i++) {
+        jobs[i] = (job){pool, pairs, i * 7919L};
+        pthread_create(&th[i], NULL, worker, &jobs[i]);
+    }
+    for (int i = 0; i < threads; i++)
+        pthread_join(th[i], NULL);
+    return (now_ns() - t0) / ((double)pairs * threads);
+}
+
 int main(int argc, char **argv)
 {
     long pairs = argc > 1 ? atol(argv[1]) : PAIRS;
+    int only = argc > 2 ? atoi(argv[2]) : 0;
+    if (only < 0 || only > 2)
+        only = 0;
     tally_pool *pool = tally_mimalloc_pool();
     if (!pool) {
         fprintf(stderr, "pool_bench: the mimalloc backend is not available\n");
@@ -68,24 +116,35 @@ int main(int argc, char **argv)
     for (int i = 0; i < N_SIZES; i++)
         sizes[i] = 8 + (uint32_t)(rand() % 4089);
 
-    run_raw(pairs / 10); /* warm both paths up */
-    run_pool(pool, pairs / 10);
-    double raw[ROUNDS], pooled[ROUNDS], ratio[ROUNDS];
-    for (int r = 0; r < ROUNDS; r++) {
-        raw[r] = run_raw(pairs);
-        pooled[r] = run_pool(pool, pairs);
-        ratio[r] = pooled[r] / raw[r];
-        if (getenv("TALLY_BENCH_VERBOSE"))
-            fprintf(stderr, "  round %d: raw %.2f pool %.2f\n", r, raw[r], pooled[r]);
+    run_raw(pairs / 10, 0); /* warm both paths up */
+    run_pool(pool, pairs / 10, 0);
+    bool verbose = getenv("TALLY_BENCH_VERBOSE") != NULL;
+    double raw[2][ROUNDS], pooled[2][ROUNDS], ratio[2][ROUNDS], med_raw[2], med_pool[2];
+    for (int threads = 1; threads <= 2; threads++) {
+        if (only && threads != only)
+            continue;
+        int t = threads - 1;
+        for (int r = 0; r < ROUNDS; r++) {
+            raw[t][r] = run_threads(NULL, pairs, threads);
+            pooled[t][r] = run_threads(pool, pairs, threads);
+            ratio[t][r] = pooled[t][r] / raw[t][r];
+            if (verbose)
+                fprintf(stderr, "  %dT round %d: raw %.2f pool %.2f\n", threads, r, raw[t][r],
+                        pooled[t][r]);
+        }
+        med_raw[t] = median(raw[t], ROUNDS);
+        med_pool[t] = median(pooled[t], ROUNDS);
+        printf("pool_bench: %ld allocate/free pairs per thread, %d thread%s, sizes 8..4096, "
+               "%d rounds (medians)\n",
+               pairs, threads, threads == 1 ? "" : "s", ROUNDS);
+        printf("  raw mi_malloc_aligned/mi_free   %7.2f ns/pair\n", med_raw[t]);
+        printf("  tally_pool_allocate (mimalloc)  %7.2f ns/pair\n", med_pool[t]);
+        printf("  ratio pool/raw                  %7.3f%s\n", median(ratio[t], ROUNDS),
+               threads == 1 ? "  (target <= 1.15)" : "");
     }
-    qsort(raw, ROUNDS, sizeof(double), cmp_double);
-    qsort(pooled, ROUNDS, sizeof(double), cmp_double);
-    qsort(ratio, ROUNDS, sizeof(double), cmp_double);
-    printf("pool_bench: %ld allocate/free pairs, sizes 8..4096, %d rounds (medians)\n", pairs,
-           ROUNDS);
-    printf("  raw mi_malloc_aligned/mi_free   %7.2f ns/pair\n", raw[ROUNDS / 2]);
-    printf("  tally_pool_allocate (mimalloc)  %7.2f ns/pair\n", pooled[ROUNDS / 2]);
-    printf("  ratio pool/raw                  %7.3f  (target <= 1.15)\n", ratio[ROUNDS / 2]);
+    if (!only)
+        printf("2 threads / 1 thread throughput: raw %.2fx  pool %.2fx\n", med_raw[0] / med_raw[1],
+               med_pool[0] / med_pool[1]);
     if (tally_pool_bytes_allocated(pool) != 0) {
         fprintf(stderr, "pool_bench: books do not balance\n");
         return 1;
