@@ -466,32 +466,26 @@ static inline void weights(int64_t size, unsigned flags, int64_t *bytes, int64_t
     }
 }
 
-void tt_book_alloc(tt_thread *t, uintptr_t ptr, int64_t size, int32_t pool, uint32_t stack,
-                   unsigned flags)
+/* A new block of size bytes: the pool's own books. */
+static inline __attribute__((always_inline)) void pool_grow(tt_thread *t, ppend *pp, int64_t size)
 {
-    ppend *pp = ppend_get(t, pool);
-    if (!pp)
-        return;
-    pend *e = stack ? pend_get(t, stack, pool, pp->pool) : NULL;
     pp->cur += size;
     pp->live++;
     pp->total += size;
     pp->count++;
     pp->hist[bucket_of(size)]++;
     mark_ppend(t, pp);
-    if (e) {
-        int64_t b, c;
-        weights(size, flags, &b, &c);
-        e->lb += b;
-        e->lc += c;
-        e->tb += b;
-        e->tc += c;
-        mark_pend(t, e);
-    }
+}
+
+/* After a new block is booked: the global and pool peaks, then the batch.
+ * A wrapper pool's block is its parent's too, and counts once globally. */
+static inline __attribute__((always_inline)) void after_grow(tt_thread *t, ppend *pp, uintptr_t ptr,
+                                                             int64_t size, bool wrapper)
+{
     t->ops++;
     t->last_ptr = ptr;
     tt_pool *p = pp->pool;
-    if (flags & TT_FLAG_WRAPPER) {
+    if (wrapper) {
         p->wrapper = true;
         if (TT_UNLIKELY(t->just_peaked))
             global_peak_rejoin(t);
@@ -507,6 +501,26 @@ void tt_book_alloc(tt_thread *t, uintptr_t ptr, int64_t size, int32_t pool, uint
         pool_peak(t, p);
     if (TT_UNLIKELY(must_fold(t, pp)))
         fold_all(t);
+}
+
+void tt_book_alloc(tt_thread *t, uintptr_t ptr, int64_t size, int32_t pool, uint32_t stack,
+                   unsigned flags)
+{
+    ppend *pp = ppend_get(t, pool);
+    if (!pp)
+        return;
+    pend *e = stack ? pend_get(t, stack, pool, pp->pool) : NULL;
+    pool_grow(t, pp, size);
+    if (e) {
+        int64_t b, c;
+        weights(size, flags, &b, &c);
+        e->lb += b;
+        e->lc += c;
+        e->tb += b;
+        e->tc += c;
+        mark_pend(t, e);
+    }
+    after_grow(t, pp, ptr, size, flags & TT_FLAG_WRAPPER);
 }
 
 void tt_book_free(tt_thread *t, uintptr_t ptr, int64_t size, int32_t pool, uint32_t stack,
@@ -567,31 +581,8 @@ static inline __attribute__((always_inline)) bool unsampled_alloc(int32_t pool, 
         t->last_stack = 0;
         t->last_sampled = false;
     }
-    pp->cur += size;
-    pp->live++;
-    pp->total += size;
-    pp->count++;
-    pp->hist[bucket_of(size)]++;
-    mark_ppend(t, pp);
-    t->ops++;
-    t->last_ptr = ptr;
-    tt_pool *p = pp->pool;
-    if (wrapper) {
-        p->wrapper = true;
-        if (TT_UNLIKELY(t->just_peaked))
-            global_peak_rejoin(t);
-    } else {
-        t->just_peaked = false;
-        t->net += size;
-        if (TT_UNLIKELY(atomic_load_explicit(&tt_g.current, memory_order_relaxed) + t->net >
-                        atomic_load_explicit(&tt_g.peak, memory_order_relaxed)))
-            global_peak(t);
-    }
-    if (TT_UNLIKELY(atomic_load_explicit(&p->current, memory_order_relaxed) + pp->cur >
-                    atomic_load_explicit(&p->peak, memory_order_relaxed)))
-        pool_peak(t, p);
-    if (TT_UNLIKELY(must_fold(t, pp)))
-        fold_all(t);
+    pool_grow(t, pp, size);
+    after_grow(t, pp, ptr, size, wrapper);
     return true;
 }
 

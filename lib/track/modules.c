@@ -50,16 +50,10 @@ static size_t build_id(const struct dl_phdr_info *info, const uint8_t **id)
     return 0;
 }
 
-static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
+/* The lowest and highest addresses an object's PT_LOAD segments map:
+ * hi is 0 when it maps none. */
+void tt_load_range(const struct dl_phdr_info *info, uintptr_t *lo_out, uintptr_t *hi_out)
 {
-    (void)size;
-    bool *first = arg;
-    const char *path = info->dlpi_name;
-    if (*first && (!path || !path[0]))
-        path = tt_exe_path(); /* the main program comes first, unnamed */
-    *first = false;
-    if (!path || !path[0])
-        return 0;
     uintptr_t lo = UINTPTR_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -71,6 +65,22 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
         if (s + ph->p_memsz > hi)
             hi = s + ph->p_memsz;
     }
+    *lo_out = lo;
+    *hi_out = hi;
+}
+
+static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    bool *first = arg;
+    const char *path = info->dlpi_name;
+    if (*first && (!path || !path[0]))
+        path = tt_exe_path(); /* the main program comes first, unnamed */
+    *first = false;
+    if (!path || !path[0])
+        return 0;
+    uintptr_t lo, hi;
+    tt_load_range(info, &lo, &hi);
     if (hi == 0)
         return 0;
     const uint8_t *id = NULL;

@@ -249,6 +249,8 @@ void tt_sample_weight(int64_t size, int64_t *bytes, int64_t *count);
 void tt_modules_payload(tt_buf *out, uint32_t *count);
 void tt_modules_refresh(void);
 const char *tt_exe_path(void);
+struct dl_phdr_info;
+void tt_load_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
 
 /* ---- series.c ---------------------------------------------------------------------- */
 void tt_series_start(void);

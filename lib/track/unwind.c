@@ -50,17 +50,8 @@ static int find_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     struct find_range *f = arg;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t s = info->dlpi_addr + ph->p_vaddr;
-        if (s < lo)
-            lo = s;
-        if (s + ph->p_memsz > hi)
-            hi = s + ph->p_memsz;
-    }
+    uintptr_t lo, hi;
+    tt_load_range(info, &lo, &hi);
     if (f->addr >= lo && f->addr < hi) {
         if (info->dlpi_name && info->dlpi_name[0]) {
             f->lo = lo;
