@@ -41,6 +41,34 @@ static inline bool is_capped(const tally_pool *pool)
     return pool->limit != INT64_MAX;
 }
 
+/* Books n more bytes on a pool without a limit: through this thread's cache.
+ * (A capped pool reserves and commits on its shared books instead.) */
+static inline __attribute__((always_inline)) void book_grow(tally_pool *pool, int64_t n,
+                                                            bool new_block)
+{
+    tally_books_alloc(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id, n,
+                      new_block);
+}
+
+/* Books n bytes given back by a pool without a limit. */
+static inline __attribute__((always_inline)) void book_shrink(tally_pool *pool, int64_t n,
+                                                              bool whole_block)
+{
+    tally_books_release(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id, n,
+                        whole_block);
+}
+
+/* Books n bytes given back, where the pool keeps its books: a capped pool's
+ * limit check reads the shared books, so it books there directly. */
+static inline __attribute__((always_inline)) void book_release(tally_pool *pool, int64_t n,
+                                                               bool whole_block)
+{
+    if (is_capped(pool))
+        tally_stats_release(&pool->stats, n, whole_block);
+    else
+        book_shrink(pool, n, whole_block);
+}
+
 /* The shared books, after this thread's unfolded share went into them. */
 static tally_stats *books_for_read(const tally_pool **pool)
 {
@@ -112,14 +140,12 @@ static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool,
         p = pool->backend->allocate((size_t)size, (size_t)alignment);
         if (__builtin_expect(!p, 0))
             return ENOMEM;
-        tally_books_alloc(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id, size,
-                          true);
+        book_grow(pool, size, true);
     } else if (!is_capped(pool)) {
         int rc = pool->vt->allocate(pool, size, alignment, &p);
         if (rc != 0)
             return rc;
-        tally_books_alloc(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id, size,
-                          true);
+        book_grow(pool, size, true);
     } else {
         int64_t now;
         if (!tally_stats_reserve(&pool->stats, size, pool->limit, &now))
@@ -183,19 +209,12 @@ int tally_pool_reallocate_aligned(tally_pool *pool, int64_t old_size, int64_t ne
             tally_stats_unreserve(&pool->stats, grow);
         return rc;
     }
-    if (grow > 0) {
-        if (capped)
-            tally_stats_commit(&pool->stats, grow, now, false);
-        else
-            tally_books_alloc(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id,
-                              grow, false);
-    } else if (grow < 0) {
-        if (capped)
-            tally_stats_release(&pool->stats, -grow, false);
-        else
-            tally_books_release(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id,
-                                -grow, false);
-    }
+    if (grow > 0 && capped)
+        tally_stats_commit(&pool->stats, grow, now, false);
+    else if (grow > 0)
+        book_grow(pool, grow, false);
+    else if (grow < 0)
+        book_release(pool, -grow, false);
     if (tally_track_is_on())
         tally_track_pool_realloc(pool->id, *ptr, old_size, p, new_size, pool->parent != NULL);
     *ptr = p;
@@ -218,20 +237,15 @@ static inline __attribute__((always_inline)) void free_impl(tally_pool *pool, ui
     if (tally_track_is_on()) /* before the backend may hand the address out again */
         tally_track_pool_free(pool->id, ptr, size, pool->parent != NULL);
     if (__builtin_expect(pool->parent == NULL, 1)) {
+        /* A backend pool is never capped: no limit to consult. */
         if (pool->backend->free_unsized)
             pool->backend->free_unsized(ptr);
         else
             pool->backend->free(ptr, (size_t)size, (size_t)alignment);
-        tally_books_release(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id,
-                            size, true);
+        book_shrink(pool, size, true);
         return;
     }
-    int64_t released = pool->vt->free(pool, ptr, size, alignment);
-    if (!is_capped(pool))
-        tally_books_release(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id,
-                            released, true);
-    else
-        tally_stats_release(&pool->stats, released, true);
+    book_release(pool, pool->vt->free(pool, ptr, size, alignment), true);
 }
 
 void tally_pool_free(tally_pool *pool, uint8_t *ptr, int64_t size)
