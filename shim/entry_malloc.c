@@ -84,7 +84,7 @@ static void *realloc_tracked(void *ptr, size_t size, tally_stack_id stack)
 {
     tally_block_info info;
     shim_busy = 1;
-    bool known = shim_unbook(ptr, &info);
+    bool known = tally_track_free(ptr, &info);
     if (!known && !shim_orphan_take(ptr)) {
         shim_report_invalid(ptr, SHIM_DEALLOC_REALLOC);
         shim_busy = 0;
@@ -103,8 +103,6 @@ static void *realloc_tracked(void *ptr, size_t size, tally_stack_id stack)
     }
     void *p = shim_raw.realloc(ptr, size);
     if (!p) {
-        if (known && shim_shadow_on)
-            shim_shadow_forget(ptr);
         if (known) /* the old block lives on, booked as it was */
             tally_track_alloc(ptr, info.size, info.pool_id, info.stack, info.kind);
         else
@@ -113,8 +111,6 @@ static void *realloc_tracked(void *ptr, size_t size, tally_stack_id stack)
         errno = ENOMEM;
         return NULL;
     }
-    if (shim_shadow_on)
-        shim_shadow_forget(p);
     tally_track_alloc(p, (int64_t)size, shim_pool_for(stack), stack, TALLY_KIND_MALLOC);
     shim_busy = 0;
     if (SHIM_UNLIKELY(shim_deferred_count))
@@ -138,8 +134,7 @@ SHIM_EXPORT void *realloc(void *ptr, size_t size)
     }
     if (!tally_track_is_on() || shim_busy) {
         bool orphan = shim_busy && tally_track_is_on() && shim_orphan_take(ptr);
-        if (shim_shadow_on) /* unbooked from here on: no entry may outlive it */
-            shim_shadow_forget(ptr);
+        tally_track_forget(ptr); /* unbooked from here on: no entry may outlive it */
         void *p = shim_raw.realloc(ptr, size);
         if (orphan)
             shim_orphan_add(p ? p : ptr);
@@ -300,8 +295,7 @@ SHIM_EXPORT size_t malloc_usable_size(void *ptr)
     if (tally_track_is_on() && !shim_busy) {
         shim_busy = 1;
         tally_block_info info;
-        bool known = (shim_shadow_on && shim_shadow_block(ptr)) || tally_track_find(ptr, &info) ||
-                     shim_orphan_has(ptr);
+        bool known = tally_track_find(ptr, &info) || shim_orphan_has(ptr);
         if (!known)
             shim_report_invalid(ptr, SHIM_DEALLOC_USABLE_SIZE);
         shim_busy = 0;

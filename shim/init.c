@@ -123,7 +123,7 @@ static void start_tracking(void)
     shim_pools_init();
     shim_errors_init();
     tally_track_start_from_env();
-    shim_shadow_init();
+    tally_track_use_shadow(shim_raw.usable_size);
     tally_track_name_pool(0, "malloc");
     shim_pools_name();
     /* Warm-up: libunwind's first unwind allocates and reads its caches; do

@@ -14,31 +14,12 @@ static bool kind_matches(uint8_t kind, shim_dealloc_kind how)
     }
 }
 
-static inline __attribute__((always_inline)) bool unbook(void *ptr, tally_block_info *info)
-{
-    uint16_t *e;
-    if (shim_shadow_on && (e = shim_shadow_block(ptr)) != NULL) {
-        uint16_t v = __atomic_load_n(e, __ATOMIC_RELAXED);
-        *info = (tally_block_info){(int64_t)(v >> 3), 0, 0, (uint8_t)((v & 3) - 1)};
-        __atomic_store_n(e, 0, __ATOMIC_RELAXED); /* before the block can be reused */
-        tally_track_untabled_free(ptr, info->size, 0);
-        return true;
-    }
-    return tally_track_free(ptr, info);
-}
-
-bool shim_unbook(void *ptr, tally_block_info *info)
-{
-    return unbook(ptr, info);
-}
-
 bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized)
 {
     if (SHIM_UNLIKELY(shim_boot_owns(ptr)))
         return true; /* the arena never frees */
     if (!tally_track_is_on()) {
-        if (shim_shadow_on)
-            shim_shadow_forget(ptr);
+        tally_track_forget(ptr);
         shim_raw.free(ptr);
         return true;
     }
@@ -53,7 +34,7 @@ bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized)
     }
     shim_busy = 1;
     tally_block_info info;
-    if (SHIM_UNLIKELY(!unbook(ptr, &info))) {
+    if (SHIM_UNLIKELY(!tally_track_free(ptr, &info))) {
         bool orphan = shim_orphan_take(ptr);
         if (orphan)
             shim_raw.free(ptr);

@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "track/track.h"
+#include "pool/scope.h"
+#include "track/api.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
 #define SHIM_INLINE static inline __attribute__((always_inline))
@@ -127,44 +128,6 @@ SHIM_INLINE int32_t shim_pool_for(tally_stack_id stack)
     return pool;
 }
 
-/* ---- sampled mode's shadow map (shadow.c) ---------------------------------- */
-extern bool shim_shadow_on;       /* TALLY_SAMPLE: unsampled blocks stay out of the table */
-#define SHIM_SHADOW_MAX_SIZE 8192 /* larger blocks go to the table */
-extern _Atomic(uint16_t *) shim_shadow_dir[];
-void shim_shadow_init(void);
-uint16_t *shim_shadow_make(uintptr_t a); /* NULL when it cannot be mapped */
-
-/* The entry of the granule that holds ptr, or NULL when none is mapped. */
-SHIM_INLINE uint16_t *shim_shadow_find(const void *ptr)
-{
-    uintptr_t a = (uintptr_t)ptr;
-    if (SHIM_UNLIKELY(a >> 47))
-        return NULL;
-    uint16_t *r = atomic_load_explicit(&shim_shadow_dir[a >> 30], memory_order_acquire);
-    return r ? r + ((a & ((1ul << 30) - 1)) >> 4) : NULL;
-}
-
-/* The shadow entry of a block that starts at ptr, else NULL. */
-SHIM_INLINE uint16_t *shim_shadow_block(const void *ptr)
-{
-    uint16_t *e = shim_shadow_find(ptr);
-    if (!e)
-        return NULL;
-    uint16_t v = __atomic_load_n(e, __ATOMIC_RELAXED);
-    uintptr_t a = (uintptr_t)ptr;
-    if (!v || (a & 7) || ((v >> 2) & 1) != ((a >> 3) & 1))
-        return NULL;
-    return e;
-}
-
-/* A block booked into the table: no stale entry may stand for it. */
-SHIM_INLINE void shim_shadow_forget(const void *ptr)
-{
-    uint16_t *e = shim_shadow_block(ptr);
-    if (e)
-        __atomic_store_n(e, 0, __ATOMIC_RELAXED);
-}
-
 /* The slot that holds the entry point's return address: its frame address
  * (which makes the compiler keep a frame pointer there) plus one word.
  * NULL when that does not hold it; the core then unwinds as before. */
@@ -174,31 +137,12 @@ SHIM_INLINE void shim_shadow_forget(const void *ptr)
          ? (const uintptr_t *)__builtin_frame_address(0) + 1                                       \
          : NULL)
 
-/* Books ptr: in the shadow map when it is not sampled (sampled mode), else in
- * the table with its stack. Always inlined into the entry point, so that the
+/* Books ptr: capture its stack (0 when a sampled run does not sample it),
+ * choose its pool, book it. Always inlined into the entry point, so that the
  * one frame the core is asked to skip is the entry point itself. */
 SHIM_INLINE void shim_book(void *ptr, size_t size, tally_alloc_kind kind)
 {
-    tally_stack_id stack = 0;
-    if (shim_shadow_on) {
-        uint16_t *e = shim_shadow_find(ptr);
-        if (SHIM_UNLIKELY(!e))
-            e = shim_shadow_make((uintptr_t)ptr);
-        if (SHIM_LIKELY(e != NULL && size < SHIM_SHADOW_MAX_SIZE) &&
-            (size >= 16 || shim_raw.usable_size(ptr) >= 16) && tally_scope_pool_id() < 0) {
-            if (tally_track_untabled_alloc(ptr, (int64_t)size, 0, 1, &stack)) {
-                uintptr_t off8 = ((uintptr_t)ptr >> 3) & 1;
-                __atomic_store_n(e, (uint16_t)(size << 3 | off8 << 2 | (kind + 1u)),
-                                 __ATOMIC_RELAXED);
-                return;
-            }
-        } else {
-            stack = tally_track_capture_from((int64_t)size, shim_ret_slot());
-        }
-        shim_shadow_forget(ptr); /* a stale entry must not stand for this block */
-    } else {
-        stack = tally_track_capture_from((int64_t)size, shim_ret_slot());
-    }
+    tally_stack_id stack = tally_track_capture_from((int64_t)size, shim_ret_slot());
     tally_track_alloc(ptr, (int64_t)size, shim_pool_for(stack), stack, kind);
 }
 
@@ -206,8 +150,7 @@ SHIM_INLINE void shim_book(void *ptr, size_t size, tally_alloc_kind kind)
     do {                                                                                           \
         if (SHIM_LIKELY((ptr) != NULL) && tally_track_is_on()) {                                   \
             if (SHIM_UNLIKELY(shim_busy)) {                                                        \
-                if (shim_shadow_on)                                                                \
-                    shim_shadow_forget(ptr);                                                       \
+                tally_track_forget(ptr);                                                           \
                 shim_orphan_add(ptr);                                                              \
             } else {                                                                               \
                 shim_busy = 1;                                                                     \
@@ -218,10 +161,6 @@ SHIM_INLINE void shim_book(void *ptr, size_t size, tally_alloc_kind kind)
             }                                                                                      \
         }                                                                                          \
     } while (0)
-
-/* Unbooks ptr as a free does: from the shadow map or the table. False when
- * it is neither's (an orphan, an invalid or double free). Call it busy. */
-bool shim_unbook(void *ptr, tally_block_info *info);
 
 /* Releases a block that is not NULL: unbooks it and hands it to the raw free,
  * or reports it and keeps it away from any free when it is not ours.

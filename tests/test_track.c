@@ -5,7 +5,8 @@
 #include "check_main.h"
 #include "track_test_util.h"
 
-#include "track/track.h"
+#include "pool/scope.h"
+#include "track/api.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * (thread_books.h), and a read folds the reader's own share first. */
 #include "pool/pool_internal.h"
 #include "pool/thread_books.h"
-#include "track/track.h"
+#include "track/api.h"
 
 #include <errno.h>
 #include <stdalign.h>

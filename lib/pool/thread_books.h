@@ -23,8 +23,10 @@
 #ifndef TALLY_POOL_THREAD_BOOKS_H
 #define TALLY_POOL_THREAD_BOOKS_H
 
+#include "base/tcache.h"
 #include "pool/stats.h"
 
+#include <stdalign.h>
 #include <stddef.h>
 
 #define TALLY_BOOKS_BATCH (64 * 1024)
@@ -53,14 +55,13 @@ typedef struct tally_books_slot {
 /* One cache line each: a booking touches one line. */
 _Static_assert(sizeof(tally_books_slot) == 64, "a slot is one cache line");
 
-typedef struct tally_thread_books tally_thread_books;
-struct tally_thread_books {
+/* A thread's cache (base/tcache.h keeps the registry, the exit fold and
+ * fork). Its lock is taken by the owner only to fold or refill a slot, and
+ * by other threads to fold this cache's entry for a pool being destroyed. */
+typedef struct tally_thread_books {
+    alignas(64) base_tcache_head head;
     tally_books_slot slot[TALLY_BOOKS_SLOTS];
-    /* Taken by the owner only to fold or refill a slot, and by other threads
-     * to fold this cache's entry for a pool being destroyed, or at fork. */
-    _Atomic int lock;
-    tally_thread_books *next; /* registry of live caches, or the free list */
-};
+} tally_thread_books;
 
 /* This thread's cache; NULL before its first booking and after its exit. */
 extern __thread tally_thread_books *tally_books_tls __attribute__((tls_model("initial-exec")));
@@ -95,7 +96,9 @@ tally_books_lookup(tally_stats *stats, int32_t id)
 static inline __attribute__((always_inline)) void tally_books_fold_at(tally_books_slot *s,
                                                                       int32_t id)
 {
-    tally_books_fold_slot((tally_thread_books *)(s - ((uint32_t)id & (TALLY_BOOKS_SLOTS - 1))), s);
+    tally_books_slot *first = s - ((uint32_t)id & (TALLY_BOOKS_SLOTS - 1));
+    tally_books_fold_slot(
+        (tally_thread_books *)((char *)first - offsetof(tally_thread_books, slot)), s);
 }
 
 /* |cur| > BATCH, in one unsigned compare. */

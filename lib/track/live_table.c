@@ -9,7 +9,10 @@
  *
  * A block booked by a wrapper pool and by its parent has one entry per pool,
  * so one address may appear twice, with different pool ids. */
-#include "track/track_internal.h"
+#include "track/live_table.h"
+
+#include "base/spin.h"
+#include "base/mem.h"
 
 #include <stdalign.h>
 #include <string.h>
@@ -17,7 +20,7 @@
 #define MIN_SLOTS 256
 
 typedef struct {
-    alignas(64) tt_spin lock;
+    alignas(64) base_spin lock;
     uint32_t n; /* slots, 0 before the first insert */
     uint64_t used;
     tt_entry *slots;
@@ -62,7 +65,7 @@ static inline void filter_add(uint64_t h, int d)
 static bool grow(shard *s)
 {
     uint32_t nslots = s->n ? (s->n + s->n / 2 + 63) & ~63u : MIN_SLOTS;
-    tt_entry *fresh = tt_map((size_t)nslots * sizeof(tt_entry));
+    tt_entry *fresh = base_map((size_t)nslots * sizeof(tt_entry));
     if (!fresh)
         return false;
     if (s->slots) {
@@ -75,7 +78,7 @@ static bool grow(shard *s)
                 j = next_slot(j, nslots);
             fresh[j] = *e;
         }
-        tt_unmap(s->slots, (size_t)s->n * sizeof(tt_entry));
+        base_unmap(s->slots, (size_t)s->n * sizeof(tt_entry));
     }
     s->slots = fresh;
     s->n = nslots;
@@ -89,10 +92,10 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
         return;
     uint64_t h = mix(addr);
     shard *s = shard_of(h);
-    tt_spin_lock(&s->lock);
+    base_spin_lock(&s->lock);
     if ((s->used + 1) * 4 > (uint64_t)s->n * 3 || !s->slots) {
         if (!grow(s)) {
-            tt_spin_unlock(&s->lock);
+            base_spin_unlock(&s->lock);
             return; /* out of memory: the block goes untracked */
         }
     }
@@ -105,7 +108,7 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
                 s->used--;
                 break;
             }
-            e->meta |= (uint64_t)TT_FLAG_SHADOWED << 56;
+            e->meta |= (uint64_t)TT_FLAG_COVERED << 56;
         }
         i = next_slot(i, s->n);
     }
@@ -114,7 +117,7 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
         (tt_entry){addr, sz | (uint64_t)(kind & 0xff) << 48 | (uint64_t)flags << 56, stack, pool};
     s->used++;
     filter_add(h, 1);
-    tt_spin_unlock(&s->lock);
+    base_spin_unlock(&s->lock);
 }
 
 /* The slot of (addr, pool) in s, or -1. With TT_ANY_POOL, an entry no wrapper
@@ -131,7 +134,7 @@ static int64_t probe(const shard *s, uint64_t h, uintptr_t addr, int32_t pool)
         if (pool != TT_ANY_POOL) {
             if (e->pool == pool)
                 return i;
-        } else if (!(tt_entry_flags(e) & TT_FLAG_SHADOWED)) {
+        } else if (!(tt_entry_flags(e) & TT_FLAG_COVERED)) {
             return i;
         } else if (any < 0) {
             any = i;
@@ -144,10 +147,10 @@ bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out)
 {
     uint64_t h = mix(addr);
     shard *s = shard_of(h);
-    tt_spin_lock(&s->lock);
+    base_spin_lock(&s->lock);
     int64_t at = probe(s, h, addr, pool);
     if (at < 0) {
-        tt_spin_unlock(&s->lock);
+        base_spin_unlock(&s->lock);
         return false;
     }
     if (out)
@@ -168,7 +171,7 @@ bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out)
     s->slots[i].addr = 0;
     s->used--;
     filter_add(h, -1);
-    tt_spin_unlock(&s->lock);
+    base_spin_unlock(&s->lock);
     return true;
 }
 
@@ -176,11 +179,11 @@ bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out)
 {
     uint64_t h = mix(addr);
     shard *s = shard_of(h);
-    tt_spin_lock(&s->lock);
+    base_spin_lock(&s->lock);
     int64_t at = probe(s, h, addr, pool);
     if (at >= 0 && out)
         *out = s->slots[at];
-    tt_spin_unlock(&s->lock);
+    base_spin_unlock(&s->lock);
     return at >= 0;
 }
 
@@ -188,12 +191,12 @@ void tt_live_foreach(void (*fn)(const tt_entry *e, void *arg), void *arg)
 {
     for (int k = 0; k < TT_LIVE_SHARDS; k++) {
         shard *s = &shards[k];
-        tt_spin_lock(&s->lock);
+        base_spin_lock(&s->lock);
         if (s->slots)
             for (uint32_t i = 0; i < s->n; i++)
                 if (s->slots[i].addr)
                     fn(&s->slots[i], arg);
-        tt_spin_unlock(&s->lock);
+        base_spin_unlock(&s->lock);
     }
 }
 
@@ -208,11 +211,11 @@ int64_t tt_live_count(void)
 void tt_live_lock_all(void)
 {
     for (int k = 0; k < TT_LIVE_SHARDS; k++)
-        tt_spin_lock(&shards[k].lock);
+        base_spin_lock(&shards[k].lock);
 }
 
 void tt_live_unlock_all(void)
 {
     for (int k = 0; k < TT_LIVE_SHARDS; k++)
-        tt_spin_unlock(&shards[k].lock);
+        base_spin_unlock(&shards[k].lock);
 }

@@ -4,14 +4,26 @@
  * kept as the section's payload, and rebuilt at the next profile after
  * tally_track_modules_changed (the shim calls it from its dlopen and dlclose
  * hooks). */
-#include "track/track_internal.h"
+#include "track/modules.h"
+
+#include "track/unwind.h"
 
 #include <link.h>
 #include <string.h>
 #include <unistd.h>
 
+/* A string as the format has it: a u32 length, then the bytes (at most
+ * 65536 of them). */
+static void put_str(base_buf *b, const char *s, size_t n)
+{
+    if (n > 65536)
+        n = 65536;
+    base_buf_u32(b, (uint32_t)n);
+    base_buf_put(b, s, n);
+}
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static tt_buf payload;
+static base_buf payload;
 static uint32_t nmodules;
 static _Atomic int stale = 1;
 static char exe[4096];
@@ -85,11 +97,11 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
         return 0;
     const uint8_t *id = NULL;
     size_t idlen = build_id(info, &id);
-    tt_buf_u64(&payload, lo);
-    tt_buf_u64(&payload, hi);
-    tt_buf_u64(&payload, info->dlpi_addr);
-    tt_buf_str(&payload, path, strlen(path));
-    tt_buf_str(&payload, (const char *)id, idlen);
+    base_buf_u64(&payload, lo);
+    base_buf_u64(&payload, hi);
+    base_buf_u64(&payload, info->dlpi_addr);
+    put_str(&payload, path, strlen(path));
+    put_str(&payload, (const char *)id, idlen);
     nmodules++;
     return 0;
 }
@@ -99,7 +111,7 @@ void tt_modules_refresh(void)
     atomic_store(&stale, 1);
 }
 
-void tt_modules_payload(tt_buf *out, uint32_t *count)
+void tt_modules_payload(base_buf *out, uint32_t *count)
 {
     pthread_mutex_lock(&lock);
     if (atomic_exchange(&stale, 0)) {
@@ -109,7 +121,7 @@ void tt_modules_payload(tt_buf *out, uint32_t *count)
         bool first = true;
         dl_iterate_phdr(add_module, &first);
     }
-    tt_buf_put(out, payload.data, payload.len);
+    base_buf_put(out, payload.data, payload.len);
     *count = nmodules;
     pthread_mutex_unlock(&lock);
 }

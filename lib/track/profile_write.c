@@ -4,7 +4,12 @@
  * renamed, so no reader ever sees half a profile. A failed write (full disk,
  * read-only directory) prints one warning, once per process, and returns its
  * errno: it never disturbs the program. */
-#include "track/track_internal.h"
+#include "track/dump.h"
+
+#include "track/ledger.h"
+#include "track/modules.h"
+#include "track/series.h"
+#include "track/stack_table.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,14 +18,24 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+/* A string as the format has it: a u32 length, then the bytes (at most
+ * 65536 of them). */
+static void put_str(base_buf *b, const char *s, size_t n)
+{
+    if (n > 65536)
+        n = 65536;
+    base_buf_u32(b, (uint32_t)n);
+    base_buf_put(b, s, n);
+}
+
 enum { SEC_META = 1, SEC_MODULES, SEC_STACKS, SEC_POOLS, SEC_RECORDS, SEC_SERIES, SEC_LEAKS };
 
-static size_t section_begin(tt_buf *b, uint32_t tag)
+static size_t section_begin(base_buf *b, uint32_t tag)
 {
     size_t at = b->len;
-    tt_buf_u32(b, tag);
-    tt_buf_u32(b, 0);
-    tt_buf_u64(b, 0);
+    base_buf_u32(b, tag);
+    base_buf_u32(b, 0);
+    base_buf_u64(b, 0);
     return at;
 }
 
@@ -30,7 +45,7 @@ static void put_le(uint8_t *p, uint64_t v, int n)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void section_end(tt_buf *b, size_t at, uint32_t count)
+static void section_end(base_buf *b, size_t at, uint32_t count)
 {
     if (b->failed)
         return;
@@ -38,16 +53,16 @@ static void section_end(tt_buf *b, size_t at, uint32_t count)
     put_le(b->data + at + 8, b->len - at - 16, 8);
 }
 
-static void append_file(tt_buf *b, const char *path, bool nul_to_space)
+static void append_file(base_buf *b, const char *path, bool nul_to_space)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        tt_buf_u32(b, 0);
+        base_buf_u32(b, 0);
         return;
     }
     char buf[4096];
     size_t at = b->len, n = 0;
-    tt_buf_u32(b, 0);
+    base_buf_u32(b, 0);
     ssize_t r;
     while ((r = read(fd, buf, sizeof buf)) > 0 && n < 65536) {
         if (n + (size_t)r > 65536)
@@ -56,7 +71,7 @@ static void append_file(tt_buf *b, const char *path, bool nul_to_space)
             for (ssize_t i = 0; i < r; i++)
                 if (buf[i] == '\0')
                     buf[i] = ' ';
-        tt_buf_put(b, buf, (size_t)r);
+        base_buf_put(b, buf, (size_t)r);
         n += (size_t)r;
     }
     close(fd);
@@ -68,29 +83,29 @@ static void append_file(tt_buf *b, const char *path, bool nul_to_space)
         put_le(b->data + at, n, 4);
 }
 
-static void write_meta(tt_buf *b, const tt_snapshot *s, int reason)
+static void write_meta(base_buf *b, const tt_snapshot *s, int reason)
 {
     size_t at = section_begin(b, SEC_META);
     struct rusage ru;
     int64_t max_rss = getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_maxrss * 1024 : 0;
-    tt_buf_u32(b, (uint32_t)getpid());
-    tt_buf_u32(b, (uint32_t)reason);
-    tt_buf_u64(b, (uint64_t)tt_cfg.start_realtime_ns);
-    tt_buf_u64(b, (uint64_t)s->now_ns);
-    tt_buf_u64(b, (uint64_t)tt_cfg.sample_bytes);
-    tt_buf_u32(b, (uint32_t)tt_cfg.depth);
-    tt_buf_u32(b, s->threads);
-    tt_buf_u64(b, s->threads > 1 ? (uint64_t)s->threads * TT_BATCH_BYTES : 0);
-    tt_buf_u64(b, (uint64_t)s->peak_bytes);
-    tt_buf_u64(b, (uint64_t)s->peak_ns);
-    tt_buf_u64(b, (uint64_t)max_rss);
+    base_buf_u32(b, (uint32_t)getpid());
+    base_buf_u32(b, (uint32_t)reason);
+    base_buf_u64(b, (uint64_t)tt_cfg.start_realtime_ns);
+    base_buf_u64(b, (uint64_t)s->now_ns);
+    base_buf_u64(b, (uint64_t)tt_cfg.sample_bytes);
+    base_buf_u32(b, (uint32_t)tt_cfg.depth);
+    base_buf_u32(b, s->threads);
+    base_buf_u64(b, s->threads > 1 ? (uint64_t)s->threads * TT_BATCH_BYTES : 0);
+    base_buf_u64(b, (uint64_t)s->peak_bytes);
+    base_buf_u64(b, (uint64_t)s->peak_ns);
+    base_buf_u64(b, (uint64_t)max_rss);
     const char *exe = tt_exe_path();
-    tt_buf_str(b, exe, strlen(exe));
+    put_str(b, exe, strlen(exe));
     append_file(b, "/proc/self/cmdline", true);
     section_end(b, at, 1);
 }
 
-static void write_stacks(tt_buf *b)
+static void write_stacks(base_buf *b)
 {
     size_t at = section_begin(b, SEC_STACKS);
     uint32_t max = tt_stack_max_id(), n = 0;
@@ -98,36 +113,36 @@ static void write_stacks(tt_buf *b)
         const tt_stack *st = tt_stack_get(id);
         if (!st)
             continue;
-        tt_buf_u32(b, id);
-        tt_buf_u32(b, st->nframes);
+        base_buf_u32(b, id);
+        base_buf_u32(b, st->nframes);
         for (uint32_t i = 0; i < st->nframes; i++)
-            tt_buf_u64(b, st->frames[i]);
+            base_buf_u64(b, st->frames[i]);
         n++;
     }
     section_end(b, at, n);
 }
 
-static void write_pools(tt_buf *b, const tt_snapshot *s)
+static void write_pools(base_buf *b, const tt_snapshot *s)
 {
     size_t at = section_begin(b, SEC_POOLS);
     for (size_t i = 0; i < s->npools; i++) {
         const tt_snap_pool *p = &s->pools[i];
-        tt_buf_u32(b, (uint32_t)p->id);
-        tt_buf_str(b, p->name, strlen(p->name));
-        tt_buf_u64(b, (uint64_t)p->current);
-        tt_buf_u64(b, (uint64_t)p->peak);
-        tt_buf_u64(b, (uint64_t)p->total_bytes);
-        tt_buf_u64(b, (uint64_t)p->total_count);
-        tt_buf_u64(b, (uint64_t)p->temp);
-        tt_buf_u64(b, (uint64_t)p->live_count);
-        tt_buf_u32(b, TT_NBUCKETS);
+        base_buf_u32(b, (uint32_t)p->id);
+        put_str(b, p->name, strlen(p->name));
+        base_buf_u64(b, (uint64_t)p->current);
+        base_buf_u64(b, (uint64_t)p->peak);
+        base_buf_u64(b, (uint64_t)p->total_bytes);
+        base_buf_u64(b, (uint64_t)p->total_count);
+        base_buf_u64(b, (uint64_t)p->temp);
+        base_buf_u64(b, (uint64_t)p->live_count);
+        base_buf_u32(b, TT_NBUCKETS);
         for (int k = 0; k < TT_NBUCKETS; k++)
-            tt_buf_u64(b, (uint64_t)p->hist[k]);
+            base_buf_u64(b, (uint64_t)p->hist[k]);
     }
     section_end(b, at, (uint32_t)s->npools);
 }
 
-static void write_records(tt_buf *b, const tt_snapshot *s, uint32_t max_stack)
+static void write_records(base_buf *b, const tt_snapshot *s, uint32_t max_stack)
 {
     size_t at = section_begin(b, SEC_RECORDS);
     uint32_t n = 0;
@@ -135,21 +150,21 @@ static void write_records(tt_buf *b, const tt_snapshot *s, uint32_t max_stack)
         const tt_snap_rec *r = &s->recs[i];
         if (r->stack >= max_stack || !tt_snapshot_pool(s, r->pool))
             continue;
-        tt_buf_u32(b, r->stack);
-        tt_buf_u32(b, (uint32_t)r->pool);
-        tt_buf_u64(b, (uint64_t)r->live_bytes);
-        tt_buf_u64(b, (uint64_t)r->live_count);
-        tt_buf_u64(b, (uint64_t)r->total_bytes);
-        tt_buf_u64(b, (uint64_t)r->total_count);
-        tt_buf_u64(b, (uint64_t)r->temp);
-        tt_buf_u64(b, (uint64_t)r->peak_bytes);
-        tt_buf_u64(b, (uint64_t)r->pool_peak_bytes);
+        base_buf_u32(b, r->stack);
+        base_buf_u32(b, (uint32_t)r->pool);
+        base_buf_u64(b, (uint64_t)r->live_bytes);
+        base_buf_u64(b, (uint64_t)r->live_count);
+        base_buf_u64(b, (uint64_t)r->total_bytes);
+        base_buf_u64(b, (uint64_t)r->total_count);
+        base_buf_u64(b, (uint64_t)r->temp);
+        base_buf_u64(b, (uint64_t)r->peak_bytes);
+        base_buf_u64(b, (uint64_t)r->pool_peak_bytes);
         n++;
     }
     section_end(b, at, n);
 }
 
-static void write_leaks(tt_buf *b, const tt_snapshot *s, uint32_t max_stack)
+static void write_leaks(base_buf *b, const tt_snapshot *s, uint32_t max_stack)
 {
     size_t at = section_begin(b, SEC_LEAKS);
     uint32_t n = 0;
@@ -159,10 +174,10 @@ static void write_leaks(tt_buf *b, const tt_snapshot *s, uint32_t max_stack)
          * stack the snapshot does not hold yet: the next profile has it. */
         if (l->stack >= max_stack || !tt_snapshot_pool(s, l->pool))
             continue;
-        tt_buf_u64(b, l->address);
-        tt_buf_u64(b, (uint64_t)l->size);
-        tt_buf_u32(b, l->stack);
-        tt_buf_u32(b, (uint32_t)l->pool);
+        base_buf_u64(b, l->address);
+        base_buf_u64(b, (uint64_t)l->size);
+        base_buf_u32(b, l->stack);
+        base_buf_u32(b, (uint32_t)l->pool);
         n++;
     }
     section_end(b, at, n);
@@ -208,10 +223,10 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
 
 int tt_profile_write(const tt_snapshot *s, const char *path, int reason)
 {
-    tt_buf b = {0};
-    tt_buf_put(&b, "TALLYPRF", 8);
-    tt_buf_u32(&b, 1);
-    tt_buf_u32(&b, tt_cfg.sample_bytes > 0 ? 1 : 0);
+    base_buf b = {0};
+    base_buf_put(&b, "TALLYPRF", 8);
+    base_buf_u32(&b, 1);
+    base_buf_u32(&b, tt_cfg.sample_bytes > 0 ? 1 : 0);
     write_meta(&b, s, reason);
 
     uint32_t count;
@@ -231,12 +246,12 @@ int tt_profile_write(const tt_snapshot *s, const char *path, int reason)
     write_leaks(&b, s, max_stack);
 
     uint64_t sum = b.failed ? 0 : fnv1a(b.data, b.len);
-    tt_buf_u32(&b, 0xFFFFFFFFu);
-    tt_buf_u32(&b, 0);
-    tt_buf_u64(&b, 8);
-    tt_buf_u64(&b, sum);
+    base_buf_u32(&b, 0xFFFFFFFFu);
+    base_buf_u32(&b, 0);
+    base_buf_u64(&b, 8);
+    base_buf_u64(&b, sum);
     int rc = b.failed ? ENOMEM : write_file(path, b.data, b.len);
-    tt_buf_free(&b);
+    base_buf_free(&b);
     return rc;
 }
 

@@ -6,7 +6,7 @@
  * bytes: s/p) makes every per-stack sum an unbiased estimate. The weight is
  * a function of the size alone, so a free subtracts exactly what the
  * allocation added. */
-#include "track/track_internal.h"
+#include "track/sample.h"
 
 #include <math.h>
 

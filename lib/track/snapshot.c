@@ -4,7 +4,12 @@
  * (stack, pool) record are read at the same instant: in a full-tracking run
  * the per-stack live bytes of a pool add up to the pool's current bytes. The
  * copy lives in mmap'd memory; nothing here allocates through malloc. */
-#include "track/track_internal.h"
+#include "track/snapshot.h"
+
+#include "base/mem.h"
+#include "track/ledger.h"
+#include "track/live_table.h"
+#include "track/shadow.h"
 
 #include <errno.h>
 #include <string.h>
@@ -14,7 +19,7 @@ static void *snap_map(tt_snapshot *s, int which, size_t bytes)
     if (bytes == 0)
         bytes = 1;
     s->map_bytes[which] = bytes;
-    return tt_map(bytes);
+    return base_map(bytes);
 }
 
 static int64_t unscale(int64_t count)
@@ -27,26 +32,18 @@ static int64_t unscale(int64_t count)
 
 static void copy_leak(const tt_entry *e, void *arg)
 {
-    tt_buf *b = arg;
-    if (tt_entry_flags(e) & TT_FLAG_SHADOWED)
+    base_buf *b = arg;
+    if (tt_entry_flags(e) & TT_FLAG_COVERED)
         return; /* the same block, booked again by a wrapper pool on top */
     tt_snap_leak l = {e->addr, tt_entry_size(e), e->stack, e->pool, tt_entry_flags(e)};
-    tt_buf_put(b, &l, sizeof l);
+    base_buf_put(b, &l, sizeof l);
 }
 
-static void (*_Atomic untabled_lister)(tally_track_emit_fn emit, void *arg);
-
-TALLY_INTERNAL void tally_track_set_untabled_lister(void (*list)(tally_track_emit_fn emit,
-                                                                 void *arg))
+/* An unsampled block in the shadow map: no stack, no weight, pool 0. */
+static void copy_shadowed(uintptr_t addr, int64_t size, void *arg)
 {
-    atomic_store(&untabled_lister, list);
-}
-
-/* An unsampled block kept out of the table: no stack, no weight. */
-static void copy_untabled(uintptr_t addr, int64_t size, int32_t pool, void *arg)
-{
-    tt_snap_leak l = {addr, size, 0, pool, 0};
-    tt_buf_put(arg, &l, sizeof l);
+    tt_snap_leak l = {addr, size, 0, 0, 0};
+    base_buf_put(arg, &l, sizeof l);
 }
 
 int tt_snapshot_take(tt_snapshot *s)
@@ -57,11 +54,11 @@ int tt_snapshot_take(tt_snapshot *s)
     int32_t max = tt_pool_max_id();
     size_t npools = 0;
     for (int32_t id = 0; id < max; id++) {
-        tt_pool *p = tt_pool_get(id, false);
+        tt_pool_books *p = tt_pool_books_get(id, false);
         npools += p && atomic_load(&p->active);
     }
     size_t nrecs = 0;
-    for (tt_rec *r = tt_rec_first(); r; r = r->next_all)
+    for (tt_site_books *r = tt_site_books_first(); r; r = r->next_all)
         nrecs++;
     s->pools = snap_map(s, 0, npools * sizeof *s->pools);
     s->recs = snap_map(s, 1, nrecs * sizeof *s->recs);
@@ -71,11 +68,11 @@ int tt_snapshot_take(tt_snapshot *s)
         return ENOMEM;
     }
     for (int32_t id = 0; id < max; id++) {
-        tt_pool *p = tt_pool_get(id, false);
+        tt_pool_books *p = tt_pool_books_get(id, false);
         if (!p || !atomic_load(&p->active))
             continue;
         tt_snap_pool *q = &s->pools[s->npools++];
-        tt_spin_lock(&p->lock);
+        base_spin_lock(&p->lock);
         q->id = id;
         q->wrapper = p->wrapper;
         memcpy(q->name, p->name, sizeof q->name);
@@ -86,7 +83,7 @@ int tt_snapshot_take(tt_snapshot *s)
         q->temp = p->temp;
         q->live_count = p->live;
         memcpy(q->hist, p->hist, sizeof q->hist);
-        tt_spin_unlock(&p->lock);
+        base_spin_unlock(&p->lock);
     }
 
     pthread_mutex_lock(&tt_g.peak_lock);
@@ -95,11 +92,11 @@ int tt_snapshot_take(tt_snapshot *s)
     s->peak_ns = tt_g.peak_ns;
     pthread_mutex_unlock(&tt_g.peak_lock);
 
-    for (tt_rec *r = tt_rec_first(); r && s->nrecs < nrecs; r = r->next_all) {
+    for (tt_site_books *r = tt_site_books_first(); r && s->nrecs < nrecs; r = r->next_all) {
         tt_snap_rec *q = &s->recs[s->nrecs++];
-        tt_spin_lock(&r->pool_rec->lock);
-        uint64_t pool_epoch = atomic_load(&r->pool_rec->epoch);
-        tt_spin_unlock(&r->pool_rec->lock);
+        base_spin_lock(&r->pool_books->lock);
+        uint64_t pool_epoch = atomic_load(&r->pool_books->epoch);
+        base_spin_unlock(&r->pool_books->lock);
         q->stack = r->stack;
         q->pool = r->pool;
         q->live_bytes = r->live_bytes;
@@ -116,11 +113,10 @@ int tt_snapshot_take(tt_snapshot *s)
 
     /* Blocks come and go while the shards are walked one by one: each shard
      * is consistent, which is all a list of leaks needs. */
-    tt_buf leaks = {0};
+    base_buf leaks = {0};
     tt_live_foreach(copy_leak, &leaks);
-    void (*list)(tally_track_emit_fn, void *) = atomic_load(&untabled_lister);
-    if (list)
-        list(copy_untabled, &leaks);
+    if (tt_shadow_on)
+        tt_shadow_foreach(copy_shadowed, &leaks);
     s->leaks = (tt_snap_leak *)leaks.data;
     s->nleaks = leaks.len / sizeof(tt_snap_leak);
     s->map_bytes[2] = leaks.cap;
@@ -129,9 +125,9 @@ int tt_snapshot_take(tt_snapshot *s)
 
 void tt_snapshot_free(tt_snapshot *s)
 {
-    tt_unmap(s->pools, s->map_bytes[0]);
-    tt_unmap(s->recs, s->map_bytes[1]);
-    tt_unmap(s->leaks, s->map_bytes[2]);
+    base_unmap(s->pools, s->map_bytes[0]);
+    base_unmap(s->recs, s->map_bytes[1]);
+    base_unmap(s->leaks, s->map_bytes[2]);
     memset(s, 0, sizeof *s);
 }
 

@@ -3,7 +3,10 @@
  * Lookups take no lock: buckets are singly linked lists that only ever grow
  * at the head, published with a release store. Inserts, rare once a program
  * warmed up, take a mutex, after the unwind. */
-#include "track/track_internal.h"
+#include "track/stack_table.h"
+
+#include "base/mem.h"
+#include "base/spin.h"
 
 #include <string.h>
 
@@ -43,7 +46,7 @@ static bool ensure_buckets(void)
         return true;
     pthread_mutex_lock(&insert_lock);
     if (!buckets) {
-        void *p = tt_map(NBUCKETS * sizeof *buckets);
+        void *p = base_map(NBUCKETS * sizeof *buckets);
         atomic_store_explicit((_Atomic(void *) *)&buckets, p, memory_order_release);
     }
     pthread_mutex_unlock(&insert_lock);
@@ -68,11 +71,11 @@ tally_stack_id tt_stack_intern(const uintptr_t *frames, int n)
         if (id / CHUNK_IDS < DIR_SIZE) {
             chunk = atomic_load_explicit(&by_id[id / CHUNK_IDS], memory_order_relaxed);
             if (!chunk) {
-                chunk = tt_arena_alloc(CHUNK_IDS * sizeof *chunk);
+                chunk = base_arena_alloc(CHUNK_IDS * sizeof *chunk);
                 atomic_store_explicit(&by_id[id / CHUNK_IDS], chunk, memory_order_release);
             }
         }
-        s = chunk ? tt_arena_alloc(sizeof *s + (size_t)n * sizeof(uintptr_t)) : NULL;
+        s = chunk ? base_arena_alloc(sizeof *s + (size_t)n * sizeof(uintptr_t)) : NULL;
         if (s) {
             s->hash = h;
             s->id = id;

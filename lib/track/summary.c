@@ -7,7 +7,11 @@
  * the process; `tally report` symbolizes the profile fully, offline. The
  * text goes out with write(2), not stdio: the program's stderr buffer and
  * locks are its own. */
-#include "track/track_internal.h"
+#include "track/dump.h"
+
+#include "base/mem.h"
+#include "track/live_table.h"
+#include "track/stack_table.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -176,7 +180,7 @@ static void print_exact(int fd, const tt_snapshot *s, const char *head)
     }
     sort_leaks(l, n);
     size_t bytes_needed = n * sizeof(group);
-    group *g = tt_map(bytes_needed);
+    group *g = base_map(bytes_needed);
     if (!g)
         return;
     size_t ng = 0;
@@ -187,7 +191,7 @@ static void print_exact(int fd, const tt_snapshot *s, const char *head)
         g[ng - 1].count++;
     }
     print_groups(fd, s, g, ng, false);
-    tt_unmap(g, bytes_needed);
+    base_unmap(g, bytes_needed);
 }
 
 /* Sampled: the pools' own books are exact; per stack, estimates. */
@@ -207,7 +211,7 @@ static void print_sampled(int fd, const tt_snapshot *s, const char *head)
                    (long long)s->pools[k].current, (long long)s->pools[k].live_count,
                    s->pools[k].live_count == 1 ? "" : "s");
     size_t bytes_needed = (s->nrecs + 1) * sizeof(group);
-    group *g = tt_map(bytes_needed);
+    group *g = base_map(bytes_needed);
     if (!g)
         return;
     size_t ng = 0;
@@ -219,7 +223,7 @@ static void print_sampled(int fd, const tt_snapshot *s, const char *head)
         tt_say(fd, "tally: per-stack figures are estimates (sampled, mean %lld bytes)\n",
                (long long)tt_cfg.sample_bytes);
     print_groups(fd, s, g, ng, true);
-    tt_unmap(g, bytes_needed);
+    base_unmap(g, bytes_needed);
 }
 
 void tt_summary_print(const tt_snapshot *s, const char *path, bool wrote)

@@ -5,7 +5,11 @@
  * unwind tables under the program's feet. TALLY_UNWIND=fp walks frame
  * pointers instead: about 20x cheaper, but only right where the program (and
  * the libraries it calls through) keep them. No lock is taken here. */
-#include "track/track_internal.h"
+#include "track/unwind.h"
+
+#include "base/mem.h"
+#include "track/modules.h"
+#include "track/stack_table.h"
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -128,6 +132,13 @@ __attribute__((noinline, no_sanitize_address)) static int fp_walk(void **buf, in
     return n;
 }
 
+uint32_t tt_capture(int skip)
+{
+    uintptr_t frames[TT_MAX_DEPTH];
+    int n = tt_unwind(frames, tt_cfg.depth, skip);
+    return tt_stack_intern(frames, n);
+}
+
 int tt_unwind(uintptr_t *frames, int depth, int skip)
 {
     /* Room for tally's own frames on top of the kept ones. */
@@ -180,7 +191,7 @@ struct tt_stack_cache {
 
 tt_stack_cache *tt_stack_cache_new(void)
 {
-    return tt_map(sizeof(tt_stack_cache));
+    return base_map(sizeof(tt_stack_cache));
 }
 
 void tt_stack_cache_clear(tt_stack_cache *c)
@@ -198,11 +209,10 @@ __attribute__((no_sanitize_address)) static inline bool sc_holds(const sc_entry 
 }
 
 /* Reads return-address slots of the caller's frames. */
-__attribute__((noinline, no_sanitize_address)) uint32_t tt_capture_from(const uintptr_t *ret_slot,
-                                                                        int skip)
+__attribute__((noinline, no_sanitize_address)) uint32_t
+tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
 {
-    tt_stack_cache *c = ret_slot && !tt_cfg.unwind_fp ? tt_thread_stack_cache() : NULL;
-    if (!c || tt_cfg.depth > SC_DEPTH)
+    if (!c || !ret_slot || tt_cfg.unwind_fp || tt_cfg.depth > SC_DEPTH)
         return tt_capture(skip);
     uintptr_t ret0 = *ret_slot;
     for (int i = 0; i < SC_ENTRIES; i++) {

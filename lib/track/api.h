@@ -1,4 +1,4 @@
-/* track.h: the tracking core's internal API, for lib/pool and shim/.
+/* api.h: the tracking core's API for lib/pool and the preload shim.
  *
  * The core books every allocation to a pool id and a deduplicated stack.
  * It knows pools only as an id and a name, and nothing of buffers.
@@ -9,14 +9,15 @@
  * Hot-path rules: no stdio, no lock held while unwinding, and no allocation
  * through the tracked path (the core's own memory comes from mmap or the raw
  * backend, never malloc). */
-#ifndef TALLY_TRACK_INTERNAL_H
-#define TALLY_TRACK_INTERNAL_H
+#ifndef TALLY_TRACK_API_H
+#define TALLY_TRACK_API_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#define TALLY_INTERNAL __attribute__((visibility("default")))
+#include "base/export.h"
 
 /* 0 means "no stack" (an unsampled allocation). */
 typedef uint32_t tally_stack_id;
@@ -77,10 +78,6 @@ TALLY_INTERNAL int tally_track_stack_frames(tally_stack_id id, const uintptr_t *
  * -1 until set. NULL for an unknown id. */
 TALLY_INTERNAL _Atomic int32_t *tally_track_stack_pool_slot(tally_stack_id id);
 
-/* The pool this thread's untyped allocations (malloc) are charged to, set by
- * tally_scope_push; -1 when the thread has no scope. Initial-exec TLS: safe
- * inside malloc. */
-TALLY_INTERNAL int32_t tally_scope_pool_id(void);
 
 /* The module cache changed (dlopen/dlclose): refresh it before the next profile. */
 TALLY_INTERNAL void tally_track_modules_changed(void);
@@ -126,21 +123,15 @@ TALLY_INTERNAL void tally_track_own_module(const void *addr);
  * address, the stack is the cached one and nothing is unwound. */
 TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintptr_t *ret_slot);
 
-/* The preload shim's sampled mode. A block that is not sampled is booked
- * without a live-table entry: the caller keeps its size and kind itself (the
- * shim's shadow map) and hands the size back to tally_track_untabled_free.
- * Returns true when the block was booked so. Returns false when it is
- * sampled, or when tracking does not sample: *stack is then its captured
- * stack (skipping `skip` frames, as tally_track_capture does) and the caller
- * books it with tally_track_alloc. */
-TALLY_INTERNAL bool tally_track_untabled_alloc(void *ptr, int64_t size, int32_t pool_id, int skip,
-                                               tally_stack_id *stack);
-TALLY_INTERNAL void tally_track_untabled_free(void *ptr, int64_t size, int32_t pool_id);
-/* Whoever keeps blocks out of the table lists the live ones for the leak
- * report of each profile: `list` calls `emit` once per block. */
-typedef void (*tally_track_emit_fn)(uintptr_t addr, int64_t size, int32_t pool_id, void *arg);
-TALLY_INTERNAL void tally_track_set_untabled_lister(void (*list)(tally_track_emit_fn emit,
-                                                                 void *arg));
+/* The preload shim's sampled mode: unsampled blocks of the malloc family
+ * (tally_track_alloc with stack 0, pool 0) are kept in a shadow map
+ * instead of the live table. usable_size is the raw allocator's: a block
+ * under 16 requested bytes may be shadowed only if it owns its 16-byte
+ * granule. Call after tracking started; a full run ignores it. */
+TALLY_INTERNAL void tally_track_use_shadow(size_t (*usable_size)(void *));
+/* A block that leaves the program unbooked (tracking off, or a nested
+ * allocation): no stale shadow entry may stand for its address. */
+TALLY_INTERNAL void tally_track_forget(const void *ptr);
 
 /* The fork handlers above are also registered by libtally itself with
  * pthread_atfork; a second call from the shim's handlers is harmless (only

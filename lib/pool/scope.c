@@ -2,16 +2,19 @@
  *
  * A small stack in initial-exec TLS: the shim reads it inside malloc, where
  * a TLS access that could allocate would recurse. */
-#include "track/track_internal.h"
+#include <config.h>
 
+#include "pool/scope.h"
+
+#include <tally/pool.h>
 #include <tally/track.h>
 
 #include <errno.h>
 
 #define MAX_SCOPES 64
 
-static __thread int32_t scope_ids[MAX_SCOPES] TT_TLS;
-static __thread int scope_depth TT_TLS;
+static __thread int32_t scope_ids[MAX_SCOPES] __attribute__((tls_model("initial-exec")));
+static __thread int scope_depth __attribute__((tls_model("initial-exec")));
 
 int tally_scope_push(tally_pool *pool)
 {

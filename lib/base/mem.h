@@ -1,0 +1,31 @@
+/* mem.h: memory for tally's own tables, straight from mmap.
+ *
+ * Never from malloc: under the preload shim malloc is the tracked path, and
+ * a call from inside the bookkeeping would recurse into it. */
+#ifndef TALLY_BASE_MEM_H
+#define TALLY_BASE_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *base_map(size_t bytes); /* zeroed, reserved lazily; NULL on failure */
+void base_unmap(void *p, size_t bytes);
+/* Zeroed, 16-byte aligned, never freed: for records that live as long as
+ * the process. Takes a lock only to refill its 1 MiB chunk. */
+void *base_arena_alloc(size_t bytes);
+
+/* A growable mmap'd byte buffer (profiles, module lists). After a failed
+ * growth it stays `failed` and ignores further writes, so a writer checks
+ * once at the end. Integers go out little-endian. */
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+    bool failed;
+} base_buf;
+void base_buf_put(base_buf *b, const void *p, size_t n);
+void base_buf_u32(base_buf *b, uint32_t v);
+void base_buf_u64(base_buf *b, uint64_t v);
+void base_buf_free(base_buf *b);
+
+#endif

@@ -1,0 +1,81 @@
+/* config.c: the TALLY_* settings, parsed in one place. */
+#include "track/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+tt_config tt_cfg = {.depth = TT_DEFAULT_DEPTH, .interval_ms = 10, .count_scale = 1};
+
+int64_t tt_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t tt_parse_size(const char *s, int64_t dflt)
+{
+    if (!s || !*s)
+        return dflt;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || v < 0)
+        return dflt;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        v <<= 10;
+        break;
+    case 'm':
+    case 'M':
+        v <<= 20;
+        break;
+    case 'g':
+    case 'G':
+        v <<= 30;
+        break;
+    default:
+        break;
+    }
+    return v;
+}
+
+void tt_configure(const tally_track_options *opts)
+{
+    const char *output = NULL;
+    tt_cfg.depth = TT_DEFAULT_DEPTH;
+    tt_cfg.sample_bytes = 0;
+    tt_cfg.interval_ms = 10;
+    if (opts) {
+        if (opts->depth > 0)
+            tt_cfg.depth = opts->depth;
+        tt_cfg.sample_bytes = opts->sample_bytes > 0 ? opts->sample_bytes : 0;
+        tt_cfg.interval_ms = opts->interval_ms >= 0 ? opts->interval_ms : 10;
+        output = opts->output;
+    } else {
+        tt_cfg.depth = (int)tt_parse_size(getenv("TALLY_DEPTH"), TT_DEFAULT_DEPTH);
+        tt_cfg.sample_bytes = tt_parse_size(getenv("TALLY_SAMPLE"), 0);
+        tt_cfg.interval_ms = (int)tt_parse_size(getenv("TALLY_INTERVAL"), 10);
+        output = getenv("TALLY_OUTPUT");
+    }
+    if (tt_cfg.depth <= 0)
+        tt_cfg.depth = TT_DEFAULT_DEPTH;
+    if (tt_cfg.depth > TT_MAX_DEPTH)
+        tt_cfg.depth = TT_MAX_DEPTH;
+    tt_cfg.count_scale = tt_cfg.sample_bytes > 0 ? 1024 : 1;
+    snprintf(tt_cfg.output, sizeof tt_cfg.output, "%s",
+             output && *output ? output : "tally.%e.%p.prof");
+
+    const char *report = getenv("TALLY_REPORT");
+    tt_cfg.report = TT_REPORT_SUMMARY;
+    if (report && strcmp(report, "full") == 0)
+        tt_cfg.report = TT_REPORT_FULL;
+    else if (report && strcmp(report, "none") == 0)
+        tt_cfg.report = TT_REPORT_NONE;
+    const char *unwind = getenv("TALLY_UNWIND");
+    tt_cfg.unwind_fp = unwind && strcmp(unwind, "fp") == 0;
+    const char *shadow = getenv("TALLY_SHADOW");
+    tt_cfg.shadow_allowed = !(shadow && shadow[0] == '0');
+}

@@ -1,0 +1,56 @@
+/* dump.c: a profile written now, from a snapshot of the books. Every dump
+ * (exit, tally_track_dump, the dump signal) takes this one path. */
+#include "track/dump.h"
+
+#include "track/thread.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int warned;
+
+int tt_dump(const char *path, int reason)
+{
+    if (!tt_cfg.started)
+        return EINVAL;
+    int saved_errno = errno;
+    tt_thread_fold_self();
+    pthread_mutex_lock(&write_lock);
+    char out[1024];
+    tt_expand_output(path ? path : tt_cfg.output, out, sizeof out);
+    tt_snapshot s;
+    int rc = tt_snapshot_take(&s);
+    if (rc == 0)
+        rc = tt_profile_write(&s, out, reason);
+    if (rc != 0 && !atomic_exchange(&warned, 1))
+        tt_say(STDERR_FILENO, "tally: cannot write the profile %s: %s\n", out, strerror(rc));
+    if (reason == TT_REASON_EXIT && s.pools)
+        tt_summary_print(&s, out, rc == 0);
+    tt_snapshot_free(&s);
+    pthread_mutex_unlock(&write_lock);
+    errno = saved_errno;
+    return rc;
+}
+
+int tally_track_dump(const char *path)
+{
+    return tt_dump(path, TT_REASON_DUMP);
+}
+
+void tt_dump_lock(void)
+{
+    pthread_mutex_lock(&write_lock);
+}
+
+void tt_dump_unlock(void)
+{
+    pthread_mutex_unlock(&write_lock);
+}
+
+void tt_dump_fork_child(void)
+{
+    pthread_mutex_init(&write_lock, NULL);
+}

@@ -1,0 +1,203 @@
+/* entry.c: every booking entry point (api.h), for the preload shim and
+ * lib/pool.
+ *
+ * Each decides once whether a block is sampled (sample_hit), then hands it
+ * to the ledger: into the live table with its stack, or, in a sampled run,
+ * without a table entry (the shadow map keeps the shim's blocks; a pool
+ * passes its block's size back on free). No lock is held while unwinding:
+ * the late state's lock is released around every capture. */
+#include "track/api.h"
+
+#include "track/live_table.h"
+#include "track/sample.h"
+#include "track/shadow.h"
+#include "track/thread.h"
+#include "track/unwind.h"
+
+/* ---- sampling: the one decision ------------------------------------------------ */
+/* Does this block of size bytes get a stack? Each thread counts down an
+ * exponential distance; the block that crosses zero is sampled. */
+static inline bool sample_hit(tt_thread *t, int64_t size)
+{
+    if (size <= 0)
+        return false;
+    t->sample_left -= size;
+    if (TT_LIKELY(t->sample_left > 0))
+        return false;
+    t->sample_left = tt_sample_next(&t->rng);
+    return true;
+}
+
+/* True when a block of size bytes is to be captured: always in a full run. */
+static inline bool captured(int64_t size)
+{
+    if (!tt_sampling())
+        return true;
+    tt_thread *t = tt_thread_enter();
+    bool hit = sample_hit(t, size);
+    tt_thread_leave(t);
+    return hit;
+}
+
+static inline tally_block_info block_info(int64_t size, uint32_t stack, int32_t pool, unsigned kind)
+{
+    return (tally_block_info){size, stack, pool, (uint8_t)kind};
+}
+
+/* ---- the preload shim ------------------------------------------------------------ */
+TALLY_INTERNAL tally_stack_id tally_track_capture(int64_t size, int skip)
+{
+    return captured(size) ? tt_capture(skip) : 0;
+}
+
+TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintptr_t *ret_slot)
+{
+    if (!captured(size))
+        return 0;
+    tt_thread *t = tt_thread_current();
+    /* The fallback unwind skips the entry point that called us. */
+    return tt_capture_from(t ? tt_thread_stack_cache(t) : NULL, ret_slot, 1);
+}
+
+TALLY_INTERNAL void tally_track_use_shadow(size_t (*usable_size)(void *))
+{
+    if (tt_sampling() && tt_cfg.shadow_allowed && usable_size) {
+        tt_shadow_usable_size = usable_size;
+        tt_shadow_on = true;
+    }
+}
+
+TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
+                                      tally_stack_id stack, tally_alloc_kind kind)
+{
+    tt_block b = {(uintptr_t)ptr, size, stack, pool_id, (uint8_t)kind, 0};
+    if (tt_shadow_on) {
+        if (stack == 0 && pool_id == 0 && tt_shadow_put(ptr, size, kind)) {
+            tt_thread *t = tt_thread_enter();
+            if (!tt_ledger_alloc_fast(&t->books, 0, b.addr, size, false))
+                tt_ledger_alloc(&t->books, &b, TT_UNTABLED);
+            tt_thread_leave(t);
+            return;
+        }
+        tt_shadow_forget(ptr); /* a stale entry must not stand for this block */
+    }
+    if (stack && tt_sampling())
+        b.flags = TT_FLAG_SAMPLED;
+    tt_thread *t = tt_thread_enter();
+    tt_ledger_alloc(&t->books, &b, TT_IN_TABLE);
+    tt_thread_leave(t);
+}
+
+TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info)
+{
+    tally_block_info found;
+    tt_thread *t;
+    int64_t size;
+    unsigned kind;
+    if (tt_shadow_on && tt_shadow_take(ptr, &size, &kind)) {
+        found = block_info(size, 0, 0, kind);
+        t = tt_thread_enter();
+        if (!tt_ledger_free_fast(&t->books, 0, (uintptr_t)ptr, size, false))
+            tt_ledger_free_untabled(&t->books, (uintptr_t)ptr, size, 0, 0);
+        tt_thread_leave(t);
+    } else {
+        tt_entry e;
+        t = tt_thread_enter();
+        bool known = tt_ledger_free_tabled(&t->books, (uintptr_t)ptr, TT_ANY_POOL, &e);
+        tt_thread_leave(t);
+        if (!known)
+            return false;
+        found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
+    }
+    if (info)
+        *info = found;
+    return true;
+}
+
+TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info)
+{
+    uint16_t *s;
+    tally_block_info found;
+    tt_entry e;
+    if (tt_shadow_on && (s = tt_shadow_block(ptr)) != NULL) {
+        uint16_t v = __atomic_load_n(s, __ATOMIC_RELAXED);
+        found = block_info((int64_t)(v >> 3), 0, 0, (v & 3u) - 1);
+    } else if (tt_live_find((uintptr_t)ptr, TT_ANY_POOL, &e)) {
+        found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
+    } else {
+        return false;
+    }
+    if (info)
+        *info = found;
+    return true;
+}
+
+TALLY_INTERNAL void tally_track_forget(const void *ptr)
+{
+    if (tt_shadow_on)
+        tt_shadow_forget(ptr);
+}
+
+/* ---- lib/pool --------------------------------------------------------------------- */
+/* A wrapper pool's block was booked by its parent just before, on this
+ * thread, with the same stack: reuse it rather than decide and unwind twice. */
+TALLY_INTERNAL void tally_track_pool_alloc(int32_t pool_id, void *ptr, int64_t size, bool wrapper)
+{
+    tt_thread *t = tt_thread_enter();
+    bool sampled = wrapper ? t->last_sampled : !tt_sampling() || sample_hit(t, size);
+    tt_block b = {(uintptr_t)ptr,
+                  size,
+                  wrapper ? t->last_stack : 0,
+                  pool_id,
+                  TALLY_KIND_POOL,
+                  wrapper ? TT_FLAG_WRAPPER : 0};
+    if (!sampled) {
+        /* Unsampled pool blocks stay out of the table: the pool knows their size. */
+        if (!wrapper) {
+            t->last_stack = 0;
+            t->last_sampled = false;
+        }
+        if (!tt_ledger_alloc_fast(&t->books, pool_id, b.addr, size, wrapper)) {
+            b.stack = 0;
+            tt_ledger_alloc(&t->books, &b, TT_UNTABLED);
+        }
+        tt_thread_leave(t);
+        return;
+    }
+    if (!wrapper) {
+        tt_thread_leave(t);
+        b.stack = tt_capture(0); /* no lock held while unwinding */
+        t = tt_thread_enter();
+        t->last_stack = b.stack;
+        t->last_sampled = true;
+    }
+    if (tt_sampling())
+        b.flags |= TT_FLAG_SAMPLED;
+    tt_ledger_alloc(&t->books, &b, TT_IN_TABLE);
+    tt_thread_leave(t);
+}
+
+TALLY_INTERNAL void tally_track_pool_free(int32_t pool_id, void *ptr, int64_t size, bool wrapper)
+{
+    uintptr_t addr = (uintptr_t)ptr;
+    unsigned flags = wrapper ? TT_FLAG_WRAPPER : 0;
+    tt_thread *t = tt_thread_enter();
+    if (tt_sampling() && !tt_live_maybe(addr)) {
+        if (!tt_ledger_free_fast(&t->books, pool_id, addr, size, wrapper))
+            tt_ledger_free_untabled(&t->books, addr, size, pool_id, flags);
+    } else {
+        tt_entry e;
+        /* Not in the table: unsampled (sampled run), or allocated before
+         * tracking started (full run, and then not booked at all). */
+        if (!tt_ledger_free_tabled(&t->books, addr, pool_id, &e) && tt_sampling())
+            tt_ledger_free_untabled(&t->books, addr, size, pool_id, flags);
+    }
+    tt_thread_leave(t);
+}
+
+TALLY_INTERNAL void tally_track_pool_realloc(int32_t pool_id, void *old_ptr, int64_t old_size,
+                                             void *new_ptr, int64_t new_size, bool wrapper)
+{
+    tally_track_pool_free(pool_id, old_ptr, old_size, wrapper);
+    tally_track_pool_alloc(pool_id, new_ptr, new_size, wrapper);
+}

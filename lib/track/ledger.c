@@ -1,0 +1,363 @@
+/* ledger.c: booking into a thread's cache, folding it, and the peaks
+ * (ledger.h says how the books and the peak attribution work). */
+#include "track/ledger.h"
+
+#include "track/sample.h"
+
+#include <string.h>
+
+tt_global tt_g = {
+    .peak_lock = PTHREAD_MUTEX_INITIALIZER,
+    .fold_lock = PTHREAD_RWLOCK_INITIALIZER,
+};
+
+/* ---- the cache's slots ---------------------------------------------------------- */
+static tt_pool_delta *pool_delta(tt_ledger_cache *c, int32_t id)
+{
+    tt_pool_delta *d = &c->pools[(uint32_t)id % TT_POOL_SLOTS];
+    if (TT_LIKELY(d->used && d->id == id))
+        return d;
+    tt_pool_books *pool = tt_pool_books_get(id, true);
+    if (!pool)
+        return NULL;
+    if (d->dirty)
+        tt_ledger_fold(c);
+    memset(d, 0, sizeof *d);
+    d->used = true;
+    d->id = id;
+    d->pool = pool;
+    if (!atomic_load_explicit(&pool->active, memory_order_relaxed))
+        atomic_store(&pool->active, 1);
+    return d;
+}
+
+static tt_site_delta *site_delta(tt_ledger_cache *c, uint32_t stack, int32_t pool,
+                                 tt_pool_books *pool_books)
+{
+    uint64_t key = (uint64_t)stack << 32 | (uint32_t)pool;
+    uint32_t slot = (uint32_t)((key * 0x9e3779b97f4a7c15ULL) >> 57) & (TT_SITE_SLOTS - 1);
+    tt_site_delta *d = &c->sites[slot];
+    if (TT_LIKELY(d->key == key))
+        return d;
+    tt_site_books *site = tt_site_books_get(stack, pool, pool_books);
+    if (!site)
+        return NULL;
+    if (d->dirty)
+        tt_ledger_fold(c);
+    memset(d, 0, sizeof *d);
+    d->key = key;
+    d->site = site;
+    return d;
+}
+
+static inline void mark_site(tt_ledger_cache *c, tt_site_delta *d)
+{
+    if (!d->dirty) {
+        d->dirty = true;
+        c->sites_dirty[c->nsites_dirty++] = (uint16_t)(d - c->sites);
+    }
+}
+
+static inline void mark_pool(tt_ledger_cache *c, tt_pool_delta *d)
+{
+    if (!d->dirty) {
+        d->dirty = true;
+        c->pools_dirty[c->npools_dirty++] = (uint8_t)(d - c->pools);
+    }
+}
+
+/* ---- folding --------------------------------------------------------------------- */
+static void fold_site(tt_site_delta *d, uint64_t global_epoch)
+{
+    tt_site_books *r = d->site;
+    base_spin_lock(&r->lock);
+    if (r->saved_epoch != global_epoch) {
+        r->saved_peak = r->live_bytes;
+        r->saved_epoch = global_epoch;
+    }
+    uint64_t pe = atomic_load_explicit(&r->pool_books->epoch, memory_order_acquire);
+    if (r->saved_pool_epoch != pe) {
+        r->saved_pool_peak = r->live_bytes;
+        r->saved_pool_epoch = pe;
+    }
+    r->live_bytes += d->live_bytes;
+    r->live_count += d->live_count;
+    r->total_bytes += d->total_bytes;
+    r->total_count += d->total_count;
+    r->temp += d->temp;
+    base_spin_unlock(&r->lock);
+    d->live_bytes = d->live_count = d->total_bytes = d->total_count = d->temp = 0;
+    d->dirty = false;
+}
+
+static void fold_pool(tt_pool_delta *d)
+{
+    tt_pool_books *p = d->pool;
+    base_spin_lock(&p->lock);
+    atomic_fetch_add_explicit(&p->current, d->current, memory_order_relaxed);
+    p->live += d->live;
+    p->total += d->total;
+    p->count += d->count;
+    p->temp += d->temp;
+    for (int k = 0; k < TT_NBUCKETS; k++)
+        p->hist[k] += d->hist[k];
+    base_spin_unlock(&p->lock);
+    int32_t id = d->id;
+    tt_pool_books *pool = d->pool;
+    memset(d, 0, sizeof *d);
+    d->used = true;
+    d->id = id;
+    d->pool = pool;
+}
+
+void tt_ledger_fold(tt_ledger_cache *c)
+{
+    if (c->nsites_dirty || c->npools_dirty || c->net) {
+        pthread_rwlock_rdlock(&tt_g.fold_lock);
+        uint64_t ge = atomic_load_explicit(&tt_g.epoch, memory_order_acquire);
+        for (int i = 0; i < c->nsites_dirty; i++)
+            fold_site(&c->sites[c->sites_dirty[i]], ge);
+        for (int i = 0; i < c->npools_dirty; i++)
+            fold_pool(&c->pools[c->pools_dirty[i]]);
+        atomic_fetch_add_explicit(&tt_g.current, c->net, memory_order_relaxed);
+        pthread_rwlock_unlock(&tt_g.fold_lock);
+    }
+    c->nsites_dirty = c->npools_dirty = 0;
+    c->net = 0;
+    c->ops = 0;
+}
+
+/* ---- peaks ------------------------------------------------------------------------ */
+static void global_peak(tt_ledger_cache *c)
+{
+    tt_ledger_fold(c);
+    pthread_mutex_lock(&tt_g.peak_lock);
+    int64_t cur = atomic_load(&tt_g.current);
+    if (cur > atomic_load(&tt_g.peak)) {
+        atomic_store(&tt_g.peak, cur);
+        tt_g.peak_ns = tt_now_ns() - tt_cfg.start_ns;
+        atomic_fetch_add(&tt_g.epoch, 1);
+        c->just_peaked = true;
+    }
+    pthread_mutex_unlock(&tt_g.peak_lock);
+}
+
+/* A wrapper pool books its block just after its parent did, and the parent's
+ * booking may have made the peak: the wrapper's sites belong to that peak
+ * too. Fold them and open the epoch again; the peak itself is unchanged. */
+static void global_peak_rejoin(tt_ledger_cache *c)
+{
+    tt_ledger_fold(c);
+    pthread_mutex_lock(&tt_g.peak_lock);
+    atomic_fetch_add(&tt_g.epoch, 1);
+    pthread_mutex_unlock(&tt_g.peak_lock);
+}
+
+static void pool_peak(tt_ledger_cache *c, tt_pool_books *p)
+{
+    tt_ledger_fold(c);
+    base_spin_lock(&p->lock);
+    int64_t cur = atomic_load(&p->current);
+    if (cur > atomic_load(&p->peak)) {
+        atomic_store(&p->peak, cur);
+        p->peak_ns = tt_now_ns() - tt_cfg.start_ns;
+        atomic_fetch_add(&p->epoch, 1);
+    }
+    base_spin_unlock(&p->lock);
+}
+
+/* The global and pool figures are exact to within what threads hold back:
+ * fold when this thread holds back TT_BATCH_BYTES of current bytes, net, or
+ * has booked TT_BATCH_OPS times, so that totals stay fresh as well. */
+static inline bool must_fold(const tt_ledger_cache *c, const tt_pool_delta *d)
+{
+    return (uint64_t)(c->net + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES ||
+           (uint64_t)(d->current + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES || c->ops >= TT_BATCH_OPS;
+}
+
+static inline int bucket_of(int64_t size)
+{
+    return size <= 1 ? 0 : 63 - __builtin_clzll((unsigned long long)size);
+}
+
+static inline void weights(int64_t size, unsigned flags, int64_t *bytes, int64_t *count)
+{
+    if (flags & TT_FLAG_SAMPLED) {
+        tt_sample_weight(size, bytes, count);
+    } else {
+        *bytes = size;
+        *count = tt_cfg.count_scale;
+    }
+}
+
+/* ---- booking ------------------------------------------------------------------------ */
+/* A new block of size bytes: the pool's own books. */
+static inline __attribute__((always_inline)) void pool_grow(tt_ledger_cache *c, tt_pool_delta *d,
+                                                            int64_t size)
+{
+    d->current += size;
+    d->live++;
+    d->total += size;
+    d->count++;
+    d->hist[bucket_of(size)]++;
+    mark_pool(c, d);
+}
+
+/* After a new block is booked: the global and pool peaks, then the batch.
+ * A wrapper pool's block is its parent's too, and counts once globally. */
+static inline __attribute__((always_inline)) void
+after_grow(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size, bool wrapper)
+{
+    c->ops++;
+    c->last_ptr = ptr;
+    tt_pool_books *p = d->pool;
+    if (wrapper) {
+        p->wrapper = true;
+        if (TT_UNLIKELY(c->just_peaked))
+            global_peak_rejoin(c);
+    } else {
+        c->just_peaked = false;
+        c->net += size;
+        if (TT_UNLIKELY(atomic_load_explicit(&tt_g.current, memory_order_relaxed) + c->net >
+                        atomic_load_explicit(&tt_g.peak, memory_order_relaxed)))
+            global_peak(c);
+    }
+    if (TT_UNLIKELY(atomic_load_explicit(&p->current, memory_order_relaxed) + d->current >
+                    atomic_load_explicit(&p->peak, memory_order_relaxed)))
+        pool_peak(c, p);
+    if (TT_UNLIKELY(must_fold(c, d)))
+        tt_ledger_fold(c);
+}
+
+/* A block of size bytes leaves the pool's books; true when it was a
+ * temporary (heaptrack's: freed before this thread's next allocation). */
+static inline __attribute__((always_inline)) bool
+pool_shrink(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size, bool wrapper)
+{
+    bool temp = ptr == c->last_ptr;
+    d->current -= size;
+    d->live--;
+    d->temp += temp;
+    mark_pool(c, d);
+    c->ops++;
+    if (!wrapper) {
+        c->net -= size;
+        if (temp)
+            c->last_ptr = 0;
+    }
+    return temp;
+}
+
+static void book_alloc(tt_ledger_cache *c, const tt_block *b)
+{
+    tt_pool_delta *d = pool_delta(c, b->pool);
+    if (!d)
+        return;
+    tt_site_delta *s = b->stack ? site_delta(c, b->stack, b->pool, d->pool) : NULL;
+    pool_grow(c, d, b->size);
+    if (s) {
+        int64_t bytes, count;
+        weights(b->size, b->flags, &bytes, &count);
+        s->live_bytes += bytes;
+        s->live_count += count;
+        s->total_bytes += bytes;
+        s->total_count += count;
+        mark_site(c, s);
+    }
+    after_grow(c, d, b->addr, b->size, b->flags & TT_FLAG_WRAPPER);
+}
+
+static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t pool, uint32_t stack,
+                      unsigned flags)
+{
+    tt_pool_delta *d = pool_delta(c, pool);
+    if (!d)
+        return;
+    tt_site_delta *s = stack ? site_delta(c, stack, pool, d->pool) : NULL;
+    bool temp = pool_shrink(c, d, ptr, size, flags & TT_FLAG_WRAPPER);
+    if (s) {
+        int64_t bytes, count;
+        weights(size, flags, &bytes, &count);
+        s->live_bytes -= bytes;
+        s->live_count -= count;
+        if (temp)
+            s->temp += count;
+        mark_site(c, s);
+    }
+    if (TT_UNLIKELY(must_fold(c, d)))
+        tt_ledger_fold(c);
+}
+
+void tt_ledger_alloc(tt_ledger_cache *c, const tt_block *b, int where)
+{
+    TALLY_ASSERT(b->size >= 0);
+    if (where == TT_IN_TABLE)
+        tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
+    book_alloc(c, b);
+}
+
+bool tt_ledger_free_tabled(tt_ledger_cache *c, uintptr_t addr, int32_t pool, tt_entry *out)
+{
+    if (!tt_live_remove(addr, pool, out))
+        return false;
+    book_free(c, addr, tt_entry_size(out), out->pool, out->stack, tt_entry_flags(out));
+    return true;
+}
+
+void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, int32_t pool,
+                             unsigned flags)
+{
+    book_free(c, addr, size, pool, 0, flags);
+}
+
+/* ---- the sampled run's fast path --------------------------------------------------- */
+static inline tt_pool_delta *pool_delta_hit(tt_ledger_cache *c, int32_t pool)
+{
+    tt_pool_delta *d = &c->pools[(uint32_t)pool % TT_POOL_SLOTS];
+    return TT_LIKELY(d->used && d->id == pool) ? d : NULL;
+}
+
+bool tt_ledger_alloc_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t size,
+                          bool wrapper)
+{
+    tt_pool_delta *d = pool_delta_hit(c, pool);
+    if (TT_UNLIKELY(!d))
+        return false;
+    pool_grow(c, d, size);
+    after_grow(c, d, ptr, size, wrapper);
+    return true;
+}
+
+bool tt_ledger_free_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t size,
+                         bool wrapper)
+{
+    tt_pool_delta *d = pool_delta_hit(c, pool);
+    if (TT_UNLIKELY(!d))
+        return false;
+    pool_shrink(c, d, ptr, size, wrapper);
+    if (TT_UNLIKELY(must_fold(c, d)))
+        tt_ledger_fold(c);
+    return true;
+}
+
+/* ---- fork ------------------------------------------------------------------------------ */
+void tt_ledger_lock_all(void)
+{
+    pthread_rwlock_wrlock(&tt_g.fold_lock);
+    pthread_mutex_lock(&tt_g.peak_lock);
+    tt_records_lock();
+}
+
+void tt_ledger_unlock_all(void)
+{
+    tt_records_unlock();
+    pthread_mutex_unlock(&tt_g.peak_lock);
+    pthread_rwlock_unlock(&tt_g.fold_lock);
+}
+
+void tt_ledger_fork_child(void)
+{
+    tt_records_fork_child();
+    pthread_mutex_init(&tt_g.peak_lock, NULL);
+    pthread_rwlock_init(&tt_g.fold_lock, NULL);
+}

@@ -1,0 +1,159 @@
+/* ledger.h: the tracking core's books, per pool and per site.
+ *
+ * A site is a (stack, pool) pair: where a block was allocated and which pool
+ * it was charged to. Each pool and each site has books: live bytes and
+ * blocks, totals, temporaries and, for the peak, its bytes at the moment of
+ * the last global (and pool) peak.
+ *
+ * Books are kept per thread and folded: each thread notes its changes in
+ * a tt_ledger_cache (plain adds on lines no other thread writes) and folds
+ * them into the shared books when it holds back TT_BATCH_BYTES of current
+ * bytes or has booked TT_BATCH_OPS times, when a cache slot is needed, at a
+ * new peak, at a dump and at thread exit. One thread's books are exact; with
+ * several, the global current and peak are exact to within threads x
+ * TT_BATCH_BYTES.
+ *
+ * Peak attribution: a new global peak bumps tt_g.epoch after the thread that
+ * made it folded everything. A site that changes for the first time after a
+ * bump saves its value from before the change. At the end, a site's bytes at
+ * the peak are its saved value if it changed since the last bump, else its
+ * current value. The same runs per pool with the pool's own epoch. O(1) per
+ * call, and no event log.
+ *
+ * The ledger also keeps the live table (live_table.h) in step: a block that
+ * is booked with its address enters the table here, and leaves it here. */
+#ifndef TALLY_TRACK_LEDGER_H
+#define TALLY_TRACK_LEDGER_H
+
+#include "base/spin.h"
+#include "track/config.h"
+#include "track/live_table.h"
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+
+/* A thread folds when it holds back this many current bytes (the exactness
+ * bound per thread), or after this many calls. */
+#define TT_BATCH_BYTES (64 * 1024)
+#define TT_BATCH_OPS 4096
+/* Pool ids the core can book: ids from lib/pool and the shim's 0. */
+#define TT_MAX_POOLS (1 << 18)
+
+/* ---- the shared books ----------------------------------------------------- */
+typedef struct tt_pool_books {
+    base_spin lock;
+    _Atomic int active; /* booked something */
+    bool wrapper;
+    int series_col; /* 1-based column in the time series; 0: none */
+    char name[64];
+    _Atomic int64_t current;
+    _Atomic int64_t peak;
+    int64_t peak_ns;
+    _Atomic uint64_t epoch; /* bumped at each new peak of this pool */
+    int64_t live, total, count, temp;
+    int64_t hist[TT_NBUCKETS];
+} tt_pool_books;
+
+typedef struct tt_site_books {
+    struct tt_site_books *next, *next_all;
+    tt_pool_books *pool_books;
+    uint32_t stack;
+    int32_t pool;
+    base_spin lock;
+    /* counts are in units of 1/tt_cfg.count_scale */
+    int64_t live_bytes, live_count, total_bytes, total_count, temp;
+    int64_t saved_peak, saved_pool_peak; /* live_bytes before the first change after a bump */
+    uint64_t saved_epoch, saved_pool_epoch;
+} tt_site_books;
+
+typedef struct {
+    alignas(64) _Atomic int64_t current; /* live bytes in non-wrapper pools, folded */
+    _Atomic int64_t peak;
+    int64_t peak_ns;
+    _Atomic uint64_t epoch;
+    pthread_mutex_t peak_lock;
+    /* Folds take it shared; a snapshot takes it exclusively, so it sees the
+     * site and pool books at the same instant. */
+    alignas(64) pthread_rwlock_t fold_lock;
+    _Atomic int threads; /* threads that booked */
+} tt_global;
+extern tt_global tt_g;
+
+/* ledger_records.c: the pool directory and the site hash. Lookups take no
+ * lock; a new record takes one. */
+tt_pool_books *tt_pool_books_get(int32_t id, bool create);
+int32_t tt_pool_max_id(void); /* one past the highest id seen */
+tt_site_books *tt_site_books_get(uint32_t stack, int32_t pool, tt_pool_books *pool_books);
+tt_site_books *tt_site_books_first(void); /* every site, through next_all */
+void tt_records_lock(void);
+void tt_records_unlock(void);
+void tt_records_fork_child(void);
+
+/* ---- a thread's unfolded changes ---------------------------------------------- */
+#define TT_SITE_SLOTS 128 /* direct-mapped */
+#define TT_POOL_SLOTS 16  /* direct-mapped */
+
+typedef struct {
+    uint64_t key; /* stack << 32 | pool; 0: empty */
+    tt_site_books *site;
+    int64_t live_bytes, live_count, total_bytes, total_count, temp;
+    bool dirty;
+} tt_site_delta;
+
+typedef struct {
+    int32_t id;
+    bool used, dirty;
+    tt_pool_books *pool;
+    int64_t current, live, total, count, temp;
+    int32_t hist[TT_NBUCKETS];
+} tt_pool_delta;
+
+typedef struct {
+    int64_t net;        /* unfolded change of tt_g.current */
+    int64_t ops;        /* bookings since the last fold */
+    uintptr_t last_ptr; /* the last block allocated: freed next, it is a temporary */
+    /* This thread's last non-wrapper booking made a new global peak. */
+    bool just_peaked;
+    int nsites_dirty, npools_dirty;
+    uint16_t sites_dirty[TT_SITE_SLOTS];
+    uint8_t pools_dirty[TT_POOL_SLOTS];
+    tt_site_delta sites[TT_SITE_SLOTS];
+    tt_pool_delta pools[TT_POOL_SLOTS];
+} tt_ledger_cache;
+
+/* ---- booking ------------------------------------------------------------------- */
+/* A block the caller describes; with TT_IN_TABLE it also enters the live
+ * table (its free is found by address), else the caller keeps its size. */
+typedef struct {
+    uintptr_t addr;
+    int64_t size;
+    uint32_t stack; /* 0: no site books (an unsampled block) */
+    int32_t pool;
+    uint8_t kind;  /* tally_alloc_kind */
+    uint8_t flags; /* TT_FLAG_* */
+} tt_block;
+enum { TT_UNTABLED = 0, TT_IN_TABLE = 1 };
+
+void tt_ledger_alloc(tt_ledger_cache *c, const tt_block *b, int where);
+/* A block freed by address: found (any pool, or `pool`) and removed from the
+ * table, then unbooked. False, with nothing changed, when it is not there. */
+bool tt_ledger_free_tabled(tt_ledger_cache *c, uintptr_t addr, int32_t pool, tt_entry *out);
+/* A block that was booked TT_UNTABLED, with the size the caller kept. */
+void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, int32_t pool,
+                             unsigned flags);
+/* The sampled run's common case: a block with no stack, whose pool already
+ * has a slot in this cache, in a few plain additions. False: take the
+ * general path (nothing was booked). */
+bool tt_ledger_alloc_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t size,
+                          bool wrapper);
+bool tt_ledger_free_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t size,
+                         bool wrapper);
+void tt_ledger_fold(tt_ledger_cache *c);
+
+/* fork: every ledger lock, in order; in the child, fresh locks. */
+void tt_ledger_lock_all(void);
+void tt_ledger_unlock_all(void);
+void tt_ledger_fork_child(void);
+
+#endif

@@ -1,0 +1,154 @@
+/* lifecycle.c: starting and stopping, fork, and the profile at exit.
+ *
+ * TALLY_TRACK=1 makes a program that links libtally track from its first
+ * allocation: a constructor starts tracking. The profile is written once at
+ * exit, by an atexit handler registered from that constructor (so it runs
+ * after every handler the program registers later) and, as a fallback, by a
+ * destructor. */
+#include "track/api.h"
+
+#include "track/dump.h"
+#include "track/ledger.h"
+#include "track/live_table.h"
+#include "track/series.h"
+#include "track/stack_table.h"
+#include "track/thread.h"
+#include "track/ticker.h"
+#include "track/unwind.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+TALLY_INTERNAL _Atomic int tally_track_on;
+
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int exit_written;
+
+/* ---- fork ------------------------------------------------------------------------ */
+/* The shim forwards its own atfork calls here as well: only the outermost
+ * call of each pair takes or releases the locks. Order: the dump's and the
+ * series' locks, then the threads' (the late state, every thread's cache),
+ * the ledger's (fold, peak, records), the stack table's, the live table's. */
+static __thread int fork_depth TT_TLS;
+
+TALLY_INTERNAL void tally_track_fork_prepare(void)
+{
+    if (fork_depth++ > 0)
+        return;
+    pthread_mutex_lock(&start_lock);
+    tt_dump_lock();
+    tt_series_lock();
+    tt_thread_fork_prepare();
+    tt_ledger_lock_all();
+    tt_stack_lock();
+    tt_live_lock_all();
+}
+
+TALLY_INTERNAL void tally_track_fork_parent(void)
+{
+    if (--fork_depth > 0)
+        return;
+    tt_live_unlock_all();
+    tt_stack_unlock();
+    tt_ledger_unlock_all();
+    tt_thread_fork_parent();
+    tt_series_unlock();
+    tt_dump_unlock();
+    pthread_mutex_unlock(&start_lock);
+}
+
+/* The ledger's locks are made fresh before the other threads' books are
+ * folded into it. */
+TALLY_INTERNAL void tally_track_fork_child(void)
+{
+    if (--fork_depth > 0)
+        return;
+    tt_live_unlock_all();
+    tt_stack_unlock();
+    tt_ledger_fork_child();
+    tt_thread_fork_child();
+    tt_series_fork_child();
+    tt_ticker_fork_child();
+    tt_dump_fork_child();
+    pthread_mutex_init(&start_lock, NULL);
+    /* The child writes its own profile (%p) at its own exit. */
+    atomic_store(&exit_written, 0);
+    if (tally_track_is_on())
+        tt_ticker_start();
+}
+
+/* ---- start and stop --------------------------------------------------------------- */
+static void init_once(void)
+{
+    tt_unwind_init();
+    pthread_atfork(tally_track_fork_prepare, tally_track_fork_parent, tally_track_fork_child);
+}
+
+int tally_track_start(const tally_track_options *opts)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_mutex_lock(&start_lock);
+    if (tally_track_is_on()) {
+        pthread_mutex_unlock(&start_lock);
+        return EBUSY;
+    }
+    pthread_once(&once, init_once);
+    tt_configure(opts);
+    if (!tt_cfg.started) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        tt_cfg.start_realtime_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        tt_cfg.start_ns = tt_now_ns();
+        tt_cfg.started = true;
+    }
+    atomic_store(&tally_track_on, 1);
+    pthread_mutex_unlock(&start_lock);
+    tt_ticker_start();
+    return 0;
+}
+
+TALLY_INTERNAL int tally_track_start_from_env(void)
+{
+    return tally_track_start(NULL);
+}
+
+void tally_track_stop(void)
+{
+    atomic_store(&tally_track_on, 0);
+}
+
+bool tally_track_active(void)
+{
+    return tally_track_is_on();
+}
+
+/* ---- exit --------------------------------------------------------------------------- */
+/* Once per process: at exit, from _exit through the shim, or the destructor. */
+TALLY_INTERNAL void tally_track_at_exit(void)
+{
+    if (!tt_cfg.started || atomic_exchange(&exit_written, 1))
+        return;
+    tt_dump(NULL, TT_REASON_EXIT);
+    /* What the program frees after this point is no longer booked. */
+    atomic_store(&tally_track_on, 0);
+}
+
+static void at_exit_handler(void)
+{
+    tally_track_at_exit();
+}
+
+__attribute__((constructor(101))) static void track_constructor(void)
+{
+    atexit(at_exit_handler);
+    const char *env = getenv("TALLY_TRACK");
+    if (env && *env && strcmp(env, "0") != 0)
+        tally_track_start(NULL);
+}
+
+__attribute__((destructor(101))) static void track_destructor(void)
+{
+    tally_track_at_exit();
+}

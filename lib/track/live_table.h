@@ -1,0 +1,71 @@
+/* live_table.h: every live block booked with its address, by address.
+ *
+ * The entry of a block holds its size, kind, flags, stack and pool. Only
+ * the ledger inserts and removes entries (ledger.c); readers (the leak
+ * list, a destroyed pool's blocks) walk it one shard at a time. */
+#ifndef TALLY_TRACK_LIVE_TABLE_H
+#define TALLY_TRACK_LIVE_TABLE_H
+
+#include "track/config.h"
+
+#include <stdatomic.h>
+
+enum {
+    TT_FLAG_WRAPPER = 1, /* booked to a wrapper pool: the memory is its parent's too */
+    TT_FLAG_COVERED = 2, /* a wrapper pool booked the same block on top of this one */
+    TT_FLAG_SAMPLED = 4, /* per-stack books carry a sampling weight */
+};
+typedef struct {
+    uintptr_t addr; /* 0: empty slot */
+    uint64_t meta;  /* size in bits 0-47, kind 48-55, flags 56-63 */
+    uint32_t stack;
+    int32_t pool;
+} tt_entry; /* 24 bytes per live block */
+#define TT_ANY_POOL INT32_MIN
+static inline int64_t tt_entry_size(const tt_entry *e)
+{
+    return (int64_t)(e->meta & ((1ULL << 48) - 1));
+}
+static inline unsigned tt_entry_kind(const tt_entry *e)
+{
+    return (unsigned)(e->meta >> 48) & 0xff;
+}
+static inline unsigned tt_entry_flags(const tt_entry *e)
+{
+    return (unsigned)(e->meta >> 56);
+}
+void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, unsigned kind,
+                    unsigned flags);
+bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out);
+bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out);
+/* Each shard counts its blocks in TT_LIVE_FILTER address buckets: a zero
+ * count proves an address is not in the table, without the shard's lock. */
+#define TT_LIVE_SHARDS 64
+#define TT_LIVE_FILTER 64
+extern _Atomic uint32_t tt_live_filter[TT_LIVE_SHARDS][TT_LIVE_FILTER];
+static inline uint64_t tt_live_mix(uintptr_t a)
+{
+    uint64_t x = (uint64_t)a;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+static inline uint32_t tt_live_filter_slot(uint64_t h)
+{
+    return (uint32_t)(h >> 40) & (TT_LIVE_FILTER - 1);
+}
+/* False only when addr is surely not in the table: one relaxed load. */
+static inline bool tt_live_maybe(uintptr_t addr)
+{
+    uint64_t h = tt_live_mix(addr);
+    return atomic_load_explicit(&tt_live_filter[h & (TT_LIVE_SHARDS - 1)][tt_live_filter_slot(h)],
+                                memory_order_relaxed) != 0;
+}
+/* Calls fn for every entry, one shard locked at a time. */
+void tt_live_foreach(void (*fn)(const tt_entry *e, void *arg), void *arg);
+int64_t tt_live_count(void);
+void tt_live_lock_all(void);
+void tt_live_unlock_all(void);
+
+#endif

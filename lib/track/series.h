@@ -1,0 +1,18 @@
+/* series.h: each pool's current bytes and the RSS over time, in bounded
+ * memory: when the buffer fills, every other point goes and the period
+ * doubles. The hot path never touches it. */
+#ifndef TALLY_TRACK_SERIES_H
+#define TALLY_TRACK_SERIES_H
+
+#include "track/config.h"
+
+#include "base/mem.h"
+
+/* Records one point if its period has come (ticker.c calls it). */
+void tt_series_tick(void);
+void tt_series_payload(base_buf *out, uint32_t *count);
+void tt_series_lock(void);
+void tt_series_unlock(void);
+void tt_series_fork_child(void);
+
+#endif

@@ -1,0 +1,79 @@
+/* shadow.c: the shadow map (shadow.h): mapping it, storing an entry, and
+ * listing the live blocks for a profile's leaks. */
+#include "track/shadow.h"
+
+#include <sys/mman.h>
+
+#define REGION_ENTRIES (1u << (TT_SHADOW_REGION_SHIFT - 4))
+
+bool tt_shadow_on;
+_Atomic(uint16_t *) tt_shadow_dir[TT_SHADOW_REGIONS];
+size_t (*tt_shadow_usable_size)(void *);
+
+static uint16_t *make(uintptr_t a)
+{
+    if (a >> 47)
+        return NULL;
+    _Atomic(uint16_t *) *slot = &tt_shadow_dir[a >> TT_SHADOW_REGION_SHIFT];
+    uint16_t *r = atomic_load_explicit(slot, memory_order_acquire);
+    if (!r) {
+        size_t bytes = (size_t)REGION_ENTRIES * sizeof(uint16_t);
+        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        uint16_t *expected = NULL;
+        if (atomic_compare_exchange_strong(slot, &expected, (uint16_t *)m)) {
+            r = m;
+        } else {
+            munmap(m, bytes);
+            r = expected;
+        }
+    }
+    return r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4);
+}
+
+bool tt_shadow_put(void *ptr, int64_t size, unsigned kind)
+{
+    TALLY_ASSERT(kind <= 2);
+    if (size >= TT_SHADOW_MAX_SIZE || (size < 16 && tt_shadow_usable_size(ptr) < 16))
+        return false;
+    uint16_t *e = tt_shadow_find(ptr);
+    if (TT_UNLIKELY(!e) && !(e = make((uintptr_t)ptr)))
+        return false;
+    uintptr_t off8 = ((uintptr_t)ptr >> 3) & 1;
+    __atomic_store_n(e, (uint16_t)(size << 3 | off8 << 2 | (kind + 1u)), __ATOMIC_RELAXED);
+    return true;
+}
+
+/* Resident shadow pages only (mincore), so the walk costs what the heap has
+ * touched. Blocks come and go meanwhile, as in the table's walk. */
+void tt_shadow_foreach(void (*emit)(uintptr_t addr, int64_t size, void *arg), void *arg)
+{
+    const size_t page = 4096, chunk = 4096 * page;
+    for (uintptr_t r = 0; r < TT_SHADOW_REGIONS; r++) {
+        uint16_t *base = atomic_load_explicit(&tt_shadow_dir[r], memory_order_acquire);
+        if (!base)
+            continue;
+        size_t bytes = (size_t)REGION_ENTRIES * sizeof(uint16_t);
+        for (size_t off = 0; off < bytes; off += chunk) {
+            unsigned char vec[4096];
+            if (mincore((char *)base + off, chunk, vec) != 0)
+                continue;
+            for (size_t pg = 0; pg < chunk / page; pg++) {
+                if (!(vec[pg] & 1))
+                    continue;
+                const uint16_t *e = (const uint16_t *)((char *)base + off + pg * page);
+                for (size_t k = 0; k < page / sizeof(uint16_t); k++) {
+                    uint16_t v = __atomic_load_n(&e[k], __ATOMIC_RELAXED);
+                    if (!v)
+                        continue;
+                    size_t idx = (size_t)(e + k - base);
+                    uintptr_t addr =
+                        r << TT_SHADOW_REGION_SHIFT | idx << 4 | (uintptr_t)((v >> 2) & 1) << 3;
+                    emit(addr, (int64_t)(v >> 3), arg);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+/* shadow.h: the sampled mode's record of blocks kept out of the live table.
+ *
+ * With TALLY_SAMPLE, most blocks are not sampled: they carry no stack, and
+ * putting each in the live table (a locked insert and remove, 24 bytes) was
+ * most of a sampled run's cost. Instead, each such block of the preload
+ * shim's gets a 16-bit entry in a shadow map, one entry per 16 bytes of
+ * address space, mapped lazily a GiB of address space (128 MiB of reserved,
+ * untouched-until-used shadow) at a time:
+ *
+ *   bits 0-1  kind + 1 (malloc, new, new[]); 0: no block starts here
+ *   bit  2    the block starts 8 bytes into its 16-byte granule
+ *   bits 3-15 the requested size
+ *
+ * So a free finds the requested size and the kind with one load, and books
+ * the pool's counters exactly, with no lock. A pointer whose entry is 0, or
+ * whose low bits do not match, is not such a block: the free then takes the
+ * table's path, which finds sampled blocks and reports invalid and double
+ * frees as before. Only blocks of at least 16 usable bytes are shadowed (no
+ * two start in one granule), of fewer than TT_SHADOW_MAX_SIZE requested
+ * bytes, charged to pool 0 ("malloc"); the others (a few large blocks, or
+ * any under a scope) go to the table. */
+#ifndef TALLY_TRACK_SHADOW_H
+#define TALLY_TRACK_SHADOW_H
+
+#include "track/config.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#define TT_SHADOW_MAX_SIZE 8192
+#define TT_SHADOW_REGION_SHIFT 30
+#define TT_SHADOW_REGIONS (1u << (47 - TT_SHADOW_REGION_SHIFT))
+
+extern bool tt_shadow_on;
+extern _Atomic(uint16_t *) tt_shadow_dir[TT_SHADOW_REGIONS];
+/* The raw allocator's usable size, for blocks under 16 requested bytes. */
+extern size_t (*tt_shadow_usable_size)(void *);
+
+/* The entry of the granule that holds ptr, or NULL when none is mapped. */
+static inline uint16_t *tt_shadow_find(const void *ptr)
+{
+    uintptr_t a = (uintptr_t)ptr;
+    if (TT_UNLIKELY(a >> 47))
+        return NULL;
+    uint16_t *r =
+        atomic_load_explicit(&tt_shadow_dir[a >> TT_SHADOW_REGION_SHIFT], memory_order_acquire);
+    return r ? r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4) : NULL;
+}
+
+/* The entry of a block that starts at ptr, else NULL. */
+static inline uint16_t *tt_shadow_block(const void *ptr)
+{
+    uint16_t *e = tt_shadow_find(ptr);
+    if (!e)
+        return NULL;
+    uint16_t v = __atomic_load_n(e, __ATOMIC_RELAXED);
+    uintptr_t a = (uintptr_t)ptr;
+    if (!v || (a & 7) || ((v >> 2) & 1) != ((a >> 3) & 1))
+        return NULL;
+    return e;
+}
+
+/* A block booked elsewhere or not at all: no stale entry may stand for it. */
+static inline void tt_shadow_forget(const void *ptr)
+{
+    uint16_t *e = tt_shadow_block(ptr);
+    if (e)
+        __atomic_store_n(e, 0, __ATOMIC_RELAXED);
+}
+
+/* Stores the entry of a block that may be shadowed; false when it may not
+ * (too big, too small, or its part of the map cannot be mapped). */
+bool tt_shadow_put(void *ptr, int64_t size, unsigned kind);
+/* Removes ptr's entry, if it has one, returning the block's size and kind. */
+static inline bool tt_shadow_take(const void *ptr, int64_t *size, unsigned *kind)
+{
+    uint16_t *e = tt_shadow_block(ptr);
+    if (!e)
+        return false;
+    uint16_t v = __atomic_load_n(e, __ATOMIC_RELAXED);
+    *size = (int64_t)(v >> 3);
+    *kind = (unsigned)(v & 3) - 1;
+    __atomic_store_n(e, 0, __ATOMIC_RELAXED); /* before the block can be reused */
+    return true;
+}
+
+/* Calls emit for every live shadowed block (resident shadow pages only). */
+void tt_shadow_foreach(void (*emit)(uintptr_t addr, int64_t size, void *arg), void *arg);
+
+#endif

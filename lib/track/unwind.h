@@ -1,0 +1,25 @@
+/* unwind.h: the caller's return addresses, and the stack cache that skips
+ * the unwind when the same call site allocates again. No lock is taken. */
+#ifndef TALLY_TRACK_UNWIND_H
+#define TALLY_TRACK_UNWIND_H
+
+#include "track/config.h"
+
+void tt_unwind_init(void);
+/* Return addresses of the caller, innermost first, with tally's own leading
+ * frames dropped and then `skip` more. */
+int tt_unwind(uintptr_t *frames, int depth, int skip);
+void tt_unwind_add_own(uintptr_t lo, uintptr_t hi);
+/* Unwinds (tally's frames and `skip` more dropped) and interns the stack. */
+uint32_t tt_capture(int skip);
+
+/* A thread's cache of recent stacks, each with the slots its return
+ * addresses were read from (see unwind.c). */
+typedef struct tt_stack_cache tt_stack_cache;
+tt_stack_cache *tt_stack_cache_new(void); /* NULL when out of memory */
+void tt_stack_cache_clear(tt_stack_cache *c);
+/* tt_capture for the caller of the function whose return address is at
+ * *ret_slot, through the calling thread's cache c (NULL: plain unwind). */
+uint32_t tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip);
+
+#endif
