@@ -9,12 +9,11 @@
  * they too are served from the arena until the raw allocator is bound. */
 #include "shim/shim.h"
 
-#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-shim_raw_allocator shim_raw;
+tally_malloc_entries shim_raw;
 _Atomic int shim_state;
 
 static void warn(const char *msg)
@@ -23,33 +22,6 @@ static void warn(const char *msg)
     (void)r;
 }
 
-/* ---- system: the next allocator in the search order (normally glibc) ---- */
-static void *(*next_memalign)(size_t, size_t);
-
-static void *system_aligned(size_t size, size_t alignment)
-{
-    return next_memalign(alignment, size);
-}
-
-static bool bind_system(void)
-{
-    void *m = dlsym(RTLD_NEXT, "malloc"), *c = dlsym(RTLD_NEXT, "calloc");
-    void *r = dlsym(RTLD_NEXT, "realloc"), *f = dlsym(RTLD_NEXT, "free");
-    void *a = dlsym(RTLD_NEXT, "memalign"), *u = dlsym(RTLD_NEXT, "malloc_usable_size");
-    if (!m || !c || !r || !f || !a || !u)
-        return false;
-    *(void **)&shim_raw.malloc = m;
-    *(void **)&shim_raw.calloc = c;
-    *(void **)&shim_raw.realloc = r;
-    *(void **)&shim_raw.free = f;
-    *(void **)&next_memalign = a;
-    shim_raw.aligned = system_aligned;
-    *(void **)&shim_raw.usable_size = u;
-    shim_raw.good_size = NULL;
-    return true;
-}
-
-/* ---- mimalloc, loaded privately ------------------------------------------- */
 /* mimalloc 2.0.9 maps and unmaps each block over its 16 MiB segment limit and
  * each new segment size, which made 5-25 MiB blocks ~13x slower than glibc's
  * here. A committed (but untouched, so not resident) arena reserved at start
@@ -57,7 +29,7 @@ static bool bind_system(void)
  * mimalloc's own and wins; TALLY_MI_RESERVE_MB=0 turns ours off. */
 #define DEFAULT_RESERVE_MB 1024
 
-static void reserve_arena(void *h)
+static void reserve_arena(void)
 {
     if (getenv("MIMALLOC_RESERVE_OS_MEMORY"))
         return;
@@ -69,34 +41,18 @@ static void reserve_arena(void *h)
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     if (pages > 0 && psize > 0 && mb > pages / 4 * psize / (1 << 20))
         mb = pages / 4 * psize / (1 << 20);
-    int (*reserve)(size_t, bool, bool);
-    *(void **)&reserve = dlsym(h, "mi_reserve_os_memory");
-    if (mb > 0 && reserve)
-        reserve((size_t)mb << 20, true, false);
+    if (mb > 0)
+        tally_backend_mimalloc_reserve((size_t)mb << 20);
 }
 
-static bool bind_mimalloc(void)
+/* The raw allocator comes from lib/backend, in malloc's shape: mimalloc
+ * (loaded privately) by default, glibc's with TALLY_BACKEND=system. */
+static bool bind(const char *name)
 {
-    void *(*real_dlopen)(const char *, int);
-    *(void **)&real_dlopen = dlsym(RTLD_NEXT, "dlopen");
-    void *h = real_dlopen ? real_dlopen(TALLY_MIMALLOC_SONAME, RTLD_NOW | RTLD_LOCAL) : NULL;
-    if (!h)
+    const tally_malloc_entries *e = tally_backend_malloc_entries(name);
+    if (!e)
         return false;
-    static const char *const names[] = {"mi_malloc",   "mi_calloc",         "mi_realloc",
-                                        "mi_free",     "mi_malloc_aligned", "mi_usable_size",
-                                        "mi_good_size"};
-    void *syms[7];
-    for (int i = 0; i < 7; i++)
-        if (!(syms[i] = dlsym(h, names[i])))
-            return false; /* keep the handle: unloading an allocator is never safe */
-    *(void **)&shim_raw.malloc = syms[0];
-    *(void **)&shim_raw.calloc = syms[1];
-    *(void **)&shim_raw.realloc = syms[2];
-    *(void **)&shim_raw.free = syms[3];
-    *(void **)&shim_raw.aligned = syms[4];
-    *(void **)&shim_raw.usable_size = syms[5];
-    *(void **)&shim_raw.good_size = syms[6];
-    reserve_arena(h);
+    shim_raw = *e;
     return true;
 }
 
@@ -104,17 +60,19 @@ static void bind_raw(void)
 {
     const char *name = getenv("TALLY_BACKEND");
     if (name && strcmp(name, "system") == 0) {
-        if (bind_system())
+        if (bind("system"))
             return;
         warn("tally: cannot bind the system allocator\n");
         abort();
     }
     if (name && *name && strcmp(name, "mimalloc") != 0)
         warn("tally: TALLY_BACKEND: unknown backend for the preload shim, using mimalloc\n");
-    if (bind_mimalloc())
+    if (bind("mimalloc")) {
+        reserve_arena();
         return;
+    }
     warn("tally: cannot load " TALLY_MIMALLOC_SONAME ", using the system allocator\n");
-    if (!bind_system())
+    if (!bind("system"))
         abort();
 }
 

@@ -56,3 +56,12 @@ const tally_backend *tally_backend_preferred(void)
     }
     return NULL; /* unreachable: the system backend always exists */
 }
+
+const tally_malloc_entries *tally_backend_malloc_entries(const char *name)
+{
+    if (name && strcmp(name, "system") == 0)
+        return tally_backend_system_entries();
+    if (name && strcmp(name, "mimalloc") == 0)
+        return tally_backend_mimalloc_entries();
+    return NULL;
+}

@@ -6,6 +6,8 @@
 #ifndef TALLY_BACKEND_H
 #define TALLY_BACKEND_H
 
+#include "base/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,6 +25,26 @@ typedef struct tally_backend {
     void (*release_unused)(void);
 } tally_backend;
 
+/* The same allocators in malloc's shape, for the preload shim: it hands
+ * their blocks to programs as malloc's, so each entry behaves as its libc
+ * namesake (malloc(0) is a block, calloc zeroes, realloc keeps the data).
+ * A failure returns NULL and leaves errno to the caller. */
+typedef struct tally_malloc_entries {
+    void *(*malloc)(size_t size);
+    void *(*calloc)(size_t n, size_t size);
+    void *(*realloc)(void *ptr, size_t size);
+    void (*free)(void *ptr);
+    void *(*aligned)(size_t size, size_t alignment); /* alignment: a power of two */
+    size_t (*usable_size)(void *ptr);
+    size_t (*good_size)(size_t size); /* NULL: the size itself */
+} tally_malloc_entries;
+
+/* "mimalloc" or "system"; NULL when that allocator cannot be loaded. */
+TALLY_INTERNAL const tally_malloc_entries *tally_backend_malloc_entries(const char *name);
+/* mimalloc only: commit (without touching) an arena of this many bytes up
+ * front; false when not loaded. */
+TALLY_INTERNAL bool tally_backend_mimalloc_reserve(size_t bytes);
+
 /* NULL when the name is unknown, not built, or its library failed to load. */
 const tally_backend *tally_backend_find(const char *name);
 
@@ -36,5 +58,7 @@ const tally_backend *tally_backend_preferred(void);
 const tally_backend *tally_backend_system(void);
 const tally_backend *tally_backend_mimalloc(void);
 const tally_backend *tally_backend_jemalloc(void);
+const tally_malloc_entries *tally_backend_system_entries(void);
+const tally_malloc_entries *tally_backend_mimalloc_entries(void);
 
 #endif

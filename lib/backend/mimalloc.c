@@ -44,6 +44,10 @@ static void *mimalloc_reallocate(void *ptr, size_t old_size, size_t new_size, si
     return mi_realloc_aligned_fn(ptr, new_size, alignment);
 }
 
+/* The malloc-shaped entries are mimalloc's own. */
+static tally_malloc_entries mimalloc_entries;
+static int (*mi_reserve_fn)(size_t, bool, bool);
+
 static bool loaded;
 
 static void load_mimalloc(void)
@@ -51,10 +55,14 @@ static void load_mimalloc(void)
     void *h = dlopen(TALLY_MIMALLOC_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return;
-    void *syms[5] = {dlsym(h, "mi_malloc_aligned"), dlsym(h, "mi_realloc_aligned"),
-                     dlsym(h, "mi_free"), dlsym(h, "mi_usable_size"), dlsym(h, "mi_collect")};
-    for (int i = 0; i < 5; i++)
-        if (!syms[i])
+    static const char *const names[] = {"mi_malloc_aligned",   "mi_realloc_aligned", "mi_free",
+                                        "mi_usable_size",      "mi_collect",         "mi_malloc",
+                                        "mi_calloc",           "mi_realloc",         "mi_good_size",
+                                        "mi_reserve_os_memory"};
+    enum { N = sizeof names / sizeof names[0] };
+    void *syms[N];
+    for (int i = 0; i < N; i++)
+        if (!(syms[i] = dlsym(h, names[i])))
             return; /* keep the handle: unloading an allocator is never safe */
     *(void **)&mimalloc_backend.allocate = syms[0];
     *(void **)&mi_realloc_aligned_fn = syms[1];
@@ -64,6 +72,14 @@ static void load_mimalloc(void)
     mimalloc_backend.free_unsized = mi_free_fn;
     *(void **)&mimalloc_backend.usable_size = syms[3];
     *(void **)&mi_collect_fn = syms[4];
+    *(void **)&mimalloc_entries.malloc = syms[5];
+    *(void **)&mimalloc_entries.calloc = syms[6];
+    *(void **)&mimalloc_entries.realloc = syms[7];
+    mimalloc_entries.free = mi_free_fn;
+    *(void **)&mimalloc_entries.aligned = syms[0];
+    *(void **)&mimalloc_entries.usable_size = syms[3];
+    *(void **)&mimalloc_entries.good_size = syms[8];
+    *(void **)&mi_reserve_fn = syms[9];
     loaded = true;
 }
 
@@ -72,4 +88,14 @@ const tally_backend *tally_backend_mimalloc(void)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, load_mimalloc);
     return loaded ? &mimalloc_backend : NULL;
+}
+
+const tally_malloc_entries *tally_backend_mimalloc_entries(void)
+{
+    return tally_backend_mimalloc() ? &mimalloc_entries : NULL;
+}
+
+bool tally_backend_mimalloc_reserve(size_t bytes)
+{
+    return tally_backend_mimalloc() && mi_reserve_fn(bytes, true, false) == 0;
 }

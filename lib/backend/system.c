@@ -10,6 +10,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,11 @@
 
 static struct {
     int (*posix_memalign)(void **, size_t, size_t);
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
     void *(*realloc)(void *, size_t);
     void (*free)(void *);
+    void *(*memalign)(size_t, size_t);
     size_t (*malloc_usable_size)(void *);
 } libc;
 
@@ -73,26 +77,48 @@ static const tally_backend system_backend = {
     .release_unused = system_release_unused,
 };
 
+/* glibc's memalign: the shim's aligned entry takes (size, alignment). */
+static void *system_aligned(size_t size, size_t alignment)
+{
+    return libc.memalign(alignment, size);
+}
+
+static tally_malloc_entries system_entries;
+
 static void bind_libc(void)
 {
     libc.posix_memalign = posix_memalign;
+    libc.malloc = malloc;
+    libc.calloc = calloc;
     libc.realloc = realloc;
     libc.free = free;
+    libc.memalign = memalign;
     libc.malloc_usable_size = malloc_usable_size;
 #ifndef TALLY_SANITIZERS
     void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
-    if (!h)
-        return; /* keep the plain names: nothing interposes them then */
-    void *pm = dlsym(h, "posix_memalign"), *ra = dlsym(h, "realloc");
-    void *fr = dlsym(h, "free"), *us = dlsym(h, "malloc_usable_size");
-    if (pm && ra && fr && us) {
-        *(void **)&libc.posix_memalign = pm;
-        *(void **)&libc.realloc = ra;
-        *(void **)&libc.free = fr;
-        *(void **)&libc.malloc_usable_size = us;
+    if (h) {
+        static const char *const names[] = {"posix_memalign",    "malloc", "calloc",
+                                            "realloc",           "free",   "memalign",
+                                            "malloc_usable_size"};
+        enum { N = sizeof names / sizeof names[0] };
+        _Static_assert(sizeof libc == N * sizeof(void *), "one name per entry, in order");
+        void *syms[N];
+        bool all = true;
+        for (int i = 0; i < N; i++)
+            all &= (syms[i] = dlsym(h, names[i])) != NULL;
+        if (all) /* else keep the plain names: nothing interposes them then */
+            memcpy(&libc, syms, sizeof libc);
+        dlclose(h);
     }
-    dlclose(h);
 #endif
+    system_entries = (tally_malloc_entries){
+        .malloc = libc.malloc,
+        .calloc = libc.calloc,
+        .realloc = libc.realloc,
+        .free = libc.free,
+        .aligned = system_aligned,
+        .usable_size = libc.malloc_usable_size,
+    };
 }
 
 const tally_backend *tally_backend_system(void)
@@ -100,4 +126,10 @@ const tally_backend *tally_backend_system(void)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, bind_libc);
     return &system_backend;
+}
+
+const tally_malloc_entries *tally_backend_system_entries(void)
+{
+    tally_backend_system();
+    return &system_entries;
 }
