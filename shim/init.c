@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-tally_malloc_entries shim_raw;
+backend_malloc_entries shim_raw;
 _Atomic int shim_state;
 
 static void warn(const char *msg)
@@ -49,7 +49,7 @@ static void reserve_arena(void)
  * (loaded privately) by default, glibc's with TALLY_BACKEND=system. */
 static bool bind(const char *name)
 {
-    const tally_malloc_entries *e = tally_backend_malloc_entries(name);
+    const backend_malloc_entries *e = tally_backend_malloc_entries(name);
     if (!e)
         return false;
     shim_raw = *e;

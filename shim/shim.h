@@ -25,7 +25,7 @@
 /* ---- raw allocator (init.c) ------------------------------------------------ */
 /* The allocator under the shim (init.c binds it through lib/backend). A
  * copy, not a pointer: one load less on every call. */
-extern tally_malloc_entries shim_raw;
+extern backend_malloc_entries shim_raw;
 
 /* 0 before initialisation, 1 while it runs, 2 once shim_raw is bound. */
 extern _Atomic int shim_state;

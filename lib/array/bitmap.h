@@ -1,6 +1,6 @@
 /* bitmap.h: LSB-first bit runs, as Arrow lays out validity and bool values. */
-#ifndef TALLY_BITMAP_H
-#define TALLY_BITMAP_H
+#ifndef TALLY_ARRAY_BITMAP_H
+#define TALLY_ARRAY_BITMAP_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* builder_internal.h: the builder struct, shared by its lifecycle
  * (builder.c) and its appends (builder_append.c). */
-#ifndef TALLY_BUILDER_INTERNAL_H
-#define TALLY_BUILDER_INTERNAL_H
+#ifndef TALLY_ARRAY_BUILDER_INTERNAL_H
+#define TALLY_ARRAY_BUILDER_INTERNAL_H
 
 #include <tally/array.h>
 

@@ -1,7 +1,7 @@
 /* layout.h: what each type looks like in memory, and the checks that make a
  * set of buffers safe to read as an array of that type. */
-#ifndef TALLY_LAYOUT_H
-#define TALLY_LAYOUT_H
+#ifndef TALLY_ARRAY_LAYOUT_H
+#define TALLY_ARRAY_LAYOUT_H
 
 #include <tally/array.h>
 

@@ -4,14 +4,14 @@
 #include <pthread.h>
 #include <string.h>
 
-typedef const tally_backend *(*backend_getter)(void);
+typedef const backend_ops *(*backend_getter)(void);
 
 /* Preference order: mimalloc is the fastest at small sizes, jemalloc the most
  * frugal with long-lived heaps, and the system allocator is always there. */
 static const backend_getter all_backends[] = {
-    tally_backend_mimalloc,
-    tally_backend_jemalloc,
-    tally_backend_system,
+    backend_mimalloc,
+    backend_jemalloc,
+    backend_system,
 };
 #define N_BACKENDS (sizeof all_backends / sizeof all_backends[0])
 
@@ -22,46 +22,46 @@ static void collect_names(void)
 {
     size_t n = 0;
     for (size_t i = 0; i < N_BACKENDS; i++) {
-        const tally_backend *b = all_backends[i]();
+        const backend_ops *b = all_backends[i]();
         if (b)
             available_names[n++] = b->name;
     }
     available_names[n] = NULL;
 }
 
-const char *const *tally_backend_names(void)
+const char *const *backend_names(void)
 {
     pthread_once(&names_once, collect_names);
     return available_names;
 }
 
-const tally_backend *tally_backend_find(const char *name)
+const backend_ops *backend_find(const char *name)
 {
     if (!name)
         return NULL;
     for (size_t i = 0; i < N_BACKENDS; i++) {
-        const tally_backend *b = all_backends[i]();
+        const backend_ops *b = all_backends[i]();
         if (b && strcmp(b->name, name) == 0)
             return b;
     }
     return NULL;
 }
 
-const tally_backend *tally_backend_preferred(void)
+const backend_ops *backend_preferred(void)
 {
     for (size_t i = 0; i < N_BACKENDS; i++) {
-        const tally_backend *b = all_backends[i]();
+        const backend_ops *b = all_backends[i]();
         if (b)
             return b;
     }
     return NULL; /* unreachable: the system backend always exists */
 }
 
-const tally_malloc_entries *tally_backend_malloc_entries(const char *name)
+const backend_malloc_entries *tally_backend_malloc_entries(const char *name)
 {
     if (name && strcmp(name, "system") == 0)
-        return tally_backend_system_entries();
+        return backend_system_entries();
     if (name && strcmp(name, "mimalloc") == 0)
-        return tally_backend_mimalloc_entries();
+        return backend_mimalloc_entries();
     return NULL;
 }

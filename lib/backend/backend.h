@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct tally_backend {
+typedef struct backend_ops {
     const char *name;
     void *(*allocate)(size_t size, size_t alignment);
     /* Returns the new block or NULL; the alignment survives the move. */
@@ -23,13 +23,13 @@ typedef struct tally_backend {
     size_t (*usable_size)(const void *ptr);
     /* Return cached memory to the OS. */
     void (*release_unused)(void);
-} tally_backend;
+} backend_ops;
 
 /* The same allocators in malloc's shape, for the preload shim: it hands
  * their blocks to programs as malloc's, so each entry behaves as its libc
  * namesake (malloc(0) is a block, calloc zeroes, realloc keeps the data).
  * A failure returns NULL and leaves errno to the caller. */
-typedef struct tally_malloc_entries {
+typedef struct backend_malloc_entries {
     void *(*malloc)(size_t size);
     void *(*calloc)(size_t n, size_t size);
     void *(*realloc)(void *ptr, size_t size);
@@ -37,28 +37,28 @@ typedef struct tally_malloc_entries {
     void *(*aligned)(size_t size, size_t alignment); /* alignment: a power of two */
     size_t (*usable_size)(void *ptr);
     size_t (*good_size)(size_t size); /* NULL: the size itself */
-} tally_malloc_entries;
+} backend_malloc_entries;
 
 /* "mimalloc" or "system"; NULL when that allocator cannot be loaded. */
-TALLY_INTERNAL const tally_malloc_entries *tally_backend_malloc_entries(const char *name);
+TALLY_INTERNAL const backend_malloc_entries *tally_backend_malloc_entries(const char *name);
 /* mimalloc only: commit (without touching) an arena of this many bytes up
  * front; false when not loaded. */
 TALLY_INTERNAL bool tally_backend_mimalloc_reserve(size_t bytes);
 
 /* NULL when the name is unknown, not built, or its library failed to load. */
-const tally_backend *tally_backend_find(const char *name);
+const backend_ops *backend_find(const char *name);
 
 /* Built and loadable backends, NULL-terminated, in preference order. */
-const char *const *tally_backend_names(void);
+const char *const *backend_names(void);
 
 /* The preferred backend that loads: mimalloc, then jemalloc, then system. */
-const tally_backend *tally_backend_preferred(void);
+const backend_ops *backend_preferred(void);
 
 /* One per file; each returns NULL when that backend cannot be used. */
-const tally_backend *tally_backend_system(void);
-const tally_backend *tally_backend_mimalloc(void);
-const tally_backend *tally_backend_jemalloc(void);
-const tally_malloc_entries *tally_backend_system_entries(void);
-const tally_malloc_entries *tally_backend_mimalloc_entries(void);
+const backend_ops *backend_system(void);
+const backend_ops *backend_mimalloc(void);
+const backend_ops *backend_jemalloc(void);
+const backend_malloc_entries *backend_system_entries(void);
+const backend_malloc_entries *backend_mimalloc_entries(void);
 
 #endif

@@ -41,7 +41,7 @@ static void jemalloc_release_unused(void)
     mallctl("arena." STRINGIFY(MALLCTL_ARENAS_ALL) ".purge", NULL, NULL, NULL, 0);
 }
 
-static const tally_backend jemalloc_backend = {
+static const backend_ops jemalloc_backend = {
     .name = "jemalloc",
     .allocate = jemalloc_allocate,
     .reallocate = jemalloc_reallocate,
@@ -50,14 +50,14 @@ static const tally_backend jemalloc_backend = {
     .release_unused = jemalloc_release_unused,
 };
 
-const tally_backend *tally_backend_jemalloc(void)
+const backend_ops *backend_jemalloc(void)
 {
     return &jemalloc_backend;
 }
 
 #else
 
-const tally_backend *tally_backend_jemalloc(void)
+const backend_ops *backend_jemalloc(void)
 {
     return NULL;
 }

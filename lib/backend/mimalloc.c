@@ -20,7 +20,7 @@ static void mimalloc_release_unused(void)
 
 /* Filled at load time with mimalloc's own entry points where their signatures
  * match ours, so a pool allocation costs no extra call. */
-static tally_backend mimalloc_backend = {
+static backend_ops mimalloc_backend = {
     .name = "mimalloc",
     .release_unused = mimalloc_release_unused,
 };
@@ -45,7 +45,7 @@ static void *mimalloc_reallocate(void *ptr, size_t old_size, size_t new_size, si
 }
 
 /* The malloc-shaped entries are mimalloc's own. */
-static tally_malloc_entries mimalloc_entries;
+static backend_malloc_entries mimalloc_entries;
 static int (*mi_reserve_fn)(size_t, bool, bool);
 
 static bool loaded;
@@ -83,19 +83,19 @@ static void load_mimalloc(void)
     loaded = true;
 }
 
-const tally_backend *tally_backend_mimalloc(void)
+const backend_ops *backend_mimalloc(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, load_mimalloc);
     return loaded ? &mimalloc_backend : NULL;
 }
 
-const tally_malloc_entries *tally_backend_mimalloc_entries(void)
+const backend_malloc_entries *backend_mimalloc_entries(void)
 {
-    return tally_backend_mimalloc() ? &mimalloc_entries : NULL;
+    return backend_mimalloc() ? &mimalloc_entries : NULL;
 }
 
 bool tally_backend_mimalloc_reserve(size_t bytes)
 {
-    return tally_backend_mimalloc() && mi_reserve_fn(bytes, true, false) == 0;
+    return backend_mimalloc() && mi_reserve_fn(bytes, true, false) == 0;
 }

@@ -68,7 +68,7 @@ static void system_release_unused(void)
     malloc_trim(0);
 }
 
-static const tally_backend system_backend = {
+static const backend_ops system_backend = {
     .name = "system",
     .allocate = system_allocate,
     .reallocate = system_reallocate,
@@ -83,7 +83,7 @@ static void *system_aligned(size_t size, size_t alignment)
     return libc.memalign(alignment, size);
 }
 
-static tally_malloc_entries system_entries;
+static backend_malloc_entries system_entries;
 
 static void bind_libc(void)
 {
@@ -111,7 +111,7 @@ static void bind_libc(void)
         dlclose(h);
     }
 #endif
-    system_entries = (tally_malloc_entries){
+    system_entries = (backend_malloc_entries){
         .malloc = libc.malloc,
         .calloc = libc.calloc,
         .realloc = libc.realloc,
@@ -121,15 +121,15 @@ static void bind_libc(void)
     };
 }
 
-const tally_backend *tally_backend_system(void)
+const backend_ops *backend_system(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, bind_libc);
     return &system_backend;
 }
 
-const tally_malloc_entries *tally_backend_system_entries(void)
+const backend_malloc_entries *backend_system_entries(void)
 {
-    tally_backend_system();
+    backend_system();
     return &system_entries;
 }

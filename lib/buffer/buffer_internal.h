@@ -1,7 +1,7 @@
 /* buffer_internal.h: the buffer control block, shared with the builders,
  * streams and arrays that hand memory to buffers. */
-#ifndef TALLY_BUFFER_INTERNAL_H
-#define TALLY_BUFFER_INTERNAL_H
+#ifndef TALLY_BUFFER_BUFFER_INTERNAL_H
+#define TALLY_BUFFER_BUFFER_INTERNAL_H
 
 #include <tally/buffer.h>
 

@@ -36,7 +36,7 @@ static void backend_release_unused(tally_pool *pool)
     pool->backend->release_unused();
 }
 
-static const struct tally_pool_vtable backend_vtable = {
+static const struct pool_vtable backend_vtable = {
     .allocate = backend_allocate,
     .reallocate = backend_reallocate,
     .free = backend_free,
@@ -49,15 +49,14 @@ static pthread_once_t backend_pools_once = PTHREAD_ONCE_INIT;
 
 static void init_backend_pools(void)
 {
-    const tally_backend *backends[N_KINDS] = {
-        [SYSTEM] = tally_backend_system(),
-        [MIMALLOC] = tally_backend_mimalloc(),
-        [JEMALLOC] = tally_backend_jemalloc(),
+    const backend_ops *backends[N_KINDS] = {
+        [SYSTEM] = backend_system(),
+        [MIMALLOC] = backend_mimalloc(),
+        [JEMALLOC] = backend_jemalloc(),
     };
     for (int k = 0; k < N_KINDS; k++)
         if (backends[k])
-            tally_pool_init(&backend_pools[k], &backend_vtable, NULL, backends[k],
-                            backends[k]->name);
+            pool_init(&backend_pools[k], &backend_vtable, NULL, backends[k], backends[k]->name);
 }
 
 static tally_pool *backend_pool(int kind)
@@ -83,7 +82,7 @@ tally_pool *tally_jemalloc_pool(void)
 
 tally_pool *tally_backend_pool(const char *name)
 {
-    const tally_backend *b = tally_backend_find(name);
+    const backend_ops *b = backend_find(name);
     if (!b)
         return NULL;
     for (int k = 0; k < N_KINDS; k++) {
@@ -96,5 +95,5 @@ tally_pool *tally_backend_pool(const char *name)
 
 const char *const *tally_supported_backends(void)
 {
-    return tally_backend_names();
+    return backend_names();
 }

@@ -116,8 +116,8 @@ static int64_t debug_free(tally_pool *pool, uint8_t *ptr, int64_t size, int64_t 
     return actual;
 }
 
-static int debug_reallocate(tally_pool *pool, int64_t old_size, int64_t new_size,
-                            int64_t alignment, uint8_t **ptr)
+static int debug_reallocate(tally_pool *pool, int64_t old_size, int64_t new_size, int64_t alignment,
+                            uint8_t **ptr)
 {
     debug_pool *dp = (debug_pool *)pool;
     if (!check_block(dp, *ptr, old_size))
@@ -139,7 +139,7 @@ static void debug_release_unused(tally_pool *pool)
     tally_pool_release_unused(pool->parent);
 }
 
-static const struct tally_pool_vtable debug_vtable = {
+static const struct pool_vtable debug_vtable = {
     .allocate = debug_allocate,
     .reallocate = debug_reallocate,
     .free = debug_free,
@@ -152,7 +152,7 @@ tally_pool *tally_debug_pool_new(tally_pool *parent, tally_debug_action action)
         return NULL;
     char name[64];
     snprintf(name, sizeof name, "debug(%s)", tally_pool_name(parent));
-    debug_pool *dp = (debug_pool *)tally_pool_new_wrapper(sizeof *dp, &debug_vtable, parent, name);
+    debug_pool *dp = (debug_pool *)pool_new_wrapper(sizeof *dp, &debug_vtable, parent, name);
     if (dp)
         dp->action = action;
     return &dp->base;

@@ -23,8 +23,8 @@ static void warn_unsupported_backend(const char *name)
             strncat(list, ", ", sizeof list - strlen(list) - 1);
         strncat(list, *b, sizeof list - strlen(list) - 1);
     }
-    fprintf(stderr, "tally: unsupported backend '%s' in TALLY_DEFAULT_POOL (supported: %s)\n",
-            name, list);
+    fprintf(stderr, "tally: unsupported backend '%s' in TALLY_DEFAULT_POOL (supported: %s)\n", name,
+            list);
 }
 
 static tally_pool *backend_from_env(void)
@@ -36,7 +36,7 @@ static tally_pool *backend_from_env(void)
             return pool;
         warn_unsupported_backend(name);
     }
-    return tally_backend_pool(tally_backend_preferred()->name);
+    return tally_backend_pool(backend_preferred()->name);
 }
 
 static tally_pool *debug_wrapper_from_env(tally_pool *base)

@@ -18,8 +18,7 @@ static int logging_allocate(tally_pool *pool, int64_t size, int64_t alignment, u
     logging_pool *lp = (logging_pool *)pool;
     int rc = tally_pool_allocate_aligned(pool->parent, size, alignment, out);
     fprintf(lp->out, "tally: %s: allocate size=%lld alignment=%lld -> %p %s\n", pool->name,
-            (long long)size, (long long)alignment, rc == 0 ? (void *)*out : NULL,
-            result_name(rc));
+            (long long)size, (long long)alignment, rc == 0 ? (void *)*out : NULL, result_name(rc));
     return rc;
 }
 
@@ -50,7 +49,7 @@ static void logging_release_unused(tally_pool *pool)
     tally_pool_release_unused(pool->parent);
 }
 
-static const struct tally_pool_vtable logging_vtable = {
+static const struct pool_vtable logging_vtable = {
     .allocate = logging_allocate,
     .reallocate = logging_reallocate,
     .free = logging_free,
@@ -61,8 +60,7 @@ tally_pool *tally_logging_pool_new(tally_pool *parent, FILE *out)
 {
     char name[64];
     snprintf(name, sizeof name, "logging(%s)", tally_pool_name(parent));
-    logging_pool *lp =
-        (logging_pool *)tally_pool_new_wrapper(sizeof *lp, &logging_vtable, parent, name);
+    logging_pool *lp = (logging_pool *)pool_new_wrapper(sizeof *lp, &logging_vtable, parent, name);
     if (lp)
         lp->out = out ? out : stderr;
     return &lp->base;

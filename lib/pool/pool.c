@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-alignas(TALLY_DEFAULT_ALIGNMENT) uint8_t tally_zero_size_area[1];
+alignas(TALLY_DEFAULT_ALIGNMENT) uint8_t pool_zero_size_area[1];
 
 /* The largest request we pass on: anything bigger cannot be satisfied, and
  * size + alignment must never overflow a backend's arithmetic. */
@@ -33,7 +33,7 @@ static bool too_large(int64_t size, int64_t alignment)
 
 static bool is_zero_size_area(const uint8_t *ptr)
 {
-    return ptr == tally_zero_size_area;
+    return ptr == pool_zero_size_area;
 }
 
 static inline bool is_capped(const tally_pool *pool)
@@ -46,16 +46,16 @@ static inline bool is_capped(const tally_pool *pool)
 static inline __attribute__((always_inline)) void book_grow(tally_pool *pool, int64_t n,
                                                             bool new_block)
 {
-    tally_books_alloc(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id, n,
-                      new_block);
+    pool_books_alloc(pool_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id, n,
+                     new_block);
 }
 
 /* Books n bytes given back by a pool without a limit. */
 static inline __attribute__((always_inline)) void book_shrink(tally_pool *pool, int64_t n,
                                                               bool whole_block)
 {
-    tally_books_release(tally_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id, n,
-                        whole_block);
+    pool_books_release(pool_books_lookup(&pool->stats, pool->id), &pool->stats, pool->id, n,
+                       whole_block);
 }
 
 /* Books n bytes given back, where the pool keeps its books: a capped pool's
@@ -64,55 +64,55 @@ static inline __attribute__((always_inline)) void book_release(tally_pool *pool,
                                                                bool whole_block)
 {
     if (is_capped(pool))
-        tally_stats_release(&pool->stats, n, whole_block);
+        pool_stats_release(&pool->stats, n, whole_block);
     else
         book_shrink(pool, n, whole_block);
 }
 
 /* The shared books, after this thread's unfolded share went into them. */
-static tally_stats *books_for_read(const tally_pool **pool)
+static pool_stats *books_for_read(const tally_pool **pool)
 {
-    tally_pool *p = tally_pool_resolve((tally_pool *)*pool);
-    tally_books_flush(&p->stats, p->id);
+    tally_pool *p = pool_resolve((tally_pool *)*pool);
+    pool_books_flush(&p->stats, p->id);
     *pool = p;
     return &p->stats;
 }
 
-int32_t tally_pool_next_id(void)
+int32_t pool_next_id(void)
 {
     static _Atomic int32_t next_id = 1;
     return atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
 }
 
-void tally_pool_init(tally_pool *pool, const struct tally_pool_vtable *vt, tally_pool *parent,
-                     const tally_backend *backend, const char *name)
+void pool_init(tally_pool *pool, const struct pool_vtable *vt, tally_pool *parent,
+               const backend_ops *backend, const char *name)
 {
     memset(pool, 0, sizeof *pool);
     pool->vt = vt;
     pool->parent = parent;
     pool->backend = backend;
     pool->limit = INT64_MAX;
-    pool->id = tally_pool_next_id();
+    pool->id = pool_next_id();
     snprintf(pool->name, sizeof pool->name, "%s", name ? name : "");
     tally_track_name_pool(pool->id, pool->name);
 }
 
-tally_pool *tally_pool_new_wrapper(size_t struct_size, const struct tally_pool_vtable *vt,
-                                   tally_pool *parent, const char *name)
+tally_pool *pool_new_wrapper(size_t struct_size, const struct pool_vtable *vt, tally_pool *parent,
+                             const char *name)
 {
-    parent = tally_pool_resolve(parent);
+    parent = pool_resolve(parent);
     if (!parent)
         return NULL;
     tally_pool *pool = parent->backend->allocate(struct_size, alignof(tally_pool));
     if (!pool)
         return NULL;
     memset(pool, 0, struct_size);
-    tally_pool_init(pool, vt, parent, parent->backend, name);
+    pool_init(pool, vt, parent, parent->backend, name);
     pool->struct_size = struct_size;
     return pool;
 }
 
-tally_pool *tally_pool_resolve(tally_pool *pool)
+tally_pool *pool_resolve(tally_pool *pool)
 {
     return pool ? pool : tally_default_pool();
 }
@@ -126,12 +126,12 @@ static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool,
     if (__builtin_expect(!out || size < 0 || !valid_alignment(alignment), 0))
         return EINVAL;
     if (size == 0 && alignment <= TALLY_DEFAULT_ALIGNMENT) {
-        *out = tally_zero_size_area;
+        *out = pool_zero_size_area;
         return 0;
     }
     if (__builtin_expect(too_large(size, alignment), 0))
         return ENOMEM;
-    pool = tally_pool_resolve(pool);
+    pool = pool_resolve(pool);
 
     uint8_t *p;
     if (__builtin_expect(pool->parent == NULL, 1)) {
@@ -148,14 +148,14 @@ static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool,
         book_grow(pool, size, true);
     } else {
         int64_t now;
-        if (!tally_stats_reserve(&pool->stats, size, pool->limit, &now))
+        if (!pool_stats_reserve(&pool->stats, size, pool->limit, &now))
             return ENOMEM;
         int rc = pool->vt->allocate(pool, size, alignment, &p);
         if (rc != 0) {
-            tally_stats_unreserve(&pool->stats, size);
+            pool_stats_unreserve(&pool->stats, size);
             return rc;
         }
-        tally_stats_commit(&pool->stats, size, now, true);
+        pool_stats_commit(&pool->stats, size, now, true);
     }
     if (tally_track_is_on())
         tally_track_pool_alloc(pool->id, p, size, pool->parent != NULL);
@@ -191,26 +191,26 @@ int tally_pool_reallocate_aligned(tally_pool *pool, int64_t old_size, int64_t ne
     }
     if (new_size == 0 && alignment <= TALLY_DEFAULT_ALIGNMENT) {
         tally_pool_free_aligned(pool, *ptr, old_size, alignment);
-        *ptr = tally_zero_size_area;
+        *ptr = pool_zero_size_area;
         return 0;
     }
     if (too_large(new_size, alignment))
         return ENOMEM;
-    pool = tally_pool_resolve(pool);
+    pool = pool_resolve(pool);
 
     int64_t grow = new_size - old_size, now = 0;
     bool capped = is_capped(pool);
-    if (capped && grow > 0 && !tally_stats_reserve(&pool->stats, grow, pool->limit, &now))
+    if (capped && grow > 0 && !pool_stats_reserve(&pool->stats, grow, pool->limit, &now))
         return ENOMEM;
     uint8_t *p = *ptr;
     int rc = pool->vt->reallocate(pool, old_size, new_size, alignment, &p);
     if (rc != 0) {
         if (capped && grow > 0)
-            tally_stats_unreserve(&pool->stats, grow);
+            pool_stats_unreserve(&pool->stats, grow);
         return rc;
     }
     if (grow > 0 && capped)
-        tally_stats_commit(&pool->stats, grow, now, false);
+        pool_stats_commit(&pool->stats, grow, now, false);
     else if (grow > 0)
         book_grow(pool, grow, false);
     else if (grow < 0)
@@ -233,7 +233,7 @@ static inline __attribute__((always_inline)) void free_impl(tally_pool *pool, ui
                 (void *)ptr, (long long)size, (long long)alignment);
         return;
     }
-    pool = tally_pool_resolve(pool);
+    pool = pool_resolve(pool);
     if (tally_track_is_on()) /* before the backend may hand the address out again */
         tally_track_pool_free(pool->id, ptr, size, pool->parent != NULL);
     if (__builtin_expect(pool->parent == NULL, 1)) {
@@ -280,31 +280,31 @@ int64_t tally_pool_num_allocations(const tally_pool *pool)
 
 const char *tally_pool_backend_name(const tally_pool *pool)
 {
-    pool = tally_pool_resolve((tally_pool *)pool);
+    pool = pool_resolve((tally_pool *)pool);
     return pool->backend->name;
 }
 
 const char *tally_pool_name(const tally_pool *pool)
 {
-    pool = tally_pool_resolve((tally_pool *)pool);
+    pool = pool_resolve((tally_pool *)pool);
     return pool->name;
 }
 
 int32_t tally_pool_id(const tally_pool *pool)
 {
-    pool = tally_pool_resolve((tally_pool *)pool);
+    pool = pool_resolve((tally_pool *)pool);
     return pool->id;
 }
 
 void tally_pool_release_unused(tally_pool *pool)
 {
-    pool = tally_pool_resolve(pool);
+    pool = pool_resolve(pool);
     pool->vt->release_unused(pool);
 }
 
 void tally_pool_print_stats(const tally_pool *pool, FILE *out)
 {
-    const tally_stats *s = books_for_read(&pool);
+    const pool_stats *s = books_for_read(&pool);
     if (!out)
         out = stderr;
     fprintf(out,
@@ -323,7 +323,7 @@ void tally_pool_destroy(tally_pool *pool)
     if (!pool || pool->struct_size == 0)
         return; /* backend pools and the default pool live as long as the process */
     /* No thread's cache may name the pool once its memory is freed. */
-    tally_books_forget(&pool->stats, pool->id);
+    pool_books_forget(&pool->stats, pool->id);
     int64_t live = atomic_load_explicit(&pool->stats.live, memory_order_relaxed);
     int64_t bytes = atomic_load_explicit(&pool->stats.current, memory_order_relaxed);
     if (live != 0 || bytes != 0) {

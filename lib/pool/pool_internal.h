@@ -12,7 +12,7 @@
 #include "backend/backend.h"
 #include "pool/stats.h"
 
-struct tally_pool_vtable {
+struct pool_vtable {
     int (*allocate)(tally_pool *pool, int64_t size, int64_t alignment, uint8_t **out);
     int (*reallocate)(tally_pool *pool, int64_t old_size, int64_t new_size, int64_t alignment,
                       uint8_t **ptr);
@@ -25,36 +25,36 @@ struct tally_pool_vtable {
 };
 
 struct tally_pool {
-    const struct tally_pool_vtable *vt;
-    const tally_backend *backend; /* at the bottom of the chain; pool structs live there */
-    tally_pool *parent;           /* NULL for backend pools */
-    int64_t limit;                /* INT64_MAX unless capped */
+    const struct pool_vtable *vt;
+    const backend_ops *backend; /* at the bottom of the chain; pool structs live there */
+    tally_pool *parent;         /* NULL for backend pools */
+    int64_t limit;              /* INT64_MAX unless capped */
     int32_t id;
     size_t struct_size; /* made by *_new (nonzero): tally_pool_destroy frees it */
     char name[64];
-    tally_stats stats;
+    pool_stats stats;
 };
 
 /* For kinds that only add books on top of their parent (proxy, capped). */
-extern const struct tally_pool_vtable tally_forwarding_vtable;
+extern const struct pool_vtable pool_forwarding_vtable;
 
 /* The sentinel handed out for zero-size requests. */
-extern uint8_t tally_zero_size_area[];
+extern uint8_t pool_zero_size_area[];
 
 /* Fills the parts every kind shares; the struct itself is the caller's. */
-void tally_pool_init(tally_pool *pool, const struct tally_pool_vtable *vt, tally_pool *parent,
-                     const tally_backend *backend, const char *name);
+void pool_init(tally_pool *pool, const struct pool_vtable *vt, tally_pool *parent,
+               const backend_ops *backend, const char *name);
 
 /* Allocates a wrapper pool's struct of struct_size bytes from parent's backend.
  * Pool structs are not charged to any pool: a proxy of 300 bytes over a parent
  * of 100 leaves the parent at exactly 400. */
-tally_pool *tally_pool_new_wrapper(size_t struct_size, const struct tally_pool_vtable *vt,
-                                   tally_pool *parent, const char *name);
+tally_pool *pool_new_wrapper(size_t struct_size, const struct pool_vtable *vt, tally_pool *parent,
+                             const char *name);
 
 /* parent or the default pool. */
-tally_pool *tally_pool_resolve(tally_pool *pool);
+tally_pool *pool_resolve(tally_pool *pool);
 
 /* Every pool gets a small integer id, for profiles. 0 is kept for "malloc". */
-int32_t tally_pool_next_id(void);
+int32_t pool_next_id(void);
 
 #endif

@@ -6,8 +6,8 @@ static int proxy_allocate(tally_pool *pool, int64_t size, int64_t alignment, uin
     return tally_pool_allocate_aligned(pool->parent, size, alignment, out);
 }
 
-static int proxy_reallocate(tally_pool *pool, int64_t old_size, int64_t new_size,
-                            int64_t alignment, uint8_t **ptr)
+static int proxy_reallocate(tally_pool *pool, int64_t old_size, int64_t new_size, int64_t alignment,
+                            uint8_t **ptr)
 {
     return tally_pool_reallocate_aligned(pool->parent, old_size, new_size, alignment, ptr);
 }
@@ -24,7 +24,7 @@ static void proxy_release_unused(tally_pool *pool)
 }
 
 /* Shared by every kind that adds only books on top of its parent. */
-const struct tally_pool_vtable tally_forwarding_vtable = {
+const struct pool_vtable pool_forwarding_vtable = {
     .allocate = proxy_allocate,
     .reallocate = proxy_reallocate,
     .free = proxy_free,
@@ -33,6 +33,6 @@ const struct tally_pool_vtable tally_forwarding_vtable = {
 
 tally_pool *tally_proxy_pool_new(tally_pool *parent, const char *name)
 {
-    return tally_pool_new_wrapper(sizeof(tally_pool), &tally_forwarding_vtable, parent,
-                                  name ? name : "proxy");
+    return pool_new_wrapper(sizeof(tally_pool), &pool_forwarding_vtable, parent,
+                            name ? name : "proxy");
 }

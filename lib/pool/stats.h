@@ -11,9 +11,9 @@
  * - One thread: exact, at every read it makes (a read folds the reader's
  *   own share first), peak included.
  * - Several threads: current and peak are exact to within
- *   threads x TALLY_BOOKS_BATCH (64 KiB) bytes, since each other thread holds
+ *   threads x POOL_BOOKS_BATCH (64 KiB) bytes, since each other thread holds
  *   back less than that; total, count and live lag by at most the last
- *   TALLY_BOOKS_OPS calls of each other thread.
+ *   POOL_BOOKS_OPS calls of each other thread.
  * - After the other threads have exited (a thread's exit folds everything it
  *   held back): current, total, count and live are exact again; a peak made
  *   while several threads ran stays within the bound above. */
@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct tally_stats {
+typedef struct pool_stats {
     /* current and live are written on every call; keep them off the line
      * that the read-mostly pool fields share. */
     alignas(64) _Atomic int64_t current;
@@ -33,11 +33,11 @@ typedef struct tally_stats {
     _Atomic int64_t peak;
     _Atomic int64_t total;
     _Atomic int64_t count;
-} tally_stats;
+} pool_stats;
 
 /* Books n more current bytes unless that would pass limit. On success *now is
  * the new current value, for commit. */
-static inline bool tally_stats_reserve(tally_stats *s, int64_t n, int64_t limit, int64_t *now)
+static inline bool pool_stats_reserve(pool_stats *s, int64_t n, int64_t limit, int64_t *now)
 {
     if (limit == INT64_MAX) {
         *now = atomic_fetch_add_explicit(&s->current, n, memory_order_relaxed) + n;
@@ -53,13 +53,13 @@ static inline bool tally_stats_reserve(tally_stats *s, int64_t n, int64_t limit,
     return true;
 }
 
-static inline void tally_stats_unreserve(tally_stats *s, int64_t n)
+static inline void pool_stats_unreserve(pool_stats *s, int64_t n)
 {
     atomic_fetch_sub_explicit(&s->current, n, memory_order_relaxed);
 }
 
 /* The reservation became memory: n more bytes allocated, current reached now. */
-static inline void tally_stats_commit(tally_stats *s, int64_t n, int64_t now, bool new_block)
+static inline void pool_stats_commit(pool_stats *s, int64_t n, int64_t now, bool new_block)
 {
     int64_t peak = atomic_load_explicit(&s->peak, memory_order_relaxed);
     while (now > peak && !atomic_compare_exchange_weak_explicit(
@@ -71,7 +71,7 @@ static inline void tally_stats_commit(tally_stats *s, int64_t n, int64_t now, bo
         atomic_fetch_add_explicit(&s->live, 1, memory_order_relaxed);
 }
 
-static inline void tally_stats_release(tally_stats *s, int64_t n, bool whole_block)
+static inline void pool_stats_release(pool_stats *s, int64_t n, bool whole_block)
 {
     atomic_fetch_sub_explicit(&s->current, n, memory_order_relaxed);
     if (whole_block)

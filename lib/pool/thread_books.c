@@ -12,16 +12,16 @@
 #include <pthread.h>
 #include <stdint.h>
 
-__thread tally_thread_books *tally_books_tls __attribute__((tls_model("initial-exec")));
+__thread pool_thread_books *pool_books_tls __attribute__((tls_model("initial-exec")));
 /* Set at thread exit: after it, this thread books straight into the shared
  * books (a later TLS destructor may still free through a pool). */
 static __thread bool books_dead __attribute__((tls_model("initial-exec")));
 
 static void fold_and_empty(base_tcache_head *h);
-static base_tcache_class books_class = BASE_TCACHE_CLASS(tally_thread_books, fold_and_empty, NULL);
+static base_tcache_class books_class = BASE_TCACHE_CLASS(pool_thread_books, fold_and_empty, NULL);
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-static void peak_at_least(tally_stats *g, int64_t v)
+static void peak_at_least(pool_stats *g, int64_t v)
 {
     int64_t peak = atomic_load_explicit(&g->peak, memory_order_relaxed);
     while (v > peak && !atomic_compare_exchange_weak_explicit(
@@ -33,17 +33,17 @@ static void peak_at_least(tally_stats *g, int64_t v)
  * cache's lock (or is the only thread left, after fork). With one thread,
  * current before the fold plus the slot's high-water mark is exactly the
  * peak reached during the batch. */
-static void fold_locked(tally_books_slot *s)
+static void fold_locked(pool_books_slot *s)
 {
-    tally_stats *g = atomic_load_explicit(&s->stats, memory_order_relaxed);
+    pool_stats *g = atomic_load_explicit(&s->stats, memory_order_relaxed);
     TALLY_ASSERT(g != NULL || (s->up | s->down) == 0);
     TALLY_ASSERT(s->hwm >= 0);
     if (g && (s->up | s->down)) {
-        int64_t total = TALLY_BOOKS_BYTES(s->up), count = TALLY_BOOKS_CALLS(s->up);
-        int64_t before = atomic_fetch_add_explicit(&g->current, total - TALLY_BOOKS_BYTES(s->down),
+        int64_t total = POOL_BOOKS_BYTES(s->up), count = POOL_BOOKS_CALLS(s->up);
+        int64_t before = atomic_fetch_add_explicit(&g->current, total - POOL_BOOKS_BYTES(s->down),
                                                    memory_order_relaxed);
         peak_at_least(g, before + s->hwm);
-        int64_t live = count - s->growths - TALLY_BOOKS_CALLS(s->down);
+        int64_t live = count - s->growths - POOL_BOOKS_CALLS(s->down);
         if (total)
             atomic_fetch_add_explicit(&g->total, total, memory_order_relaxed);
         if (count)
@@ -55,7 +55,7 @@ static void fold_locked(tally_books_slot *s)
     s->hwm = s->growths = 0;
 }
 
-void tally_books_fold_slot(tally_thread_books *t, tally_books_slot *s)
+void pool_books_fold_slot(pool_thread_books *t, pool_books_slot *s)
 {
     base_tcache_lock(&t->head);
     fold_locked(s);
@@ -66,8 +66,8 @@ void tally_books_fold_slot(tally_thread_books *t, tally_books_slot *s)
  * name a pool afterwards. */
 static void fold_and_empty(base_tcache_head *h)
 {
-    tally_thread_books *t = (tally_thread_books *)h;
-    for (int i = 0; i < TALLY_BOOKS_SLOTS; i++) {
+    pool_thread_books *t = (pool_thread_books *)h;
+    for (int i = 0; i < POOL_BOOKS_SLOTS; i++) {
         fold_locked(&t->slot[i]);
         atomic_store_explicit(&t->slot[i].stats, NULL, memory_order_relaxed);
     }
@@ -85,7 +85,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
-    base_tcache_fork_child(&books_class, tally_books_tls ? &tally_books_tls->head : NULL);
+    base_tcache_fork_child(&books_class, pool_books_tls ? &pool_books_tls->head : NULL);
 }
 
 static void register_atfork(void)
@@ -93,29 +93,29 @@ static void register_atfork(void)
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
-static tally_thread_books *cache_new(void)
+static pool_thread_books *cache_new(void)
 {
     pthread_once(&atfork_once, register_atfork);
-    return (tally_thread_books *)base_tcache_attach(&books_class, (void **)&tally_books_tls,
-                                                    &books_dead);
+    return (pool_thread_books *)base_tcache_attach(&books_class, (void **)&pool_books_tls,
+                                                   &books_dead);
 }
 
-void tally_books_slow(tally_stats *stats, int32_t id, int64_t n, bool block, bool alloc)
+void pool_books_slow(pool_stats *stats, int32_t id, int64_t n, bool block, bool alloc)
 {
-    tally_thread_books *t = tally_books_tls;
+    pool_thread_books *t = pool_books_tls;
     if (!t)
         t = cache_new();
     if (!t) {
         /* No cache (thread exited, or no memory): the shared books, exactly. */
         if (alloc) {
             int64_t now;
-            tally_stats_reserve(stats, n, INT64_MAX, &now);
-            tally_stats_commit(stats, n, now, block);
+            pool_stats_reserve(stats, n, INT64_MAX, &now);
+            pool_stats_commit(stats, n, now, block);
         } else
-            tally_stats_release(stats, n, block);
+            pool_stats_release(stats, n, block);
         return;
     }
-    tally_books_slot *s = &t->slot[(uint32_t)id & (TALLY_BOOKS_SLOTS - 1)];
+    pool_books_slot *s = &t->slot[(uint32_t)id & (POOL_BOOKS_SLOTS - 1)];
     base_tcache_lock(&t->head);
     if (atomic_load_explicit(&s->stats, memory_order_relaxed) != stats) {
         fold_locked(s);
@@ -123,28 +123,28 @@ void tally_books_slow(tally_stats *stats, int32_t id, int64_t n, bool block, boo
     }
     base_tcache_unlock(&t->head);
     if (alloc)
-        tally_books_alloc(s, stats, id, n, block);
+        pool_books_alloc(s, stats, id, n, block);
     else
-        tally_books_release(s, stats, id, n, block);
+        pool_books_release(s, stats, id, n, block);
 }
 
-void tally_books_flush(tally_stats *stats, int32_t id)
+void pool_books_flush(pool_stats *stats, int32_t id)
 {
-    tally_books_slot *s = tally_books_lookup(stats, id);
+    pool_books_slot *s = pool_books_lookup(stats, id);
     if (s)
-        tally_books_fold_slot(tally_books_tls, s);
+        pool_books_fold_slot(pool_books_tls, s);
 }
 
 struct forget {
-    tally_stats *stats;
+    pool_stats *stats;
     int32_t id;
 };
 
 static void forget_in(base_tcache_head *h, void *arg)
 {
     const struct forget *f = arg;
-    tally_thread_books *t = (tally_thread_books *)h;
-    tally_books_slot *s = &t->slot[(uint32_t)f->id & (TALLY_BOOKS_SLOTS - 1)];
+    pool_thread_books *t = (pool_thread_books *)h;
+    pool_books_slot *s = &t->slot[(uint32_t)f->id & (POOL_BOOKS_SLOTS - 1)];
     base_tcache_lock(h);
     if (atomic_load_explicit(&s->stats, memory_order_relaxed) == f->stats) {
         fold_locked(s);
@@ -153,7 +153,7 @@ static void forget_in(base_tcache_head *h, void *arg)
     base_tcache_unlock(h);
 }
 
-void tally_books_forget(tally_stats *stats, int32_t id)
+void pool_books_forget(pool_stats *stats, int32_t id)
 {
     struct forget f = {stats, id};
     base_tcache_foreach(&books_class, forget_in, &f);
