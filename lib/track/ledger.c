@@ -53,6 +53,7 @@ static tt_site_delta *site_delta(tt_ledger_cache *c, uint32_t stack, int32_t poo
 static inline void mark_site(tt_ledger_cache *c, tt_site_delta *d)
 {
     if (!d->dirty) {
+        TALLY_ASSERT(c->nsites_dirty < TT_SITE_SLOTS);
         d->dirty = true;
         c->sites_dirty[c->nsites_dirty++] = (uint16_t)(d - c->sites);
     }
@@ -61,6 +62,7 @@ static inline void mark_site(tt_ledger_cache *c, tt_site_delta *d)
 static inline void mark_pool(tt_ledger_cache *c, tt_pool_delta *d)
 {
     if (!d->dirty) {
+        TALLY_ASSERT(c->npools_dirty < TT_POOL_SLOTS);
         d->dirty = true;
         c->pools_dirty[c->npools_dirty++] = (uint8_t)(d - c->pools);
     }

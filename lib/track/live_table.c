@@ -4,7 +4,7 @@
  * backward-shift deletion (no tombstones), 24 bytes per slot, at most 3/4
  * full, grown by half into fresh mmap'd memory. A shard's spin lock is
  * held for a probe, never while unwinding. Each shard also counts its blocks
- * in 128 address buckets: a zero count proves an address is not here, which
+ * in TT_LIVE_FILTER (64) address buckets: a zero count proves an address is not here, which
  * lets a sampled run skip the lock for the many blocks it did not sample.
  *
  * A block booked by a wrapper pool and by its parent has one entry per pool,
@@ -112,7 +112,11 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
         }
         i = next_slot(i, s->n);
     }
-    uint64_t sz = (uint64_t)size & ((1ULL << 48) - 1);
+    /* No machine maps 2^48 bytes, so no block is that large: the size fits
+     * its 48 bits, and kind and flags their 8 each. */
+    TALLY_ASSERT(size >= 0 && (uint64_t)size < TT_ENTRY_MAX_SIZE);
+    TALLY_ASSERT(kind <= 0xff && flags <= 0xff);
+    uint64_t sz = (uint64_t)size & (TT_ENTRY_MAX_SIZE - 1);
     s->slots[i] =
         (tt_entry){addr, sz | (uint64_t)(kind & 0xff) << 48 | (uint64_t)flags << 56, stack, pool};
     s->used++;

@@ -21,10 +21,11 @@ typedef struct {
     uint32_t stack;
     int32_t pool;
 } tt_entry; /* 24 bytes per live block */
+#define TT_ENTRY_MAX_SIZE (1ULL << 48)
 #define TT_ANY_POOL INT32_MIN
 static inline int64_t tt_entry_size(const tt_entry *e)
 {
-    return (int64_t)(e->meta & ((1ULL << 48) - 1));
+    return (int64_t)(e->meta & (TT_ENTRY_MAX_SIZE - 1));
 }
 static inline unsigned tt_entry_kind(const tt_entry *e)
 {

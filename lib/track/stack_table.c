@@ -55,6 +55,7 @@ static bool ensure_buckets(void)
 
 tally_stack_id tt_stack_intern(const uintptr_t *frames, int n)
 {
+    TALLY_ASSERT(n <= TT_MAX_DEPTH);
     if (n <= 0 || !ensure_buckets())
         return 0;
     uint64_t h = hash_frames(frames, n);
