@@ -78,7 +78,6 @@ TALLY_INTERNAL int tally_track_stack_frames(tally_stack_id id, const uintptr_t *
  * -1 until set. NULL for an unknown id. */
 TALLY_INTERNAL _Atomic int32_t *tally_track_stack_pool_slot(tally_stack_id id);
 
-
 /* The module cache changed (dlopen/dlclose): refresh it before the next profile. */
 TALLY_INTERNAL void tally_track_modules_changed(void);
 

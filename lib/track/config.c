@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+TALLY_INTERNAL _Atomic int tally_track_on;
 tt_config tt_cfg = {.depth = TT_DEFAULT_DEPTH, .interval_ms = 10, .count_scale = 1};
 
 int64_t tt_now_ns(void)

@@ -6,11 +6,6 @@
 
 #include <string.h>
 
-tt_global tt_g = {
-    .peak_lock = PTHREAD_MUTEX_INITIALIZER,
-    .fold_lock = PTHREAD_RWLOCK_INITIALIZER,
-};
-
 /* ---- the cache's slots ---------------------------------------------------------- */
 static tt_pool_delta *pool_delta(tt_ledger_cache *c, int32_t id)
 {
@@ -340,26 +335,4 @@ bool tt_ledger_free_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_
     if (TT_UNLIKELY(must_fold(c, d)))
         tt_ledger_fold(c);
     return true;
-}
-
-/* ---- fork ------------------------------------------------------------------------------ */
-void tt_ledger_lock_all(void)
-{
-    pthread_rwlock_wrlock(&tt_g.fold_lock);
-    pthread_mutex_lock(&tt_g.peak_lock);
-    tt_records_lock();
-}
-
-void tt_ledger_unlock_all(void)
-{
-    tt_records_unlock();
-    pthread_mutex_unlock(&tt_g.peak_lock);
-    pthread_rwlock_unlock(&tt_g.fold_lock);
-}
-
-void tt_ledger_fork_child(void)
-{
-    tt_records_fork_child();
-    pthread_mutex_init(&tt_g.peak_lock, NULL);
-    pthread_rwlock_init(&tt_g.fold_lock, NULL);
 }

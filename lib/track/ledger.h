@@ -80,15 +80,17 @@ typedef struct {
 } tt_global;
 extern tt_global tt_g;
 
-/* ledger_records.c: the pool directory and the site hash. Lookups take no
- * lock; a new record takes one. */
+/* ledger_records.c: tt_g, the pool directory and the site hash. Lookups
+ * take no lock; a new record takes one. */
 tt_pool_books *tt_pool_books_get(int32_t id, bool create);
 int32_t tt_pool_max_id(void); /* one past the highest id seen */
 tt_site_books *tt_site_books_get(uint32_t stack, int32_t pool, tt_pool_books *pool_books);
 tt_site_books *tt_site_books_first(void); /* every site, through next_all */
-void tt_records_lock(void);
-void tt_records_unlock(void);
-void tt_records_fork_child(void);
+/* fork: every ledger lock (fold, peak, sites, pools), in that order; in the
+ * child, fresh ones. */
+void tt_ledger_lock_all(void);
+void tt_ledger_unlock_all(void);
+void tt_ledger_fork_child(void);
 
 /* ---- a thread's unfolded changes ---------------------------------------------- */
 #define TT_SITE_SLOTS 128 /* direct-mapped */
@@ -150,10 +152,5 @@ bool tt_ledger_alloc_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64
 bool tt_ledger_free_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t size,
                          bool wrapper);
 void tt_ledger_fold(tt_ledger_cache *c);
-
-/* fork: every ledger lock, in order; in the child, fresh locks. */
-void tt_ledger_lock_all(void);
-void tt_ledger_unlock_all(void);
-void tt_ledger_fork_child(void);
 
 #endif

@@ -1,12 +1,18 @@
-/* ledger_records.c: where the shared books live. Pools are found by id in
- * a directory of chunks; sites by (stack, pool) in a hash table. Both are
- * read without a lock (records are published with a release store and
- * never freed); a new record takes the directory's or the table's mutex. */
+/* ledger_records.c: where the shared books live: the global figures
+ * (tt_g), pools found by id in a directory of chunks, and sites by (stack,
+ * pool) in a hash table. Pools and sites are read without a lock (records
+ * are published with a release store and never freed); a new record takes
+ * the directory's or the table's mutex. */
 #include "track/ledger.h"
 
 #include "base/mem.h"
 
 #include <string.h>
+
+tt_global tt_g = {
+    .peak_lock = PTHREAD_MUTEX_INITIALIZER,
+    .fold_lock = PTHREAD_RWLOCK_INITIALIZER,
+};
 
 /* ---- pools ---------------------------------------------------------------- */
 #define POOL_CHUNK 256
@@ -119,20 +125,27 @@ tt_site_books *tt_site_books_first(void)
     return site_all;
 }
 
-void tt_records_lock(void)
+/* In the order a fold, a new peak and a new record nest. */
+void tt_ledger_lock_all(void)
 {
+    pthread_rwlock_wrlock(&tt_g.fold_lock);
+    pthread_mutex_lock(&tt_g.peak_lock);
     pthread_mutex_lock(&site_lock);
     pthread_mutex_lock(&pool_lock);
 }
 
-void tt_records_unlock(void)
+void tt_ledger_unlock_all(void)
 {
     pthread_mutex_unlock(&pool_lock);
     pthread_mutex_unlock(&site_lock);
+    pthread_mutex_unlock(&tt_g.peak_lock);
+    pthread_rwlock_unlock(&tt_g.fold_lock);
 }
 
-void tt_records_fork_child(void)
+void tt_ledger_fork_child(void)
 {
     pthread_mutex_init(&pool_lock, NULL);
     pthread_mutex_init(&site_lock, NULL);
+    pthread_mutex_init(&tt_g.peak_lock, NULL);
+    pthread_rwlock_init(&tt_g.fold_lock, NULL);
 }

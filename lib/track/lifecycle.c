@@ -21,8 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-TALLY_INTERNAL _Atomic int tally_track_on;
-
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int exit_written;
 
