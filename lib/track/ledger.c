@@ -285,12 +285,14 @@ static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t p
         tt_ledger_fold(c);
 }
 
+/* Booked, then entered in the table: no other thread can free the block
+ * before this call returns it to the program. */
 void tt_ledger_alloc(tt_ledger_cache *c, const tt_block *b, int where)
 {
     TALLY_ASSERT(b->size >= 0);
+    book_alloc(c, b);
     if (where == TT_IN_TABLE)
         tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
-    book_alloc(c, b);
 }
 
 bool tt_ledger_free_tabled(tt_ledger_cache *c, uintptr_t addr, int32_t pool, tt_entry *out)
