@@ -5,6 +5,7 @@
  * by their frames as (module path, offset in the module) and pools by name. */
 #include <config.h>
 
+#include "base/hash.h"
 #include "report.h"
 
 #include <getopt.h>
@@ -66,7 +67,7 @@ static char *stack_key(const tally_profile *p, tally_symbolizer *sym, uint32_t s
 
 static entry *find(table *t, char *key)
 {
-    uint64_t h = tally_profile_fnv1a(key, strlen(key));
+    uint64_t h = base_hash_str(key);
     if ((t->n + 1) * 2 > t->nslots) {
         size_t ns = t->nslots ? t->nslots * 2 : 1024;
         size_t *s = calloc(ns, sizeof *s);

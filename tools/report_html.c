@@ -4,6 +4,7 @@
  * graph of the peak (SVG, drawn here). Hovering shows <title> tooltips. */
 #include <config.h>
 
+#include "base/hash.h"
 #include "report.h"
 #include "trie.h"
 
@@ -247,7 +248,7 @@ static void flame_node(flame *f, uint32_t id, double x, int depth, int maxdepth)
         fr = &fr[n->k < nf ? n->k : 0];
         label = fr->function;
     }
-    uint64_t h = tally_profile_fnv1a(label, strlen(label));
+    uint64_t h = base_hash_str(label);
     fprintf(f->c->out,
             "<g class=frame><rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' rx='2' "
             "fill='hsl(%u,75%%,%u%%)'/><title>",

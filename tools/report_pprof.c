@@ -9,6 +9,7 @@
  * inlined frames, innermost first, as pprof expects. */
 #include <config.h>
 
+#include "base/hash.h"
 #include "report.h"
 
 #include <stdlib.h>
@@ -145,7 +146,7 @@ static int64_t str(pprof *w, const char *s)
     if (!s)
         s = "";
     int added;
-    int64_t id = intern(&w->strings, tally_profile_fnv1a(s, strlen(s)), s, 0, &added);
+    int64_t id = intern(&w->strings, base_hash_str(s), s, 0, &added);
     if (id < 0)
         w->out.oom = 1;
     else if (added)
