@@ -20,8 +20,8 @@ static void write_profile(void)
     uint8_t *p;
     ck_assert_int_eq(tally_pool_allocate(pool, 4096, &p), 0);
     usleep(30000); /* a few time-series points */
-    tally_profile *prof = dump_and_read();
-    tally_profile_free(prof);
+    prof_profile *prof = dump_and_read();
+    prof_free(prof);
     FILE *f = fopen(test_profile, "rb");
     ck_assert_ptr_nonnull(f);
     fseek(f, 0, SEEK_END);
@@ -36,11 +36,11 @@ static void write_profile(void)
 static const char *parse_error(const uint8_t *data, size_t len)
 {
     static char err[256];
-    tally_profile *p = NULL;
+    prof_profile *p = NULL;
     err[0] = '\0';
-    int rc = tally_profile_parse(data, len, 0, &p, err, sizeof err);
+    int rc = prof_parse(data, len, 0, &p, err, sizeof err);
     if (rc == 0) {
-        tally_profile_free(p);
+        prof_free(p);
         return NULL;
     }
     ck_assert_ptr_null(p);
@@ -57,7 +57,7 @@ static void put_u64(uint8_t *at, uint64_t v)
  * past it to the check under test. */
 static void fix_checksum(uint8_t *data, size_t len)
 {
-    put_u64(data + len - 8, tally_profile_fnv1a(data, len - 24));
+    put_u64(data + len - 8, prof_checksum(data, len - 24));
 }
 
 START_TEST(layout_matches_the_format)
@@ -73,7 +73,7 @@ START_TEST(layout_matches_the_format)
     uint64_t sum = 0;
     for (int i = 7; i >= 0; i--)
         sum = sum << 8 | end[16 + i];
-    ck_assert(sum == tally_profile_fnv1a(file, file_len - 24));
+    ck_assert(sum == prof_checksum(file, file_len - 24));
     /* every section, each once: walk them */
     int seen[8] = {0};
     size_t at = 16;
@@ -92,9 +92,9 @@ START_TEST(layout_matches_the_format)
         ck_assert_msg(seen[tag] == 1, "section %d seen %d times", tag, seen[tag]);
     ck_assert_ptr_null(parse_error(file, file_len));
 
-    tally_profile *p = NULL;
+    prof_profile *p = NULL;
     char err[256];
-    ck_assert_int_eq(tally_profile_parse(file, file_len, 0, &p, err, sizeof err), 0);
+    ck_assert_int_eq(prof_parse(file, file_len, 0, &p, err, sizeof err), 0);
     ck_assert_uint_gt(p->npoints, 0);
     for (size_t i = 1; i < p->npoints; i++)
         ck_assert_int_ge(p->series_t_ns[i], p->series_t_ns[i - 1]);
@@ -108,7 +108,7 @@ START_TEST(layout_matches_the_format)
     ck_assert_msg(found_self, "libtally with its build-id among the modules");
     ck_assert_ptr_nonnull(strstr(p->exe, "test_track_profile"));
     ck_assert_ptr_nonnull(strstr(p->cmdline, "test_track_profile"));
-    tally_profile_free(p);
+    prof_free(p);
     free(file);
 }
 END_TEST
@@ -156,9 +156,9 @@ END_TEST
 
 START_TEST(missing_file_is_an_error_not_a_crash)
 {
-    tally_profile *p = NULL;
+    prof_profile *p = NULL;
     char err[256];
-    ck_assert_int_ne(tally_profile_read("/nonexistent/x.prof", &p, err, sizeof err), 0);
+    ck_assert_int_ne(prof_read("/nonexistent/x.prof", &p, err, sizeof err), 0);
     ck_assert_ptr_null(p);
 }
 END_TEST

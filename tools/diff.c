@@ -46,16 +46,16 @@ static void key_add(char **buf, size_t *len, size_t *cap, const char *text)
 }
 
 /* The stack's identity across processes. */
-static char *stack_key(const tally_profile *p, tally_symbolizer *sym, uint32_t stack_id,
+static char *stack_key(const prof_profile *p, tally_symbolizer *sym, uint32_t stack_id,
                        const char *pool)
 {
     char *buf = NULL;
     size_t len = 0, cap = 0;
     key_add(&buf, &len, &cap, pool);
-    const tally_prof_stack *st = tally_profile_stack(p, stack_id);
+    const prof_stack *st = prof_find_stack(p, stack_id);
     for (uint32_t f = 0; st && f < st->nframes; f++) {
         char text[4200];
-        const tally_prof_module *m = tally_sym_module(sym, st->frames[f] - 1);
+        const prof_module *m = tally_sym_module(sym, st->frames[f] - 1);
         if (m)
             snprintf(text, sizeof text, "%s+%" PRIx64, m->path, st->frames[f] - m->base);
         else
@@ -131,10 +131,10 @@ static int cmp_growth(const void *a, const void *b)
 
 typedef struct {
     const char *name;
-    const tally_prof_pool *side[2];
+    const prof_pool *side[2];
 } pool_pair;
 
-static int64_t field(const tally_prof_pool *p, int which)
+static int64_t field(const prof_pool *p, int which)
 {
     if (!p)
         return 0;
@@ -160,7 +160,7 @@ static int cmp_pool_growth(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static void pools(FILE *out, tally_profile *const p[2])
+static void pools(FILE *out, prof_profile *const p[2])
 {
     size_t cap = p[0]->npools + p[1]->npools, n = 0;
     pool_pair *pp = calloc(cap ? cap : 1, sizeof *pp);
@@ -193,7 +193,7 @@ static void pools(FILE *out, tally_profile *const p[2])
 }
 
 static void show(FILE *out, const entry *e, tally_symbolizer *const sym[2],
-                 tally_profile *const p[2])
+                 prof_profile *const p[2])
 {
     if (cost == 0)
         fprintf(out, "  %+lld bytes (%+lld blocks) in pool %s: %lld -> %lld live, allocated at:\n",
@@ -207,7 +207,7 @@ static void show(FILE *out, const entry *e, tally_symbolizer *const sym[2],
     report_print_stack(out, sym[s], p[s], e->stack_id[s], "    ", 0);
 }
 
-static int64_t live_total(const tally_profile *p)
+static int64_t live_total(const prof_profile *p)
 {
     int64_t sum = 0;
     for (size_t i = 0; i < p->npools; i++)
@@ -256,12 +256,12 @@ int cmd_diff(int argc, char **argv)
         fprintf(stderr, "usage: tally diff A B [--top N] [--cost live|peak|allocated]\n");
         return TALLY_EXIT_BAD_INPUT;
     }
-    tally_profile *p[2] = {report_load(argv[optind]), NULL};
+    prof_profile *p[2] = {report_load(argv[optind]), NULL};
     if (!p[0])
         return TALLY_EXIT_BAD_INPUT;
     p[1] = report_load(argv[optind + 1]);
     if (!p[1]) {
-        tally_profile_free(p[0]);
+        prof_free(p[0]);
         return TALLY_EXIT_BAD_INPUT;
     }
     tally_symbolizer *sym[2] = {tally_sym_new(p[0]), tally_sym_new(p[1])};
@@ -272,8 +272,8 @@ int cmd_diff(int argc, char **argv)
     table t = {0};
     for (int s = 0; s < 2; s++)
         for (size_t i = 0; i < p[s]->nrecords; i++) {
-            const tally_prof_record *r = &p[s]->records[i];
-            const char *pool = tally_profile_pool_name(p[s], r->pool_id);
+            const prof_record *r = &p[s]->records[i];
+            const char *pool = prof_pool_name(p[s], r->pool_id);
             entry *e = find(&t, stack_key(p[s], sym[s], r->stack_id, pool));
             e->live[s] += r->live_bytes;
             e->count[s] += r->live_count;
@@ -320,7 +320,7 @@ int cmd_diff(int argc, char **argv)
     free(t.slots);
     for (int s = 0; s < 2; s++) {
         tally_sym_free(sym[s]);
-        tally_profile_free(p[s]);
+        prof_free(p[s]);
     }
     return fflush(stdout) == 0 ? 0 : 1;
 }

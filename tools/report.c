@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-tally_profile *report_load(const char *path)
+prof_profile *report_load(const char *path)
 {
-    tally_profile *p;
+    prof_profile *p;
     char err[256];
-    if (tally_profile_read(path, &p, err, sizeof err) != 0) {
+    if (prof_read(path, &p, err, sizeof err) != 0) {
         fprintf(stderr, "tally: %s: %s\n", path, err);
         return NULL;
     }
@@ -55,7 +55,7 @@ int64_t report_peak_total(const report_ctx *c)
 
 static int cmp_leak_key(const void *a, const void *b)
 {
-    const tally_prof_leak *x = a, *y = b;
+    const prof_leak *x = a, *y = b;
     if (x->stack_id != y->stack_id)
         return x->stack_id < y->stack_id ? -1 : 1;
     return (x->pool_id > y->pool_id) - (x->pool_id < y->pool_id);
@@ -71,8 +71,8 @@ static int cmp_group(const void *a, const void *b)
 
 static int cmp_peak(const void *a, const void *b)
 {
-    const tally_prof_record *x = *(const tally_prof_record *const *)a;
-    const tally_prof_record *y = *(const tally_prof_record *const *)b;
+    const prof_record *x = *(const prof_record *const *)a;
+    const prof_record *y = *(const prof_record *const *)b;
     if (x->peak_bytes != y->peak_bytes)
         return x->peak_bytes > y->peak_bytes ? -1 : 1;
     return (x->stack_id > y->stack_id) - (x->stack_id < y->stack_id);
@@ -80,8 +80,8 @@ static int cmp_peak(const void *a, const void *b)
 
 static int cmp_total(const void *a, const void *b)
 {
-    const tally_prof_record *x = *(const tally_prof_record *const *)a;
-    const tally_prof_record *y = *(const tally_prof_record *const *)b;
+    const prof_record *x = *(const prof_record *const *)a;
+    const prof_record *y = *(const prof_record *const *)b;
     if (x->total_bytes != y->total_bytes)
         return x->total_bytes > y->total_bytes ? -1 : 1;
     return (x->stack_id > y->stack_id) - (x->stack_id < y->stack_id);
@@ -89,9 +89,9 @@ static int cmp_total(const void *a, const void *b)
 
 int report_prepare(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     /* Leaks grouped by (stack, pool), each group checked against the suppressions. */
-    tally_prof_leak *sorted = malloc((p->nleaks ? p->nleaks : 1) * sizeof *sorted);
+    prof_leak *sorted = malloc((p->nleaks ? p->nleaks : 1) * sizeof *sorted);
     c->leaks = calloc(p->nleaks ? p->nleaks : 1, sizeof *c->leaks);
     c->suppressed = calloc(p->nleaks ? p->nleaks : 1, sizeof *c->suppressed);
     c->by_peak = malloc((p->nrecords ? p->nrecords : 1) * sizeof *c->by_peak);
@@ -110,7 +110,7 @@ int report_prepare(report_ctx *c)
             g.bytes += sorted[i].size;
             g.count++;
         }
-        g.rule = tally_supp_match(c->supp, c->sym, tally_profile_stack(p, g.stack_id), &g.builtin);
+        g.rule = tally_supp_match(c->supp, c->sym, prof_find_stack(p, g.stack_id), &g.builtin);
         if (g.rule) {
             c->suppressed[c->nsuppressed++] = g;
             c->supp_bytes += g.bytes;
@@ -286,7 +286,7 @@ int cmd_report(int argc, char **argv)
         c.top = -1; /* machine formats carry everything unless asked */
 
     c.path = argv[optind];
-    tally_profile *p = report_load(c.path);
+    prof_profile *p = report_load(c.path);
     if (!p)
         return TALLY_EXIT_BAD_INPUT;
     c.p = p;
@@ -320,6 +320,6 @@ int cmd_report(int argc, char **argv)
     report_release(&c);
     tally_sym_free(c.sym);
     tally_supp_free(c.supp);
-    tally_profile_free(p);
+    prof_free(p);
     return rc;
 }

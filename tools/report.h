@@ -4,7 +4,7 @@
 #ifndef TALLY_REPORT_H
 #define TALLY_REPORT_H
 
-#include "profile_read.h"
+#include "profile/read.h"
 #include "suppress.h"
 #include "symbolize.h"
 
@@ -23,7 +23,7 @@ typedef struct {
 
 typedef struct {
     const char *path;
-    const tally_profile *p;
+    const prof_profile *p;
     tally_symbolizer *sym;
     tally_suppressions *supp;
     FILE *out;
@@ -36,9 +36,9 @@ typedef struct {
     leak_group *leaks, *suppressed;
     size_t nleaks, nsuppressed;
     int64_t leak_bytes, leak_count, supp_bytes, supp_count;
-    const tally_prof_record **by_peak; /* records with peak_bytes > 0, largest first */
+    const prof_record **by_peak; /* records with peak_bytes > 0, largest first */
     size_t npeak;
-    const tally_prof_record **by_total; /* every record, most bytes allocated first */
+    const prof_record **by_total; /* every record, most bytes allocated first */
     size_t ntotal;
 } report_ctx;
 
@@ -55,7 +55,7 @@ int64_t report_peak_total(const report_ctx *c);
 /* Prints a stack, one line per frame (inlined frames on lines of their own):
  *   INDENT#1 0x000055d0c1a0b2a3 leaky_mid /src/x.c:42
  * or "INDENT(not sampled)" for stack 0. max_frames: 0 for all. */
-void report_print_stack(FILE *out, tally_symbolizer *sym, const tally_profile *p, uint32_t stack_id,
+void report_print_stack(FILE *out, tally_symbolizer *sym, const prof_profile *p, uint32_t stack_id,
                         const char *indent, uint32_t max_frames);
 
 int report_text(report_ctx *c);
@@ -70,7 +70,7 @@ int report_html(report_ctx *c);
 
 /* Loads a profile for a command; prints "tally: PATH: message" and returns
  * NULL on failure (the caller exits 2). */
-tally_profile *report_load(const char *path);
+prof_profile *report_load(const char *path);
 
 /* Subcommands (tally.c dispatches). */
 int cmd_report(int argc, char **argv);

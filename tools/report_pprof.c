@@ -187,7 +187,7 @@ static uint64_t location_id(pprof *w, uint64_t addr)
         uint64_t fids[32];
         for (size_t k = 0; k < n && k < 32; k++)
             fids[k] = function_id(w, &fr[k]); /* writes Function messages first */
-        const tally_prof_module *m = tally_sym_module(w->c->sym, addr - 1);
+        const prof_module *m = tally_sym_module(w->c->sym, addr - 1);
         pbuf loc = {0}, line = {0};
         pb_int(&loc, 1, id);
         if (m)
@@ -215,9 +215,9 @@ static void value_type(pprof *w, int field, const char *type, const char *unit)
 
 static void mappings(pprof *w)
 {
-    const tally_profile *p = w->c->p;
+    const prof_profile *p = w->c->p;
     for (size_t i = 0; i < p->nmodules; i++) {
-        const tally_prof_module *m = &p->modules[i];
+        const prof_module *m = &p->modules[i];
         char hex[2 * 64 + 1] = "";
         for (uint32_t b = 0; b < m->build_id_len && b < 64; b++)
             snprintf(hex + 2 * b, 3, "%02x", m->build_id[b]);
@@ -237,19 +237,19 @@ static void mappings(pprof *w)
 
 static void samples(pprof *w)
 {
-    const tally_profile *p = w->c->p;
+    const prof_profile *p = w->c->p;
     int64_t pool_key = str(w, "pool");
     pbuf ids = {0}, vals = {0}, label = {0};
     for (size_t i = 0; i < p->nrecords; i++) {
-        const tally_prof_record *r = &p->records[i];
-        const tally_prof_stack *st = tally_profile_stack(p, r->stack_id);
+        const prof_record *r = &p->records[i];
+        const prof_stack *st = prof_find_stack(p, r->stack_id);
         for (uint32_t f = 0; st && f < st->nframes; f++) /* the leaf first */
             pb_varint(&ids, location_id(w, st->frames[f]));
         int64_t v[4] = {r->total_count, r->total_bytes, r->live_count, r->live_bytes};
         for (int k = 0; k < 4; k++)
             pb_varint(&vals, (uint64_t)v[k]);
         pb_int(&label, 1, pool_key);
-        pb_int(&label, 2, str(w, tally_profile_pool_name(p, r->pool_id)));
+        pb_int(&label, 2, str(w, prof_pool_name(p, r->pool_id)));
         pb_msg(&w->sub, 1, &ids); /* packed */
         pb_msg(&w->sub, 2, &vals);
         pb_msg(&w->sub, 3, &label);
@@ -291,7 +291,7 @@ int report_pprof(report_ctx *c)
         return TALLY_EXIT_BAD_INPUT;
     }
     pprof w = {.c = c};
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     str(&w, ""); /* string 0 is always "" */
     value_type(&w, 1, "alloc_objects", "count");
     value_type(&w, 1, "alloc_space", "bytes");

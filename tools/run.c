@@ -122,7 +122,7 @@ static void usage(void)
 /* Prints the summary and returns whether there are leaks (not suppressed). */
 static int summarize(const char *path, const char *const *supp_files, int nsupp, int builtin)
 {
-    tally_profile *p = report_load(path);
+    prof_profile *p = report_load(path);
     if (!p)
         return 0;
     report_ctx c = {0};
@@ -147,7 +147,7 @@ static int summarize(const char *path, const char *const *supp_files, int nsupp,
     report_release(&c);
     tally_sym_free(c.sym);
     tally_supp_free(c.supp);
-    tally_profile_free(p);
+    prof_free(p);
     return leaked;
 }
 

@@ -127,7 +127,7 @@ static int matches(const char *pattern, const char *text)
 }
 
 const char *tally_supp_match(const tally_suppressions *s, tally_symbolizer *sym,
-                             const tally_prof_stack *st, int *builtin)
+                             const prof_stack *st, int *builtin)
 {
     if (!s || !st || s->n == 0)
         return NULL;

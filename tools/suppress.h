@@ -24,6 +24,6 @@ int tally_supp_load(tally_suppressions *s, const char *path, char *err, size_t e
 /* The rule ("leak:...") that suppresses the stack, or NULL; *builtin says
  * whether it is one of ours. A NULL stack (not sampled) is never suppressed. */
 const char *tally_supp_match(const tally_suppressions *s, tally_symbolizer *sym,
-                             const tally_prof_stack *st, int *builtin);
+                             const prof_stack *st, int *builtin);
 
 #endif

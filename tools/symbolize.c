@@ -35,9 +35,9 @@ typedef struct chunk {
 } chunk;
 
 struct tally_symbolizer {
-    const tally_profile *p;
+    const prof_profile *p;
     Dwfl *dwfl;
-    const tally_prof_module **mods; /* sorted by start */
+    const prof_module **mods; /* sorted by start */
     size_t nmods;
     slot *slots;
     size_t cap, used;
@@ -73,12 +73,12 @@ static char *keep(tally_symbolizer *s, const char *text)
 
 static int cmp_mod(const void *a, const void *b)
 {
-    uint64_t x = (*(const tally_prof_module *const *)a)->start;
-    uint64_t y = (*(const tally_prof_module *const *)b)->start;
+    uint64_t x = (*(const prof_module *const *)a)->start;
+    uint64_t y = (*(const prof_module *const *)b)->start;
     return (x > y) - (x < y);
 }
 
-const tally_prof_module *tally_sym_module(const tally_symbolizer *s, uint64_t addr)
+const prof_module *tally_sym_module(const tally_symbolizer *s, uint64_t addr)
 {
     size_t lo = 0, hi = s->nmods;
     while (lo < hi) { /* the last module starting at or below addr */
@@ -90,13 +90,13 @@ const tally_prof_module *tally_sym_module(const tally_symbolizer *s, uint64_t ad
     }
     if (lo == 0)
         return NULL;
-    const tally_prof_module *m = s->mods[lo - 1];
+    const prof_module *m = s->mods[lo - 1];
     return addr < m->end ? m : NULL;
 }
 
 /* The object on disk must be the one that was loaded: a different build-id
  * would give confident, wrong answers, so such a module is not reported. */
-static int build_id_matches(const char *path, const tally_prof_module *m)
+static int build_id_matches(const char *path, const prof_module *m)
 {
     if (m->build_id_len == 0)
         return 1;
@@ -115,7 +115,7 @@ static int build_id_matches(const char *path, const tally_prof_module *m)
     return ok;
 }
 
-tally_symbolizer *tally_sym_new(const tally_profile *p)
+tally_symbolizer *tally_sym_new(const prof_profile *p)
 {
     tally_symbolizer *s = calloc(1, sizeof *s);
     if (!s)
@@ -141,7 +141,7 @@ tally_symbolizer *tally_sym_new(const tally_profile *p)
     if (s->dwfl) {
         dwfl_report_begin(s->dwfl);
         for (size_t i = 0; i < s->nmods; i++) {
-            const tally_prof_module *m = s->mods[i];
+            const prof_module *m = s->mods[i];
             if (!m->path || m->path[0] != '/' || access(m->path, R_OK) != 0)
                 continue;
             if (!build_id_matches(m->path, m)) {
@@ -264,7 +264,7 @@ static tally_sym_frame *resolve(tally_symbolizer *s, uint64_t ret, uint32_t *nou
     size_t n = 0;
     /* A return address points after the call: look up the call itself. */
     uint64_t pc = ret > 0 ? ret - 1 : 0;
-    const tally_prof_module *m = tally_sym_module(s, pc);
+    const prof_module *m = tally_sym_module(s, pc);
     Dwfl_Module *dm = s->dwfl ? dwfl_addrmodule(s->dwfl, pc) : NULL;
     if (dm)
         n = from_dwarf(s, dm, pc, tmp, sizeof tmp / sizeof tmp[0]);

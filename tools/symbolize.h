@@ -6,7 +6,7 @@
 #ifndef TALLY_SYMBOLIZE_H
 #define TALLY_SYMBOLIZE_H
 
-#include "profile_read.h"
+#include "profile/read.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,12 +22,12 @@ typedef struct {
 
 typedef struct tally_symbolizer tally_symbolizer;
 
-tally_symbolizer *tally_sym_new(const tally_profile *p);
+tally_symbolizer *tally_sym_new(const prof_profile *p);
 void tally_sym_free(tally_symbolizer *s);
 /* The frames of one return address, innermost (most inlined) first; *n >= 1.
  * The result lives as long as the symbolizer. */
 const tally_sym_frame *tally_sym_lookup(tally_symbolizer *s, uint64_t return_address, size_t *n);
 /* The profile module holding addr, or NULL. */
-const tally_prof_module *tally_sym_module(const tally_symbolizer *s, uint64_t addr);
+const prof_module *tally_sym_module(const tally_symbolizer *s, uint64_t addr);
 
 #endif
