@@ -42,7 +42,7 @@ void prof_buf_free(prof_buf *b);
 
 typedef struct {
     prof_buf buf;
-    size_t section; /* where the open section's header starts */
+    size_t section; /* where the open (or else the last) section's header starts */
     uint32_t count; /* records in the open section */
     bool open;      /* a section is open */
 } prof_writer;
