@@ -36,7 +36,7 @@ static void key_add(char **buf, size_t *len, size_t *cap, const char *text)
         *buf = realloc(*buf, *cap);
         if (!*buf) {
             fprintf(stderr, "tally: out of memory\n");
-            exit(1);
+            exit(CLI_EXIT_FAILURE);
         }
     }
     memcpy(*buf + *len, text, n - 1);
@@ -74,7 +74,7 @@ static entry *find(table *t, char *key)
         entry *e = realloc(t->e, ns / 2 * sizeof *e);
         if (!s || !e) {
             fprintf(stderr, "tally: out of memory\n");
-            exit(1);
+            exit(CLI_EXIT_FAILURE);
         }
         t->e = e;
         for (size_t i = 0; i < t->n; i++) {
@@ -238,36 +238,36 @@ int cmd_diff(int argc, char **argv)
             else {
                 fprintf(stderr, "tally diff: --cost is live, peak or allocated, not '%s'\n",
                         optarg);
-                return TALLY_EXIT_BAD_INPUT;
+                return CLI_EXIT_BAD_INPUT;
             }
         } else if (o == 't') {
             char *end;
             top = strtol(optarg, &end, 10);
             if (*end || top < 0) {
                 fprintf(stderr, "tally diff: --top wants a count, not '%s'\n", optarg);
-                return TALLY_EXIT_BAD_INPUT;
+                return CLI_EXIT_BAD_INPUT;
             }
         } else {
             fprintf(stderr, "usage: tally diff A B [--top N] [--cost live|peak|allocated]\n");
-            return o == 'h' ? 0 : TALLY_EXIT_BAD_INPUT;
+            return o == 'h' ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
         }
     }
     if (optind != argc - 2) {
         fprintf(stderr, "usage: tally diff A B [--top N] [--cost live|peak|allocated]\n");
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     prof_profile *p[2] = {report_load(argv[optind]), NULL};
     if (!p[0])
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     p[1] = report_load(argv[optind + 1]);
     if (!p[1]) {
         prof_free(p[0]);
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     tally_symbolizer *sym[2] = {tally_sym_new(p[0]), tally_sym_new(p[1])};
     if (!sym[0] || !sym[1]) {
         fprintf(stderr, "tally: out of memory\n");
-        exit(1);
+        exit(CLI_EXIT_FAILURE);
     }
     table t = {0};
     for (int s = 0; s < 2; s++)
@@ -322,5 +322,5 @@ int cmd_diff(int argc, char **argv)
         tally_sym_free(sym[s]);
         prof_free(p[s]);
     }
-    return fflush(stdout) == 0 ? 0 : 1;
+    return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }

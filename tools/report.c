@@ -143,20 +143,6 @@ void report_release(report_ctx *c)
     free(c->by_total);
 }
 
-int tally_parse_count(const char *cmd, const char *opt, const char *wants, const char *text,
-                      long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end || v < lo || v > hi) {
-        fprintf(stderr, "tally %s: --%s wants %s, not '%s'\n", cmd, opt, wants, text);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static void usage(void)
 {
     fprintf(stderr,
@@ -210,8 +196,8 @@ int cmd_report(int argc, char **argv)
             break;
         case 't': {
             long n;
-            if (tally_parse_count("report", "top", "a count", optarg, 0, LONG_MAX, &n))
-                return TALLY_EXIT_BAD_INPUT;
+            if (cli_parse_count("report", "top", "a count", optarg, 0, LONG_MAX, &n))
+                return CLI_EXIT_BAD_INPUT;
             c.top = n;
             top_given = 1;
             break;
@@ -220,16 +206,16 @@ int cmd_report(int argc, char **argv)
             /* Deep stacks (an interpreter's) bury the frames that matter:
              * like valgrind's --num-callers, show only the innermost N. */
             long n;
-            if (tally_parse_count("report", "frames", "a count from 0 (all) to 256", optarg, 0, 256,
-                                  &n))
-                return TALLY_EXIT_BAD_INPUT;
+            if (cli_parse_count("report", "frames", "a count from 0 (all) to 256", optarg, 0, 256,
+                                &n))
+                return CLI_EXIT_BAD_INPUT;
             c.max_frames = (uint32_t)n;
             break;
         }
         case 's':
             if (nsupp == 64) {
                 fprintf(stderr, "tally report: too many --suppressions\n");
-                return TALLY_EXIT_BAD_INPUT;
+                return CLI_EXIT_BAD_INPUT;
             }
             supp_files[nsupp++] = optarg;
             break;
@@ -247,20 +233,20 @@ int cmd_report(int argc, char **argv)
                 c.cost = COST_TEMPORARY;
             else {
                 fprintf(stderr, "tally report: unknown --cost '%s'\n", optarg);
-                return TALLY_EXIT_BAD_INPUT;
+                return CLI_EXIT_BAD_INPUT;
             }
             break;
         case 'h':
             usage();
-            return 0;
+            return CLI_EXIT_OK;
         default:
             usage();
-            return TALLY_EXIT_BAD_INPUT;
+            return CLI_EXIT_BAD_INPUT;
         }
     }
     if (optind != argc - 1) {
         usage();
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     static const struct {
         const char *name;
@@ -276,7 +262,7 @@ int cmd_report(int argc, char **argv)
             fn = formats[i].fn;
     if (!fn) {
         fprintf(stderr, "tally report: unknown format '%s'\n", format);
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     if (!c.want_leaks && !c.want_peak && !c.want_pools)
         c.want_leaks = c.want_peak = c.want_pools = c.want_top = 1;
@@ -288,34 +274,34 @@ int cmd_report(int argc, char **argv)
     c.path = argv[optind];
     prof_profile *p = report_load(c.path);
     if (!p)
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     c.p = p;
-    int rc = 0;
+    int rc = CLI_EXIT_OK;
     c.supp = tally_supp_new(builtin);
     for (int i = 0; i < nsupp && c.supp; i++) {
         char err[512];
         if (tally_supp_load(c.supp, supp_files[i], err, sizeof err) != 0) {
             fprintf(stderr, "tally: %s\n", err);
-            rc = TALLY_EXIT_BAD_INPUT;
+            rc = CLI_EXIT_BAD_INPUT;
         }
     }
     c.sym = tally_sym_new(p);
     c.out = output ? fopen(output, "wb") : stdout;
     if (!c.out) {
         perror(output);
-        rc = TALLY_EXIT_BAD_INPUT;
+        rc = CLI_EXIT_BAD_INPUT;
     }
     if (rc == 0 && (!c.supp || !c.sym || report_prepare(&c) != 0)) {
         fprintf(stderr, "tally: out of memory\n");
-        rc = 1;
+        rc = CLI_EXIT_FAILURE;
     }
     if (rc == 0)
         rc = fn(&c);
     if (c.out && c.out != stdout && fclose(c.out) != 0) {
         perror(output);
-        rc = 1;
+        rc = CLI_EXIT_FAILURE;
     } else if (c.out == stdout && fflush(stdout) != 0) {
-        rc = 1;
+        rc = CLI_EXIT_FAILURE;
     }
     report_release(&c);
     tally_sym_free(c.sym);

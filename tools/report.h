@@ -4,6 +4,7 @@
 #ifndef TALLY_REPORT_H
 #define TALLY_REPORT_H
 
+#include "cli.h"
 #include "profile/read.h"
 #include "suppress.h"
 #include "symbolize.h"
@@ -58,32 +59,19 @@ int64_t report_peak_total(const report_ctx *c);
 void report_print_stack(FILE *out, tally_symbolizer *sym, const prof_profile *p, uint32_t stack_id,
                         const char *indent, uint32_t max_frames);
 
+/* The formats: each writes to c->out and returns an exit status (cli.h). */
 int report_text(report_ctx *c);
-/* The short form `tally run` prints: a leak line, the leak stacks (up to
- * c->top) and the peak. */
-void report_text_summary(report_ctx *c);
 int report_json(report_ctx *c);
 int report_folded(report_ctx *c);
 int report_massif(report_ctx *c);
 int report_pprof(report_ctx *c);
 int report_html(report_ctx *c);
+/* The short form `tally run` prints: a leak line, the leak stacks (up to
+ * c->top) and the peak. */
+void report_text_summary(report_ctx *c);
 
 /* Loads a profile for a command; prints "tally: PATH: message" and returns
- * NULL on failure (the caller exits 2). */
+ * NULL on failure (the caller exits CLI_EXIT_BAD_INPUT). */
 prof_profile *report_load(const char *path);
-
-/* Subcommands (tally.c dispatches). */
-int cmd_report(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-int cmd_diff(int argc, char **argv);
-
-/* Exit status for unreadable input and usage errors. */
-#define TALLY_EXIT_BAD_INPUT 2
-
-/* Parses an option's whole-number argument in [lo, hi]. On anything else it
- * says so on stderr ("tally CMD: --OPT wants WANTS, not 'TEXT'") and
- * returns -1. */
-int tally_parse_count(const char *cmd, const char *opt, const char *wants, const char *text,
-                      long lo, long hi, long *out);
 
 #endif

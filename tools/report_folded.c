@@ -53,5 +53,5 @@ int report_folded(report_ctx *c)
         }
         fprintf(c->out, " %lld\n", (long long)v);
     }
-    return 0;
+    return CLI_EXIT_OK;
 }

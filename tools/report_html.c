@@ -366,5 +366,5 @@ int report_html(report_ctx *c)
     if (c->want_leaks)
         leaks(c);
     fputs("</body></html>\n", c->out);
-    return 0;
+    return CLI_EXIT_OK;
 }

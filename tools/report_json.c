@@ -233,7 +233,7 @@ int report_json(report_ctx *c)
     used = calloc(c->p->nstacks ? c->p->nstacks : 1, 1);
     if (!used) {
         fprintf(stderr, "tally: out of memory\n");
-        return 1;
+        return CLI_EXIT_FAILURE;
     }
     fputs("{\n  \"tally_report\": 1,\n  \"profile\": ", c->out);
     jstr(c->out, c->path);
@@ -254,5 +254,5 @@ int report_json(report_ctx *c)
     free(used);
     used = NULL;
     fputs("\n}\n", c->out);
-    return 0;
+    return CLI_EXIT_OK;
 }

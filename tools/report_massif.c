@@ -162,5 +162,9 @@ int report_massif(report_ctx *c)
     if (p->npoints > 0 && end_ns < p->series_t_ns[p->npoints - 1])
         end_ns = p->series_t_ns[p->npoints - 1];
     snapshot(c, num++, end_ns, end_heap, "detailed");
-    return tree(c, 1);
+    if (tree(c, 1) != 0) {
+        fprintf(stderr, "tally: out of memory\n");
+        return CLI_EXIT_FAILURE;
+    }
+    return CLI_EXIT_OK;
 }

@@ -288,7 +288,7 @@ int report_pprof(report_ctx *c)
 {
     if (c->out == stdout && isatty(STDOUT_FILENO)) {
         fprintf(stderr, "tally report: pprof is binary: write it with -o FILE or a redirection\n");
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     pprof w = {.c = c};
     const prof_profile *p = c->p;
@@ -304,13 +304,13 @@ int report_pprof(report_ctx *c)
     value_type(&w, 11, "space", "bytes");
     pb_int(&w.out, 12, p->sample_bytes > 0 ? p->sample_bytes : 1);
     pb_int(&w.out, 14, str(&w, "inuse_space"));
-    int rc = 0;
+    int rc = CLI_EXIT_OK;
     if (w.out.oom || w.sub.oom || w.sub2.oom) {
         fprintf(stderr, "tally: out of memory\n");
-        rc = 1;
+        rc = CLI_EXIT_FAILURE;
     } else if (gzip_out(c->out, w.out.b, w.out.n) != 0) {
         fprintf(stderr, "tally: cannot write the pprof output\n");
-        rc = 1;
+        rc = CLI_EXIT_FAILURE;
     }
     free(w.out.b);
     free(w.sub.b);

@@ -164,7 +164,7 @@ int report_text(report_ctx *c)
         leaks(c);
     if (c->want_top)
         top(c);
-    return 0;
+    return CLI_EXIT_OK;
 }
 
 void report_text_summary(report_ctx *c)

@@ -199,7 +199,7 @@ int cmd_run(int argc, char **argv)
         case 'S':
             if (nsupp == 64 || access(optarg, R_OK) != 0) {
                 fprintf(stderr, "tally run: cannot read suppressions %s\n", optarg);
-                return TALLY_EXIT_BAD_INPUT;
+                return CLI_EXIT_BAD_INPUT;
             }
             supp_files[nsupp++] = optarg;
             break;
@@ -208,28 +208,28 @@ int cmd_run(int argc, char **argv)
             break;
         case 'e': {
             long v;
-            if (tally_parse_count("run", "error-exitcode", "0..255", optarg, 0, 255, &v))
-                return TALLY_EXIT_BAD_INPUT;
+            if (cli_parse_count("run", "error-exitcode", "0..255", optarg, 0, 255, &v))
+                return CLI_EXIT_BAD_INPUT;
             error_exitcode = (int)v;
             break;
         }
         case 'h':
             usage();
-            return 0;
+            return CLI_EXIT_OK;
         default:
             usage();
-            return TALLY_EXIT_BAD_INPUT;
+            return CLI_EXIT_BAD_INPUT;
         }
     }
     if (optind >= argc) {
         usage();
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     char shim[PATH_MAX];
     if (find_shim(shim, sizeof shim) != 0) {
         fprintf(stderr, "tally run: cannot find %s next to tally nor in %s\n", SHIM_NAME,
                 TALLY_LIBDIR);
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     if (!output)
         output = getenv("TALLY_OUTPUT");
@@ -243,7 +243,7 @@ int cmd_run(int argc, char **argv)
     size_t len = strlen(shim) + (old ? strlen(old) : 0) + 2;
     char *preload = malloc(len);
     if (!preload)
-        return 1;
+        return CLI_EXIT_FAILURE;
     snprintf(preload, len, "%s%s%s", shim, old && *old ? ":" : "", old && *old ? old : "");
     setenv("LD_PRELOAD", preload, 1);
     free(preload);
@@ -252,12 +252,12 @@ int cmd_run(int argc, char **argv)
     pid_t pid = fork();
     if (pid < 0) {
         perror("tally run: fork");
-        return 1;
+        return CLI_EXIT_FAILURE;
     }
     if (pid == 0) {
         execvp(argv[optind], argv + optind);
         fprintf(stderr, "tally run: cannot run %s: %s\n", argv[optind], strerror(errno));
-        _exit(errno == ENOENT ? 127 : 126);
+        _exit(errno == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_EXEC);
     }
     /* Like system(3): a ^C is the program's to handle, not ours. */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
@@ -272,7 +272,7 @@ int cmd_run(int argc, char **argv)
     if (WIFEXITED(status)) {
         rc = WEXITSTATUS(status);
     } else {
-        rc = 128 + WTERMSIG(status);
+        rc = CLI_EXIT_SIGNAL_BASE + WTERMSIG(status);
         fprintf(stderr, "tally run: %s was killed by signal %d (%s)\n", argv[optind],
                 WTERMSIG(status), strsignal(WTERMSIG(status)));
     }
