@@ -46,7 +46,7 @@ static void key_add(char **buf, size_t *len, size_t *cap, const char *text)
 }
 
 /* The stack's identity across processes. */
-static char *stack_key(const prof_profile *p, tally_symbolizer *sym, uint32_t stack_id,
+static char *stack_key(const prof_profile *p, cli_symbolizer *sym, uint32_t stack_id,
                        const char *pool)
 {
     char *buf = NULL;
@@ -55,7 +55,7 @@ static char *stack_key(const prof_profile *p, tally_symbolizer *sym, uint32_t st
     const prof_stack *st = prof_find_stack(p, stack_id);
     for (uint32_t f = 0; st && f < st->nframes; f++) {
         char text[4200];
-        const prof_module *m = tally_sym_module(sym, st->frames[f] - 1);
+        const prof_module *m = cli_sym_module(sym, st->frames[f] - 1);
         if (m)
             snprintf(text, sizeof text, "%s+%" PRIx64, m->path, st->frames[f] - m->base);
         else
@@ -192,8 +192,7 @@ static void pools(FILE *out, prof_profile *const p[2])
     free(pp);
 }
 
-static void show(FILE *out, const entry *e, tally_symbolizer *const sym[2],
-                 prof_profile *const p[2])
+static void show(FILE *out, const entry *e, cli_symbolizer *const sym[2], prof_profile *const p[2])
 {
     if (cost == 0)
         fprintf(out, "  %+lld bytes (%+lld blocks) in pool %s: %lld -> %lld live, allocated at:\n",
@@ -264,7 +263,7 @@ int cmd_diff(int argc, char **argv)
         prof_free(p[0]);
         return CLI_EXIT_BAD_INPUT;
     }
-    tally_symbolizer *sym[2] = {tally_sym_new(p[0]), tally_sym_new(p[1])};
+    cli_symbolizer *sym[2] = {cli_sym_new(p[0]), cli_sym_new(p[1])};
     if (!sym[0] || !sym[1]) {
         fprintf(stderr, "tally: out of memory\n");
         exit(CLI_EXIT_FAILURE);
@@ -319,7 +318,7 @@ int cmd_diff(int argc, char **argv)
     free(t.e);
     free(t.slots);
     for (int s = 0; s < 2; s++) {
-        tally_sym_free(sym[s]);
+        cli_sym_free(sym[s]);
         prof_free(p[s]);
     }
     return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;

@@ -110,7 +110,7 @@ int report_prepare(report_ctx *c)
             g.bytes += sorted[i].size;
             g.count++;
         }
-        g.rule = tally_supp_match(c->supp, c->sym, prof_find_stack(p, g.stack_id), &g.builtin);
+        g.rule = cli_supp_match(c->supp, c->sym, prof_find_stack(p, g.stack_id), &g.builtin);
         if (g.rule) {
             c->suppressed[c->nsuppressed++] = g;
             c->supp_bytes += g.bytes;
@@ -277,15 +277,15 @@ int cmd_report(int argc, char **argv)
         return CLI_EXIT_BAD_INPUT;
     c.p = p;
     int rc = CLI_EXIT_OK;
-    c.supp = tally_supp_new(builtin);
+    c.supp = cli_supp_new(builtin);
     for (int i = 0; i < nsupp && c.supp; i++) {
         char err[512];
-        if (tally_supp_load(c.supp, supp_files[i], err, sizeof err) != 0) {
+        if (cli_supp_load(c.supp, supp_files[i], err, sizeof err) != 0) {
             fprintf(stderr, "tally: %s\n", err);
             rc = CLI_EXIT_BAD_INPUT;
         }
     }
-    c.sym = tally_sym_new(p);
+    c.sym = cli_sym_new(p);
     c.out = output ? fopen(output, "wb") : stdout;
     if (!c.out) {
         perror(output);
@@ -304,8 +304,8 @@ int cmd_report(int argc, char **argv)
         rc = CLI_EXIT_FAILURE;
     }
     report_release(&c);
-    tally_sym_free(c.sym);
-    tally_supp_free(c.supp);
+    cli_sym_free(c.sym);
+    cli_supp_free(c.supp);
     prof_free(p);
     return rc;
 }

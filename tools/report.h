@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum { COST_ALLOCATED, COST_LEAKED, COST_PEAK, COST_TEMPORARY } tally_cost;
+typedef enum { COST_ALLOCATED, COST_LEAKED, COST_PEAK, COST_TEMPORARY } report_cost;
 
 typedef struct {
     uint32_t stack_id; /* 0: not sampled */
@@ -25,12 +25,12 @@ typedef struct {
 typedef struct {
     const char *path;
     const prof_profile *p;
-    tally_symbolizer *sym;
-    tally_suppressions *supp;
+    cli_symbolizer *sym;
+    cli_suppressions *supp;
     FILE *out;
     int want_pools, want_peak, want_leaks, want_top; /* the sections asked for */
     long top;                                        /* list limit; < 0: no limit */
-    tally_cost cost;                                 /* folded only */
+    report_cost cost;                                /* folded only */
     uint32_t max_frames;                             /* text: frames shown per stack; 0: all */
 
     /* Derived once by report_prepare. */
@@ -56,7 +56,7 @@ int64_t report_peak_total(const report_ctx *c);
 /* Prints a stack, one line per frame (inlined frames on lines of their own):
  *   INDENT#1 0x000055d0c1a0b2a3 leaky_mid /src/x.c:42
  * or "INDENT(not sampled)" for stack 0. max_frames: 0 for all. */
-void report_print_stack(FILE *out, tally_symbolizer *sym, const prof_profile *p, uint32_t stack_id,
+void report_print_stack(FILE *out, cli_symbolizer *sym, const prof_profile *p, uint32_t stack_id,
                         const char *indent, uint32_t max_frames);
 
 /* The formats: each writes to c->out and returns an exit status (cli.h). */

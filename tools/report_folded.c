@@ -45,7 +45,7 @@ int report_folded(report_ctx *c)
             fputs(";[not sampled]", c->out);
         for (uint32_t f = st ? st->nframes : 0; f-- > 0;) {
             size_t n;
-            const tally_sym_frame *fr = tally_sym_lookup(c->sym, st->frames[f], &n);
+            const cli_sym_frame *fr = cli_sym_lookup(c->sym, st->frames[f], &n);
             for (size_t k = n; k-- > 0;) { /* outermost first: the inlined frames last */
                 fputc(';', c->out);
                 put_name(c->out, fr[k].function);

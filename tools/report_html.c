@@ -37,7 +37,7 @@ static void esc(FILE *out, const char *s)
     }
 }
 
-static void frame_text(FILE *out, const tally_sym_frame *f)
+static void frame_text(FILE *out, const cli_sym_frame *f)
 {
     esc(out, f->function);
     if (f->file) {
@@ -58,12 +58,12 @@ static void stack_cell(report_ctx *c, uint32_t stack_id)
         return;
     }
     size_t n;
-    const tally_sym_frame *fr = tally_sym_lookup(c->sym, st->frames[0], &n);
+    const cli_sym_frame *fr = cli_sym_lookup(c->sym, st->frames[0], &n);
     fputs("<td><details><summary>", c->out);
     frame_text(c->out, &fr[0]);
     fputs("</summary><ol>", c->out);
     for (uint32_t f = 0; f < st->nframes; f++) {
-        fr = tally_sym_lookup(c->sym, st->frames[f], &n);
+        fr = cli_sym_lookup(c->sym, st->frames[f], &n);
         for (size_t k = 0; k < n; k++) {
             fputs("<li>", c->out);
             frame_text(c->out, &fr[k]);
@@ -238,13 +238,13 @@ static void flame_node(flame *f, uint32_t id, double x, int depth, int maxdepth)
     double y = (maxdepth - depth) * f->row;
     const char *label = "all";
     char pool[300];
-    const tally_sym_frame *fr = NULL;
+    const cli_sym_frame *fr = NULL;
     if (id != 0 && n->k == TRIE_NONE) {
         snprintf(pool, sizeof pool, "pool %s", prof_pool_name(f->c->p, (int32_t)n->addr));
         label = pool;
     } else if (id != 0) {
         size_t nf;
-        fr = tally_sym_lookup(f->c->sym, n->addr, &nf);
+        fr = cli_sym_lookup(f->c->sym, n->addr, &nf);
         fr = &fr[n->k < nf ? n->k : 0];
         label = fr->function;
     }
@@ -305,7 +305,7 @@ static void flamegraph(report_ctx *c)
         const prof_stack *st = prof_find_stack(p, r->stack_id);
         for (uint32_t fr = st ? st->nframes : 0; fr-- > 0 && at != TRIE_NONE;) {
             size_t n;
-            tally_sym_lookup(c->sym, st->frames[fr], &n);
+            cli_sym_lookup(c->sym, st->frames[fr], &n);
             for (size_t k = n; k-- > 0 && at != TRIE_NONE;) { /* outermost first */
                 at = trie_child(&f.t, at, st->frames[fr], (uint32_t)k);
                 if (at != TRIE_NONE)

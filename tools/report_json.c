@@ -47,7 +47,7 @@ static int cmp_u64(const void *a, const void *b)
 static void location(report_ctx *c, uint64_t addr)
 {
     size_t n;
-    const tally_sym_frame *fr = tally_sym_lookup(c->sym, addr, &n);
+    const cli_sym_frame *fr = cli_sym_lookup(c->sym, addr, &n);
     fprintf(c->out, "\"0x%" PRIx64 "\": [", addr);
     for (size_t k = 0; k < n; k++) {
         fputs(k ? ", {\"function\": " : "{\"function\": ", c->out);

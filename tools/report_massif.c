@@ -46,8 +46,8 @@ static void node_line(report_ctx *c, const trie *t, uint32_t id, int depth, int6
         fputs("(not sampled)\n", c->out);
     } else {
         size_t n;
-        const tally_sym_frame *fr = tally_sym_lookup(c->sym, x->addr, &n);
-        const tally_sym_frame *f = &fr[x->k < n ? x->k : 0];
+        const cli_sym_frame *fr = cli_sym_lookup(c->sym, x->addr, &n);
+        const cli_sym_frame *f = &fr[x->k < n ? x->k : 0];
         fprintf(c->out, "0x%" PRIX64 ": ", x->addr);
         put_clean(c->out, f->function);
         if (f->file) {
@@ -92,7 +92,7 @@ static int tree(report_ctx *c, int live)
         }
         for (uint32_t f = 0; f < st->nframes && at != TRIE_NONE; f++) {
             size_t n;
-            tally_sym_lookup(c->sym, st->frames[f], &n);
+            cli_sym_lookup(c->sym, st->frames[f], &n);
             for (size_t k = 0; k < n && at != TRIE_NONE; k++) {
                 at = trie_child(&t, at, st->frames[f], (uint32_t)k);
                 if (at != TRIE_NONE)

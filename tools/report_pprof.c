@@ -154,7 +154,7 @@ static int64_t str(pprof *w, const char *s)
     return id < 0 ? 0 : id;
 }
 
-static uint64_t function_id(pprof *w, const tally_sym_frame *f)
+static uint64_t function_id(pprof *w, const cli_sym_frame *f)
 {
     int64_t name = str(w, f->function), file = str(w, f->file);
     int added;
@@ -183,11 +183,11 @@ static uint64_t location_id(pprof *w, uint64_t addr)
     }
     if (added) {
         size_t n;
-        const tally_sym_frame *fr = tally_sym_lookup(w->c->sym, addr, &n);
+        const cli_sym_frame *fr = cli_sym_lookup(w->c->sym, addr, &n);
         uint64_t fids[32];
         for (size_t k = 0; k < n && k < 32; k++)
             fids[k] = function_id(w, &fr[k]); /* writes Function messages first */
-        const prof_module *m = tally_sym_module(w->c->sym, addr - 1);
+        const prof_module *m = cli_sym_module(w->c->sym, addr - 1);
         pbuf loc = {0}, line = {0};
         pb_int(&loc, 1, id);
         if (m)

@@ -6,7 +6,7 @@
 
 #include <inttypes.h>
 
-void report_print_stack(FILE *out, tally_symbolizer *sym, const prof_profile *p, uint32_t stack_id,
+void report_print_stack(FILE *out, cli_symbolizer *sym, const prof_profile *p, uint32_t stack_id,
                         const char *indent, uint32_t max_frames)
 {
     const prof_stack *st = prof_find_stack(p, stack_id);
@@ -19,7 +19,7 @@ void report_print_stack(FILE *out, tally_symbolizer *sym, const prof_profile *p,
     uint32_t shown = max_frames && max_frames < st->nframes ? max_frames : st->nframes;
     for (uint32_t f = 0; f < shown; f++) {
         size_t n;
-        const tally_sym_frame *fr = tally_sym_lookup(sym, st->frames[f], &n);
+        const cli_sym_frame *fr = cli_sym_lookup(sym, st->frames[f], &n);
         for (size_t k = 0; k < n; k++) {
             if (k == 0)
                 fprintf(out, "%s#%-2u 0x%016" PRIx64 " %s", indent, f, st->frames[f],

@@ -131,13 +131,13 @@ static int summarize(const char *path, const char *const *supp_files, int nsupp,
     c.out = stderr;
     c.top = 5;
     c.max_frames = 12; /* a summary: `tally report` shows whole stacks */
-    c.supp = tally_supp_new(builtin);
+    c.supp = cli_supp_new(builtin);
     for (int i = 0; i < nsupp && c.supp; i++) {
         char err[512];
-        if (tally_supp_load(c.supp, supp_files[i], err, sizeof err) != 0)
+        if (cli_supp_load(c.supp, supp_files[i], err, sizeof err) != 0)
             fprintf(stderr, "tally: %s\n", err);
     }
-    c.sym = tally_sym_new(p);
+    c.sym = cli_sym_new(p);
     int leaked = 0;
     if (c.supp && c.sym && report_prepare(&c) == 0) {
         report_text_summary(&c);
@@ -145,8 +145,8 @@ static int summarize(const char *path, const char *const *supp_files, int nsupp,
     }
     fprintf(stderr, "tally: profile: %s (tally report %s shows it all)\n", path, path);
     report_release(&c);
-    tally_sym_free(c.sym);
-    tally_supp_free(c.supp);
+    cli_sym_free(c.sym);
+    cli_supp_free(c.supp);
     prof_free(p);
     return leaked;
 }
