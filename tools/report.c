@@ -1,5 +1,5 @@
-/* report.c: `tally report`: options, loading, and the lists every format
- * derives from a profile. */
+/* report.c: `tally report`: options; and the report session `tally run`
+ * shares: loading, and the lists every format derives from a profile. */
 #include <config.h>
 
 #include "report.h"
@@ -87,7 +87,8 @@ static int cmp_total(const void *a, const void *b)
     return (x->stack_id > y->stack_id) - (x->stack_id < y->stack_id);
 }
 
-int report_prepare(report_ctx *c)
+/* Fills the derived lists. 0, or -1 when out of memory. */
+static int prepare(report_ctx *c)
 {
     const prof_profile *p = c->p;
     /* Leaks grouped by (stack, pool), each group checked against the suppressions. */
@@ -135,12 +136,45 @@ int report_prepare(report_ctx *c)
     return 0;
 }
 
-void report_release(report_ctx *c)
+int report_open(report_ctx *c, const char *path, const char *const *files, int nfiles, int builtin)
+{
+    c->path = path;
+    c->p = report_load(path);
+    if (!c->p)
+        return CLI_EXIT_BAD_INPUT;
+    int rc = CLI_EXIT_OK;
+    c->supp = cli_supp_new(builtin);
+    for (int i = 0; i < nfiles && c->supp; i++) {
+        char err[512];
+        if (cli_supp_load(c->supp, files[i], err, sizeof err) != 0) {
+            fprintf(stderr, "tally: %s\n", err);
+            rc = CLI_EXIT_BAD_INPUT;
+        }
+    }
+    c->sym = cli_sym_new(c->p);
+    if (!c->supp || !c->sym || prepare(c) != 0) {
+        fprintf(stderr, "tally: out of memory\n");
+        return CLI_EXIT_FAILURE;
+    }
+    c->ready = 1;
+    return rc;
+}
+
+void report_close(report_ctx *c)
 {
     free(c->leaks);
     free(c->suppressed);
     free(c->by_peak);
     free(c->by_total);
+    cli_sym_free(c->sym);
+    cli_supp_free(c->supp);
+    prof_free(c->p);
+    c->leaks = c->suppressed = NULL;
+    c->by_peak = c->by_total = NULL;
+    c->sym = NULL;
+    c->supp = NULL;
+    c->p = NULL;
+    c->ready = 0;
 }
 
 static void usage(void)
@@ -271,31 +305,15 @@ int cmd_report(int argc, char **argv)
     else if (!top_given && strcmp(format, "text") != 0)
         c.top = -1; /* machine formats carry everything unless asked */
 
-    c.path = argv[optind];
-    prof_profile *p = report_load(c.path);
-    if (!p)
-        return CLI_EXIT_BAD_INPUT;
-    c.p = p;
-    int rc = CLI_EXIT_OK;
-    c.supp = cli_supp_new(builtin);
-    for (int i = 0; i < nsupp && c.supp; i++) {
-        char err[512];
-        if (cli_supp_load(c.supp, supp_files[i], err, sizeof err) != 0) {
-            fprintf(stderr, "tally: %s\n", err);
+    int rc = report_open(&c, argv[optind], supp_files, nsupp, builtin);
+    if (rc == CLI_EXIT_OK) {
+        c.out = output ? fopen(output, "wb") : stdout;
+        if (!c.out) {
+            perror(output);
             rc = CLI_EXIT_BAD_INPUT;
         }
     }
-    c.sym = cli_sym_new(p);
-    c.out = output ? fopen(output, "wb") : stdout;
-    if (!c.out) {
-        perror(output);
-        rc = CLI_EXIT_BAD_INPUT;
-    }
-    if (rc == 0 && (!c.supp || !c.sym || report_prepare(&c) != 0)) {
-        fprintf(stderr, "tally: out of memory\n");
-        rc = CLI_EXIT_FAILURE;
-    }
-    if (rc == 0)
+    if (rc == CLI_EXIT_OK)
         rc = fn(&c);
     if (c.out && c.out != stdout && fclose(c.out) != 0) {
         perror(output);
@@ -303,9 +321,6 @@ int cmd_report(int argc, char **argv)
     } else if (c.out == stdout && fflush(stdout) != 0) {
         rc = CLI_EXIT_FAILURE;
     }
-    report_release(&c);
-    cli_sym_free(c.sym);
-    cli_supp_free(c.supp);
-    prof_free(p);
+    report_close(&c);
     return rc;
 }

@@ -23,17 +23,21 @@ typedef struct {
 } leak_group;
 
 typedef struct {
+    /* The session: report_open opens these, report_close closes them. */
     const char *path;
-    const prof_profile *p;
+    prof_profile *p;
     cli_symbolizer *sym;
     cli_suppressions *supp;
+    int ready; /* the lists below are derived: the session can report */
+
+    /* The caller's. */
     FILE *out;
     int want_pools, want_peak, want_leaks, want_top; /* the sections asked for */
     long top;                                        /* list limit; < 0: no limit */
     report_cost cost;                                /* folded only */
     uint32_t max_frames;                             /* text: frames shown per stack; 0: all */
 
-    /* Derived once by report_prepare. */
+    /* Derived once, by report_open. */
     leak_group *leaks, *suppressed;
     size_t nleaks, nsuppressed;
     int64_t leak_bytes, leak_count, supp_bytes, supp_count;
@@ -43,9 +47,19 @@ typedef struct {
     size_t ntotal;
 } report_ctx;
 
-/* Fills the derived lists. 0, or -1 when out of memory. */
-int report_prepare(report_ctx *c);
-void report_release(report_ctx *c);
+/* Opens a report session on the profile at path, for `tally report` and
+ * `tally run`: reads the profile, the suppressions (libc's built-in ones when
+ * builtin, then each of files[nfiles]), starts the symbolizer and derives the
+ * lists. Returns an exit status, its message printed:
+ *   CLI_EXIT_OK          the session is ready
+ *   CLI_EXIT_BAD_INPUT   the profile could not be read (c->p is NULL), or a
+ *                        suppressions file could not (the others and the
+ *                        rest of the session are ready all the same)
+ *   CLI_EXIT_FAILURE     out of memory
+ * c->ready says whether the session can report. report_close closes what
+ * report_open opened, whatever it returned. */
+int report_open(report_ctx *c, const char *path, const char *const *files, int nfiles, int builtin);
+void report_close(report_ctx *c);
 /* How many of n items a list shows under --top. */
 size_t report_limit(const report_ctx *c, size_t n);
 /* "1.5 MiB" etc. */
@@ -71,7 +85,8 @@ int report_html(report_ctx *c);
 void report_text_summary(report_ctx *c);
 
 /* Loads a profile for a command; prints "tally: PATH: message" and returns
- * NULL on failure (the caller exits CLI_EXIT_BAD_INPUT). */
+ * NULL on failure (the caller exits CLI_EXIT_BAD_INPUT). report_open uses it;
+ * diff, which needs neither suppressions nor the lists, calls it directly. */
 prof_profile *report_load(const char *path);
 
 #endif

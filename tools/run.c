@@ -119,35 +119,25 @@ static void usage(void)
                     "                 [--error-exitcode N] -- PROGRAM [ARGS]\n");
 }
 
-/* Prints the summary and returns whether there are leaks (not suppressed). */
+/* Prints the summary and returns whether there are leaks (not suppressed).
+ * The program has run: a suppressions file that cannot be read is said and
+ * the others still apply. */
 static int summarize(const char *path, const char *const *supp_files, int nsupp, int builtin)
 {
-    prof_profile *p = report_load(path);
-    if (!p)
-        return 0;
     report_ctx c = {0};
-    c.path = path;
-    c.p = p;
     c.out = stderr;
     c.top = 5;
     c.max_frames = 12; /* a summary: `tally report` shows whole stacks */
-    c.supp = cli_supp_new(builtin);
-    for (int i = 0; i < nsupp && c.supp; i++) {
-        char err[512];
-        if (cli_supp_load(c.supp, supp_files[i], err, sizeof err) != 0)
-            fprintf(stderr, "tally: %s\n", err);
-    }
-    c.sym = cli_sym_new(p);
+    report_open(&c, path, supp_files, nsupp, builtin);
+    if (!c.p)
+        return 0;
     int leaked = 0;
-    if (c.supp && c.sym && report_prepare(&c) == 0) {
+    if (c.ready) {
         report_text_summary(&c);
         leaked = c.leak_count > 0;
     }
     fprintf(stderr, "tally: profile: %s (tally report %s shows it all)\n", path, path);
-    report_release(&c);
-    cli_sym_free(c.sym);
-    cli_supp_free(c.supp);
-    prof_free(p);
+    report_close(&c);
     return leaked;
 }
 
