@@ -17,6 +17,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+/* What the core keeps fits what the format takes. */
+_Static_assert(TT_MAX_DEPTH <= PROF_MAX_FRAMES, "stacks deeper than a profile holds");
+_Static_assert(TT_NBUCKETS <= PROF_MAX_BUCKETS, "more histogram buckets than a profile holds");
+
 /* The command line into b, NUL-terminated: the arguments separated by single
  * spaces, at most the format's longest string. "" when unreadable. */
 static const char *read_cmdline(tt_buf *b)
