@@ -5,22 +5,22 @@
  * FNV-1a), and once as `tally report` does. Any profile that parses is
  * walked through the lookups the reports use. Built by
  * tests/test_cli_fuzz.sh with clang -fsanitize=fuzzer,address,undefined. */
-#include "profile_read.h"
+#include "profile/read.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-static void walk(const tally_profile *p)
+static void walk(const prof_profile *p)
 {
     volatile uint64_t sink = 0;
     for (size_t i = 0; i < p->nrecords; i++) {
-        const tally_prof_stack *st = tally_profile_stack(p, p->records[i].stack_id);
+        const prof_stack *st = prof_find_stack(p, p->records[i].stack_id);
         for (uint32_t f = 0; st && f < st->nframes; f++)
             sink += st->frames[f];
-        sink += (uint64_t)tally_profile_pool_name(p, p->records[i].pool_id)[0];
+        sink += (uint64_t)prof_pool_name(p, p->records[i].pool_id)[0];
     }
     for (size_t i = 0; i < p->nleaks; i++)
-        sink += tally_profile_stack(p, p->leaks[i].stack_id) != NULL;
+        sink += prof_find_stack(p, p->leaks[i].stack_id) != NULL;
     for (size_t i = 0; i < p->npoints * p->series_npools; i++)
         sink += (uint64_t)p->series_bytes[i];
     for (size_t i = 0; i < p->nmodules; i++)
@@ -31,14 +31,14 @@ static void walk(const tally_profile *p)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[256];
-    tally_profile *p = NULL;
-    if (tally_profile_parse(data, size, TALLY_PROFILE_NO_CHECKSUM, &p, err, sizeof err) == 0) {
+    prof_profile *p = NULL;
+    if (prof_parse(data, size, PROF_PARSE_NO_CHECKSUM, &p, err, sizeof err) == 0) {
         walk(p);
-        tally_profile_free(p);
+        prof_free(p);
     }
-    if (tally_profile_parse(data, size, 0, &p, err, sizeof err) == 0) {
+    if (prof_parse(data, size, 0, &p, err, sizeof err) == 0) {
         walk(p);
-        tally_profile_free(p);
+        prof_free(p);
     }
     return 0;
 }

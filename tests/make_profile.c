@@ -1,6 +1,6 @@
-/* make_profile.c: writes tally profiles (docs/FORMAT.md) for the CLI tests,
- * independent of the tracking core, so reports can be checked against
- * figures known in advance.
+/* make_profile.c: writes tally profiles (docs/FORMAT.md) for the CLI tests
+ * through lib/profile's encoder, independent of the tracking core, so
+ * reports can be checked against figures known in advance.
  *
  * The stacks hold real return addresses of this program's own functions and
  * the modules are this process's real mappings, so `tally report` can
@@ -15,6 +15,8 @@
  *                               badcount longstr unknownpool deepstack zerostack trailing
  */
 #define _GNU_SOURCE
+#include "profile/write.h"
+
 #include <dlfcn.h>
 #include <link.h>
 #include <stdint.h>
@@ -23,121 +25,48 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- the writer ---------------------------------------------------------- */
+/* ---- the writer: lib/profile's encoder -------------------------------------- */
 
-typedef struct {
-    uint8_t *b;
-    size_t n, cap;
-    size_t sec_start; /* where the open section's header starts */
-    uint32_t sec_count;
-} out;
-
-static void put(out *o, const void *p, size_t n)
+static void finish_file(prof_writer *w, const char *path)
 {
-    if (o->n + n > o->cap) {
-        o->cap = (o->n + n) * 2 + 4096;
-        o->b = realloc(o->b, o->cap);
-        if (!o->b)
-            abort();
-    }
-    memcpy(o->b + o->n, p, n);
-    o->n += n;
-}
-
-static void u32(out *o, uint32_t v)
-{
-    uint8_t b[4];
-    for (int i = 0; i < 4; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    put(o, b, 4);
-}
-
-static void u64(out *o, uint64_t v)
-{
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    put(o, b, 8);
-}
-
-static void str(out *o, const char *s)
-{
-    u32(o, (uint32_t)strlen(s));
-    put(o, s, strlen(s));
-}
-
-static void begin(out *o, uint32_t tag)
-{
-    o->sec_start = o->n;
-    o->sec_count = 0;
-    u32(o, tag);
-    u32(o, 0);
-    u64(o, 0);
-}
-
-static void end(out *o)
-{
-    size_t len = o->n - o->sec_start - 16;
-    for (int i = 0; i < 4; i++)
-        o->b[o->sec_start + 4 + i] = (uint8_t)(o->sec_count >> (8 * i));
-    for (int i = 0; i < 8; i++)
-        o->b[o->sec_start + 8 + i] = (uint8_t)((uint64_t)len >> (8 * i));
-}
-
-static void finish_file(out *o, const char *path)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < o->n; i++) {
-        h ^= o->b[i];
-        h *= 0x100000001b3ull;
-    }
-    u32(o, 0xFFFFFFFFu);
-    u32(o, 0);
-    u64(o, 8);
-    u64(o, h);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(o->b, 1, o->n, f) != o->n || fclose(f) != 0) {
-        perror(path);
+    int rc = prof_write_end(w);
+    if (rc == 0)
+        rc = prof_write_file(w, path);
+    if (rc != 0) {
+        fprintf(stderr, "make_profile: %s: %s\n", path, strerror(rc));
         exit(1);
     }
-    free(o->b);
+    prof_writer_free(w);
 }
 
-static void header(out *o, uint32_t version, uint32_t flags)
-{
-    put(o, "TALLYPRF", 8);
-    u32(o, version);
-    u32(o, flags);
-}
-
-static void meta(out *o, int64_t peak, int64_t peak_ns)
+static void meta(prof_writer *w, int64_t peak, int64_t peak_ns)
 {
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
-    begin(o, 1);
-    u32(o, (uint32_t)getpid());
-    u32(o, 0);
-    u64(o, 1700000000000000000ull);
-    u64(o, 2000000000); /* 2 s */
-    u64(o, 0);
-    u32(o, 64);
-    u32(o, 1);
-    u64(o, 0);
-    u64(o, (uint64_t)peak);
-    u64(o, (uint64_t)peak_ns);
-    u64(o, 8 << 20);
-    str(o, exe);
-    str(o, "make_profile basic");
-    o->sec_count = 1;
-    end(o);
+    prof_meta m = {
+        .pid = (uint32_t)getpid(),
+        .reason = 0,
+        .start_ns = 1700000000000000000ll,
+        .duration_ns = 2000000000, /* 2 s */
+        .sample_bytes = 0,
+        .depth = 64,
+        .threads = 1,
+        .exactness_bytes = 0,
+        .peak_bytes = peak,
+        .peak_ns = peak_ns,
+        .max_rss_bytes = 8 << 20,
+        .exe = exe,
+        .cmdline = "make_profile basic",
+    };
+    prof_write_meta(w, &m);
 }
 
 /* Every loaded object, with its real range and load bias. */
 static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
-    out *o = arg;
+    prof_writer *w = arg;
     uint64_t lo = UINT64_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -157,59 +86,45 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
         name = path;
     }
     if (lo >= hi || name[0] != '/')
-        return 0; /* the vdso */
-    u64(o, lo);
-    u64(o, hi);
-    u64(o, info->dlpi_addr);
-    str(o, name);
-    u32(o, 0); /* no build-id */
-    o->sec_count++;
+        return 0;                                                 /* the vdso */
+    prof_write_module(w, lo, hi, info->dlpi_addr, name, NULL, 0); /* no build-id */
     return 0;
 }
 
-static void modules(out *o)
+static void modules(prof_writer *w)
 {
-    begin(o, 2);
-    dl_iterate_phdr(module_cb, o);
-    end(o);
+    prof_section_begin(w, PROF_SEC_MODULES);
+    dl_iterate_phdr(module_cb, w);
+    prof_section_end(w);
 }
 
-static void pool(out *o, int32_t id, const char *name, int64_t cur, int64_t peak, int64_t tb,
-                 int64_t tc, int64_t tmp, int64_t live)
+static void pool(prof_writer *w, int32_t id, const char *name, int64_t cur, int64_t peak,
+                 int64_t tb, int64_t tc, int64_t tmp, int64_t live)
 {
-    u32(o, (uint32_t)id);
-    str(o, name);
-    u64(o, (uint64_t)cur);
-    u64(o, (uint64_t)peak);
-    u64(o, (uint64_t)tb);
-    u64(o, (uint64_t)tc);
-    u64(o, (uint64_t)tmp);
-    u64(o, (uint64_t)live);
-    u32(o, 3);
-    u64(o, 1);
-    u64(o, 2);
-    u64(o, 3);
-    o->sec_count++;
+    static const int64_t hist[] = {1, 2, 3};
+    prof_pool_stats p = {id, name, cur, peak, tb, tc, tmp, live, 3, hist};
+    prof_write_pool(w, &p);
 }
 
-static void record(out *o, uint32_t stack, int32_t pool_id, int64_t live, int64_t live_count,
-                   int64_t tb, int64_t tc, int64_t tmp, int64_t peak, int64_t pool_peak)
+static void record(prof_writer *w, uint32_t stack, int32_t pool_id, int64_t live,
+                   int64_t live_count, int64_t tb, int64_t tc, int64_t tmp, int64_t peak,
+                   int64_t pool_peak)
 {
-    u32(o, stack);
-    u32(o, (uint32_t)pool_id);
-    int64_t v[] = {live, live_count, tb, tc, tmp, peak, pool_peak};
-    for (size_t i = 0; i < 7; i++)
-        u64(o, (uint64_t)v[i]);
-    o->sec_count++;
+    prof_record r = {stack, pool_id, live, live_count, tb, tc, tmp, peak, pool_peak};
+    prof_write_record(w, &r);
 }
 
-static void leak(out *o, uint64_t addr, int64_t size, uint32_t stack, int32_t pool_id)
+static void leak(prof_writer *w, uint64_t addr, int64_t size, uint32_t stack, int32_t pool_id)
 {
-    u64(o, addr);
-    u64(o, (uint64_t)size);
-    u32(o, stack);
-    u32(o, (uint32_t)pool_id);
-    o->sec_count++;
+    prof_leak l = {addr, size, stack, pool_id};
+    prof_write_leak(w, &l);
+}
+
+/* A record the writer would refuse to make, as raw bytes: one record. */
+static void raw_record(prof_writer *w, base_buf *b)
+{
+    prof_write_raw(w, b->data, b->len, 1);
+    base_buf_free(b);
 }
 
 /* ---- the call sites -------------------------------------------------------
@@ -217,16 +132,16 @@ static void leak(out *o, uint64_t addr, int64_t size, uint32_t stack, int32_t po
  * stacks are innermost first. The MARK comments are what the tests grep. */
 
 typedef struct {
-    uint64_t f[32];
+    uintptr_t f[32];
     uint32_t n;
 } stk;
 
 /* Distinct stores keep identical-code folding from merging the call sites. */
 static volatile int sink;
 
-__attribute__((noinline, noclone)) static uint64_t here(void)
+__attribute__((noinline, noclone)) static uintptr_t here(void)
 {
-    uint64_t a = (uint64_t)__builtin_return_address(0);
+    uintptr_t a = (uintptr_t)__builtin_return_address(0);
     __asm__ volatile("" ::: "memory");
     return a;
 }
@@ -276,7 +191,7 @@ __attribute__((noinline, noclone)) static void top(stk *s)
 
 /* Sixteen distinct call sites for the benchmark's stacks. */
 #define SITE(k)                                                                                    \
-    __attribute__((noinline, noclone)) static uint64_t site##k(void)                               \
+    __attribute__((noinline, noclone)) static uintptr_t site##k(void)                              \
     {                                                                                              \
         sink = k;                                                                                  \
         return here();                                                                             \
@@ -299,21 +214,17 @@ SITE(13);
 SITE(14);
 SITE(15);
 
-static void stack_out(out *o, uint32_t id, const stk *s)
+static void stack_out(prof_writer *w, uint32_t id, const stk *s)
 {
-    u32(o, id);
-    u32(o, s->n);
-    for (uint32_t i = 0; i < s->n; i++)
-        u64(o, s->f[i]);
-    o->sec_count++;
+    prof_write_stack(w, id, s->f, s->n);
 }
 
 enum { ST_LEAK = 1, ST_PEAK, ST_INLINE, ST_LIBC, ST_CHURN };
 
-static void stacks(out *o, int deep)
+static void stacks(prof_writer *o, const char *bad)
 {
     stk s;
-    begin(o, 3);
+    prof_section_begin(o, PROF_SEC_STACKS);
     s.n = 0;
     leaky_mid(&s);
     top(&s);
@@ -329,54 +240,60 @@ static void stacks(out *o, int deep)
     /* A libc one-time allocation, which the built-in suppressions hide. */
     s.n = 0;
     void *doalloc = dlsym(RTLD_DEFAULT, "_IO_file_doallocate");
-    s.f[s.n++] = (uint64_t)(uintptr_t)(doalloc ? doalloc : (void *)&fopen) + 16;
+    s.f[s.n++] = (uintptr_t)(doalloc ? doalloc : (void *)&fopen) + 16;
     top(&s);
     stack_out(o, ST_LIBC, &s);
     s.n = 0;
     churn(&s);
     top(&s);
     stack_out(o, ST_CHURN, &s);
-    if (deep) { /* nframes over the limit */
-        u32(o, 99);
-        u32(o, 300);
-        for (int i = 0; i < 300; i++)
-            u64(o, 0x1000);
-        o->sec_count++;
+    if (bad && !strcmp(bad, "deepstack")) { /* nframes over the limit */
+        base_buf b = {0};
+        base_buf_u32(&b, 99);
+        base_buf_u32(&b, PROF_MAX_FRAMES + 44);
+        for (int i = 0; i < PROF_MAX_FRAMES + 44; i++)
+            base_buf_u64(&b, 0x1000);
+        raw_record(o, &b);
     }
-    end(o);
+    if (bad && !strcmp(bad, "zerostack")) /* id 0 is not a stack */
+        stack_out(o, 0, &s);
+    prof_section_end(o);
 }
 
 /* snapshot 0: basic; 1: snap1; 2: snap2 (snap1 + 12345 at leaky_leaf, +1000 at peak_leaf). */
 static void write_basic(const char *path, int snapshot, const char *bad)
 {
-    out o = {0};
+    prof_writer o = {0};
     int has = bad != NULL;
-    header(&o, has && !strcmp(bad, "version2") ? 2 : 1, 0);
+    prof_write_begin(&o, 0);
+    if (has && !strcmp(bad, "version2"))
+        o.buf.data[PROF_HEADER_VERSION_AT] = PROF_VERSION + 1;
     int64_t add_leak = snapshot == 2 ? 12345 : 0, add_peak = snapshot == 2 ? 1000 : 0;
     meta(&o, 1004960 + add_leak + add_peak, 1500000000);
     /* An unknown section: a version 1 reader skips it. */
-    begin(&o, 42);
-    u64(&o, 0xdeadbeef);
-    o.sec_count = 1;
-    end(&o);
+    base_buf unknown = {0};
+    base_buf_u64(&unknown, 0xdeadbeef);
+    prof_write_section(&o, 42, 1, unknown.data, unknown.len);
+    base_buf_free(&unknown);
     modules(&o);
-    stacks(&o, has && !strcmp(bad, "deepstack"));
+    stacks(&o, bad);
     if (has && !strcmp(bad, "dupsec")) {
-        begin(&o, 3);
-        end(&o);
+        prof_section_begin(&o, PROF_SEC_STACKS);
+        prof_section_end(&o);
     }
-    begin(&o, 4);
+    prof_section_begin(&o, PROF_SEC_POOLS);
     pool(&o, 0, "malloc", 4460 + add_leak, 504960 + add_leak, 5004460 + add_leak, 10006, 9000, 6);
     pool(&o, 3, "arena", 32 + add_peak, 1000000 + add_peak, 1000032 + add_peak, 2, 0, 1);
-    if (has && !strcmp(bad, "longstr")) {
-        u32(&o, 7);
-        u32(&o, 70000);
+    if (has && !strcmp(bad, "longstr")) { /* a name over the limit, and nothing after it */
+        base_buf b = {0};
+        base_buf_u32(&b, 7);
+        base_buf_u32(&b, 70000);
         for (int i = 0; i < 70000; i++)
-            put(&o, "x", 1);
-        o.sec_count++;
+            base_buf_put(&b, "x", 1);
+        raw_record(&o, &b);
     }
-    end(&o);
-    begin(&o, 5);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_RECORDS);
     record(&o, ST_LEAK, 0, 300 + add_leak, 3 + (add_leak > 0), 300 + add_leak, 3, 0, 300, 300);
     record(&o, ST_PEAK, 3, add_peak, add_peak > 0, 1000000 + add_peak, 1, 0, 1000000 + add_peak,
            1000000);
@@ -387,24 +304,20 @@ static void write_basic(const char *path, int snapshot, const char *bad)
         record(&o, 77, 0, 0, 0, 0, 0, 0, 0, 0);
     if (has && !strcmp(bad, "unknownpool"))
         record(&o, ST_LEAK, 9, 0, 0, 0, 0, 0, 0, 0);
-    end(&o);
-    if (has && !strcmp(bad, "badcount"))
-        o.b[o.sec_start + 4] ^= 0x40; /* the RECORDS count no longer matches */
-    begin(&o, 6);
-    u32(&o, 2);
-    u32(&o, 0);
-    u32(&o, 3);
+    prof_section_end(&o);
+    if (has && !strcmp(bad, "badcount")) /* the RECORDS count no longer matches */
+        o.buf.data[o.section + PROF_SECTION_COUNT_AT] ^= 0x40;
+    prof_section_begin(&o, PROF_SEC_SERIES);
+    static const int32_t series_pools[] = {0, 3};
+    prof_write_series_pools(&o, series_pools, 2);
     int64_t pts[][4] = {{0, 1 << 20, 0, 0},
                         {500000000, 2 << 20, 2000, 0},
                         {1500000000, 3 << 20, 4960, 1000000},
                         {2000000000, 2 << 20, 4460 + add_leak, 32 + add_peak}};
-    for (int i = 0; i < 4; i++) {
-        for (int k = 0; k < 4; k++)
-            u64(&o, (uint64_t)pts[i][k]);
-        o.sec_count++;
-    }
-    end(&o);
-    begin(&o, 7);
+    for (int i = 0; i < 4; i++)
+        prof_write_series_point(&o, pts[i][0], pts[i][1], &pts[i][2], 2);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_LEAKS);
     for (int i = 0; i < 3; i++)
         leak(&o, 0x10000 + 0x100 * (uint64_t)i, 100, ST_LEAK, 0);
     if (add_leak)
@@ -414,7 +327,7 @@ static void write_basic(const char *path, int snapshot, const char *bad)
     leak(&o, 0x40000, 64, ST_INLINE, 0);
     leak(&o, 0x50000, 4096, ST_LIBC, 0);
     leak(&o, 0x60000, 32, 0, 3); /* not sampled */
-    end(&o);
+    prof_section_end(&o);
     if (has && !strcmp(bad, "trailing")) {
         finish_file(&o, path);
         FILE *f = fopen(path, "ab");
@@ -427,14 +340,14 @@ static void write_basic(const char *path, int snapshot, const char *bad)
 
 static void write_big(const char *path, uint32_t n)
 {
-    uint64_t sites[16] = {site0(),  site1(),  site2(),  site3(), site4(),  site5(),
-                          site6(),  site7(),  site8(),  site9(), site10(), site11(),
-                          site12(), site13(), site14(), site15()};
-    out o = {0};
-    header(&o, 1, 0);
+    uintptr_t sites[16] = {site0(),  site1(),  site2(),  site3(), site4(),  site5(),
+                           site6(),  site7(),  site8(),  site9(), site10(), site11(),
+                           site12(), site13(), site14(), site15()};
+    prof_writer o = {0};
+    prof_write_begin(&o, 0);
     meta(&o, (int64_t)n * 64, 1000);
     modules(&o);
-    begin(&o, 3);
+    prof_section_begin(&o, PROF_SEC_STACKS);
     for (uint32_t i = 0; i < n; i++) {
         stk s = {.n = 16};
         /* Distinct digits in base 16 make distinct stacks. */
@@ -442,18 +355,18 @@ static void write_big(const char *path, uint32_t n)
             s.f[d] = sites[d < 5 ? (i >> (4 * d)) & 15 : (uint32_t)d];
         stack_out(&o, i + 1, &s);
     }
-    end(&o);
-    begin(&o, 4);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_POOLS);
     pool(&o, 0, "malloc", (int64_t)n * 32, (int64_t)n * 64, (int64_t)n * 128, (int64_t)n * 2, 0, n);
-    end(&o);
-    begin(&o, 5);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_RECORDS);
     for (uint32_t i = 0; i < n; i++)
         record(&o, i + 1, 0, 32, 1, 128, 2, 0, 64, 64);
-    end(&o);
-    begin(&o, 7);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_LEAKS);
     for (uint32_t i = 0; i < n; i++)
         leak(&o, 0x100000 + 64 * (uint64_t)i, 32, i + 1, 0);
-    end(&o);
+    prof_section_end(&o);
     finish_file(&o, path);
 }
 

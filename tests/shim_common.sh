@@ -2,7 +2,7 @@
 #
 # Runs programs under LD_PRELOAD of the shim from the build tree, with each
 # process's profile in its own file, and reads the figures back from the
-# profiles (tests/shim_profile.py follows docs/FORMAT.md).
+# profiles with `tally report --format json`.
 set -u
 
 if [ -n "${TALLY_TEST_SANITIZERS:-}" ]; then
@@ -13,8 +13,10 @@ B=${abs_top_builddir:-$(pwd)}
 S=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 SHIM=$B/.libs/libtally-preload.so
 PROG=$B/tests/shim_prog
+TALLY=$B/tools/tally
 [ -f "$SHIM" ] || { echo "FAIL: $SHIM not built"; exit 99; }
-command -v python3 >/dev/null || { echo "SKIP: python3 is needed to read profiles"; exit 77; }
+[ -x "$TALLY" ] || { echo "FAIL: $TALLY not built"; exit 99; }
+command -v python3 >/dev/null || { echo "SKIP: python3 is needed to read tally's JSON"; exit 77; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tally-shim.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -41,10 +43,25 @@ profile() {
     ls "$WORK/$1"/*.prof
 }
 
+# facts leaks|pools FILE: figures of a profile, from its JSON report:
+#   leaks -> "<leaked bytes> <leaked blocks>", every leak (no suppressions)
+#   pools -> "<name> <current> <total_count> <live_count>", a line per pool
+facts() {
+    "$TALLY" report --format json --no-default-suppressions "--$1" "$2" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+if sys.argv[1] == "leaks":
+    print(r["leaks"]["bytes"], r["leaks"]["count"])
+else:
+    for p in r["pools"]:
+        print(p["name"], p["current"], p["total_count"], p["live_count"])
+' "$1"
+}
+
 # expect_leaks NAME BYTES COUNT [FILE]
 expect_leaks() {
     f=${4:-$(profile "$1")}
-    got=$(python3 "$S/tests/shim_profile.py" leaks "$f") || fail "$1: unreadable profile $f"
+    got=$(facts leaks "$f") || fail "$1: unreadable profile $f"
     [ "$got" = "$2 $3" ] || {
         cat "$WORK/$1.err"
         fail "$1: leaks: got '$got' (bytes count), expected '$2 $3'"

@@ -44,7 +44,7 @@ expect_bad "one byte flipped" "$WORK/flip.prof" "corrupt profile: checksum misma
 expect_bad "version 2" "$WORK/v2.prof" "unsupported profile version 2 (this tally reads version 1)"
 for kind in badref:"refers to stack 77" unknownpool:"refers to pool 9" dupsec:"duplicate STACKS" \
     badcount:"RECORDS count" longstr:"longer than 65536" deepstack:"300 frames" \
-    trailing:"after the end section"; do
+    trailing:"after the end section" zerostack:"a stack has id 0"; do
     "$MP" "${kind%%:*}" "$WORK/bad.prof"
     expect_bad "${kind%%:*}" "$WORK/bad.prof" "corrupt profile: "
     grep -qF -- "${kind#*:}" "$WORK/err" || { cat "$WORK/err"; fail "${kind%%:*}: says no '${kind#*:}'"; }

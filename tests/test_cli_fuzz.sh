@@ -5,10 +5,13 @@
 # sets the length (default 20). Skips without clang's fuzzer runtime.
 . "${abs_top_srcdir:-$(dirname "$0")/..}/tests/cli_common.sh"
 
+# The reader is compiled here from its source rather than linked from
+# lib/profile/libtallyprofile.la: libFuzzer steers by the coverage
+# instrumentation, and ASan checks by its own, of the code it runs.
 CLANG=${CLANG:-clang}
 command -v "$CLANG" >/dev/null || { echo "SKIP: clang is not installed"; exit 77; }
 "$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$B" -I"$S/tools" "$S/tests/fuzz_profile_read.c" "$S/tools/profile_read.c" \
+    -I"$B" -I"$S/lib" "$S/tests/fuzz_profile_read.c" "$S/lib/profile/read.c" \
     -o "$WORK/fuzz" 2>"$WORK/cc.err" || {
     tail -3 "$WORK/cc.err"
     echo "SKIP: clang cannot build a libFuzzer target here (libclang-rt-*-dev missing?)"

@@ -4,12 +4,12 @@
 
 run pools env TALLY_POOLS='mine=*shim_prog*' "$PROG" pools || fail "pools exited $?"
 f=$(profile pools)
-python3 "$S/tests/shim_profile.py" pools "$f" | grep -q "^mine 30 " ||
-    { python3 "$S/tests/shim_profile.py" pools "$f"; fail "pool 'mine' does not hold 30 bytes"; }
+facts pools "$f" | grep -q "^mine 30 " ||
+    { facts pools "$f"; fail "pool 'mine' does not hold 30 bytes"; }
 echo "ok: a module rule charges the program's calls to its pool"
 
 run modules env TALLY_POOLS=modules "$PROG" pools || fail "modules exited $?"
 f=$(profile modules)
-python3 "$S/tests/shim_profile.py" pools "$f" | grep -q "^shim_prog 30 " ||
-    { python3 "$S/tests/shim_profile.py" pools "$f"; fail "no pool shim_prog with 30 bytes"; }
+facts pools "$f" | grep -q "^shim_prog 30 " ||
+    { facts pools "$f"; fail "no pool shim_prog with 30 bytes"; }
 echo "ok: TALLY_POOLS=modules"

@@ -6,7 +6,7 @@ run fork "$PROG" fork || { cat "$WORK/fork.err"; fail "fork exited $?"; }
 n=$(ls "$WORK/fork"/*.prof | wc -l)
 [ "$n" -eq 4 ] || fail "fork: expected 4 profiles (parent, 2 children, exec'd), found $n"
 # Children inherit the parent's 100-byte block.
-got=$(for f in "$WORK/fork"/*.prof; do python3 "$S/tests/shim_profile.py" leaks "$f"; done | sort -n | tr '\n' ' ')
+got=$(for f in "$WORK/fork"/*.prof; do facts leaks "$f"; done | sort -n | tr '\n' ' ')
 [ "$got" = "100 1 100 1 150 2 300 2 " ] || fail "fork: leaks per process: '$got'"
 echo "ok: fork: parent 100, exit child 300, _exit child 150, exec'd 100"
 

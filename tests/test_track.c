@@ -50,16 +50,16 @@ START_TEST(leaks_named_in_profile_and_summary)
     leak_b();
     churn();
 
-    tally_profile *p = dump_and_read();
+    prof_profile *p = dump_and_read();
     int32_t id = tally_pool_id(p1);
-    const tally_prof_pool *pool = tally_profile_pool(p, id);
+    const prof_pool *pool = prof_find_pool(p, id);
     ck_assert_ptr_nonnull(pool);
     ck_assert_str_eq(pool->name, "p1");
     ck_assert_int_eq(pool->current, 128);
     ck_assert_int_eq(pool->live_count, 2);
     ck_assert_int_eq(pool->total_count, 2 + 50 * 32);
-    const tally_prof_record *a = record_in(p, id, "leak_a");
-    const tally_prof_record *b = record_in(p, id, "leak_b");
+    const prof_record *a = record_in(p, id, "leak_a");
+    const prof_record *b = record_in(p, id, "leak_b");
     ck_assert_ptr_nonnull(a);
     ck_assert_ptr_nonnull(b);
     ck_assert_int_eq(a->live_bytes, 100);
@@ -76,13 +76,13 @@ START_TEST(leaks_named_in_profile_and_summary)
     }
     ck_assert_int_eq(p->nleaks, 2);
     ck_assert_int_eq(leaked, 128);
-    ck_assert_int_eq(p->flags & 1, 0);
+    ck_assert_int_eq(p->flags & PROF_FLAG_SAMPLED, 0);
     ck_assert(p->has_meta);
     ck_assert_int_eq(p->pid, getpid());
     ck_assert_int_eq(p->reason, 1);
     ck_assert_int_eq(p->depth, 64);
     ck_assert_uint_gt(p->nmodules, 0);
-    tally_profile_free(p);
+    prof_free(p);
 
     stderr_capture c;
     capture_stderr(&c);
@@ -137,14 +137,14 @@ START_TEST(peak_belongs_to_big)
     uint8_t *m = mid();
     uint8_t *s = small();
 
-    tally_profile *p = dump_and_read();
+    prof_profile *p = dump_and_read();
     int32_t id = tally_pool_id(pk);
     ck_assert_int_eq(p->peak_bytes, BIG);
-    ck_assert_int_eq(tally_profile_pool(p, id)->peak, BIG);
-    ck_assert_int_eq(tally_profile_pool(p, id)->current, MID + SMALL);
-    const tally_prof_record *rb = record_in(p, id, "big");
-    const tally_prof_record *rm = record_in(p, id, "mid");
-    const tally_prof_record *rs = record_in(p, id, "small");
+    ck_assert_int_eq(prof_find_pool(p, id)->peak, BIG);
+    ck_assert_int_eq(prof_find_pool(p, id)->current, MID + SMALL);
+    const prof_record *rb = record_in(p, id, "big");
+    const prof_record *rm = record_in(p, id, "mid");
+    const prof_record *rs = record_in(p, id, "small");
     ck_assert(rb && rm && rs);
     ck_assert_int_eq(rb->peak_bytes, BIG);
     ck_assert_int_eq(rb->pool_peak_bytes, BIG);
@@ -161,7 +161,7 @@ START_TEST(peak_belongs_to_big)
         if (p->records[i].pool_id == id)
             at_peak += p->records[i].peak_bytes;
     ck_assert_int_eq(at_peak, BIG);
-    tally_profile_free(p);
+    prof_free(p);
 
     /* A new peak moves the attribution. */
     uint8_t *m2 = mid();
@@ -176,7 +176,7 @@ START_TEST(peak_belongs_to_big)
             mid_at_peak += p->records[i].peak_bytes;
     ck_assert_int_eq(mid_at_peak, 2 * MID);
     ck_assert_int_eq(record_in(p, id, "small")->peak_bytes, SMALL);
-    tally_profile_free(p);
+    prof_free(p);
     tally_pool_free(pk, m, MID);
     tally_pool_free(pk, m2, MID);
     tally_pool_free(pk, s, SMALL);
@@ -307,15 +307,15 @@ START_TEST(child_tracks_into_its_own_file)
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     char path[300];
     snprintf(path, sizeof path, "/tmp/tally-fork.%d.%d.prof", (int)getpid(), (int)child);
-    tally_profile *p = NULL;
+    prof_profile *p = NULL;
     char err[256];
-    ck_assert_msg(tally_profile_read(path, &p, err, sizeof err) == 0, "%s: %s", path, err);
+    ck_assert_msg(prof_read(path, &p, err, sizeof err) == 0, "%s: %s", path, err);
     ck_assert_int_eq(p->pid, child);
     ck_assert_int_eq(p->reason, 0);
-    ck_assert_int_eq(tally_profile_pool(p, tally_pool_id(f))->current, 77);
+    ck_assert_int_eq(prof_find_pool(p, tally_pool_id(f))->current, 77);
     ck_assert_int_eq(p->nleaks, 1);
     ck_assert_str_eq(frame0_name(p, p->leaks[0].stack_id), "forgotten");
-    tally_profile_free(p);
+    prof_free(p);
     unlink(path);
     tally_pool_destroy(f);
 }

@@ -20,8 +20,8 @@ static void write_profile(void)
     uint8_t *p;
     ck_assert_int_eq(tally_pool_allocate(pool, 4096, &p), 0);
     usleep(30000); /* a few time-series points */
-    tally_profile *prof = dump_and_read();
-    tally_profile_free(prof);
+    prof_profile *prof = dump_and_read();
+    prof_free(prof);
     FILE *f = fopen(test_profile, "rb");
     ck_assert_ptr_nonnull(f);
     fseek(f, 0, SEEK_END);
@@ -36,11 +36,11 @@ static void write_profile(void)
 static const char *parse_error(const uint8_t *data, size_t len)
 {
     static char err[256];
-    tally_profile *p = NULL;
+    prof_profile *p = NULL;
     err[0] = '\0';
-    int rc = tally_profile_parse(data, len, 0, &p, err, sizeof err);
+    int rc = prof_parse(data, len, 0, &p, err, sizeof err);
     if (rc == 0) {
-        tally_profile_free(p);
+        prof_free(p);
         return NULL;
     }
     ck_assert_ptr_null(p);
@@ -53,48 +53,53 @@ static void put_u64(uint8_t *at, uint64_t v)
         at[i] = (uint8_t)(v >> (8 * i));
 }
 
+static uint64_t get_le(const uint8_t *at, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | at[i];
+    return v;
+}
+
 /* Recomputes the checksum after a deliberate change, so that the reader gets
  * past it to the check under test. */
 static void fix_checksum(uint8_t *data, size_t len)
 {
-    put_u64(data + len - 8, tally_profile_fnv1a(data, len - 24));
+    put_u64(data + len - 8, prof_checksum(data, len - PROF_END_BYTES));
 }
 
 START_TEST(layout_matches_the_format)
 {
     write_profile();
-    ck_assert_mem_eq(file, "TALLYPRF", 8);
-    ck_assert_int_eq(file[8], 1); /* version 1, little-endian */
-    ck_assert_int_eq(file[9] | file[10] | file[11], 0);
-    /* end := tag 0xFFFFFFFF, count 0, length 8, FNV-1a of all before it */
-    const uint8_t *end = file + file_len - 24;
-    ck_assert(end[0] == 0xff && end[1] == 0xff && end[2] == 0xff && end[3] == 0xff);
-    ck_assert_int_eq(end[8], 8);
-    uint64_t sum = 0;
-    for (int i = 7; i >= 0; i--)
-        sum = sum << 8 | end[16 + i];
-    ck_assert(sum == tally_profile_fnv1a(file, file_len - 24));
+    ck_assert_mem_eq(file, PROF_MAGIC, PROF_MAGIC_BYTES);
+    ck_assert_uint_eq(get_le(file + PROF_HEADER_VERSION_AT, 4), PROF_VERSION); /* little-endian */
+    ck_assert_uint_eq(get_le(file + PROF_HEADER_FLAGS_AT, 4), 0);              /* not sampled */
+    /* end := tag, count 0, length 8, FNV-1a of all before it */
+    const uint8_t *end = file + file_len - PROF_END_BYTES;
+    ck_assert_uint_eq(get_le(end, 4), PROF_SEC_END);
+    ck_assert_uint_eq(get_le(end + PROF_SECTION_COUNT_AT, 4), 0);
+    ck_assert_uint_eq(get_le(end + PROF_SECTION_LENGTH_AT, 8), PROF_END_LENGTH);
+    ck_assert(get_le(end + PROF_SECTION_HEADER_BYTES, 8) ==
+              prof_checksum(file, file_len - PROF_END_BYTES));
     /* every section, each once: walk them */
-    int seen[8] = {0};
-    size_t at = 16;
-    while (at < file_len - 24) {
-        uint32_t tag =
-            file[at] | file[at + 1] << 8 | file[at + 2] << 16 | (uint32_t)file[at + 3] << 24;
-        uint64_t len = 0;
-        for (int i = 7; i >= 0; i--)
-            len = len << 8 | file[at + 8 + i];
-        ck_assert_uint_lt(tag, 8);
+    int seen[PROF_SEC_KNOWN_LAST + 1] = {0};
+    size_t at = PROF_HEADER_BYTES;
+    while (at < file_len - PROF_END_BYTES) {
+        uint32_t tag = (uint32_t)get_le(file + at, 4);
+        uint64_t len = get_le(file + at + PROF_SECTION_LENGTH_AT, 8);
+        ck_assert_uint_ge(tag, PROF_SEC_META);
+        ck_assert_uint_le(tag, PROF_SEC_KNOWN_LAST);
         seen[tag]++;
-        at += 16 + len;
+        at += PROF_SECTION_HEADER_BYTES + len;
     }
-    ck_assert_uint_eq(at, file_len - 24);
-    for (int tag = 1; tag <= 7; tag++)
+    ck_assert_uint_eq(at, file_len - PROF_END_BYTES);
+    for (int tag = PROF_SEC_META; tag <= PROF_SEC_KNOWN_LAST; tag++)
         ck_assert_msg(seen[tag] == 1, "section %d seen %d times", tag, seen[tag]);
     ck_assert_ptr_null(parse_error(file, file_len));
 
-    tally_profile *p = NULL;
+    prof_profile *p = NULL;
     char err[256];
-    ck_assert_int_eq(tally_profile_parse(file, file_len, 0, &p, err, sizeof err), 0);
+    ck_assert_int_eq(prof_parse(file, file_len, 0, &p, err, sizeof err), 0);
     ck_assert_uint_gt(p->npoints, 0);
     for (size_t i = 1; i < p->npoints; i++)
         ck_assert_int_ge(p->series_t_ns[i], p->series_t_ns[i - 1]);
@@ -108,7 +113,7 @@ START_TEST(layout_matches_the_format)
     ck_assert_msg(found_self, "libtally with its build-id among the modules");
     ck_assert_ptr_nonnull(strstr(p->exe, "test_track_profile"));
     ck_assert_ptr_nonnull(strstr(p->cmdline, "test_track_profile"));
-    tally_profile_free(p);
+    prof_free(p);
     free(file);
 }
 END_TEST
@@ -127,7 +132,7 @@ END_TEST
 START_TEST(wrong_version_rejected)
 {
     write_profile();
-    file[8] = 2;
+    file[PROF_HEADER_VERSION_AT] = PROF_VERSION + 1;
     fix_checksum(file, file_len);
     ck_assert_str_eq(parse_error(file, file_len),
                      "unsupported profile version 2 (this tally reads version 1)");
@@ -140,7 +145,7 @@ START_TEST(truncation_rejected)
     write_profile();
     ck_assert_str_eq(parse_error(file, file_len - 1), "truncated profile");
     ck_assert_str_eq(parse_error(file, file_len / 2), "truncated profile");
-    ck_assert_str_eq(parse_error(file, 16), "truncated profile");
+    ck_assert_str_eq(parse_error(file, PROF_HEADER_BYTES), "truncated profile");
     free(file);
 }
 END_TEST
@@ -156,9 +161,9 @@ END_TEST
 
 START_TEST(missing_file_is_an_error_not_a_crash)
 {
-    tally_profile *p = NULL;
+    prof_profile *p = NULL;
     char err[256];
-    ck_assert_int_ne(tally_profile_read("/nonexistent/x.prof", &p, err, sizeof err), 0);
+    ck_assert_int_ne(prof_read("/nonexistent/x.prof", &p, err, sizeof err), 0);
     ck_assert_ptr_null(p);
 }
 END_TEST

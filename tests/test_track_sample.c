@@ -49,17 +49,17 @@ START_TEST(sampled_estimates_within_10_percent)
         else
             large_site(r >> 6);
     }
-    tally_profile *p = dump_and_read();
-    ck_assert_int_eq(p->flags & 1, 1);
+    prof_profile *p = dump_and_read();
+    ck_assert_uint_eq(p->flags & PROF_FLAG_SAMPLED, PROF_FLAG_SAMPLED);
     ck_assert_int_eq(p->sample_bytes, 512 * 1024);
-    const tally_prof_pool *pool = tally_profile_pool(p, tally_pool_id(sp));
+    const prof_pool *pool = prof_find_pool(p, tally_pool_id(sp));
     /* The pool's own books are exact. */
     ck_assert_int_eq(pool->total_bytes, truth_small + truth_large + 1000);
     ck_assert_int_eq(pool->total_count, count_small + count_large + 1);
     ck_assert_int_eq(pool->current, 1000);
     ck_assert_int_eq(pool->live_count, 1);
-    const tally_prof_record *rs = record_in(p, tally_pool_id(sp), "small_site");
-    const tally_prof_record *rl = record_in(p, tally_pool_id(sp), "large_site");
+    const prof_record *rs = record_in(p, tally_pool_id(sp), "small_site");
+    const prof_record *rl = record_in(p, tally_pool_id(sp), "large_site");
     ck_assert(rs && rl);
     double es = (double)rs->total_bytes / (double)truth_small;
     double el = (double)rl->total_bytes / (double)truth_large;
@@ -70,7 +70,7 @@ START_TEST(sampled_estimates_within_10_percent)
     /* Freed blocks come off exactly what they put on. */
     ck_assert_int_eq(rs->live_bytes, 0);
     ck_assert_int_eq(rl->live_bytes, 0);
-    tally_profile_free(p);
+    prof_free(p);
     tally_pool_free(sp, held, 1000);
     unlink(test_profile);
 }

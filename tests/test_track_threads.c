@@ -65,10 +65,10 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void check_consistent(const tally_profile *p)
+static void check_consistent(const prof_profile *p)
 {
     for (size_t i = 0; i < p->npools; i++) {
-        const tally_prof_pool *pool = &p->pools[i];
+        const prof_pool *pool = &p->pools[i];
         ck_assert_msg(pool_record_live_sum(p, pool->id) == pool->current,
                       "pool %s: stacks hold %lld, pool %lld", pool->name,
                       (long long)pool_record_live_sum(p, pool->id), (long long)pool->current);
@@ -86,10 +86,10 @@ START_TEST(threads_books_add_up)
         pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i + 1));
     int dumps = 0;
     for (int k = 0; k < 5; k++) {
-        tally_profile *p = dump_and_read();
+        prof_profile *p = dump_and_read();
         check_consistent(p);
         ck_assert_int_le(p->exactness_bytes, (int64_t)(THREADS + 1) * 64 * 1024);
-        tally_profile_free(p);
+        prof_free(p);
         dumps++;
     }
     for (int i = 0; i < THREADS; i++)
@@ -98,11 +98,11 @@ START_TEST(threads_books_add_up)
 
     ck_assert_int_eq(tally_pool_bytes_allocated(pools[0]), 0);
     ck_assert_int_eq(tally_pool_bytes_allocated(pools[1]), 0);
-    tally_profile *p = dump_and_read();
+    prof_profile *p = dump_and_read();
     check_consistent(p);
     int64_t total = 0;
     for (int k = 0; k < 2; k++) {
-        const tally_prof_pool *pool = tally_profile_pool(p, tally_pool_id(pools[k]));
+        const prof_pool *pool = prof_find_pool(p, tally_pool_id(pools[k]));
         ck_assert_ptr_nonnull(pool);
         ck_assert_int_eq(pool->current, 0);
         ck_assert_int_eq(pool->live_count, 0);
@@ -115,7 +115,7 @@ START_TEST(threads_books_add_up)
     ck_assert_int_eq(p->nleaks, 0);
     ck_assert_int_ge(p->threads, THREADS);
     ck_assert_uint_gt(p->npoints, 0);
-    tally_profile_free(p);
+    prof_free(p);
     unlink(test_profile);
 }
 END_TEST

@@ -1,5 +1,5 @@
 /* track_test_util.h: what the tracking tests share: start tracking into a
- * per-test file, dump and read the profile back with tools/profile_read.c,
+ * per-test file, dump and read the profile back with lib/profile's reader,
  * and name a stack's innermost frame. Test programs are built with
  * -rdynamic so that dladdr finds their functions. */
 #ifndef TALLY_TRACK_TEST_UTIL_H
@@ -7,7 +7,7 @@
 
 #include <tally/tally.h>
 
-#include "../tools/profile_read.h"
+#include "profile/read.h"
 
 #include <check.h>
 #include <dlfcn.h>
@@ -33,20 +33,20 @@ static inline void start_tracking(int64_t sample_bytes, int interval_ms)
     ck_assert(tally_track_active());
 }
 
-static inline tally_profile *dump_and_read(void)
+static inline prof_profile *dump_and_read(void)
 {
     ck_assert_int_eq(tally_track_dump(NULL), 0);
-    tally_profile *p = NULL;
+    prof_profile *p = NULL;
     char err[256];
-    int rc = tally_profile_read(test_profile, &p, err, sizeof err);
+    int rc = prof_read(test_profile, &p, err, sizeof err);
     ck_assert_msg(rc == 0, "reading %s: %s", test_profile, err);
     return p;
 }
 
 /* The function a stack's innermost frame is in, or "". */
-static inline const char *frame0_name(const tally_profile *p, uint32_t stack_id)
+static inline const char *frame0_name(const prof_profile *p, uint32_t stack_id)
 {
-    const tally_prof_stack *s = tally_profile_stack(p, stack_id);
+    const prof_stack *s = prof_find_stack(p, stack_id);
     Dl_info info;
     if (!s || s->nframes == 0 || !dladdr((void *)(uintptr_t)(s->frames[0] - 1), &info) ||
         !info.dli_sname)
@@ -55,8 +55,7 @@ static inline const char *frame0_name(const tally_profile *p, uint32_t stack_id)
 }
 
 /* The record of pool_id whose innermost frame is in fn, or NULL. */
-static inline const tally_prof_record *record_in(const tally_profile *p, int32_t pool_id,
-                                                 const char *fn)
+static inline const prof_record *record_in(const prof_profile *p, int32_t pool_id, const char *fn)
 {
     for (size_t i = 0; i < p->nrecords; i++)
         if (p->records[i].pool_id == pool_id &&
@@ -65,7 +64,7 @@ static inline const tally_prof_record *record_in(const tally_profile *p, int32_t
     return NULL;
 }
 
-static inline int64_t pool_record_live_sum(const tally_profile *p, int32_t pool_id)
+static inline int64_t pool_record_live_sum(const prof_profile *p, int32_t pool_id)
 {
     int64_t sum = 0;
     for (size_t i = 0; i < p->nrecords; i++)

@@ -5,6 +5,7 @@
  * by their frames as (module path, offset in the module) and pools by name. */
 #include <config.h>
 
+#include "base/hash.h"
 #include "report.h"
 
 #include <getopt.h>
@@ -35,7 +36,7 @@ static void key_add(char **buf, size_t *len, size_t *cap, const char *text)
         *buf = realloc(*buf, *cap);
         if (!*buf) {
             fprintf(stderr, "tally: out of memory\n");
-            exit(1);
+            exit(CLI_EXIT_FAILURE);
         }
     }
     memcpy(*buf + *len, text, n - 1);
@@ -45,16 +46,16 @@ static void key_add(char **buf, size_t *len, size_t *cap, const char *text)
 }
 
 /* The stack's identity across processes. */
-static char *stack_key(const tally_profile *p, tally_symbolizer *sym, uint32_t stack_id,
+static char *stack_key(const prof_profile *p, cli_symbolizer *sym, uint32_t stack_id,
                        const char *pool)
 {
     char *buf = NULL;
     size_t len = 0, cap = 0;
     key_add(&buf, &len, &cap, pool);
-    const tally_prof_stack *st = tally_profile_stack(p, stack_id);
+    const prof_stack *st = prof_find_stack(p, stack_id);
     for (uint32_t f = 0; st && f < st->nframes; f++) {
         char text[4200];
-        const tally_prof_module *m = tally_sym_module(sym, st->frames[f] - 1);
+        const prof_module *m = cli_sym_module(sym, st->frames[f] - 1);
         if (m)
             snprintf(text, sizeof text, "%s+%" PRIx64, m->path, st->frames[f] - m->base);
         else
@@ -66,14 +67,14 @@ static char *stack_key(const tally_profile *p, tally_symbolizer *sym, uint32_t s
 
 static entry *find(table *t, char *key)
 {
-    uint64_t h = tally_profile_fnv1a(key, strlen(key));
+    uint64_t h = base_hash_str(key);
     if ((t->n + 1) * 2 > t->nslots) {
         size_t ns = t->nslots ? t->nslots * 2 : 1024;
         size_t *s = calloc(ns, sizeof *s);
         entry *e = realloc(t->e, ns / 2 * sizeof *e);
         if (!s || !e) {
             fprintf(stderr, "tally: out of memory\n");
-            exit(1);
+            exit(CLI_EXIT_FAILURE);
         }
         t->e = e;
         for (size_t i = 0; i < t->n; i++) {
@@ -130,10 +131,10 @@ static int cmp_growth(const void *a, const void *b)
 
 typedef struct {
     const char *name;
-    const tally_prof_pool *side[2];
+    const prof_pool *side[2];
 } pool_pair;
 
-static int64_t field(const tally_prof_pool *p, int which)
+static int64_t field(const prof_pool *p, int which)
 {
     if (!p)
         return 0;
@@ -159,7 +160,7 @@ static int cmp_pool_growth(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static void pools(FILE *out, tally_profile *const p[2])
+static void pools(FILE *out, prof_profile *const p[2])
 {
     size_t cap = p[0]->npools + p[1]->npools, n = 0;
     pool_pair *pp = calloc(cap ? cap : 1, sizeof *pp);
@@ -191,8 +192,7 @@ static void pools(FILE *out, tally_profile *const p[2])
     free(pp);
 }
 
-static void show(FILE *out, const entry *e, tally_symbolizer *const sym[2],
-                 tally_profile *const p[2])
+static void show(FILE *out, const entry *e, cli_symbolizer *const sym[2], prof_profile *const p[2])
 {
     if (cost == 0)
         fprintf(out, "  %+lld bytes (%+lld blocks) in pool %s: %lld -> %lld live, allocated at:\n",
@@ -206,7 +206,7 @@ static void show(FILE *out, const entry *e, tally_symbolizer *const sym[2],
     report_print_stack(out, sym[s], p[s], e->stack_id[s], "    ", 0);
 }
 
-static int64_t live_total(const tally_profile *p)
+static int64_t live_total(const prof_profile *p)
 {
     int64_t sum = 0;
     for (size_t i = 0; i < p->npools; i++)
@@ -237,42 +237,42 @@ int cmd_diff(int argc, char **argv)
             else {
                 fprintf(stderr, "tally diff: --cost is live, peak or allocated, not '%s'\n",
                         optarg);
-                return TALLY_EXIT_BAD_INPUT;
+                return CLI_EXIT_BAD_INPUT;
             }
         } else if (o == 't') {
             char *end;
             top = strtol(optarg, &end, 10);
             if (*end || top < 0) {
                 fprintf(stderr, "tally diff: --top wants a count, not '%s'\n", optarg);
-                return TALLY_EXIT_BAD_INPUT;
+                return CLI_EXIT_BAD_INPUT;
             }
         } else {
             fprintf(stderr, "usage: tally diff A B [--top N] [--cost live|peak|allocated]\n");
-            return o == 'h' ? 0 : TALLY_EXIT_BAD_INPUT;
+            return o == 'h' ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
         }
     }
     if (optind != argc - 2) {
         fprintf(stderr, "usage: tally diff A B [--top N] [--cost live|peak|allocated]\n");
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
-    tally_profile *p[2] = {report_load(argv[optind]), NULL};
+    prof_profile *p[2] = {report_load(argv[optind]), NULL};
     if (!p[0])
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     p[1] = report_load(argv[optind + 1]);
     if (!p[1]) {
-        tally_profile_free(p[0]);
-        return TALLY_EXIT_BAD_INPUT;
+        prof_free(p[0]);
+        return CLI_EXIT_BAD_INPUT;
     }
-    tally_symbolizer *sym[2] = {tally_sym_new(p[0]), tally_sym_new(p[1])};
+    cli_symbolizer *sym[2] = {cli_sym_new(p[0]), cli_sym_new(p[1])};
     if (!sym[0] || !sym[1]) {
         fprintf(stderr, "tally: out of memory\n");
-        exit(1);
+        exit(CLI_EXIT_FAILURE);
     }
     table t = {0};
     for (int s = 0; s < 2; s++)
         for (size_t i = 0; i < p[s]->nrecords; i++) {
-            const tally_prof_record *r = &p[s]->records[i];
-            const char *pool = tally_profile_pool_name(p[s], r->pool_id);
+            const prof_record *r = &p[s]->records[i];
+            const char *pool = prof_pool_name(p[s], r->pool_id);
             entry *e = find(&t, stack_key(p[s], sym[s], r->stack_id, pool));
             e->live[s] += r->live_bytes;
             e->count[s] += r->live_count;
@@ -318,8 +318,8 @@ int cmd_diff(int argc, char **argv)
     free(t.e);
     free(t.slots);
     for (int s = 0; s < 2; s++) {
-        tally_sym_free(sym[s]);
-        tally_profile_free(p[s]);
+        cli_sym_free(sym[s]);
+        prof_free(p[s]);
     }
-    return fflush(stdout) == 0 ? 0 : 1;
+    return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }

@@ -1,5 +1,5 @@
-/* report.c: `tally report`: options, loading, and the lists every format
- * derives from a profile. */
+/* report.c: `tally report`: options; and the report session `tally run`
+ * shares: loading, and the lists every format derives from a profile. */
 #include <config.h>
 
 #include "report.h"
@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-tally_profile *report_load(const char *path)
+prof_profile *report_load(const char *path)
 {
-    tally_profile *p;
+    prof_profile *p;
     char err[256];
-    if (tally_profile_read(path, &p, err, sizeof err) != 0) {
+    if (prof_read(path, &p, err, sizeof err) != 0) {
         fprintf(stderr, "tally: %s: %s\n", path, err);
         return NULL;
     }
@@ -55,7 +55,7 @@ int64_t report_peak_total(const report_ctx *c)
 
 static int cmp_leak_key(const void *a, const void *b)
 {
-    const tally_prof_leak *x = a, *y = b;
+    const prof_leak *x = a, *y = b;
     if (x->stack_id != y->stack_id)
         return x->stack_id < y->stack_id ? -1 : 1;
     return (x->pool_id > y->pool_id) - (x->pool_id < y->pool_id);
@@ -71,8 +71,8 @@ static int cmp_group(const void *a, const void *b)
 
 static int cmp_peak(const void *a, const void *b)
 {
-    const tally_prof_record *x = *(const tally_prof_record *const *)a;
-    const tally_prof_record *y = *(const tally_prof_record *const *)b;
+    const prof_record *x = *(const prof_record *const *)a;
+    const prof_record *y = *(const prof_record *const *)b;
     if (x->peak_bytes != y->peak_bytes)
         return x->peak_bytes > y->peak_bytes ? -1 : 1;
     return (x->stack_id > y->stack_id) - (x->stack_id < y->stack_id);
@@ -80,18 +80,19 @@ static int cmp_peak(const void *a, const void *b)
 
 static int cmp_total(const void *a, const void *b)
 {
-    const tally_prof_record *x = *(const tally_prof_record *const *)a;
-    const tally_prof_record *y = *(const tally_prof_record *const *)b;
+    const prof_record *x = *(const prof_record *const *)a;
+    const prof_record *y = *(const prof_record *const *)b;
     if (x->total_bytes != y->total_bytes)
         return x->total_bytes > y->total_bytes ? -1 : 1;
     return (x->stack_id > y->stack_id) - (x->stack_id < y->stack_id);
 }
 
-int report_prepare(report_ctx *c)
+/* Fills the derived lists. 0, or -1 when out of memory. */
+static int prepare(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     /* Leaks grouped by (stack, pool), each group checked against the suppressions. */
-    tally_prof_leak *sorted = malloc((p->nleaks ? p->nleaks : 1) * sizeof *sorted);
+    prof_leak *sorted = malloc((p->nleaks ? p->nleaks : 1) * sizeof *sorted);
     c->leaks = calloc(p->nleaks ? p->nleaks : 1, sizeof *c->leaks);
     c->suppressed = calloc(p->nleaks ? p->nleaks : 1, sizeof *c->suppressed);
     c->by_peak = malloc((p->nrecords ? p->nrecords : 1) * sizeof *c->by_peak);
@@ -110,7 +111,7 @@ int report_prepare(report_ctx *c)
             g.bytes += sorted[i].size;
             g.count++;
         }
-        g.rule = tally_supp_match(c->supp, c->sym, tally_profile_stack(p, g.stack_id), &g.builtin);
+        g.rule = cli_supp_match(c->supp, c->sym, prof_find_stack(p, g.stack_id), &g.builtin);
         if (g.rule) {
             c->suppressed[c->nsuppressed++] = g;
             c->supp_bytes += g.bytes;
@@ -135,26 +136,45 @@ int report_prepare(report_ctx *c)
     return 0;
 }
 
-void report_release(report_ctx *c)
+int report_open(report_ctx *c, const char *path, const char *const *files, int nfiles, int builtin)
+{
+    c->path = path;
+    c->p = report_load(path);
+    if (!c->p)
+        return CLI_EXIT_BAD_INPUT;
+    int rc = CLI_EXIT_OK;
+    c->supp = cli_supp_new(builtin);
+    for (int i = 0; i < nfiles && c->supp; i++) {
+        char err[512];
+        if (cli_supp_load(c->supp, files[i], err, sizeof err) != 0) {
+            fprintf(stderr, "tally: %s\n", err);
+            rc = CLI_EXIT_BAD_INPUT;
+        }
+    }
+    c->sym = cli_sym_new(c->p);
+    if (!c->supp || !c->sym || prepare(c) != 0) {
+        fprintf(stderr, "tally: out of memory\n");
+        return CLI_EXIT_FAILURE;
+    }
+    c->ready = 1;
+    return rc;
+}
+
+void report_close(report_ctx *c)
 {
     free(c->leaks);
     free(c->suppressed);
     free(c->by_peak);
     free(c->by_total);
-}
-
-int tally_parse_count(const char *cmd, const char *opt, const char *wants, const char *text,
-                      long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end || v < lo || v > hi) {
-        fprintf(stderr, "tally %s: --%s wants %s, not '%s'\n", cmd, opt, wants, text);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    cli_sym_free(c->sym);
+    cli_supp_free(c->supp);
+    prof_free(c->p);
+    c->leaks = c->suppressed = NULL;
+    c->by_peak = c->by_total = NULL;
+    c->sym = NULL;
+    c->supp = NULL;
+    c->p = NULL;
+    c->ready = 0;
 }
 
 static void usage(void)
@@ -210,8 +230,8 @@ int cmd_report(int argc, char **argv)
             break;
         case 't': {
             long n;
-            if (tally_parse_count("report", "top", "a count", optarg, 0, LONG_MAX, &n))
-                return TALLY_EXIT_BAD_INPUT;
+            if (cli_parse_count("report", "top", "a count", optarg, 0, LONG_MAX, &n))
+                return CLI_EXIT_BAD_INPUT;
             c.top = n;
             top_given = 1;
             break;
@@ -220,16 +240,16 @@ int cmd_report(int argc, char **argv)
             /* Deep stacks (an interpreter's) bury the frames that matter:
              * like valgrind's --num-callers, show only the innermost N. */
             long n;
-            if (tally_parse_count("report", "frames", "a count from 0 (all) to 256", optarg, 0, 256,
-                                  &n))
-                return TALLY_EXIT_BAD_INPUT;
+            if (cli_parse_count("report", "frames", "a count from 0 (all) to 256", optarg, 0, 256,
+                                &n))
+                return CLI_EXIT_BAD_INPUT;
             c.max_frames = (uint32_t)n;
             break;
         }
         case 's':
             if (nsupp == 64) {
                 fprintf(stderr, "tally report: too many --suppressions\n");
-                return TALLY_EXIT_BAD_INPUT;
+                return CLI_EXIT_BAD_INPUT;
             }
             supp_files[nsupp++] = optarg;
             break;
@@ -247,20 +267,20 @@ int cmd_report(int argc, char **argv)
                 c.cost = COST_TEMPORARY;
             else {
                 fprintf(stderr, "tally report: unknown --cost '%s'\n", optarg);
-                return TALLY_EXIT_BAD_INPUT;
+                return CLI_EXIT_BAD_INPUT;
             }
             break;
         case 'h':
             usage();
-            return 0;
+            return CLI_EXIT_OK;
         default:
             usage();
-            return TALLY_EXIT_BAD_INPUT;
+            return CLI_EXIT_BAD_INPUT;
         }
     }
     if (optind != argc - 1) {
         usage();
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     static const struct {
         const char *name;
@@ -276,7 +296,7 @@ int cmd_report(int argc, char **argv)
             fn = formats[i].fn;
     if (!fn) {
         fprintf(stderr, "tally report: unknown format '%s'\n", format);
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     if (!c.want_leaks && !c.want_peak && !c.want_pools)
         c.want_leaks = c.want_peak = c.want_pools = c.want_top = 1;
@@ -285,41 +305,22 @@ int cmd_report(int argc, char **argv)
     else if (!top_given && strcmp(format, "text") != 0)
         c.top = -1; /* machine formats carry everything unless asked */
 
-    c.path = argv[optind];
-    tally_profile *p = report_load(c.path);
-    if (!p)
-        return TALLY_EXIT_BAD_INPUT;
-    c.p = p;
-    int rc = 0;
-    c.supp = tally_supp_new(builtin);
-    for (int i = 0; i < nsupp && c.supp; i++) {
-        char err[512];
-        if (tally_supp_load(c.supp, supp_files[i], err, sizeof err) != 0) {
-            fprintf(stderr, "tally: %s\n", err);
-            rc = TALLY_EXIT_BAD_INPUT;
+    int rc = report_open(&c, argv[optind], supp_files, nsupp, builtin);
+    if (rc == CLI_EXIT_OK) {
+        c.out = output ? fopen(output, "wb") : stdout;
+        if (!c.out) {
+            perror(output);
+            rc = CLI_EXIT_BAD_INPUT;
         }
     }
-    c.sym = tally_sym_new(p);
-    c.out = output ? fopen(output, "wb") : stdout;
-    if (!c.out) {
-        perror(output);
-        rc = TALLY_EXIT_BAD_INPUT;
-    }
-    if (rc == 0 && (!c.supp || !c.sym || report_prepare(&c) != 0)) {
-        fprintf(stderr, "tally: out of memory\n");
-        rc = 1;
-    }
-    if (rc == 0)
+    if (rc == CLI_EXIT_OK)
         rc = fn(&c);
     if (c.out && c.out != stdout && fclose(c.out) != 0) {
         perror(output);
-        rc = 1;
+        rc = CLI_EXIT_FAILURE;
     } else if (c.out == stdout && fflush(stdout) != 0) {
-        rc = 1;
+        rc = CLI_EXIT_FAILURE;
     }
-    report_release(&c);
-    tally_sym_free(c.sym);
-    tally_supp_free(c.supp);
-    tally_profile_free(p);
+    report_close(&c);
     return rc;
 }

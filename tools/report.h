@@ -4,14 +4,15 @@
 #ifndef TALLY_REPORT_H
 #define TALLY_REPORT_H
 
-#include "profile_read.h"
+#include "cli.h"
+#include "profile/read.h"
 #include "suppress.h"
 #include "symbolize.h"
 
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum { COST_ALLOCATED, COST_LEAKED, COST_PEAK, COST_TEMPORARY } tally_cost;
+typedef enum { COST_ALLOCATED, COST_LEAKED, COST_PEAK, COST_TEMPORARY } report_cost;
 
 typedef struct {
     uint32_t stack_id; /* 0: not sampled */
@@ -22,29 +23,43 @@ typedef struct {
 } leak_group;
 
 typedef struct {
+    /* The session: report_open opens these, report_close closes them. */
     const char *path;
-    const tally_profile *p;
-    tally_symbolizer *sym;
-    tally_suppressions *supp;
+    prof_profile *p;
+    cli_symbolizer *sym;
+    cli_suppressions *supp;
+    int ready; /* the lists below are derived: the session can report */
+
+    /* The caller's. */
     FILE *out;
     int want_pools, want_peak, want_leaks, want_top; /* the sections asked for */
     long top;                                        /* list limit; < 0: no limit */
-    tally_cost cost;                                 /* folded only */
+    report_cost cost;                                /* folded only */
     uint32_t max_frames;                             /* text: frames shown per stack; 0: all */
 
-    /* Derived once by report_prepare. */
+    /* Derived once, by report_open. */
     leak_group *leaks, *suppressed;
     size_t nleaks, nsuppressed;
     int64_t leak_bytes, leak_count, supp_bytes, supp_count;
-    const tally_prof_record **by_peak; /* records with peak_bytes > 0, largest first */
+    const prof_record **by_peak; /* records with peak_bytes > 0, largest first */
     size_t npeak;
-    const tally_prof_record **by_total; /* every record, most bytes allocated first */
+    const prof_record **by_total; /* every record, most bytes allocated first */
     size_t ntotal;
 } report_ctx;
 
-/* Fills the derived lists. 0, or -1 when out of memory. */
-int report_prepare(report_ctx *c);
-void report_release(report_ctx *c);
+/* Opens a report session on the profile at path, for `tally report` and
+ * `tally run`: reads the profile, the suppressions (libc's built-in ones when
+ * builtin, then each of files[nfiles]), starts the symbolizer and derives the
+ * lists. Returns an exit status, its message printed:
+ *   CLI_EXIT_OK          the session is ready
+ *   CLI_EXIT_BAD_INPUT   the profile could not be read (c->p is NULL), or a
+ *                        suppressions file could not (the others and the
+ *                        rest of the session are ready all the same)
+ *   CLI_EXIT_FAILURE     out of memory
+ * c->ready says whether the session can report. report_close closes what
+ * report_open opened, whatever it returned. */
+int report_open(report_ctx *c, const char *path, const char *const *files, int nfiles, int builtin);
+void report_close(report_ctx *c);
 /* How many of n items a list shows under --top. */
 size_t report_limit(const report_ctx *c, size_t n);
 /* "1.5 MiB" etc. */
@@ -55,35 +70,23 @@ int64_t report_peak_total(const report_ctx *c);
 /* Prints a stack, one line per frame (inlined frames on lines of their own):
  *   INDENT#1 0x000055d0c1a0b2a3 leaky_mid /src/x.c:42
  * or "INDENT(not sampled)" for stack 0. max_frames: 0 for all. */
-void report_print_stack(FILE *out, tally_symbolizer *sym, const tally_profile *p, uint32_t stack_id,
+void report_print_stack(FILE *out, cli_symbolizer *sym, const prof_profile *p, uint32_t stack_id,
                         const char *indent, uint32_t max_frames);
 
+/* The formats: each writes to c->out and returns an exit status (cli.h). */
 int report_text(report_ctx *c);
-/* The short form `tally run` prints: a leak line, the leak stacks (up to
- * c->top) and the peak. */
-void report_text_summary(report_ctx *c);
 int report_json(report_ctx *c);
 int report_folded(report_ctx *c);
 int report_massif(report_ctx *c);
 int report_pprof(report_ctx *c);
 int report_html(report_ctx *c);
+/* The short form `tally run` prints: a leak line, the leak stacks (up to
+ * c->top) and the peak. */
+void report_text_summary(report_ctx *c);
 
 /* Loads a profile for a command; prints "tally: PATH: message" and returns
- * NULL on failure (the caller exits 2). */
-tally_profile *report_load(const char *path);
-
-/* Subcommands (tally.c dispatches). */
-int cmd_report(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-int cmd_diff(int argc, char **argv);
-
-/* Exit status for unreadable input and usage errors. */
-#define TALLY_EXIT_BAD_INPUT 2
-
-/* Parses an option's whole-number argument in [lo, hi]. On anything else it
- * says so on stderr ("tally CMD: --OPT wants WANTS, not 'TEXT'") and
- * returns -1. */
-int tally_parse_count(const char *cmd, const char *opt, const char *wants, const char *text,
-                      long lo, long hi, long *out);
+ * NULL on failure (the caller exits CLI_EXIT_BAD_INPUT). report_open uses it;
+ * diff, which needs neither suppressions nor the lists, calls it directly. */
+prof_profile *report_load(const char *path);
 
 #endif

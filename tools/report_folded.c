@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t cost(const report_ctx *c, const tally_prof_record *r)
+static int64_t cost(const report_ctx *c, const prof_record *r)
 {
     switch (c->cost) {
     case COST_LEAKED:
@@ -32,20 +32,20 @@ static void put_name(FILE *out, const char *name)
 
 int report_folded(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     for (size_t i = 0; i < p->nrecords; i++) {
-        const tally_prof_record *r = &p->records[i];
+        const prof_record *r = &p->records[i];
         int64_t v = cost(c, r);
         if (v <= 0)
             continue;
         fputs("pool:", c->out);
-        put_name(c->out, tally_profile_pool_name(p, r->pool_id));
-        const tally_prof_stack *st = tally_profile_stack(p, r->stack_id);
+        put_name(c->out, prof_pool_name(p, r->pool_id));
+        const prof_stack *st = prof_find_stack(p, r->stack_id);
         if (!st)
             fputs(";[not sampled]", c->out);
         for (uint32_t f = st ? st->nframes : 0; f-- > 0;) {
             size_t n;
-            const tally_sym_frame *fr = tally_sym_lookup(c->sym, st->frames[f], &n);
+            const cli_sym_frame *fr = cli_sym_lookup(c->sym, st->frames[f], &n);
             for (size_t k = n; k-- > 0;) { /* outermost first: the inlined frames last */
                 fputc(';', c->out);
                 put_name(c->out, fr[k].function);
@@ -53,5 +53,5 @@ int report_folded(report_ctx *c)
         }
         fprintf(c->out, " %lld\n", (long long)v);
     }
-    return 0;
+    return CLI_EXIT_OK;
 }

@@ -4,6 +4,7 @@
  * graph of the peak (SVG, drawn here). Hovering shows <title> tooltips. */
 #include <config.h>
 
+#include "base/hash.h"
 #include "report.h"
 #include "trie.h"
 
@@ -36,7 +37,7 @@ static void esc(FILE *out, const char *s)
     }
 }
 
-static void frame_text(FILE *out, const tally_sym_frame *f)
+static void frame_text(FILE *out, const cli_sym_frame *f)
 {
     esc(out, f->function);
     if (f->file) {
@@ -51,18 +52,18 @@ static void frame_text(FILE *out, const tally_sym_frame *f)
 /* The first frame as the cell's text, the whole stack in a <details>. */
 static void stack_cell(report_ctx *c, uint32_t stack_id)
 {
-    const tally_prof_stack *st = tally_profile_stack(c->p, stack_id);
+    const prof_stack *st = prof_find_stack(c->p, stack_id);
     if (!st || st->nframes == 0) {
         fputs("<td><i>not sampled</i></td>", c->out);
         return;
     }
     size_t n;
-    const tally_sym_frame *fr = tally_sym_lookup(c->sym, st->frames[0], &n);
+    const cli_sym_frame *fr = cli_sym_lookup(c->sym, st->frames[0], &n);
     fputs("<td><details><summary>", c->out);
     frame_text(c->out, &fr[0]);
     fputs("</summary><ol>", c->out);
     for (uint32_t f = 0; f < st->nframes; f++) {
-        fr = tally_sym_lookup(c->sym, st->frames[f], &n);
+        fr = cli_sym_lookup(c->sym, st->frames[f], &n);
         for (size_t k = 0; k < n; k++) {
             fputs("<li>", c->out);
             frame_text(c->out, &fr[k]);
@@ -74,7 +75,7 @@ static void stack_cell(report_ctx *c, uint32_t stack_id)
 
 static void chart(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     const double W = 900, H = 280, L = 70, T = 10;
     fputs("<h2>Memory over time</h2>\n", c->out);
     if (p->npoints < 2 || p->series_npools == 0) {
@@ -100,7 +101,7 @@ static void chart(report_ctx *c)
     for (uint32_t j = 0; j < np; j++) {
         /* Layer j spans the running sum of pools 0..j-1 up to 0..j. */
         fprintf(c->out, "<path class=area data-pool='");
-        esc(c->out, tally_profile_pool_name(p, p->series_pools[j]));
+        esc(c->out, prof_pool_name(p, p->series_pools[j]));
         fprintf(c->out, "' fill='%s' fill-opacity='0.85' d='", palette[j % NCOLORS]);
         int first = 1;
         for (size_t i = 0; i < p->npoints; i += step) {
@@ -122,7 +123,7 @@ static void chart(report_ctx *c)
                     T + H - H * (double)s / (double)max);
         }
         fputs("Z'><title>", c->out);
-        esc(c->out, tally_profile_pool_name(p, p->series_pools[j]));
+        esc(c->out, prof_pool_name(p, p->series_pools[j]));
         fputs("</title></path>\n", c->out);
     }
     fprintf(c->out,
@@ -141,7 +142,7 @@ static void chart(report_ctx *c)
         fprintf(c->out, "<rect x='%.0f' y='%.0f' width='10' height='10' fill='%s'/>", L + 120.0 * j,
                 T + H + 24, palette[j % NCOLORS]);
         fprintf(c->out, "<text x='%.0f' y='%.0f' font-size='11'>", L + 120.0 * j + 14, T + H + 33);
-        esc(c->out, tally_profile_pool_name(p, p->series_pools[j]));
+        esc(c->out, prof_pool_name(p, p->series_pools[j]));
         fputs("</text>", c->out);
     }
     fputs("\n</svg>\n", c->out);
@@ -149,12 +150,12 @@ static void chart(report_ctx *c)
 
 static void pools(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     fputs("<h2>Pools</h2>\n<table id=pools><thead><tr><th>pool<th>current<th>peak<th>total"
           "<th>count<th>temporary</tr></thead><tbody>\n",
           c->out);
     for (size_t i = 0; i < p->npools; i++) {
-        const tally_prof_pool *pl = &p->pools[i];
+        const prof_pool *pl = &p->pools[i];
         fputs("<tr><td>", c->out);
         esc(c->out, pl->name);
         fprintf(c->out, "<td>%lld<td>%lld<td>%lld<td>%lld<td>%lld</tr>\n", (long long)pl->current,
@@ -175,10 +176,10 @@ static void peak_table(report_ctx *c)
           c->out);
     size_t n = report_limit(c, c->npeak);
     for (size_t i = 0; i < n; i++) {
-        const tally_prof_record *r = c->by_peak[i];
+        const prof_record *r = c->by_peak[i];
         fprintf(c->out, "<tr><td>%lld<td>%.1f%%<td>", (long long)r->peak_bytes,
                 total > 0 ? 100.0 * (double)r->peak_bytes / (double)total : 0.0);
-        esc(c->out, tally_profile_pool_name(c->p, r->pool_id));
+        esc(c->out, prof_pool_name(c->p, r->pool_id));
         stack_cell(c, r->stack_id);
         fputs("</tr>\n", c->out);
     }
@@ -194,7 +195,7 @@ static void leak_rows(report_ctx *c, const char *id, const leak_group *g, size_t
     size_t n = report_limit(c, count);
     for (size_t i = 0; i < n; i++) {
         fprintf(c->out, "<tr><td>%lld<td>%lld<td>", (long long)g[i].bytes, (long long)g[i].count);
-        esc(c->out, tally_profile_pool_name(c->p, g[i].pool_id));
+        esc(c->out, prof_pool_name(c->p, g[i].pool_id));
         stack_cell(c, g[i].stack_id);
         if (g[i].rule) {
             fputs("<td>", c->out);
@@ -237,17 +238,17 @@ static void flame_node(flame *f, uint32_t id, double x, int depth, int maxdepth)
     double y = (maxdepth - depth) * f->row;
     const char *label = "all";
     char pool[300];
-    const tally_sym_frame *fr = NULL;
+    const cli_sym_frame *fr = NULL;
     if (id != 0 && n->k == TRIE_NONE) {
-        snprintf(pool, sizeof pool, "pool %s", tally_profile_pool_name(f->c->p, (int32_t)n->addr));
+        snprintf(pool, sizeof pool, "pool %s", prof_pool_name(f->c->p, (int32_t)n->addr));
         label = pool;
     } else if (id != 0) {
         size_t nf;
-        fr = tally_sym_lookup(f->c->sym, n->addr, &nf);
+        fr = cli_sym_lookup(f->c->sym, n->addr, &nf);
         fr = &fr[n->k < nf ? n->k : 0];
         label = fr->function;
     }
-    uint64_t h = tally_profile_fnv1a(label, strlen(label));
+    uint64_t h = base_hash_str(label);
     fprintf(f->c->out,
             "<g class=frame><rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' rx='2' "
             "fill='hsl(%u,75%%,%u%%)'/><title>",
@@ -292,19 +293,19 @@ static void flamegraph(report_ctx *c)
     fputs("<h2>Flame graph of the peak</h2>\n", c->out);
     if (trie_init(&f.t) != 0)
         return;
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     for (size_t i = 0; i < p->nrecords; i++) {
-        const tally_prof_record *r = &p->records[i];
+        const prof_record *r = &p->records[i];
         if (r->peak_bytes <= 0)
             continue;
         f.t.n[0].value += r->peak_bytes;
         uint32_t at = trie_child(&f.t, 0, (uint64_t)(uint32_t)r->pool_id, TRIE_NONE);
         if (at != TRIE_NONE)
             f.t.n[at].value += r->peak_bytes;
-        const tally_prof_stack *st = tally_profile_stack(p, r->stack_id);
+        const prof_stack *st = prof_find_stack(p, r->stack_id);
         for (uint32_t fr = st ? st->nframes : 0; fr-- > 0 && at != TRIE_NONE;) {
             size_t n;
-            tally_sym_lookup(c->sym, st->frames[fr], &n);
+            cli_sym_lookup(c->sym, st->frames[fr], &n);
             for (size_t k = n; k-- > 0 && at != TRIE_NONE;) { /* outermost first */
                 at = trie_child(&f.t, at, st->frames[fr], (uint32_t)k);
                 if (at != TRIE_NONE)
@@ -331,7 +332,7 @@ static void flamegraph(report_ctx *c)
 
 int report_html(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     fputs("<!DOCTYPE html>\n<html lang=en><head><meta charset='utf-8'>\n<title>tally: ", c->out);
     esc(c->out, p->exe && *p->exe ? p->exe : c->path);
     fputs("</title>\n<style>\n"
@@ -351,7 +352,7 @@ int report_html(report_ctx *c)
         esc(c->out, p->cmdline && *p->cmdline ? p->cmdline : p->exe);
         fprintf(c->out, "</code>, pid %u, %.3f s", p->pid, (double)p->duration_ns / 1e9);
     }
-    if (p->flags & 1)
+    if (p->flags & PROF_FLAG_SAMPLED)
         fputs(" (sampled: per-stack figures are estimates)", c->out);
     fputs("</p>\n", c->out);
     if (c->want_pools) {
@@ -365,5 +366,5 @@ int report_html(report_ctx *c)
     if (c->want_leaks)
         leaks(c);
     fputs("</body></html>\n", c->out);
-    return 0;
+    return CLI_EXIT_OK;
 }

@@ -32,7 +32,7 @@ static uint8_t *used; /* per index in p->stacks */
 
 static void stack_ref(report_ctx *c, uint32_t stack_id)
 {
-    const tally_prof_stack *st = tally_profile_stack(c->p, stack_id);
+    const prof_stack *st = prof_find_stack(c->p, stack_id);
     if (st && used)
         used[st - c->p->stacks] = 1;
     fprintf(c->out, "\"stack\": %u", st ? stack_id : 0);
@@ -47,7 +47,7 @@ static int cmp_u64(const void *a, const void *b)
 static void location(report_ctx *c, uint64_t addr)
 {
     size_t n;
-    const tally_sym_frame *fr = tally_sym_lookup(c->sym, addr, &n);
+    const cli_sym_frame *fr = cli_sym_lookup(c->sym, addr, &n);
     fprintf(c->out, "\"0x%" PRIx64 "\": [", addr);
     for (size_t k = 0; k < n; k++) {
         fputs(k ? ", {\"function\": " : "{\"function\": ", c->out);
@@ -67,7 +67,7 @@ static void location(report_ctx *c, uint64_t addr)
 
 static void tables(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     size_t naddr = 0;
     fputs(",\n  \"stacks\": {", c->out);
     int first = 1;
@@ -102,16 +102,16 @@ static void tables(report_ctx *c)
 
 static void meta(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     fprintf(c->out,
             "  \"meta\": {\"version\": %u, \"sampled\": %s, \"pid\": %u, \"reason\": %u, "
             "\"start_ns\": %lld, \"duration_ns\": %lld, \"sample_bytes\": %lld, \"depth\": %u, "
             "\"threads\": %u, \"exactness_bytes\": %lld, \"peak_bytes\": %lld, \"peak_ns\": %lld, "
             "\"max_rss_bytes\": %lld, \"exe\": ",
-            p->version, p->flags & 1 ? "true" : "false", p->pid, p->reason, (long long)p->start_ns,
-            (long long)p->duration_ns, (long long)p->sample_bytes, p->depth, p->threads,
-            (long long)p->exactness_bytes, (long long)p->peak_bytes, (long long)p->peak_ns,
-            (long long)p->max_rss_bytes);
+            p->version, p->flags & PROF_FLAG_SAMPLED ? "true" : "false", p->pid, p->reason,
+            (long long)p->start_ns, (long long)p->duration_ns, (long long)p->sample_bytes, p->depth,
+            p->threads, (long long)p->exactness_bytes, (long long)p->peak_bytes,
+            (long long)p->peak_ns, (long long)p->max_rss_bytes);
     jstr(c->out, p->exe);
     fputs(", \"cmdline\": ", c->out);
     jstr(c->out, p->cmdline);
@@ -120,10 +120,10 @@ static void meta(report_ctx *c)
 
 static void pools(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     fputs(",\n  \"pools\": [", c->out);
     for (size_t i = 0; i < p->npools; i++) {
-        const tally_prof_pool *pl = &p->pools[i];
+        const prof_pool *pl = &p->pools[i];
         fprintf(c->out, "%s\n    {\"id\": %d, \"name\": ", i ? "," : "", pl->id);
         jstr(c->out, pl->name);
         fprintf(
@@ -145,10 +145,10 @@ static void peak(report_ctx *c)
             (long long)report_peak_total(c), (long long)c->p->peak_ns);
     size_t n = report_limit(c, c->npeak);
     for (size_t i = 0; i < n; i++) {
-        const tally_prof_record *r = c->by_peak[i];
+        const prof_record *r = c->by_peak[i];
         fprintf(c->out, "%s\n    {\"bytes\": %lld, \"pool\": ", i ? "," : "",
                 (long long)r->peak_bytes);
-        jstr(c->out, tally_profile_pool_name(c->p, r->pool_id));
+        jstr(c->out, prof_pool_name(c->p, r->pool_id));
         fputs(", ", c->out);
         stack_ref(c, r->stack_id);
         fputc('}', c->out);
@@ -164,7 +164,7 @@ static void groups(report_ctx *c, const leak_group *g, size_t count)
         fprintf(c->out, "%s\n      {\"bytes\": %lld, \"count\": %lld, \"sampled\": %s, \"pool\": ",
                 i ? "," : "", (long long)g[i].bytes, (long long)g[i].count,
                 g[i].stack_id ? "true" : "false");
-        jstr(c->out, tally_profile_pool_name(c->p, g[i].pool_id));
+        jstr(c->out, prof_pool_name(c->p, g[i].pool_id));
         if (g[i].rule) {
             fputs(", \"rule\": ", c->out);
             jstr(c->out, g[i].rule);
@@ -193,14 +193,14 @@ static void top(report_ctx *c)
     fputs(",\n  \"top\": [", c->out);
     size_t n = report_limit(c, c->ntotal);
     for (size_t i = 0; i < n; i++) {
-        const tally_prof_record *r = c->by_total[i];
+        const prof_record *r = c->by_total[i];
         fprintf(c->out,
                 "%s\n    {\"total_bytes\": %lld, \"total_count\": %lld, \"temporary_count\": %lld, "
                 "\"live_bytes\": %lld, \"live_count\": %lld, \"peak_bytes\": %lld, \"pool\": ",
                 i ? "," : "", (long long)r->total_bytes, (long long)r->total_count,
                 (long long)r->temporary_count, (long long)r->live_bytes, (long long)r->live_count,
                 (long long)r->peak_bytes);
-        jstr(c->out, tally_profile_pool_name(c->p, r->pool_id));
+        jstr(c->out, prof_pool_name(c->p, r->pool_id));
         fputs(", ", c->out);
         stack_ref(c, r->stack_id);
         fputc('}', c->out);
@@ -210,11 +210,11 @@ static void top(report_ctx *c)
 
 static void series(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     fputs(",\n  \"series\": {\"pools\": [", c->out);
     for (uint32_t j = 0; j < p->series_npools; j++) {
         fputs(j ? ", " : "", c->out);
-        jstr(c->out, tally_profile_pool_name(p, p->series_pools[j]));
+        jstr(c->out, prof_pool_name(p, p->series_pools[j]));
     }
     fputs("], \"points\": [", c->out);
     for (size_t i = 0; i < p->npoints; i++) {
@@ -233,7 +233,7 @@ int report_json(report_ctx *c)
     used = calloc(c->p->nstacks ? c->p->nstacks : 1, 1);
     if (!used) {
         fprintf(stderr, "tally: out of memory\n");
-        return 1;
+        return CLI_EXIT_FAILURE;
     }
     fputs("{\n  \"tally_report\": 1,\n  \"profile\": ", c->out);
     jstr(c->out, c->path);
@@ -254,5 +254,5 @@ int report_json(report_ctx *c)
     free(used);
     used = NULL;
     fputs("\n}\n", c->out);
-    return 0;
+    return CLI_EXIT_OK;
 }

@@ -46,8 +46,8 @@ static void node_line(report_ctx *c, const trie *t, uint32_t id, int depth, int6
         fputs("(not sampled)\n", c->out);
     } else {
         size_t n;
-        const tally_sym_frame *fr = tally_sym_lookup(c->sym, x->addr, &n);
-        const tally_sym_frame *f = &fr[x->k < n ? x->k : 0];
+        const cli_sym_frame *fr = cli_sym_lookup(c->sym, x->addr, &n);
+        const cli_sym_frame *f = &fr[x->k < n ? x->k : 0];
         fprintf(c->out, "0x%" PRIX64 ": ", x->addr);
         put_clean(c->out, f->function);
         if (f->file) {
@@ -75,14 +75,14 @@ static int tree(report_ctx *c, int live)
     trie t;
     if (trie_init(&t) != 0)
         return -1;
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     for (size_t i = 0; i < p->nrecords; i++) {
-        const tally_prof_record *r = &p->records[i];
+        const prof_record *r = &p->records[i];
         int64_t v = live ? r->live_bytes : r->peak_bytes;
         if (v <= 0)
             continue;
         t.n[0].value += v;
-        const tally_prof_stack *st = tally_profile_stack(p, r->stack_id);
+        const prof_stack *st = prof_find_stack(p, r->stack_id);
         uint32_t at = 0;
         if (!st) {
             at = trie_child(&t, 0, 0, TRIE_NONE);
@@ -92,7 +92,7 @@ static int tree(report_ctx *c, int live)
         }
         for (uint32_t f = 0; f < st->nframes && at != TRIE_NONE; f++) {
             size_t n;
-            tally_sym_lookup(c->sym, st->frames[f], &n);
+            cli_sym_lookup(c->sym, st->frames[f], &n);
             for (size_t k = 0; k < n && at != TRIE_NONE; k++) {
                 at = trie_child(&t, at, st->frames[f], (uint32_t)k);
                 if (at != TRIE_NONE)
@@ -114,7 +114,7 @@ static void snapshot(report_ctx *c, int num, int64_t t_ns, int64_t heap, const c
             num, (long long)(t_ns / 1000000), (long long)heap, kind);
 }
 
-static int64_t sum_records(const tally_profile *p, int live)
+static int64_t sum_records(const prof_profile *p, int live)
 {
     int64_t s = 0;
     for (size_t i = 0; i < p->nrecords; i++)
@@ -124,7 +124,7 @@ static int64_t sum_records(const tally_profile *p, int live)
 
 int report_massif(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     fprintf(c->out, "desc: tally report --format massif %s\ncmd: ", c->path);
     put_clean(c->out, p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "(unknown)");
     fputs("\ntime_unit: ms\n", c->out);
@@ -162,5 +162,9 @@ int report_massif(report_ctx *c)
     if (p->npoints > 0 && end_ns < p->series_t_ns[p->npoints - 1])
         end_ns = p->series_t_ns[p->npoints - 1];
     snapshot(c, num++, end_ns, end_heap, "detailed");
-    return tree(c, 1);
+    if (tree(c, 1) != 0) {
+        fprintf(stderr, "tally: out of memory\n");
+        return CLI_EXIT_FAILURE;
+    }
+    return CLI_EXIT_OK;
 }

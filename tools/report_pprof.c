@@ -9,6 +9,7 @@
  * inlined frames, innermost first, as pprof expects. */
 #include <config.h>
 
+#include "base/hash.h"
 #include "report.h"
 
 #include <stdlib.h>
@@ -145,7 +146,7 @@ static int64_t str(pprof *w, const char *s)
     if (!s)
         s = "";
     int added;
-    int64_t id = intern(&w->strings, tally_profile_fnv1a(s, strlen(s)), s, 0, &added);
+    int64_t id = intern(&w->strings, base_hash_str(s), s, 0, &added);
     if (id < 0)
         w->out.oom = 1;
     else if (added)
@@ -153,7 +154,7 @@ static int64_t str(pprof *w, const char *s)
     return id < 0 ? 0 : id;
 }
 
-static uint64_t function_id(pprof *w, const tally_sym_frame *f)
+static uint64_t function_id(pprof *w, const cli_sym_frame *f)
 {
     int64_t name = str(w, f->function), file = str(w, f->file);
     int added;
@@ -182,11 +183,11 @@ static uint64_t location_id(pprof *w, uint64_t addr)
     }
     if (added) {
         size_t n;
-        const tally_sym_frame *fr = tally_sym_lookup(w->c->sym, addr, &n);
+        const cli_sym_frame *fr = cli_sym_lookup(w->c->sym, addr, &n);
         uint64_t fids[32];
         for (size_t k = 0; k < n && k < 32; k++)
             fids[k] = function_id(w, &fr[k]); /* writes Function messages first */
-        const tally_prof_module *m = tally_sym_module(w->c->sym, addr - 1);
+        const prof_module *m = cli_sym_module(w->c->sym, addr - 1);
         pbuf loc = {0}, line = {0};
         pb_int(&loc, 1, id);
         if (m)
@@ -214,9 +215,9 @@ static void value_type(pprof *w, int field, const char *type, const char *unit)
 
 static void mappings(pprof *w)
 {
-    const tally_profile *p = w->c->p;
+    const prof_profile *p = w->c->p;
     for (size_t i = 0; i < p->nmodules; i++) {
-        const tally_prof_module *m = &p->modules[i];
+        const prof_module *m = &p->modules[i];
         char hex[2 * 64 + 1] = "";
         for (uint32_t b = 0; b < m->build_id_len && b < 64; b++)
             snprintf(hex + 2 * b, 3, "%02x", m->build_id[b]);
@@ -236,19 +237,19 @@ static void mappings(pprof *w)
 
 static void samples(pprof *w)
 {
-    const tally_profile *p = w->c->p;
+    const prof_profile *p = w->c->p;
     int64_t pool_key = str(w, "pool");
     pbuf ids = {0}, vals = {0}, label = {0};
     for (size_t i = 0; i < p->nrecords; i++) {
-        const tally_prof_record *r = &p->records[i];
-        const tally_prof_stack *st = tally_profile_stack(p, r->stack_id);
+        const prof_record *r = &p->records[i];
+        const prof_stack *st = prof_find_stack(p, r->stack_id);
         for (uint32_t f = 0; st && f < st->nframes; f++) /* the leaf first */
             pb_varint(&ids, location_id(w, st->frames[f]));
         int64_t v[4] = {r->total_count, r->total_bytes, r->live_count, r->live_bytes};
         for (int k = 0; k < 4; k++)
             pb_varint(&vals, (uint64_t)v[k]);
         pb_int(&label, 1, pool_key);
-        pb_int(&label, 2, str(w, tally_profile_pool_name(p, r->pool_id)));
+        pb_int(&label, 2, str(w, prof_pool_name(p, r->pool_id)));
         pb_msg(&w->sub, 1, &ids); /* packed */
         pb_msg(&w->sub, 2, &vals);
         pb_msg(&w->sub, 3, &label);
@@ -287,10 +288,10 @@ int report_pprof(report_ctx *c)
 {
     if (c->out == stdout && isatty(STDOUT_FILENO)) {
         fprintf(stderr, "tally report: pprof is binary: write it with -o FILE or a redirection\n");
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     pprof w = {.c = c};
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     str(&w, ""); /* string 0 is always "" */
     value_type(&w, 1, "alloc_objects", "count");
     value_type(&w, 1, "alloc_space", "bytes");
@@ -303,13 +304,13 @@ int report_pprof(report_ctx *c)
     value_type(&w, 11, "space", "bytes");
     pb_int(&w.out, 12, p->sample_bytes > 0 ? p->sample_bytes : 1);
     pb_int(&w.out, 14, str(&w, "inuse_space"));
-    int rc = 0;
+    int rc = CLI_EXIT_OK;
     if (w.out.oom || w.sub.oom || w.sub2.oom) {
         fprintf(stderr, "tally: out of memory\n");
-        rc = 1;
+        rc = CLI_EXIT_FAILURE;
     } else if (gzip_out(c->out, w.out.b, w.out.n) != 0) {
         fprintf(stderr, "tally: cannot write the pprof output\n");
-        rc = 1;
+        rc = CLI_EXIT_FAILURE;
     }
     free(w.out.b);
     free(w.sub.b);

@@ -6,10 +6,10 @@
 
 #include <inttypes.h>
 
-void report_print_stack(FILE *out, tally_symbolizer *sym, const tally_profile *p, uint32_t stack_id,
+void report_print_stack(FILE *out, cli_symbolizer *sym, const prof_profile *p, uint32_t stack_id,
                         const char *indent, uint32_t max_frames)
 {
-    const tally_prof_stack *st = tally_profile_stack(p, stack_id);
+    const prof_stack *st = prof_find_stack(p, stack_id);
     if (!st) {
         fprintf(out, "%s(not sampled: no stack was recorded)\n", indent);
         return;
@@ -19,7 +19,7 @@ void report_print_stack(FILE *out, tally_symbolizer *sym, const tally_profile *p
     uint32_t shown = max_frames && max_frames < st->nframes ? max_frames : st->nframes;
     for (uint32_t f = 0; f < shown; f++) {
         size_t n;
-        const tally_sym_frame *fr = tally_sym_lookup(sym, st->frames[f], &n);
+        const cli_sym_frame *fr = cli_sym_lookup(sym, st->frames[f], &n);
         for (size_t k = 0; k < n; k++) {
             if (k == 0)
                 fprintf(out, "%s#%-2u 0x%016" PRIx64 " %s", indent, f, st->frames[f],
@@ -44,7 +44,7 @@ static const char *plural(int64_t n, const char *one, const char *many)
 
 static void header(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     static const char *const reason[] = {"at exit", "by tally_track_dump", "on the dump signal"};
     fprintf(c->out, "tally report: %s\n", c->path);
     if (p->has_meta) {
@@ -55,7 +55,7 @@ static void header(report_ctx *c)
         if (p->cmdline && *p->cmdline)
             fprintf(c->out, "command: %s\n", p->cmdline);
     }
-    if (p->flags & 1)
+    if (p->flags & PROF_FLAG_SAMPLED)
         fprintf(c->out,
                 "sampled: one stack per %lld bytes on average; per-stack figures are "
                 "estimates\n",
@@ -67,12 +67,12 @@ static void header(report_ctx *c)
 
 static void pools(report_ctx *c)
 {
-    const tally_profile *p = c->p;
+    const prof_profile *p = c->p;
     fprintf(c->out, "\nPOOLS\n");
     fprintf(c->out, "  %-20s %14s %14s %16s %12s %12s\n", "pool", "current", "peak", "total",
             "count", "temporary");
     for (size_t i = 0; i < p->npools; i++) {
-        const tally_prof_pool *pl = &p->pools[i];
+        const prof_pool *pl = &p->pools[i];
         fprintf(c->out, "  %-20s %14lld %14lld %16lld %12lld %12lld\n", pl->name,
                 (long long)pl->current, (long long)pl->peak, (long long)pl->total_bytes,
                 (long long)pl->total_count, (long long)pl->temporary_count);
@@ -89,11 +89,11 @@ static void peak(report_ctx *c)
     fprintf(c->out, "; %zu %s held it\n", c->npeak, plural((int64_t)c->npeak, "stack", "stacks"));
     size_t shown = report_limit(c, c->npeak);
     for (size_t i = 0; i < shown; i++) {
-        const tally_prof_record *r = c->by_peak[i];
+        const prof_record *r = c->by_peak[i];
         fprintf(c->out, "  %lld bytes (%.1f%%) in pool %s, allocated at:\n",
                 (long long)r->peak_bytes,
                 total > 0 ? 100.0 * (double)r->peak_bytes / (double)total : 0,
-                tally_profile_pool_name(c->p, r->pool_id));
+                prof_pool_name(c->p, r->pool_id));
         report_print_stack(c->out, c->sym, c->p, r->stack_id, "    ", c->max_frames);
     }
     if (shown < c->npeak)
@@ -106,7 +106,7 @@ static void groups(report_ctx *c, const leak_group *g, size_t n)
     for (size_t i = 0; i < shown; i++) {
         fprintf(c->out, "  %lld bytes in %lld %s in pool %s", (long long)g[i].bytes,
                 (long long)g[i].count, plural(g[i].count, "block", "blocks"),
-                tally_profile_pool_name(c->p, g[i].pool_id));
+                prof_pool_name(c->p, g[i].pool_id));
         if (g[i].rule)
             fprintf(c->out, ", suppressed by %s%s", g[i].rule, g[i].builtin ? " (built in)" : "");
         fprintf(c->out, ", allocated at:\n");
@@ -142,11 +142,11 @@ static void top(report_ctx *c)
     fprintf(c->out, "\nTOP ALLOCATING STACKS (by bytes allocated)\n");
     size_t shown = report_limit(c, c->ntotal);
     for (size_t i = 0; i < shown; i++) {
-        const tally_prof_record *r = c->by_total[i];
+        const prof_record *r = c->by_total[i];
         fprintf(c->out, "  %lld bytes in %lld %s (%lld temporary) in pool %s, allocated at:\n",
                 (long long)r->total_bytes, (long long)r->total_count,
                 plural(r->total_count, "allocation", "allocations"), (long long)r->temporary_count,
-                tally_profile_pool_name(c->p, r->pool_id));
+                prof_pool_name(c->p, r->pool_id));
         report_print_stack(c->out, c->sym, c->p, r->stack_id, "    ", c->max_frames);
     }
     if (shown < c->ntotal)
@@ -164,7 +164,7 @@ int report_text(report_ctx *c)
         leaks(c);
     if (c->want_top)
         top(c);
-    return 0;
+    return CLI_EXIT_OK;
 }
 
 void report_text_summary(report_ctx *c)

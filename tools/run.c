@@ -119,35 +119,25 @@ static void usage(void)
                     "                 [--error-exitcode N] -- PROGRAM [ARGS]\n");
 }
 
-/* Prints the summary and returns whether there are leaks (not suppressed). */
+/* Prints the summary and returns whether there are leaks (not suppressed).
+ * The program has run: a suppressions file that cannot be read is said and
+ * the others still apply. */
 static int summarize(const char *path, const char *const *supp_files, int nsupp, int builtin)
 {
-    tally_profile *p = report_load(path);
-    if (!p)
-        return 0;
     report_ctx c = {0};
-    c.path = path;
-    c.p = p;
     c.out = stderr;
     c.top = 5;
     c.max_frames = 12; /* a summary: `tally report` shows whole stacks */
-    c.supp = tally_supp_new(builtin);
-    for (int i = 0; i < nsupp && c.supp; i++) {
-        char err[512];
-        if (tally_supp_load(c.supp, supp_files[i], err, sizeof err) != 0)
-            fprintf(stderr, "tally: %s\n", err);
-    }
-    c.sym = tally_sym_new(p);
+    report_open(&c, path, supp_files, nsupp, builtin);
+    if (!c.p)
+        return 0;
     int leaked = 0;
-    if (c.supp && c.sym && report_prepare(&c) == 0) {
+    if (c.ready) {
         report_text_summary(&c);
         leaked = c.leak_count > 0;
     }
     fprintf(stderr, "tally: profile: %s (tally report %s shows it all)\n", path, path);
-    report_release(&c);
-    tally_sym_free(c.sym);
-    tally_supp_free(c.supp);
-    tally_profile_free(p);
+    report_close(&c);
     return leaked;
 }
 
@@ -199,7 +189,7 @@ int cmd_run(int argc, char **argv)
         case 'S':
             if (nsupp == 64 || access(optarg, R_OK) != 0) {
                 fprintf(stderr, "tally run: cannot read suppressions %s\n", optarg);
-                return TALLY_EXIT_BAD_INPUT;
+                return CLI_EXIT_BAD_INPUT;
             }
             supp_files[nsupp++] = optarg;
             break;
@@ -208,28 +198,28 @@ int cmd_run(int argc, char **argv)
             break;
         case 'e': {
             long v;
-            if (tally_parse_count("run", "error-exitcode", "0..255", optarg, 0, 255, &v))
-                return TALLY_EXIT_BAD_INPUT;
+            if (cli_parse_count("run", "error-exitcode", "0..255", optarg, 0, 255, &v))
+                return CLI_EXIT_BAD_INPUT;
             error_exitcode = (int)v;
             break;
         }
         case 'h':
             usage();
-            return 0;
+            return CLI_EXIT_OK;
         default:
             usage();
-            return TALLY_EXIT_BAD_INPUT;
+            return CLI_EXIT_BAD_INPUT;
         }
     }
     if (optind >= argc) {
         usage();
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     char shim[PATH_MAX];
     if (find_shim(shim, sizeof shim) != 0) {
         fprintf(stderr, "tally run: cannot find %s next to tally nor in %s\n", SHIM_NAME,
                 TALLY_LIBDIR);
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     if (!output)
         output = getenv("TALLY_OUTPUT");
@@ -243,7 +233,7 @@ int cmd_run(int argc, char **argv)
     size_t len = strlen(shim) + (old ? strlen(old) : 0) + 2;
     char *preload = malloc(len);
     if (!preload)
-        return 1;
+        return CLI_EXIT_FAILURE;
     snprintf(preload, len, "%s%s%s", shim, old && *old ? ":" : "", old && *old ? old : "");
     setenv("LD_PRELOAD", preload, 1);
     free(preload);
@@ -252,12 +242,12 @@ int cmd_run(int argc, char **argv)
     pid_t pid = fork();
     if (pid < 0) {
         perror("tally run: fork");
-        return 1;
+        return CLI_EXIT_FAILURE;
     }
     if (pid == 0) {
         execvp(argv[optind], argv + optind);
         fprintf(stderr, "tally run: cannot run %s: %s\n", argv[optind], strerror(errno));
-        _exit(errno == ENOENT ? 127 : 126);
+        _exit(errno == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_EXEC);
     }
     /* Like system(3): a ^C is the program's to handle, not ours. */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
@@ -272,7 +262,7 @@ int cmd_run(int argc, char **argv)
     if (WIFEXITED(status)) {
         rc = WEXITSTATUS(status);
     } else {
-        rc = 128 + WTERMSIG(status);
+        rc = CLI_EXIT_SIGNAL_BASE + WTERMSIG(status);
         fprintf(stderr, "tally run: %s was killed by signal %d (%s)\n", argv[optind],
                 WTERMSIG(status), strsignal(WTERMSIG(status)));
     }

@@ -16,7 +16,7 @@ typedef struct {
     int builtin;
 } rule;
 
-struct tally_suppressions {
+struct cli_suppressions {
     rule *rules;
     size_t n, cap;
 };
@@ -33,7 +33,7 @@ static const char *const builtin_rules[] = {
     "^_nl_",
 };
 
-static int add(tally_suppressions *s, const char *glob, int builtin)
+static int add(cli_suppressions *s, const char *glob, int builtin)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
@@ -58,20 +58,20 @@ static int add(tally_suppressions *s, const char *glob, int builtin)
     return 0;
 }
 
-tally_suppressions *tally_supp_new(int builtin)
+cli_suppressions *cli_supp_new(int builtin)
 {
-    tally_suppressions *s = calloc(1, sizeof *s);
+    cli_suppressions *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     for (size_t i = 0; builtin && i < sizeof builtin_rules / sizeof builtin_rules[0]; i++)
         if (add(s, builtin_rules[i], 1) != 0) {
-            tally_supp_free(s);
+            cli_supp_free(s);
             return NULL;
         }
     return s;
 }
 
-void tally_supp_free(tally_suppressions *s)
+void cli_supp_free(cli_suppressions *s)
 {
     if (!s)
         return;
@@ -83,7 +83,7 @@ void tally_supp_free(tally_suppressions *s)
     free(s);
 }
 
-int tally_supp_load(tally_suppressions *s, const char *path, char *err, size_t errlen)
+int cli_supp_load(cli_suppressions *s, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -126,14 +126,14 @@ static int matches(const char *pattern, const char *text)
     return text && fnmatch(pattern, text, 0) == 0;
 }
 
-const char *tally_supp_match(const tally_suppressions *s, tally_symbolizer *sym,
-                             const tally_prof_stack *st, int *builtin)
+const char *cli_supp_match(const cli_suppressions *s, cli_symbolizer *sym, const prof_stack *st,
+                           int *builtin)
 {
     if (!s || !st || s->n == 0)
         return NULL;
     for (uint32_t f = 0; f < st->nframes; f++) {
         size_t n;
-        const tally_sym_frame *fr = tally_sym_lookup(sym, st->frames[f], &n);
+        const cli_sym_frame *fr = cli_sym_lookup(sym, st->frames[f], &n);
         for (size_t k = 0; k < n; k++)
             for (size_t r = 0; r < s->n; r++) {
                 const char *pat = s->rules[r].pattern;

@@ -14,16 +14,16 @@
 
 #include <stddef.h>
 
-typedef struct tally_suppressions tally_suppressions;
+typedef struct cli_suppressions cli_suppressions;
 
 /* builtin: start with the suppressions for libc's one-time allocations. */
-tally_suppressions *tally_supp_new(int builtin);
-void tally_supp_free(tally_suppressions *s);
+cli_suppressions *cli_supp_new(int builtin);
+void cli_supp_free(cli_suppressions *s);
 /* Adds a file's rules. 0, or -1 with a message in err. */
-int tally_supp_load(tally_suppressions *s, const char *path, char *err, size_t errlen);
+int cli_supp_load(cli_suppressions *s, const char *path, char *err, size_t errlen);
 /* The rule ("leak:...") that suppresses the stack, or NULL; *builtin says
  * whether it is one of ours. A NULL stack (not sampled) is never suppressed. */
-const char *tally_supp_match(const tally_suppressions *s, tally_symbolizer *sym,
-                             const tally_prof_stack *st, int *builtin);
+const char *cli_supp_match(const cli_suppressions *s, cli_symbolizer *sym, const prof_stack *st,
+                           int *builtin);
 
 #endif

@@ -25,7 +25,7 @@
 typedef struct {
     uint64_t addr; /* 0: empty slot (address 0 is never a return address we cache) */
     uint32_t n;
-    tally_sym_frame *frames;
+    cli_sym_frame *frames;
 } slot;
 
 typedef struct chunk {
@@ -34,10 +34,10 @@ typedef struct chunk {
     char data[];
 } chunk;
 
-struct tally_symbolizer {
-    const tally_profile *p;
+struct cli_symbolizer {
+    const prof_profile *p;
     Dwfl *dwfl;
-    const tally_prof_module **mods; /* sorted by start */
+    const prof_module **mods; /* sorted by start */
     size_t nmods;
     slot *slots;
     size_t cap, used;
@@ -52,7 +52,7 @@ static const Dwfl_Callbacks callbacks = {
     .debuginfo_path = &debuginfo_path,
 };
 
-static char *keep(tally_symbolizer *s, const char *text)
+static char *keep(cli_symbolizer *s, const char *text)
 {
     size_t n = strlen(text) + 1;
     if (!s->strings || s->strings->cap - s->strings->used < n) {
@@ -73,12 +73,12 @@ static char *keep(tally_symbolizer *s, const char *text)
 
 static int cmp_mod(const void *a, const void *b)
 {
-    uint64_t x = (*(const tally_prof_module *const *)a)->start;
-    uint64_t y = (*(const tally_prof_module *const *)b)->start;
+    uint64_t x = (*(const prof_module *const *)a)->start;
+    uint64_t y = (*(const prof_module *const *)b)->start;
     return (x > y) - (x < y);
 }
 
-const tally_prof_module *tally_sym_module(const tally_symbolizer *s, uint64_t addr)
+const prof_module *cli_sym_module(const cli_symbolizer *s, uint64_t addr)
 {
     size_t lo = 0, hi = s->nmods;
     while (lo < hi) { /* the last module starting at or below addr */
@@ -90,13 +90,13 @@ const tally_prof_module *tally_sym_module(const tally_symbolizer *s, uint64_t ad
     }
     if (lo == 0)
         return NULL;
-    const tally_prof_module *m = s->mods[lo - 1];
+    const prof_module *m = s->mods[lo - 1];
     return addr < m->end ? m : NULL;
 }
 
 /* The object on disk must be the one that was loaded: a different build-id
  * would give confident, wrong answers, so such a module is not reported. */
-static int build_id_matches(const char *path, const tally_prof_module *m)
+static int build_id_matches(const char *path, const prof_module *m)
 {
     if (m->build_id_len == 0)
         return 1;
@@ -115,9 +115,9 @@ static int build_id_matches(const char *path, const tally_prof_module *m)
     return ok;
 }
 
-tally_symbolizer *tally_sym_new(const tally_profile *p)
+cli_symbolizer *cli_sym_new(const prof_profile *p)
 {
-    tally_symbolizer *s = calloc(1, sizeof *s);
+    cli_symbolizer *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->p = p;
@@ -125,7 +125,7 @@ tally_symbolizer *tally_sym_new(const tally_profile *p)
     s->cap = 1024;
     s->slots = calloc(s->cap, sizeof *s->slots);
     if (!s->mods || !s->slots) {
-        tally_sym_free(s);
+        cli_sym_free(s);
         return NULL;
     }
     for (size_t i = 0; i < p->nmodules; i++)
@@ -141,7 +141,7 @@ tally_symbolizer *tally_sym_new(const tally_profile *p)
     if (s->dwfl) {
         dwfl_report_begin(s->dwfl);
         for (size_t i = 0; i < s->nmods; i++) {
-            const tally_prof_module *m = s->mods[i];
+            const prof_module *m = s->mods[i];
             if (!m->path || m->path[0] != '/' || access(m->path, R_OK) != 0)
                 continue;
             if (!build_id_matches(m->path, m)) {
@@ -157,7 +157,7 @@ tally_symbolizer *tally_sym_new(const tally_profile *p)
     return s;
 }
 
-void tally_sym_free(tally_symbolizer *s)
+void cli_sym_free(cli_symbolizer *s)
 {
     if (!s)
         return;
@@ -187,7 +187,7 @@ static const char *die_name(Dwarf_Die *die)
 /* A line table may name files relative to the compilation directory (an
  * in-tree build does); a report names them in full, so they can be opened
  * from wherever the report is read. */
-static const char *full_path(tally_symbolizer *s, Dwarf_Die *cu, const char *file)
+static const char *full_path(cli_symbolizer *s, Dwarf_Die *cu, const char *file)
 {
     if (!file || file[0] == '/')
         return file;
@@ -202,7 +202,7 @@ static const char *full_path(tally_symbolizer *s, Dwarf_Die *cu, const char *fil
 }
 
 /* Inlined frames from DWARF scopes; returns how many were written to out. */
-static size_t from_dwarf(tally_symbolizer *s, Dwfl_Module *dm, Dwarf_Addr pc, tally_sym_frame *out,
+static size_t from_dwarf(cli_symbolizer *s, Dwfl_Module *dm, Dwarf_Addr pc, cli_sym_frame *out,
                          size_t max)
 {
     Dwarf_Addr bias = 0;
@@ -235,7 +235,7 @@ static size_t from_dwarf(tally_symbolizer *s, Dwfl_Module *dm, Dwarf_Addr pc, ta
         if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
             continue;
         const char *name = die_name(&scopes[i]);
-        out[k] = (tally_sym_frame){name ? name : "??", file, line, 0, NULL, 1};
+        out[k] = (cli_sym_frame){name ? name : "??", file, line, 0, NULL, 1};
         k++;
         if (tag == DW_TAG_subprogram)
             break;
@@ -252,19 +252,19 @@ static size_t from_dwarf(tally_symbolizer *s, Dwfl_Module *dm, Dwarf_Addr pc, ta
     }
     free(scopes);
     if (k == 0 && file) { /* a line but no scope: keep the position at least */
-        out[0] = (tally_sym_frame){NULL, file, line, 0, NULL, 0};
+        out[0] = (cli_sym_frame){NULL, file, line, 0, NULL, 0};
         k = 1;
     }
     return k;
 }
 
-static tally_sym_frame *resolve(tally_symbolizer *s, uint64_t ret, uint32_t *nout)
+static cli_sym_frame *resolve(cli_symbolizer *s, uint64_t ret, uint32_t *nout)
 {
-    tally_sym_frame tmp[32];
+    cli_sym_frame tmp[32];
     size_t n = 0;
     /* A return address points after the call: look up the call itself. */
     uint64_t pc = ret > 0 ? ret - 1 : 0;
-    const tally_prof_module *m = tally_sym_module(s, pc);
+    const prof_module *m = cli_sym_module(s, pc);
     Dwfl_Module *dm = s->dwfl ? dwfl_addrmodule(s->dwfl, pc) : NULL;
     if (dm)
         n = from_dwarf(s, dm, pc, tmp, sizeof tmp / sizeof tmp[0]);
@@ -277,7 +277,7 @@ static tally_sym_frame *resolve(tally_symbolizer *s, uint64_t ret, uint32_t *nou
             sym = dwfl_module_addrinfo(dm, pc, &off, &es, NULL, NULL, NULL);
         }
         if (n == 0)
-            tmp[n++] = (tally_sym_frame){NULL, NULL, 0, 0, NULL, 0};
+            tmp[n++] = (cli_sym_frame){NULL, NULL, 0, 0, NULL, 0};
         if (sym) {
             tmp[n - 1].function = sym;
             tmp[n - 1].known = 1;
@@ -299,7 +299,7 @@ static tally_sym_frame *resolve(tally_symbolizer *s, uint64_t ret, uint32_t *nou
             tmp[i].function = "??";
         tmp[i].module = m ? m->path : NULL;
     }
-    tally_sym_frame *out = malloc(n * sizeof *out);
+    cli_sym_frame *out = malloc(n * sizeof *out);
     if (!out)
         return NULL;
     memcpy(out, tmp, n * sizeof *out);
@@ -315,7 +315,7 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
-static int grow(tally_symbolizer *s)
+static int grow(cli_symbolizer *s)
 {
     size_t cap = s->cap * 2;
     slot *t = calloc(cap, sizeof *t);
@@ -335,9 +335,9 @@ static int grow(tally_symbolizer *s)
     return 0;
 }
 
-const tally_sym_frame *tally_sym_lookup(tally_symbolizer *s, uint64_t ret, size_t *n)
+const cli_sym_frame *cli_sym_lookup(cli_symbolizer *s, uint64_t ret, size_t *n)
 {
-    static const tally_sym_frame unknown = {"??", NULL, 0, 0, NULL, 0};
+    static const cli_sym_frame unknown = {"??", NULL, 0, 0, NULL, 0};
     size_t j = mix(ret) & (s->cap - 1);
     while (s->slots[j].frames) {
         if (s->slots[j].addr == ret) {
@@ -347,7 +347,7 @@ const tally_sym_frame *tally_sym_lookup(tally_symbolizer *s, uint64_t ret, size_
         j = (j + 1) & (s->cap - 1);
     }
     uint32_t count = 0;
-    tally_sym_frame *f = resolve(s, ret, &count);
+    cli_sym_frame *f = resolve(s, ret, &count);
     if (!f) {
         *n = 1;
         return &unknown;

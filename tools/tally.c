@@ -1,11 +1,28 @@
 /* tally.c: the `tally` command: run a program under the preload shim,
- * report on a profile, or compare two. */
+ * report on a profile, or compare two; and the option parsing the
+ * subcommands share. */
 #include <config.h>
 
-#include "report.h"
+#include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+int cli_parse_count(const char *cmd, const char *opt, const char *wants, const char *text, long lo,
+                    long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi) {
+        fprintf(stderr, "tally %s: --%s wants %s, not '%s'\n", cmd, opt, wants, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -19,7 +36,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
-        return TALLY_EXIT_BAD_INPUT;
+        return CLI_EXIT_BAD_INPUT;
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "run"))
@@ -30,13 +47,13 @@ int main(int argc, char **argv)
         return cmd_diff(argc - 1, argv + 1);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
-        return 0;
+        return CLI_EXIT_OK;
     }
     if (!strcmp(cmd, "--version")) {
         printf("tally %s\n", PACKAGE_VERSION);
-        return 0;
+        return CLI_EXIT_OK;
     }
     fprintf(stderr, "tally: unknown command '%s'\n", cmd);
     usage(stderr);
-    return TALLY_EXIT_BAD_INPUT;
+    return CLI_EXIT_BAD_INPUT;
 }

@@ -67,7 +67,7 @@ static bool buf_reserve(base_buf *b, size_t n)
 
 void base_buf_put(base_buf *b, const void *p, size_t n)
 {
-    if (!buf_reserve(b, n))
+    if (n == 0 || !buf_reserve(b, n))
         return;
     memcpy(b->data + b->len, p, n);
     b->len += n;

@@ -6,25 +6,16 @@
  * hooks). */
 #include "track/modules.h"
 
+#include "profile/write.h"
+
 #include "track/unwind.h"
 
 #include <link.h>
 #include <string.h>
 #include <unistd.h>
 
-/* A string as the format has it: a u32 length, then the bytes (at most
- * 65536 of them). */
-static void put_str(base_buf *b, const char *s, size_t n)
-{
-    if (n > 65536)
-        n = 65536;
-    base_buf_u32(b, (uint32_t)n);
-    base_buf_put(b, s, n);
-}
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static base_buf payload;
-static uint32_t nmodules;
+static prof_writer cache; /* the MODULES records, built when stale */
 static _Atomic int stale = 1;
 static char exe[4096];
 
@@ -97,36 +88,25 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
         return 0;
     const uint8_t *id = NULL;
     size_t idlen = build_id(info, &id);
-    base_buf_u64(&payload, lo);
-    base_buf_u64(&payload, hi);
-    base_buf_u64(&payload, info->dlpi_addr);
-    put_str(&payload, path, strlen(path));
-    put_str(&payload, (const char *)id, idlen);
-    nmodules++;
+    prof_write_module(&cache, lo, hi, info->dlpi_addr, path, id, (uint32_t)idlen);
     return 0;
 }
 
-void tt_modules_refresh(void)
-{
-    atomic_store(&stale, 1);
-}
-
-void tt_modules_payload(base_buf *out, uint32_t *count)
+void tt_modules_payload(prof_writer *out)
 {
     pthread_mutex_lock(&lock);
     if (atomic_exchange(&stale, 0)) {
-        payload.len = 0;
-        payload.failed = false;
-        nmodules = 0;
+        cache.buf.len = 0;
+        cache.buf.failed = false;
+        cache.count = 0;
         bool first = true;
         dl_iterate_phdr(add_module, &first);
     }
-    base_buf_put(out, payload.data, payload.len);
-    *count = nmodules;
+    prof_write_raw(out, cache.buf.data, cache.buf.len, cache.count);
     pthread_mutex_unlock(&lock);
 }
 
 TALLY_INTERNAL void tally_track_modules_changed(void)
 {
-    tt_modules_refresh();
+    atomic_store(&stale, 1);
 }

@@ -4,10 +4,10 @@
 
 #include "track/config.h"
 
-#include "base/mem.h"
+#include "profile/write.h"
 
-/* The MODULES section payload, rebuilt when modules changed. */
-void tt_modules_payload(base_buf *out, uint32_t *count);
+/* Appends the MODULES records to out (rebuilt when modules changed). */
+void tt_modules_payload(prof_writer *out);
 const char *tt_exe_path(void);
 struct dl_phdr_info;
 /* The lowest and highest addresses an object's PT_LOAD segments map: hi is

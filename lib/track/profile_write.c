@@ -1,15 +1,20 @@
-/* profile_write.c: a snapshot to a file, exactly as docs/FORMAT.md says.
+/* profile_write.c: a snapshot to a file, through the encoder in lib/profile.
  *
- * The file is built in an mmap'd buffer, written to <path>.tmp.<pid> and
- * renamed, so no reader ever sees half a profile. A failed write (full disk,
- * read-only directory) prints one warning, once per process, and returns its
- * errno: it never disturbs the program. */
+ * This file gathers the figures (the snapshot, the stacks, the modules and
+ * the time series, the process's own facts) and lib/profile/write.c lays
+ * them out as docs/FORMAT.md says, in an mmap'd buffer, then writes it to
+ * <path>.tmp.<pid> and renames it, so no reader ever sees half a profile.
+ * A failed write (full disk, read-only directory) returns its errno; tt_dump
+ * prints one warning, once per process: it never disturbs the program. */
 #include "track/dump.h"
 
+#include "base/mem.h"
 #include "track/ledger.h"
 #include "track/modules.h"
 #include "track/series.h"
 #include "track/stack_table.h"
+
+#include "profile/write.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,240 +23,158 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* A string as the format has it: a u32 length, then the bytes (at most
- * 65536 of them). */
-static void put_str(base_buf *b, const char *s, size_t n)
-{
-    if (n > 65536)
-        n = 65536;
-    base_buf_u32(b, (uint32_t)n);
-    base_buf_put(b, s, n);
-}
+/* What the core keeps fits what the format takes. */
+_Static_assert(TT_MAX_DEPTH <= PROF_MAX_FRAMES, "stacks deeper than a profile holds");
+_Static_assert(TT_NBUCKETS <= PROF_MAX_BUCKETS, "more histogram buckets than a profile holds");
 
-enum { SEC_META = 1, SEC_MODULES, SEC_STACKS, SEC_POOLS, SEC_RECORDS, SEC_SERIES, SEC_LEAKS };
-
-static size_t section_begin(base_buf *b, uint32_t tag)
+/* The command line into b, NUL-terminated: the arguments separated by single
+ * spaces, at most the format's longest string. "" when unreadable. */
+static const char *read_cmdline(base_buf *b)
 {
-    size_t at = b->len;
-    base_buf_u32(b, tag);
-    base_buf_u32(b, 0);
-    base_buf_u64(b, 0);
-    return at;
-}
-
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void section_end(base_buf *b, size_t at, uint32_t count)
-{
-    if (b->failed)
-        return;
-    put_le(b->data + at + 4, count, 4);
-    put_le(b->data + at + 8, b->len - at - 16, 8);
-}
-
-static void append_file(base_buf *b, const char *path, bool nul_to_space)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        base_buf_u32(b, 0);
-        return;
-    }
-    char buf[4096];
-    size_t at = b->len, n = 0;
-    base_buf_u32(b, 0);
-    ssize_t r;
-    while ((r = read(fd, buf, sizeof buf)) > 0 && n < 65536) {
-        if (n + (size_t)r > 65536)
-            r = (ssize_t)(65536 - n);
-        if (nul_to_space)
+    b->len = 0;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[4096];
+        ssize_t r;
+        while ((r = read(fd, buf, sizeof buf)) > 0 && b->len < PROF_MAX_STRING) {
+            if (b->len + (size_t)r > PROF_MAX_STRING)
+                r = (ssize_t)(PROF_MAX_STRING - b->len);
             for (ssize_t i = 0; i < r; i++)
                 if (buf[i] == '\0')
                     buf[i] = ' ';
-        base_buf_put(b, buf, (size_t)r);
-        n += (size_t)r;
+            base_buf_put(b, buf, (size_t)r);
+        }
+        close(fd);
     }
-    close(fd);
-    if (nul_to_space && n > 0 && !b->failed && b->data[b->len - 1] == ' ') {
+    if (b->len > 0 && !b->failed && b->data[b->len - 1] == ' ')
         b->len--; /* the terminating NUL of the last argument */
-        n--;
-    }
-    if (!b->failed)
-        put_le(b->data + at, n, 4);
+    base_buf_put(b, "", 1);
+    return b->failed ? "" : (const char *)b->data;
 }
 
-static void write_meta(base_buf *b, const tt_snapshot *s, int reason)
+static void write_meta(prof_writer *w, base_buf *scratch, const tt_snapshot *s, int reason)
 {
-    size_t at = section_begin(b, SEC_META);
     struct rusage ru;
-    int64_t max_rss = getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_maxrss * 1024 : 0;
-    base_buf_u32(b, (uint32_t)getpid());
-    base_buf_u32(b, (uint32_t)reason);
-    base_buf_u64(b, (uint64_t)tt_cfg.start_realtime_ns);
-    base_buf_u64(b, (uint64_t)s->now_ns);
-    base_buf_u64(b, (uint64_t)tt_cfg.sample_bytes);
-    base_buf_u32(b, (uint32_t)tt_cfg.depth);
-    base_buf_u32(b, s->threads);
-    base_buf_u64(b, s->threads > 1 ? (uint64_t)s->threads * TT_BATCH_BYTES : 0);
-    base_buf_u64(b, (uint64_t)s->peak_bytes);
-    base_buf_u64(b, (uint64_t)s->peak_ns);
-    base_buf_u64(b, (uint64_t)max_rss);
-    const char *exe = tt_exe_path();
-    put_str(b, exe, strlen(exe));
-    append_file(b, "/proc/self/cmdline", true);
-    section_end(b, at, 1);
+    prof_meta m = {
+        .pid = (uint32_t)getpid(),
+        .reason = (uint32_t)reason,
+        .start_ns = tt_cfg.start_realtime_ns,
+        .duration_ns = s->now_ns,
+        .sample_bytes = tt_cfg.sample_bytes,
+        .depth = (uint32_t)tt_cfg.depth,
+        .threads = s->threads,
+        .exactness_bytes = s->threads > 1 ? (int64_t)s->threads * TT_BATCH_BYTES : 0,
+        .peak_bytes = s->peak_bytes,
+        .peak_ns = s->peak_ns,
+        .max_rss_bytes = getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_maxrss * 1024 : 0,
+        .exe = tt_exe_path(),
+        .cmdline = read_cmdline(scratch),
+    };
+    prof_write_meta(w, &m);
 }
 
-static void write_stacks(base_buf *b)
+static void write_stacks(prof_writer *w)
 {
-    size_t at = section_begin(b, SEC_STACKS);
-    uint32_t max = tt_stack_max_id(), n = 0;
+    prof_section_begin(w, PROF_SEC_STACKS);
+    uint32_t max = tt_stack_max_id();
     for (uint32_t id = 1; id < max; id++) {
         const tt_stack *st = tt_stack_get(id);
-        if (!st)
-            continue;
-        base_buf_u32(b, id);
-        base_buf_u32(b, st->nframes);
-        for (uint32_t i = 0; i < st->nframes; i++)
-            base_buf_u64(b, st->frames[i]);
-        n++;
+        if (st)
+            prof_write_stack(w, id, st->frames, st->nframes);
     }
-    section_end(b, at, n);
+    prof_section_end(w);
 }
 
-static void write_pools(base_buf *b, const tt_snapshot *s)
+static void write_pools(prof_writer *w, const tt_snapshot *s)
 {
-    size_t at = section_begin(b, SEC_POOLS);
+    prof_section_begin(w, PROF_SEC_POOLS);
     for (size_t i = 0; i < s->npools; i++) {
         const tt_snap_pool *p = &s->pools[i];
-        base_buf_u32(b, (uint32_t)p->id);
-        put_str(b, p->name, strlen(p->name));
-        base_buf_u64(b, (uint64_t)p->current);
-        base_buf_u64(b, (uint64_t)p->peak);
-        base_buf_u64(b, (uint64_t)p->total_bytes);
-        base_buf_u64(b, (uint64_t)p->total_count);
-        base_buf_u64(b, (uint64_t)p->temp);
-        base_buf_u64(b, (uint64_t)p->live_count);
-        base_buf_u32(b, TT_NBUCKETS);
-        for (int k = 0; k < TT_NBUCKETS; k++)
-            base_buf_u64(b, (uint64_t)p->hist[k]);
+        prof_pool_stats ps = {
+            .id = p->id,
+            .name = p->name,
+            .current = p->current,
+            .peak = p->peak,
+            .total_bytes = p->total_bytes,
+            .total_count = p->total_count,
+            .temporary_count = p->temp,
+            .live_count = p->live_count,
+            .nbuckets = TT_NBUCKETS,
+            .histogram = p->hist,
+        };
+        prof_write_pool(w, &ps);
     }
-    section_end(b, at, (uint32_t)s->npools);
+    prof_section_end(w);
 }
 
-static void write_records(base_buf *b, const tt_snapshot *s, uint32_t max_stack)
+static void write_records(prof_writer *w, const tt_snapshot *s, uint32_t max_stack)
 {
-    size_t at = section_begin(b, SEC_RECORDS);
-    uint32_t n = 0;
+    prof_section_begin(w, PROF_SEC_RECORDS);
     for (size_t i = 0; i < s->nrecs; i++) {
         const tt_snap_rec *r = &s->recs[i];
         if (r->stack >= max_stack || !tt_snapshot_pool(s, r->pool))
             continue;
-        base_buf_u32(b, r->stack);
-        base_buf_u32(b, (uint32_t)r->pool);
-        base_buf_u64(b, (uint64_t)r->live_bytes);
-        base_buf_u64(b, (uint64_t)r->live_count);
-        base_buf_u64(b, (uint64_t)r->total_bytes);
-        base_buf_u64(b, (uint64_t)r->total_count);
-        base_buf_u64(b, (uint64_t)r->temp);
-        base_buf_u64(b, (uint64_t)r->peak_bytes);
-        base_buf_u64(b, (uint64_t)r->pool_peak_bytes);
-        n++;
+        prof_record rec = {
+            .stack_id = r->stack,
+            .pool_id = r->pool,
+            .live_bytes = r->live_bytes,
+            .live_count = r->live_count,
+            .total_bytes = r->total_bytes,
+            .total_count = r->total_count,
+            .temporary_count = r->temp,
+            .peak_bytes = r->peak_bytes,
+            .pool_peak_bytes = r->pool_peak_bytes,
+        };
+        prof_write_record(w, &rec);
     }
-    section_end(b, at, n);
+    prof_section_end(w);
 }
 
-static void write_leaks(base_buf *b, const tt_snapshot *s, uint32_t max_stack)
+static void write_leaks(prof_writer *w, const tt_snapshot *s, uint32_t max_stack)
 {
-    size_t at = section_begin(b, SEC_LEAKS);
-    uint32_t n = 0;
+    prof_section_begin(w, PROF_SEC_LEAKS);
     for (size_t i = 0; i < s->nleaks; i++) {
         const tt_snap_leak *l = &s->leaks[i];
         /* A block booked while the snapshot was taken may name a pool or
          * stack the snapshot does not hold yet: the next profile has it. */
         if (l->stack >= max_stack || !tt_snapshot_pool(s, l->pool))
             continue;
-        base_buf_u64(b, l->address);
-        base_buf_u64(b, (uint64_t)l->size);
-        base_buf_u32(b, l->stack);
-        base_buf_u32(b, (uint32_t)l->pool);
-        n++;
+        prof_leak leak = {l->address, l->size, l->stack, l->pool};
+        prof_write_leak(w, &leak);
     }
-    section_end(b, at, n);
-}
-
-static uint64_t fnv1a(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-static int write_file(const char *path, const uint8_t *data, size_t len)
-{
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return errno;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int rc = w < 0 ? errno : ENOSPC;
-            close(fd);
-            unlink(tmp);
-            return rc;
-        }
-        done += (size_t)w;
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        int rc = errno;
-        unlink(tmp);
-        return rc;
-    }
-    return 0;
+    prof_section_end(w);
 }
 
 int tt_profile_write(const tt_snapshot *s, const char *path, int reason)
 {
-    base_buf b = {0};
-    base_buf_put(&b, "TALLYPRF", 8);
-    base_buf_u32(&b, 1);
-    base_buf_u32(&b, tt_cfg.sample_bytes > 0 ? 1 : 0);
-    write_meta(&b, s, reason);
+    prof_writer w = {0};
+    prof_writer part = {0}; /* the command line, then the modules, then the series */
+    prof_write_begin(&w, tt_cfg.sample_bytes > 0 ? PROF_FLAG_SAMPLED : 0);
+    write_meta(&w, &part.buf, s, reason);
 
-    uint32_t count;
-    size_t at = section_begin(&b, SEC_MODULES);
-    tt_modules_payload(&b, &count);
-    section_end(&b, at, count);
+    bool lost = part.buf.failed;
+    part.buf.len = 0;
+    tt_modules_payload(&part);
+    prof_write_section(&w, PROF_SEC_MODULES, part.count, part.buf.data, part.buf.len);
 
     uint32_t max_stack = tt_stack_max_id();
-    write_stacks(&b);
-    write_pools(&b, s);
-    write_records(&b, s, max_stack);
+    write_stacks(&w);
+    write_pools(&w, s);
+    write_records(&w, s, max_stack);
 
-    at = section_begin(&b, SEC_SERIES);
-    tt_series_payload(&b, &count);
-    section_end(&b, at, count);
+    lost |= part.buf.failed;
+    part.buf.len = 0;
+    part.count = 0;
+    tt_series_payload(&part);
+    prof_write_section(&w, PROF_SEC_SERIES, part.count, part.buf.data, part.buf.len);
 
-    write_leaks(&b, s, max_stack);
+    write_leaks(&w, s, max_stack);
 
-    uint64_t sum = b.failed ? 0 : fnv1a(b.data, b.len);
-    base_buf_u32(&b, 0xFFFFFFFFu);
-    base_buf_u32(&b, 0);
-    base_buf_u64(&b, 8);
-    base_buf_u64(&b, sum);
-    int rc = b.failed ? ENOMEM : write_file(path, b.data, b.len);
-    base_buf_free(&b);
+    int rc = lost || part.buf.failed ? ENOMEM : prof_write_end(&w);
+    if (rc == 0)
+        rc = prof_write_file(&w, path);
+    prof_writer_free(&part);
+    prof_writer_free(&w);
     return rc;
 }
 

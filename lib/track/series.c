@@ -4,6 +4,8 @@
 
 #include "track/ledger.h"
 
+#include "profile/write.h"
+
 #include <fcntl.h>
 #include <string.h>
 #include <time.h>
@@ -90,18 +92,14 @@ void tt_series_tick(void)
     pthread_mutex_unlock(&lock);
 }
 
-void tt_series_payload(base_buf *out, uint32_t *count)
+void tt_series_payload(prof_writer *out)
 {
     pthread_mutex_lock(&lock);
-    base_buf_u32(out, (uint32_t)ncols);
-    for (int c = 0; c < ncols; c++)
-        base_buf_u32(out, (uint32_t)col_ids[c]);
+    prof_write_series_pools(out, col_ids, (uint32_t)ncols);
     for (int i = 0; i < npoints; i++) {
         const int64_t *row = &points[i * ROW];
-        for (int k = 0; k < 2 + ncols; k++)
-            base_buf_u64(out, (uint64_t)row[k]);
+        prof_write_series_point(out, row[0], row[1], row + 2, (uint32_t)ncols);
     }
-    *count = (uint32_t)npoints;
     pthread_mutex_unlock(&lock);
 }
 

@@ -6,11 +6,12 @@
 
 #include "track/config.h"
 
-#include "base/mem.h"
+#include "profile/write.h"
 
 /* Records one point if its period has come (ticker.c calls it). */
 void tt_series_tick(void);
-void tt_series_payload(base_buf *out, uint32_t *count);
+/* Appends the SERIES payload to out. */
+void tt_series_payload(prof_writer *out);
 void tt_series_lock(void);
 void tt_series_unlock(void);
 void tt_series_fork_child(void);

@@ -1,4 +1,4 @@
-/* profile_read.c: the profile reader, to docs/FORMAT.md byte for byte.
+/* read.c: the profile reader, to docs/FORMAT.md byte for byte.
  *
  * Two passes: the first walks the section headers (truncation, duplicates,
  * the end section and its checksum) without looking inside; the second
@@ -7,7 +7,7 @@
  * corrupt count cannot ask for gigabytes. */
 #include <config.h>
 
-#include "profile_read.h"
+#include "profile/read.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,21 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum {
-    SEC_META = 1,
-    SEC_MODULES,
-    SEC_STACKS,
-    SEC_POOLS,
-    SEC_RECORDS,
-    SEC_SERIES,
-    SEC_LEAKS,
-    SEC_KNOWN_LAST = SEC_LEAKS,
+static const char *const section_name[PROF_SEC_KNOWN_LAST + 1] = {
+    [PROF_SEC_META] = "META",   [PROF_SEC_MODULES] = "MODULES", [PROF_SEC_STACKS] = "STACKS",
+    [PROF_SEC_POOLS] = "POOLS", [PROF_SEC_RECORDS] = "RECORDS", [PROF_SEC_SERIES] = "SERIES",
+    [PROF_SEC_LEAKS] = "LEAKS",
 };
-#define SEC_END 0xFFFFFFFFu
-#define MAX_STRING 65536u
-
-static const char *const section_name[] = {"",      "META",    "MODULES", "STACKS",
-                                           "POOLS", "RECORDS", "SERIES",  "LEAKS"};
 
 typedef struct {
     const uint8_t *p;
@@ -55,17 +45,6 @@ static void say(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-}
-
-uint64_t tally_profile_fnv1a(const void *data, size_t len)
-{
-    const uint8_t *b = data;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
 }
 
 static uint64_t le(const uint8_t *b, int n)
@@ -116,7 +95,7 @@ static int32_t i32(cursor *c)
 static char *str(cursor *c, uint32_t *len_out, int *too_long)
 {
     uint32_t n = u32(c);
-    if (n > MAX_STRING) {
+    if (n > PROF_MAX_STRING) {
         *too_long = 1;
         c->overrun = 1;
         return NULL;
@@ -137,7 +116,7 @@ static char *str(cursor *c, uint32_t *len_out, int *too_long)
 }
 
 typedef struct {
-    tally_profile *p;
+    prof_profile *p;
     char *err;
     size_t errlen;
     int32_t *pool_ids_sorted; /* for reference checks */
@@ -151,11 +130,11 @@ static int cmp_i32(const void *a, const void *b)
 
 static int cmp_stack(const void *a, const void *b)
 {
-    uint32_t x = ((const tally_prof_stack *)a)->id, y = ((const tally_prof_stack *)b)->id;
+    uint32_t x = ((const prof_stack *)a)->id, y = ((const prof_stack *)b)->id;
     return (x > y) - (x < y);
 }
 
-const tally_prof_stack *tally_profile_stack(const tally_profile *p, uint32_t id)
+const prof_stack *prof_find_stack(const prof_profile *p, uint32_t id)
 {
     size_t lo = 0, hi = p->nstacks;
     while (lo < hi) {
@@ -168,7 +147,7 @@ const tally_prof_stack *tally_profile_stack(const tally_profile *p, uint32_t id)
     return lo < p->nstacks && p->stacks[lo].id == id ? &p->stacks[lo] : NULL;
 }
 
-const tally_prof_pool *tally_profile_pool(const tally_profile *p, int32_t id)
+const prof_pool *prof_find_pool(const prof_profile *p, int32_t id)
 {
     for (size_t i = 0; i < p->npools; i++)
         if (p->pools[i].id == id)
@@ -176,9 +155,9 @@ const tally_prof_pool *tally_profile_pool(const tally_profile *p, int32_t id)
     return NULL;
 }
 
-const char *tally_profile_pool_name(const tally_profile *p, int32_t id)
+const char *prof_pool_name(const prof_profile *p, int32_t id)
 {
-    const tally_prof_pool *pool = tally_profile_pool(p, id);
+    const prof_pool *pool = prof_find_pool(p, id);
     return pool ? pool->name : "?";
 }
 
@@ -194,7 +173,7 @@ static int finish(reader *r, const cursor *c, int sec, int too_long)
 {
     if (too_long) {
         say(r->err, r->errlen, "corrupt profile: a string in %s is longer than %u bytes",
-            section_name[sec], MAX_STRING);
+            section_name[sec], PROF_MAX_STRING);
         return -1;
     }
     if (c->overrun) {
@@ -223,7 +202,7 @@ static int count_fits(reader *r, const section *s, int sec, size_t min_size)
 
 static int parse_meta(reader *r, const section *s)
 {
-    tally_profile *p = r->p;
+    prof_profile *p = r->p;
     if (s->count != 1) {
         say(r->err, r->errlen, "corrupt profile: META count is %u, not 1", s->count);
         return -1;
@@ -245,13 +224,13 @@ static int parse_meta(reader *r, const section *s)
     p->exe = str(&c, NULL, &too_long);
     if (!too_long)
         p->cmdline = str(&c, NULL, &too_long);
-    return finish(r, &c, SEC_META, too_long);
+    return finish(r, &c, PROF_SEC_META, too_long);
 }
 
 static int parse_modules(reader *r, const section *s)
 {
-    tally_profile *p = r->p;
-    if (count_fits(r, s, SEC_MODULES, 32))
+    prof_profile *p = r->p;
+    if (count_fits(r, s, PROF_SEC_MODULES, PROF_MODULE_MIN_BYTES))
         return -1;
     p->modules = calloc(s->count ? s->count : 1, sizeof *p->modules);
     if (!p->modules)
@@ -259,7 +238,7 @@ static int parse_modules(reader *r, const section *s)
     cursor c = {s->payload, s->length, 0};
     int too_long = 0;
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
-        tally_prof_module *m = &p->modules[i];
+        prof_module *m = &p->modules[i];
         m->start = u64(&c);
         m->end = u64(&c);
         m->base = u64(&c);
@@ -269,7 +248,7 @@ static int parse_modules(reader *r, const section *s)
             break;
         m->build_id = (uint8_t *)str(&c, &m->build_id_len, &too_long);
     }
-    return finish(r, &c, SEC_MODULES, too_long);
+    return finish(r, &c, PROF_SEC_MODULES, too_long);
 oom:
     say(r->err, r->errlen, "out of memory reading MODULES");
     return -1;
@@ -277,8 +256,8 @@ oom:
 
 static int parse_stacks(reader *r, const section *s)
 {
-    tally_profile *p = r->p;
-    if (count_fits(r, s, SEC_STACKS, 8))
+    prof_profile *p = r->p;
+    if (count_fits(r, s, PROF_SEC_STACKS, PROF_STACK_MIN_BYTES))
         return -1;
     p->stacks = calloc(s->count ? s->count : 1, sizeof *p->stacks);
     p->frame_pool = malloc(s->length / 8 * sizeof(uint64_t) + sizeof(uint64_t));
@@ -289,7 +268,7 @@ static int parse_stacks(reader *r, const section *s)
     cursor c = {s->payload, s->length, 0};
     size_t used = 0;
     for (uint32_t i = 0; i < s->count; i++) {
-        tally_prof_stack *st = &p->stacks[i];
+        prof_stack *st = &p->stacks[i];
         st->id = u32(&c);
         st->nframes = u32(&c);
         if (c.overrun)
@@ -298,9 +277,9 @@ static int parse_stacks(reader *r, const section *s)
             say(r->err, r->errlen, "corrupt profile: a stack has id 0");
             return -1;
         }
-        if (st->nframes > TALLY_PROFILE_MAX_FRAMES) {
+        if (st->nframes > PROF_MAX_FRAMES) {
             say(r->err, r->errlen, "corrupt profile: stack %u has %u frames (at most %d)", st->id,
-                st->nframes, TALLY_PROFILE_MAX_FRAMES);
+                st->nframes, PROF_MAX_FRAMES);
             return -1;
         }
         if ((size_t)st->nframes * 8 > c.left) {
@@ -312,7 +291,7 @@ static int parse_stacks(reader *r, const section *s)
             p->frame_pool[used++] = u64(&c);
         p->nstacks = i + 1;
     }
-    if (finish(r, &c, SEC_STACKS, 0))
+    if (finish(r, &c, PROF_SEC_STACKS, 0))
         return -1;
     qsort(p->stacks, p->nstacks, sizeof *p->stacks, cmp_stack);
     for (size_t i = 1; i < p->nstacks; i++)
@@ -325,8 +304,8 @@ static int parse_stacks(reader *r, const section *s)
 
 static int parse_pools(reader *r, const section *s)
 {
-    tally_profile *p = r->p;
-    if (count_fits(r, s, SEC_POOLS, 60))
+    prof_profile *p = r->p;
+    if (count_fits(r, s, PROF_SEC_POOLS, PROF_POOL_MIN_BYTES))
         return -1;
     p->pools = calloc(s->count ? s->count : 1, sizeof *p->pools);
     r->pool_ids_sorted = calloc(s->count ? s->count : 1, sizeof(int32_t));
@@ -337,7 +316,7 @@ static int parse_pools(reader *r, const section *s)
     cursor c = {s->payload, s->length, 0};
     int too_long = 0;
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
-        tally_prof_pool *pl = &p->pools[i];
+        prof_pool *pl = &p->pools[i];
         pl->id = i32(&c);
         p->npools = i + 1;
         pl->name = str(&c, NULL, &too_long);
@@ -350,16 +329,16 @@ static int parse_pools(reader *r, const section *s)
         pl->temporary_count = i64(&c);
         pl->live_count = i64(&c);
         pl->nbuckets = u32(&c);
-        if (pl->nbuckets > TALLY_PROFILE_MAX_BUCKETS) {
+        if (pl->nbuckets > PROF_MAX_BUCKETS) {
             say(r->err, r->errlen, "corrupt profile: pool %d has %u histogram buckets (at most %d)",
-                pl->id, pl->nbuckets, TALLY_PROFILE_MAX_BUCKETS);
+                pl->id, pl->nbuckets, PROF_MAX_BUCKETS);
             return -1;
         }
         for (uint32_t b = 0; b < pl->nbuckets; b++)
             pl->histogram[b] = i64(&c);
         r->pool_ids_sorted[i] = pl->id;
     }
-    if (finish(r, &c, SEC_POOLS, too_long))
+    if (finish(r, &c, PROF_SEC_POOLS, too_long))
         return -1;
     qsort(r->pool_ids_sorted, p->npools, sizeof(int32_t), cmp_i32);
     for (size_t i = 1; i < p->npools; i++)
@@ -373,7 +352,7 @@ static int parse_pools(reader *r, const section *s)
 
 static int check_stack_ref(reader *r, uint32_t id, int sec)
 {
-    if (id != 0 && tally_profile_stack(r->p, id))
+    if (id != 0 && prof_find_stack(r->p, id))
         return 0;
     say(r->err, r->errlen, "corrupt profile: %s refers to stack %u, which is not in the file",
         section_name[sec], id);
@@ -391,8 +370,8 @@ static int check_pool_ref(reader *r, int32_t id, int sec)
 
 static int parse_records(reader *r, const section *s)
 {
-    tally_profile *p = r->p;
-    if (count_fits(r, s, SEC_RECORDS, 64))
+    prof_profile *p = r->p;
+    if (count_fits(r, s, PROF_SEC_RECORDS, PROF_RECORD_BYTES))
         return -1;
     p->records = calloc(s->count ? s->count : 1, sizeof *p->records);
     if (!p->records) {
@@ -401,7 +380,7 @@ static int parse_records(reader *r, const section *s)
     }
     cursor c = {s->payload, s->length, 0};
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
-        tally_prof_record *rec = &p->records[i];
+        prof_record *rec = &p->records[i];
         rec->stack_id = u32(&c);
         rec->pool_id = i32(&c);
         rec->live_bytes = i64(&c);
@@ -414,16 +393,16 @@ static int parse_records(reader *r, const section *s)
         if (c.overrun)
             break;
         p->nrecords = i + 1;
-        if (check_stack_ref(r, rec->stack_id, SEC_RECORDS) ||
-            check_pool_ref(r, rec->pool_id, SEC_RECORDS))
+        if (check_stack_ref(r, rec->stack_id, PROF_SEC_RECORDS) ||
+            check_pool_ref(r, rec->pool_id, PROF_SEC_RECORDS))
             return -1;
     }
-    return finish(r, &c, SEC_RECORDS, 0);
+    return finish(r, &c, PROF_SEC_RECORDS, 0);
 }
 
 static int parse_series(reader *r, const section *s)
 {
-    tally_profile *p = r->p;
+    prof_profile *p = r->p;
     cursor c = {s->payload, s->length, 0};
     uint32_t np = u32(&c);
     if (c.overrun || np > c.left / 4) {
@@ -437,10 +416,10 @@ static int parse_series(reader *r, const section *s)
         goto oom;
     for (uint32_t j = 0; j < np; j++) {
         p->series_pools[j] = i32(&c);
-        if (check_pool_ref(r, p->series_pools[j], SEC_SERIES))
+        if (check_pool_ref(r, p->series_pools[j], PROF_SEC_SERIES))
             return -1;
     }
-    size_t point_size = 16 + 8 * (size_t)np;
+    size_t point_size = PROF_SERIES_POINT_BYTES(np);
     if (s->count > c.left / point_size) {
         say(r->err, r->errlen, "corrupt profile: SERIES count %u does not fit its section",
             s->count);
@@ -463,7 +442,7 @@ static int parse_series(reader *r, const section *s)
         }
     }
     p->npoints = n;
-    return finish(r, &c, SEC_SERIES, 0);
+    return finish(r, &c, PROF_SEC_SERIES, 0);
 oom:
     say(r->err, r->errlen, "out of memory reading SERIES");
     return -1;
@@ -471,8 +450,8 @@ oom:
 
 static int parse_leaks(reader *r, const section *s)
 {
-    tally_profile *p = r->p;
-    if (count_fits(r, s, SEC_LEAKS, 24))
+    prof_profile *p = r->p;
+    if (count_fits(r, s, PROF_SEC_LEAKS, PROF_LEAK_BYTES))
         return -1;
     p->leaks = calloc(s->count ? s->count : 1, sizeof *p->leaks);
     if (!p->leaks) {
@@ -481,7 +460,7 @@ static int parse_leaks(reader *r, const section *s)
     }
     cursor c = {s->payload, s->length, 0};
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
-        tally_prof_leak *l = &p->leaks[i];
+        prof_leak *l = &p->leaks[i];
         l->address = u64(&c);
         l->size = i64(&c);
         l->stack_id = u32(&c);
@@ -489,106 +468,109 @@ static int parse_leaks(reader *r, const section *s)
         if (c.overrun)
             break;
         p->nleaks = i + 1;
-        if ((l->stack_id != 0 && check_stack_ref(r, l->stack_id, SEC_LEAKS)) ||
-            check_pool_ref(r, l->pool_id, SEC_LEAKS))
+        if ((l->stack_id != 0 && check_stack_ref(r, l->stack_id, PROF_SEC_LEAKS)) ||
+            check_pool_ref(r, l->pool_id, PROF_SEC_LEAKS))
             return -1;
     }
-    return finish(r, &c, SEC_LEAKS, 0);
+    return finish(r, &c, PROF_SEC_LEAKS, 0);
 }
 
 /* Pass one: finds the sections and checks the frame of the file. */
 static int walk(const uint8_t *d, size_t len, unsigned flags, section *secs, char *err,
                 size_t errlen)
 {
+    enum { HDR = PROF_SECTION_HEADER_BYTES };
     /* A whole file ends with its end section. Check the checksum before the
      * structure, so that a flipped byte anywhere (a length field included)
      * is called corruption rather than whatever the damaged field implies. */
-    if (!(flags & TALLY_PROFILE_NO_CHECKSUM) && len >= 16 + 24) {
-        const uint8_t *end = d + len - 24;
-        if ((uint32_t)le(end, 4) == SEC_END && le(end + 4, 4) == 0 && le(end + 8, 8) == 8 &&
-            tally_profile_fnv1a(d, len - 24) != le(end + 16, 8)) {
+    if (!(flags & PROF_PARSE_NO_CHECKSUM) && len >= PROF_HEADER_BYTES + PROF_END_BYTES) {
+        const uint8_t *end = d + len - PROF_END_BYTES;
+        if ((uint32_t)le(end, 4) == PROF_SEC_END && le(end + PROF_SECTION_COUNT_AT, 4) == 0 &&
+            le(end + PROF_SECTION_LENGTH_AT, 8) == PROF_END_LENGTH &&
+            prof_checksum(d, len - PROF_END_BYTES) != le(end + HDR, 8)) {
             say(err, errlen, "corrupt profile: checksum mismatch");
             return -1;
         }
     }
-    size_t off = 16;
+    size_t off = PROF_HEADER_BYTES;
     for (;;) {
-        if (len - off < 16) {
+        if (len - off < HDR) {
             say(err, errlen, "truncated profile");
             return -1;
         }
         uint32_t tag = (uint32_t)le(d + off, 4);
-        uint32_t count = (uint32_t)le(d + off + 4, 4);
-        uint64_t length = le(d + off + 8, 8);
-        if (tag == SEC_END) {
-            if (length > len - off - 16) {
+        uint32_t count = (uint32_t)le(d + off + PROF_SECTION_COUNT_AT, 4);
+        uint64_t length = le(d + off + PROF_SECTION_LENGTH_AT, 8);
+        if (tag == PROF_SEC_END) {
+            if (length > len - off - HDR) {
                 say(err, errlen, "truncated profile");
                 return -1;
             }
-            if (count != 0 || length != 8) {
+            if (count != 0 || length != PROF_END_LENGTH) {
                 say(err, errlen, "corrupt profile: malformed end section");
                 return -1;
             }
-            uint64_t want = le(d + off + 16, 8);
-            if (!(flags & TALLY_PROFILE_NO_CHECKSUM) && tally_profile_fnv1a(d, off) != want) {
+            uint64_t want = le(d + off + HDR, 8);
+            if (!(flags & PROF_PARSE_NO_CHECKSUM) && prof_checksum(d, off) != want) {
                 say(err, errlen, "corrupt profile: checksum mismatch");
                 return -1;
             }
-            if (off + 24 != len) {
+            if (off + PROF_END_BYTES != len) {
                 say(err, errlen, "corrupt profile: %zu bytes after the end section",
-                    len - off - 24);
+                    len - off - PROF_END_BYTES);
                 return -1;
             }
             return 0;
         }
-        if (length > len - off - 16) {
+        if (length > len - off - HDR) {
             say(err, errlen, "truncated profile");
             return -1;
         }
-        if (tag >= 1 && tag <= SEC_KNOWN_LAST) {
+        if (tag >= PROF_SEC_META && tag <= PROF_SEC_KNOWN_LAST) {
             if (secs[tag].present) {
                 say(err, errlen, "corrupt profile: duplicate %s section", section_name[tag]);
                 return -1;
             }
-            secs[tag] = (section){1, count, d + off + 16, (size_t)length};
+            secs[tag] = (section){1, count, d + off + HDR, (size_t)length};
         }
-        off += 16 + (size_t)length;
+        off += HDR + (size_t)length;
     }
 }
 
-int tally_profile_parse(const void *data, size_t len, unsigned flags, tally_profile **out,
-                        char *err, size_t errlen)
+int prof_parse(const void *data, size_t len, unsigned flags, prof_profile **out, char *err,
+               size_t errlen)
 {
     const uint8_t *d = data;
     *out = NULL;
-    if (len < 16 || memcmp(d, "TALLYPRF", 8) != 0) {
+    if (len < PROF_HEADER_BYTES || memcmp(d, PROF_MAGIC, PROF_MAGIC_BYTES) != 0) {
         say(err, errlen, "not a tally profile");
         return -1;
     }
-    uint32_t version = (uint32_t)le(d + 8, 4);
-    if (version != TALLY_PROFILE_VERSION) {
+    uint32_t version = (uint32_t)le(d + PROF_HEADER_VERSION_AT, 4);
+    if (version != PROF_VERSION) {
         say(err, errlen, "unsupported profile version %u (this tally reads version %d)", version,
-            TALLY_PROFILE_VERSION);
+            PROF_VERSION);
         return -1;
     }
-    section secs[SEC_KNOWN_LAST + 1] = {{0}};
+    section secs[PROF_SEC_KNOWN_LAST + 1] = {{0}};
     if (walk(d, len, flags, secs, err, errlen))
         return -1;
 
-    reader r = {calloc(1, sizeof(tally_profile)), err, errlen, NULL};
+    reader r = {calloc(1, sizeof(prof_profile)), err, errlen, NULL};
     if (!r.p) {
         say(err, errlen, "out of memory");
         return -1;
     }
     r.p->version = version;
-    r.p->flags = (uint32_t)le(d + 12, 4);
+    r.p->flags = (uint32_t)le(d + PROF_HEADER_FLAGS_AT, 4);
     /* Pools and stacks first: the other sections refer to them. */
-    static const int order[] = {SEC_POOLS,   SEC_STACKS, SEC_META, SEC_MODULES,
-                                SEC_RECORDS, SEC_SERIES, SEC_LEAKS};
+    static const int order[] = {PROF_SEC_POOLS,   PROF_SEC_STACKS, PROF_SEC_META, PROF_SEC_MODULES,
+                                PROF_SEC_RECORDS, PROF_SEC_SERIES, PROF_SEC_LEAKS};
     static int (*const parse[])(reader *, const section *) = {
-        [SEC_META] = parse_meta,   [SEC_MODULES] = parse_modules, [SEC_STACKS] = parse_stacks,
-        [SEC_POOLS] = parse_pools, [SEC_RECORDS] = parse_records, [SEC_SERIES] = parse_series,
-        [SEC_LEAKS] = parse_leaks,
+        [PROF_SEC_META] = parse_meta,       [PROF_SEC_MODULES] = parse_modules,
+        [PROF_SEC_STACKS] = parse_stacks,   [PROF_SEC_POOLS] = parse_pools,
+        [PROF_SEC_RECORDS] = parse_records, [PROF_SEC_SERIES] = parse_series,
+        [PROF_SEC_LEAKS] = parse_leaks,
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0] && rc == 0; i++) {
@@ -598,14 +580,14 @@ int tally_profile_parse(const void *data, size_t len, unsigned flags, tally_prof
     }
     free(r.pool_ids_sorted);
     if (rc) {
-        tally_profile_free(r.p);
+        prof_free(r.p);
         return -1;
     }
     *out = r.p;
     return 0;
 }
 
-int tally_profile_read(const char *path, tally_profile **out, char *err, size_t errlen)
+int prof_read(const char *path, prof_profile **out, char *err, size_t errlen)
 {
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -642,12 +624,12 @@ int tally_profile_read(const char *path, tally_profile **out, char *err, size_t 
         free(buf);
         return -1;
     }
-    int rc = tally_profile_parse(buf, len, 0, out, err, errlen);
+    int rc = prof_parse(buf, len, 0, out, err, errlen);
     free(buf);
     return rc;
 }
 
-void tally_profile_free(tally_profile *p)
+void prof_free(prof_profile *p)
 {
     if (!p)
         return;

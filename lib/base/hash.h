@@ -1,0 +1,30 @@
+/* hash.h: a general-purpose hash of bytes, for in-memory hash tables.
+ *
+ * 64-bit FNV-1a: short keys (names, stack keys) hash fast and spread well
+ * enough for open addressing. Nothing is stored with it: a table may change
+ * it freely. The profile's checksum is defined by the format, not here
+ * (lib/profile/format.h). */
+#ifndef TALLY_BASE_HASH_H
+#define TALLY_BASE_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline uint64_t base_hash_bytes(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static inline uint64_t base_hash_str(const char *s)
+{
+    return base_hash_bytes(s, strlen(s));
+}
+
+#endif

@@ -1,0 +1,83 @@
+/* format.h: the tally profile format (docs/FORMAT.md), version 1.
+ *
+ * The one place its numbers are spelled: the magic, the version, the
+ * section tags, the layout of the header, of a section and of the end, the
+ * limits, the sizes of the records and the checksum. The writer (write.c)
+ * and the reader (read.c) both take them from here; a change to the layout
+ * bumps PROF_VERSION. */
+#ifndef TALLY_PROFILE_FORMAT_H
+#define TALLY_PROFILE_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* header := magic[8] u32 version u32 flags */
+#define PROF_MAGIC "TALLYPRF"
+#define PROF_MAGIC_BYTES 8
+#define PROF_VERSION 1
+#define PROF_HEADER_BYTES 16
+#define PROF_HEADER_VERSION_AT 8
+#define PROF_HEADER_FLAGS_AT 12
+/* flags bit 0: the per-stack figures are sampled estimates */
+#define PROF_FLAG_SAMPLED 1u
+
+/* section := u32 tag u32 count u64 length payload[length] */
+#define PROF_SECTION_HEADER_BYTES 16
+#define PROF_SECTION_COUNT_AT 4
+#define PROF_SECTION_LENGTH_AT 8
+enum {
+    PROF_SEC_META = 1,
+    PROF_SEC_MODULES = 2,
+    PROF_SEC_STACKS = 3,
+    PROF_SEC_POOLS = 4,
+    PROF_SEC_RECORDS = 5,
+    PROF_SEC_SERIES = 6,
+    PROF_SEC_LEAKS = 7,
+    PROF_SEC_KNOWN_LAST = PROF_SEC_LEAKS,
+};
+/* end := u32 tag u32 count = 0 u64 length = 8 u64 checksum */
+#define PROF_SEC_END 0xFFFFFFFFu
+#define PROF_END_LENGTH 8
+#define PROF_END_BYTES (PROF_SECTION_HEADER_BYTES + PROF_END_LENGTH)
+
+/* Limits: a reader rejects more. */
+#define PROF_MAX_STRING 65536u /* bytes in a str */
+#define PROF_MAX_FRAMES 256    /* frames in a stack */
+#define PROF_MAX_BUCKETS 64    /* histogram buckets in a pool */
+
+/* Record sizes: fixed, or the least a record with strings or arrays takes. */
+#define PROF_MODULE_MIN_BYTES 32 /* start, end, base, two empty strs */
+#define PROF_STACK_MIN_BYTES 8   /* id, nframes = 0 */
+#define PROF_POOL_MIN_BYTES 60   /* id, an empty name, six i64, nbuckets = 0 */
+#define PROF_RECORD_BYTES 64
+#define PROF_LEAK_BYTES 24
+#define PROF_SERIES_POINT_BYTES(npools) (16 + 8 * (size_t)(npools))
+
+/* The checksum: 64-bit FNV-1a over every byte before the end section. */
+static inline uint64_t prof_checksum(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* The fixed-size records, as the writer takes them and the reader gives them. */
+typedef struct {
+    uint32_t stack_id;
+    int32_t pool_id;
+    int64_t live_bytes, live_count, total_bytes, total_count, temporary_count;
+    int64_t peak_bytes, pool_peak_bytes;
+} prof_record; /* RECORDS */
+
+typedef struct {
+    uint64_t address;
+    int64_t size;
+    uint32_t stack_id; /* 0: not sampled */
+    int32_t pool_id;
+} prof_leak; /* LEAKS */
+
+#endif
