@@ -54,15 +54,6 @@ static inline void mark_site(tt_ledger_cache *c, tt_site_delta *d)
     }
 }
 
-static inline void mark_pool(tt_ledger_cache *c, tt_pool_delta *d)
-{
-    if (!d->dirty) {
-        TALLY_ASSERT(c->npools_dirty < TT_POOL_SLOTS);
-        d->dirty = true;
-        c->pools_dirty[c->npools_dirty++] = (uint8_t)(d - c->pools);
-    }
-}
-
 /* ---- folding --------------------------------------------------------------------- */
 static void fold_site(tt_site_delta *d, uint64_t global_epoch)
 {
@@ -125,7 +116,7 @@ void tt_ledger_fold(tt_ledger_cache *c)
 }
 
 /* ---- peaks ------------------------------------------------------------------------ */
-static void global_peak(tt_ledger_cache *c)
+void tt_ledger_global_peak(tt_ledger_cache *c)
 {
     tt_ledger_fold(c);
     pthread_mutex_lock(&tt_g.peak_lock);
@@ -142,7 +133,7 @@ static void global_peak(tt_ledger_cache *c)
 /* A wrapper pool books its block just after its parent did, and the parent's
  * booking may have made the peak: the wrapper's sites belong to that peak
  * too. Fold them and open the epoch again; the peak itself is unchanged. */
-static void global_peak_rejoin(tt_ledger_cache *c)
+void tt_ledger_global_peak_rejoin(tt_ledger_cache *c)
 {
     tt_ledger_fold(c);
     pthread_mutex_lock(&tt_g.peak_lock);
@@ -150,7 +141,7 @@ static void global_peak_rejoin(tt_ledger_cache *c)
     pthread_mutex_unlock(&tt_g.peak_lock);
 }
 
-static void pool_peak(tt_ledger_cache *c, tt_pool_books *p)
+void tt_ledger_pool_peak(tt_ledger_cache *c, tt_pool_books *p)
 {
     tt_ledger_fold(c);
     base_spin_lock(&p->lock);
@@ -163,20 +154,6 @@ static void pool_peak(tt_ledger_cache *c, tt_pool_books *p)
     base_spin_unlock(&p->lock);
 }
 
-/* The global and pool figures are exact to within what threads hold back:
- * fold when this thread holds back TT_BATCH_BYTES of current bytes, net, or
- * has booked TT_BATCH_OPS times, so that totals stay fresh as well. */
-static inline bool must_fold(const tt_ledger_cache *c, const tt_pool_delta *d)
-{
-    return (uint64_t)(c->net + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES ||
-           (uint64_t)(d->current + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES || c->ops >= TT_BATCH_OPS;
-}
-
-static inline int bucket_of(int64_t size)
-{
-    return size <= 1 ? 0 : 63 - __builtin_clzll((unsigned long long)size);
-}
-
 static inline void weights(int64_t size, unsigned flags, int64_t *bytes, int64_t *count)
 {
     if (flags & TT_FLAG_SAMPLED) {
@@ -187,71 +164,13 @@ static inline void weights(int64_t size, unsigned flags, int64_t *bytes, int64_t
     }
 }
 
-/* ---- booking ------------------------------------------------------------------------ */
-/* A new block of size bytes: the pool's own books. */
-static inline __attribute__((always_inline)) void pool_grow(tt_ledger_cache *c, tt_pool_delta *d,
-                                                            int64_t size)
-{
-    d->current += size;
-    d->live++;
-    d->total += size;
-    d->count++;
-    d->hist[bucket_of(size)]++;
-    mark_pool(c, d);
-}
-
-/* After a new block is booked: the global and pool peaks, then the batch.
- * A wrapper pool's block is its parent's too, and counts once globally. */
-static inline __attribute__((always_inline)) void
-after_grow(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size, bool wrapper)
-{
-    c->ops++;
-    c->last_ptr = ptr;
-    tt_pool_books *p = d->pool;
-    if (wrapper) {
-        p->wrapper = true;
-        if (TT_UNLIKELY(c->just_peaked))
-            global_peak_rejoin(c);
-    } else {
-        c->just_peaked = false;
-        c->net += size;
-        if (TT_UNLIKELY(atomic_load_explicit(&tt_g.current, memory_order_relaxed) + c->net >
-                        atomic_load_explicit(&tt_g.peak, memory_order_relaxed)))
-            global_peak(c);
-    }
-    if (TT_UNLIKELY(atomic_load_explicit(&p->current, memory_order_relaxed) + d->current >
-                    atomic_load_explicit(&p->peak, memory_order_relaxed)))
-        pool_peak(c, p);
-    if (TT_UNLIKELY(must_fold(c, d)))
-        tt_ledger_fold(c);
-}
-
-/* A block of size bytes leaves the pool's books; true when it was a
- * temporary (heaptrack's: freed before this thread's next allocation). */
-static inline __attribute__((always_inline)) bool
-pool_shrink(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size, bool wrapper)
-{
-    bool temp = ptr == c->last_ptr;
-    d->current -= size;
-    d->live--;
-    d->temp += temp;
-    mark_pool(c, d);
-    c->ops++;
-    if (!wrapper) {
-        c->net -= size;
-        if (temp)
-            c->last_ptr = 0;
-    }
-    return temp;
-}
-
 static void book_alloc(tt_ledger_cache *c, const tt_block *b)
 {
     tt_pool_delta *d = pool_delta(c, b->pool);
     if (!d)
         return;
     tt_site_delta *s = b->stack ? site_delta(c, b->stack, b->pool, d->pool) : NULL;
-    pool_grow(c, d, b->size);
+    tt_pool_grow(c, d, b->size);
     if (s) {
         int64_t bytes, count;
         weights(b->size, b->flags, &bytes, &count);
@@ -261,7 +180,7 @@ static void book_alloc(tt_ledger_cache *c, const tt_block *b)
         s->total_count += count;
         mark_site(c, s);
     }
-    after_grow(c, d, b->addr, b->size, b->flags & TT_FLAG_WRAPPER);
+    tt_after_grow(c, d, b->addr, b->size, b->flags & TT_FLAG_WRAPPER);
 }
 
 static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t pool, uint32_t stack,
@@ -271,7 +190,7 @@ static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t p
     if (!d)
         return;
     tt_site_delta *s = stack ? site_delta(c, stack, pool, d->pool) : NULL;
-    bool temp = pool_shrink(c, d, ptr, size, flags & TT_FLAG_WRAPPER);
+    bool temp = tt_pool_shrink(c, d, ptr, size, flags & TT_FLAG_WRAPPER);
     if (s) {
         int64_t bytes, count;
         weights(size, flags, &bytes, &count);
@@ -281,7 +200,7 @@ static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t p
             s->temp += count;
         mark_site(c, s);
     }
-    if (TT_UNLIKELY(must_fold(c, d)))
+    if (TT_UNLIKELY(tt_must_fold(c, d)))
         tt_ledger_fold(c);
 }
 
@@ -307,34 +226,4 @@ void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, i
                              unsigned flags)
 {
     book_free(c, addr, size, pool, 0, flags);
-}
-
-/* ---- the sampled run's fast path --------------------------------------------------- */
-static inline tt_pool_delta *pool_delta_hit(tt_ledger_cache *c, int32_t pool)
-{
-    tt_pool_delta *d = &c->pools[(uint32_t)pool % TT_POOL_SLOTS];
-    return TT_LIKELY(d->used && d->id == pool) ? d : NULL;
-}
-
-bool tt_ledger_alloc_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t size,
-                          bool wrapper)
-{
-    tt_pool_delta *d = pool_delta_hit(c, pool);
-    if (TT_UNLIKELY(!d))
-        return false;
-    pool_grow(c, d, size);
-    after_grow(c, d, ptr, size, wrapper);
-    return true;
-}
-
-bool tt_ledger_free_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t size,
-                         bool wrapper)
-{
-    tt_pool_delta *d = pool_delta_hit(c, pool);
-    if (TT_UNLIKELY(!d))
-        return false;
-    pool_shrink(c, d, ptr, size, wrapper);
-    if (TT_UNLIKELY(must_fold(c, d)))
-        tt_ledger_fold(c);
-    return true;
 }

@@ -144,13 +144,125 @@ bool tt_ledger_free_tabled(tt_ledger_cache *c, uintptr_t addr, int32_t pool, tt_
 /* A block that was booked TT_UNTABLED, with the size the caller kept. */
 void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, int32_t pool,
                              unsigned flags);
-/* The sampled run's common case: a block with no stack, whose pool already
- * has a slot in this cache, in a few plain additions. False: take the
- * general path (nothing was booked). */
-bool tt_ledger_alloc_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t size,
-                          bool wrapper);
-bool tt_ledger_free_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t size,
-                         bool wrapper);
 void tt_ledger_fold(tt_ledger_cache *c);
+/* The slow paths of a booking that passed a peak: fold, then raise it. */
+void tt_ledger_global_peak(tt_ledger_cache *c);
+void tt_ledger_global_peak_rejoin(tt_ledger_cache *c);
+void tt_ledger_pool_peak(tt_ledger_cache *c, tt_pool_books *p);
+
+/* ---- the fast path, inlined into the entry points ---------------------------------------
+ * The sampled run's common case, a block with no stack whose pool already
+ * has a slot in this cache, costs a few plain additions here: no call. */
+static inline void tt_mark_pool(tt_ledger_cache *c, tt_pool_delta *d)
+{
+    if (!d->dirty) {
+        TALLY_ASSERT(c->npools_dirty < TT_POOL_SLOTS);
+        d->dirty = true;
+        c->pools_dirty[c->npools_dirty++] = (uint8_t)(d - c->pools);
+    }
+}
+
+/* The global and pool figures are exact to within what threads hold back:
+ * fold when this thread holds back TT_BATCH_BYTES of current bytes, net, or
+ * has booked TT_BATCH_OPS times, so that totals stay fresh as well. */
+static inline bool tt_must_fold(const tt_ledger_cache *c, const tt_pool_delta *d)
+{
+    return (uint64_t)(c->net + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES ||
+           (uint64_t)(d->current + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES || c->ops >= TT_BATCH_OPS;
+}
+
+static inline int tt_bucket_of(int64_t size)
+{
+    return size <= 1 ? 0 : 63 - __builtin_clzll((unsigned long long)size);
+}
+
+/* A new block of size bytes: the pool's own books. */
+static inline __attribute__((always_inline)) void tt_pool_grow(tt_ledger_cache *c, tt_pool_delta *d,
+                                                               int64_t size)
+{
+    d->current += size;
+    d->live++;
+    d->total += size;
+    d->count++;
+    d->hist[tt_bucket_of(size)]++;
+    tt_mark_pool(c, d);
+}
+
+/* After a new block is booked: the global and pool peaks, then the batch.
+ * A wrapper pool's block is its parent's too, and counts once globally. */
+static inline __attribute__((always_inline)) void
+tt_after_grow(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size, bool wrapper)
+{
+    c->ops++;
+    c->last_ptr = ptr;
+    tt_pool_books *p = d->pool;
+    if (wrapper) {
+        p->wrapper = true;
+        if (TT_UNLIKELY(c->just_peaked))
+            tt_ledger_global_peak_rejoin(c);
+    } else {
+        c->just_peaked = false;
+        c->net += size;
+        if (TT_UNLIKELY(atomic_load_explicit(&tt_g.current, memory_order_relaxed) + c->net >
+                        atomic_load_explicit(&tt_g.peak, memory_order_relaxed)))
+            tt_ledger_global_peak(c);
+    }
+    if (TT_UNLIKELY(atomic_load_explicit(&p->current, memory_order_relaxed) + d->current >
+                    atomic_load_explicit(&p->peak, memory_order_relaxed)))
+        tt_ledger_pool_peak(c, p);
+    if (TT_UNLIKELY(tt_must_fold(c, d)))
+        tt_ledger_fold(c);
+}
+
+/* A block of size bytes leaves the pool's books; true when it was a
+ * temporary (heaptrack's: freed before this thread's next allocation). */
+static inline __attribute__((always_inline)) bool
+tt_pool_shrink(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size, bool wrapper)
+{
+    bool temp = ptr == c->last_ptr;
+    d->current -= size;
+    d->live--;
+    d->temp += temp;
+    tt_mark_pool(c, d);
+    c->ops++;
+    if (!wrapper) {
+        c->net -= size;
+        if (temp)
+            c->last_ptr = 0;
+    }
+    return temp;
+}
+
+static inline tt_pool_delta *tt_pool_delta_hit(tt_ledger_cache *c, int32_t pool)
+{
+    tt_pool_delta *d = &c->pools[(uint32_t)pool % TT_POOL_SLOTS];
+    return TT_LIKELY(d->used && d->id == pool) ? d : NULL;
+}
+
+/* A block with no stack, booked in this cache's slot for its pool; false
+ * (nothing booked) when the pool has no slot here yet. */
+static inline __attribute__((always_inline)) bool
+tt_ledger_alloc_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t size, bool wrapper)
+{
+    tt_pool_delta *d = tt_pool_delta_hit(c, pool);
+    if (TT_UNLIKELY(!d))
+        return false;
+    tt_pool_grow(c, d, size);
+    tt_after_grow(c, d, ptr, size, wrapper);
+    return true;
+}
+
+/* The same for a block given back, whose size the caller kept. */
+static inline __attribute__((always_inline)) bool
+tt_ledger_free_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t size, bool wrapper)
+{
+    tt_pool_delta *d = tt_pool_delta_hit(c, pool);
+    if (TT_UNLIKELY(!d))
+        return false;
+    tt_pool_shrink(c, d, ptr, size, wrapper);
+    if (TT_UNLIKELY(tt_must_fold(c, d)))
+        tt_ledger_fold(c);
+    return true;
+}
 
 #endif

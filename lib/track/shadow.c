@@ -1,4 +1,4 @@
-/* shadow.c: the shadow map (shadow.h): mapping it, storing an entry, and
+/* shadow.c: the shadow map's slow paths (shadow.h): mapping a region, and
  * listing the live blocks for a profile's leaks. */
 #include "track/shadow.h"
 
@@ -10,7 +10,7 @@ bool tt_shadow_on;
 _Atomic(uint16_t *) tt_shadow_dir[TT_SHADOW_REGIONS];
 size_t (*tt_shadow_usable_size)(void *);
 
-static uint16_t *make(uintptr_t a)
+uint16_t *tt_shadow_make(uintptr_t a)
 {
     if (a >> 47)
         return NULL;
@@ -31,19 +31,6 @@ static uint16_t *make(uintptr_t a)
         }
     }
     return r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4);
-}
-
-bool tt_shadow_put(void *ptr, int64_t size, unsigned kind)
-{
-    TALLY_ASSERT(kind <= 2);
-    if (size >= TT_SHADOW_MAX_SIZE || (size < 16 && tt_shadow_usable_size(ptr) < 16))
-        return false;
-    uint16_t *e = tt_shadow_find(ptr);
-    if (TT_UNLIKELY(!e) && !(e = make((uintptr_t)ptr)))
-        return false;
-    uintptr_t off8 = ((uintptr_t)ptr >> 3) & 1;
-    __atomic_store_n(e, (uint16_t)(size << 3 | off8 << 2 | (kind + 1u)), __ATOMIC_RELAXED);
-    return true;
 }
 
 /* Resident shadow pages only (mincore), so the walk costs what the heap has

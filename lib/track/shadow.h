@@ -68,9 +68,23 @@ static inline void tt_shadow_forget(const void *ptr)
         __atomic_store_n(e, 0, __ATOMIC_RELAXED);
 }
 
+/* Maps the part of the map that holds a (NULL when it cannot). */
+uint16_t *tt_shadow_make(uintptr_t a);
+
 /* Stores the entry of a block that may be shadowed; false when it may not
  * (too big, too small, or its part of the map cannot be mapped). */
-bool tt_shadow_put(void *ptr, int64_t size, unsigned kind);
+static inline bool tt_shadow_put(void *ptr, int64_t size, unsigned kind)
+{
+    TALLY_ASSERT(kind <= 2);
+    if (size >= TT_SHADOW_MAX_SIZE || (size < 16 && tt_shadow_usable_size(ptr) < 16))
+        return false;
+    uint16_t *e = tt_shadow_find(ptr);
+    if (TT_UNLIKELY(!e) && !(e = tt_shadow_make((uintptr_t)ptr)))
+        return false;
+    uintptr_t off8 = ((uintptr_t)ptr >> 3) & 1;
+    __atomic_store_n(e, (uint16_t)(size << 3 | off8 << 2 | (kind + 1u)), __ATOMIC_RELAXED);
+    return true;
+}
 /* Removes ptr's entry, if it has one, returning the block's size and kind. */
 static inline bool tt_shadow_take(const void *ptr, int64_t *size, unsigned *kind)
 {
