@@ -15,12 +15,16 @@
 
 static __thread int32_t scope_ids[MAX_SCOPES] __attribute__((tls_model("initial-exec")));
 static __thread int scope_depth __attribute__((tls_model("initial-exec")));
+TALLY_INTERNAL __thread int32_t tally_scope_current_plus_one
+    __attribute__((tls_model("initial-exec")));
 
 int tally_scope_push(tally_pool *pool)
 {
     if (scope_depth == MAX_SCOPES)
         return EOVERFLOW;
-    scope_ids[scope_depth++] = tally_pool_id(pool);
+    int32_t id = tally_pool_id(pool);
+    scope_ids[scope_depth++] = id;
+    tally_scope_current_plus_one = id + 1;
     return 0;
 }
 
@@ -28,10 +32,5 @@ void tally_scope_pop(void)
 {
     if (scope_depth > 0)
         scope_depth--;
-}
-
-TALLY_INTERNAL int32_t tally_scope_pool_id(void)
-{
-    int d = scope_depth;
-    return d > 0 ? scope_ids[d - 1] : -1;
+    tally_scope_current_plus_one = scope_depth > 0 ? scope_ids[scope_depth - 1] + 1 : 0;
 }

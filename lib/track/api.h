@@ -122,6 +122,32 @@ TALLY_INTERNAL void tally_track_own_module(const void *addr);
  * address, the stack is the cached one and nothing is unwound. */
 TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintptr_t *ret_slot);
 
+/* A sampled run (TALLY_SAMPLE), and this thread's bytes until its next
+ * sampled block, in initial-exec TLS: what tally_track_capture_at needs to
+ * decide the common case without a call. */
+extern TALLY_INTERNAL bool tally_track_sampled_run;
+extern TALLY_INTERNAL __thread int64_t tally_track_sample_left
+    __attribute__((tls_model("initial-exec")));
+
+/* tally_track_capture_from with the sampling decision's common case inline:
+ * in a sampled run, a block that does not reach the next sample point is
+ * counted down and gets no stack (0), for a load, a compare and a store.
+ * Every other case (the crossing included) is decided by the core, the
+ * same way, from the same countdown. */
+static inline tally_stack_id tally_track_capture_at(int64_t size, const uintptr_t *ret_slot)
+{
+    if (tally_track_sampled_run) {
+        if (size <= 0)
+            return 0;
+        int64_t left = tally_track_sample_left - size;
+        if (__builtin_expect(left > 0, 1)) {
+            tally_track_sample_left = left;
+            return 0;
+        }
+    }
+    return tally_track_capture_from(size, ret_slot);
+}
+
 /* The preload shim's sampled mode: unsampled blocks of the malloc family
  * (tally_track_alloc with stack 0, pool 0) are kept in a shadow map
  * instead of the live table. usable_size is the raw allocator's: a block

@@ -7,6 +7,7 @@
 #include <time.h>
 
 TALLY_INTERNAL _Atomic int tally_track_on;
+TALLY_INTERNAL bool tally_track_sampled_run;
 tt_config tt_cfg = {.depth = TT_DEFAULT_DEPTH, .interval_ms = 10, .count_scale = 1};
 
 int64_t tt_now_ns(void)
@@ -66,6 +67,7 @@ void tt_configure(const tally_track_options *opts)
     if (tt_cfg.depth > TT_MAX_DEPTH)
         tt_cfg.depth = TT_MAX_DEPTH;
     tt_cfg.count_scale = tt_cfg.sample_bytes > 0 ? 1024 : 1;
+    tally_track_sampled_run = tt_cfg.sample_bytes > 0;
     snprintf(tt_cfg.output, sizeof tt_cfg.output, "%s",
              output && *output ? output : "tally.%e.%p.prof");
 

@@ -17,14 +17,16 @@
 /* ---- sampling: the one decision ------------------------------------------------ */
 /* Does this block of size bytes get a stack? Each thread counts down an
  * exponential distance; the block that crosses zero is sampled. */
+TALLY_INTERNAL __thread int64_t tally_track_sample_left TT_TLS;
+
 static inline bool sample_hit(tt_thread *t, int64_t size)
 {
     if (size <= 0)
         return false;
-    t->sample_left -= size;
-    if (TT_LIKELY(t->sample_left > 0))
+    tally_track_sample_left -= size;
+    if (TT_LIKELY(tally_track_sample_left > 0))
         return false;
-    t->sample_left = tt_sample_next(&t->rng);
+    tally_track_sample_left = tt_sample_next(&t->rng);
     return true;
 }
 
@@ -45,6 +47,8 @@ static inline tally_block_info block_info(int64_t size, uint32_t stack, int32_t 
 }
 
 /* ---- the preload shim ------------------------------------------------------------ */
+/* api.h's tally_track_capture_at makes the common "not sampled" case of
+ * sample_hit inline in the shim; it calls here for every other case. */
 TALLY_INTERNAL tally_stack_id tally_track_capture(int64_t size, int skip)
 {
     return captured(size) ? tt_capture(skip) : 0;

@@ -2,7 +2,7 @@
  *
  * Each thread that books gets a tt_thread (from base/tcache.h: mmap'd,
  * reused after the thread exits, folded at its exit and in a forked child).
- * It holds the thread's sampling countdown, the stack cache, the ledger's
+ * It holds the thread's sampling generator, the stack cache, the ledger's
  * unfolded changes, and what a wrapper pool's booking reuses from its
  * parent's a moment before. Only its own thread touches it, so no lock.
  *
@@ -20,7 +20,6 @@
 typedef struct tt_thread {
     base_tcache_head head;
     tt_stack_cache *stack_cache; /* mmap'd on first use, kept across reuse */
-    int64_t sample_left;         /* bytes until the next sampled block */
     uint64_t rng;
     uint32_t last_stack; /* the last non-wrapper pool block's, for its wrappers */
     bool last_sampled;
