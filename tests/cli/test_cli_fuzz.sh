@@ -1,9 +1,9 @@
 #!/bin/sh
-# A short libFuzzer run of the profile reader (tests/fuzz_profile_read.c)
+# A short libFuzzer run of the profile reader (tests/cli/fuzz_profile_read.c)
 # from a seed corpus of profiles: make_profile's, good and broken, and real
 # ones from `tally run` when the shim can run here. TALLY_FUZZ_SECONDS
 # sets the length (default 20). Skips without clang's fuzzer runtime.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/cli_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
 
 # The reader is compiled here from its source rather than linked from
 # lib/profile/libtallyprofile.la: libFuzzer steers by the coverage
@@ -11,7 +11,7 @@
 CLANG=${CLANG:-clang}
 command -v "$CLANG" >/dev/null || { echo "SKIP: clang is not installed"; exit 77; }
 "$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$B" -I"$S/lib" "$S/tests/fuzz_profile_read.c" "$S/lib/profile/read.c" \
+    -I"$B" -I"$S/lib" "$S/tests/cli/fuzz_profile_read.c" "$S/lib/profile/read.c" \
     -o "$WORK/fuzz" 2>"$WORK/cc.err" || {
     tail -3 "$WORK/cc.err"
     echo "SKIP: clang cannot build a libFuzzer target here (libclang-rt-*-dev missing?)"
@@ -23,8 +23,8 @@ for kind in basic snap1 snap2 version2 badref dupsec badcount unknownpool traili
     "$MP" "$kind" "$WORK/corpus/$kind.prof" || fail "make_profile $kind"
 done
 "$MP" big 50 "$WORK/corpus/big.prof" || fail "make_profile big"
-if [ -z "${TALLY_TEST_SANITIZERS:-}" ] && [ -x "$B/tests/cli_prog" ] && [ -f "$B/.libs/libtally-preload.so" ]; then
-    "$TALLY" run -o "$WORK/corpus/real-leaks.prof" -- "$B/tests/cli_prog" leaks 2>/dev/null
+if [ -z "${TALLY_TEST_SANITIZERS:-}" ] && [ -x "$B/tests/progs/cli_prog" ] && [ -f "$B/.libs/libtally-preload.so" ]; then
+    "$TALLY" run -o "$WORK/corpus/real-leaks.prof" -- "$B/tests/progs/cli_prog" leaks 2>/dev/null
     "$TALLY" run -o "$WORK/corpus/real-sort.prof" -- sort /dev/null 2>/dev/null
 fi
 ls "$WORK/corpus" | sed 's/^/seed: /'

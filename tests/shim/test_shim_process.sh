@@ -1,6 +1,6 @@
 #!/bin/sh
 # fork (exit and _exit), fork+exec, dlopen/dlclose, signal handlers.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/shim_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
 
 run fork "$PROG" fork || { cat "$WORK/fork.err"; fail "fork exited $?"; }
 n=$(ls "$WORK/fork"/*.prof | wc -l)
@@ -15,7 +15,7 @@ n=$(ls "$WORK/noexec"/*.prof | wc -l)
 [ "$n" -eq 3 ] || fail "TALLY_FOLLOW_EXEC=0: expected 3 profiles, found $n"
 echo "ok: TALLY_FOLLOW_EXEC=0 leaves the exec'd program alone"
 
-LIB=$B/tests/.libs/libshim_dl.so
+LIB=$B/tests/progs/.libs/libshim_dl.so
 run dl "$PROG" dl "$LIB" || { cat "$WORK/dl.err"; fail "dl exited $?"; }
 expect_leaks dl 123 1
 run dldeep "$PROG" dldeep "$LIB" || fail "dldeep exited $?"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Double free, invalid free, realloc of a non-heap pointer: reported, survived.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/shim_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
 
 run errors "$PROG" errors || { cat "$WORK/errors.err"; fail "errors exited $?"; }
 grep -q survived "$WORK/errors.out" || fail "the program did not go on"

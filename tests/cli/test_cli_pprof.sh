@@ -3,7 +3,7 @@
 # it with the four sample types, the right totals, the pool labels and the
 # symbolized, inlined lines. npm installs the package once, into a cache
 # directory under TMPDIR; without npm (or a registry) the test skips.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/cli_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
 
 command -v node >/dev/null && command -v npm >/dev/null || { echo "SKIP: node and npm are needed"; exit 77; }
 NM=${TMPDIR:-/tmp}/tally-npm-pprof-format-$(id -u)

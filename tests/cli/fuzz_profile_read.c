@@ -4,7 +4,7 @@
  * reach the section parsers (a random change almost never keeps a valid
  * FNV-1a), and once as `tally report` does. Any profile that parses is
  * walked through the lookups the reports use. Built by
- * tests/test_cli_fuzz.sh with clang -fsanitize=fuzzer,address,undefined. */
+ * tests/cli/test_cli_fuzz.sh with clang -fsanitize=fuzzer,address,undefined. */
 #include "profile/read.h"
 
 #include <stddef.h>

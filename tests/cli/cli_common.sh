@@ -1,13 +1,13 @@
 # cli_common.sh: sourced by tests/test_cli_*.sh.
 #
 # TALLY is the built tally command, MP the profile generator
-# (tests/make_profile.c); mark NAME [FILE] gives the line of "MARK:NAME" in
+# (tests/progs/make_profile.c); mark NAME [FILE] gives the line of "MARK:NAME" in
 # tests/FILE (default make_profile.c), so tests can expect file:line pairs without hard-coding them.
 set -u
 B=${abs_top_builddir:-$(pwd)}
-S=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+S=${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 TALLY=$B/tools/tally
-MP=$B/tests/make_profile
+MP=$B/tests/progs/make_profile
 [ -x "$TALLY" ] || { echo "FAIL: $TALLY not built"; exit 99; }
 [ -x "$MP" ] || { echo "FAIL: $MP not built"; exit 99; }
 
@@ -24,7 +24,7 @@ ok() {
 }
 
 mark() {
-    grep -n "MARK:$1 " "$S/tests/${2:-make_profile.c}" | cut -d: -f1
+    grep -n "MARK:$1 " "$S/tests/progs/${2:-make_profile.c}" | cut -d: -f1
 }
 
 # expect_in FILE TEXT...: each TEXT (a fixed string) appears in FILE.

@@ -10,9 +10,9 @@ if [ -n "${TALLY_TEST_SANITIZERS:-}" ]; then
     exit 77
 fi
 B=${abs_top_builddir:-$(pwd)}
-S=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+S=${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 SHIM=$B/.libs/libtally-preload.so
-PROG=$B/tests/shim_prog
+PROG=$B/tests/progs/shim_prog
 TALLY=$B/tools/tally
 [ -f "$SHIM" ] || { echo "FAIL: $SHIM not built"; exit 99; }
 [ -x "$TALLY" ] || { echo "FAIL: $TALLY not built"; exit 99; }

@@ -3,7 +3,7 @@
 # rendered by headless Chromium; the DOM it builds must hold the stacked
 # area chart (a layer per pool), the pools, peak and leak tables and the
 # flame graph. Skips when chromium is not installed.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/cli_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
 
 "$MP" basic "$WORK/p.prof" || fail "make_profile"
 "$TALLY" report "$WORK/p.prof" --format html -o "$WORK/r.html" || fail "html exited $?"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Each C entry point leaks a known number of bytes; glibc's semantics hold.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/shim_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
 
 run leak100 "$PROG" leak100 || fail "leak100 exited $?"
 expect_leaks leak100 100 1

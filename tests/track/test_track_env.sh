@@ -2,7 +2,7 @@
 # TALLY_TRACK=1: a program that links libtally tracks from its first
 # allocation and, at exit, writes its profile and prints the summary.
 B=${abs_top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
-PROG="$B/tests/prog_leaks"
+PROG="$B/tests/progs/prog_leaks"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 cd "$W" || exit 1

@@ -1,7 +1,7 @@
 #!/bin/sh
 # C++ operator new/delete in every variant, and mismatched releases.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/shim_common.sh"
-NEWPROG=$B/tests/shim_prog_new
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
+NEWPROG=$B/tests/progs/shim_prog_new
 
 run new "$NEWPROG" || { cat "$WORK/new.err"; fail "shim_prog_new exited $?"; }
 expect_leaks new 164 3

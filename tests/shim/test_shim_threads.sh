@@ -1,6 +1,6 @@
 #!/bin/sh
 # 8 threads allocate; each frees its neighbour's blocks.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/shim_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
 
 run threads "$PROG" threads || { cat "$WORK/threads.err"; fail "threads exited $?"; }
 expect_leaks threads 8028 8

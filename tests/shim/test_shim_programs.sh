@@ -1,7 +1,7 @@
 #!/bin/sh
 # Real programs under the shim: the same output as a plain run, byte for
 # byte, and a clean exit. What the machine lacks is skipped with a message.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/shim_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
 
 # same NAME CMD...: plain run, then the shim; stdout and status must agree.
 same() {

@@ -2,7 +2,7 @@
 # Bad input: a missing, empty, truncated, corrupt or wrong-version profile
 # gives one clear line on stderr and exit status 2, never a signal, from
 # every command that reads profiles.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/cli_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
 
 "$MP" basic "$WORK/good.prof" || fail "make_profile"
 size=$(wc -c <"$WORK/good.prof")

@@ -2,14 +2,14 @@
 # tally report's machine formats: json (against docs/report.schema.json
 # when python3-jsonschema is there), folded (flamegraph.pl's input) and
 # massif (ms_print must accept it, with the peak snapshot).
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/cli_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
 
 "$MP" basic "$WORK/p.prof" || fail "make_profile"
 
 # ---- json
 "$TALLY" report "$WORK/p.prof" --format json >"$WORK/r.json" || fail "json exited $?"
 command -v python3 >/dev/null || { echo "SKIP: python3 is needed to check the json"; exit 77; }
-python3 - "$WORK/r.json" "$S/docs/report.schema.json" "$S/tests/make_profile.c" <<'PY' || fail "json content"
+python3 - "$WORK/r.json" "$S/docs/report.schema.json" "$S/tests/progs/make_profile.c" <<'PY' || fail "json content"
 import json, sys
 r = json.load(open(sys.argv[1]))
 try:
@@ -67,7 +67,7 @@ if command -v ms_print >/dev/null; then
     ms_print "$WORK/massif.out" >"$WORK/ms.txt" 2>"$WORK/ms.err" || { cat "$WORK/ms.err"; fail "ms_print rejected the massif output"; }
     [ -s "$WORK/ms.err" ] && { cat "$WORK/ms.err"; fail "ms_print complained"; }
     expect_in "$WORK/ms.txt" "Detailed snapshots: [3 (peak), 5]" "(1,004,960B) (heap allocation functions)" \
-        "(1,000,000B) 0x" "peak_leaf ($S/tests/make_profile.c:$(mark peak_leaf))"
+        "(1,000,000B) 0x" "peak_leaf ($S/tests/progs/make_profile.c:$(mark peak_leaf))"
     ok "massif: ms_print accepts it, with the peak tree"
 else
     echo "note: ms_print (valgrind) missing: massif not checked by it"

@@ -2,17 +2,17 @@
 # tally run: the shim found next to tally, the options mapped onto TALLY_*,
 # the program's exit status (or --error-exitcode's with leaks), the
 # summary and the profile's path; then reports and diff on real profiles
-# of tests/cli_prog.c, symbolized to its file:line.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/cli_common.sh"
+# of tests/progs/cli_prog.c, symbolized to its file:line.
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
 
 if [ -n "${TALLY_TEST_SANITIZERS:-}" ]; then
     echo "SKIP: a malloc interposer cannot be preloaded under ASan"
     exit 77
 fi
-PROG=$B/tests/cli_prog
+PROG=$B/tests/progs/cli_prog
 [ -x "$PROG" ] || fail "$PROG not built"
 [ -f "$B/.libs/libtally-preload.so" ] || { echo "SKIP: the shim is not built"; exit 77; }
-SRC=$S/tests/cli_prog.c
+SRC=$S/tests/progs/cli_prog.c
 
 # ---- leaks, summary, exit status
 "$TALLY" run -o "$WORK/l.prof" -- "$PROG" leaks >"$WORK/out" 2>"$WORK/err"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # TALLY_POOLS: rules by module and by function, and one pool per module.
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/shim_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
 
 run pools env TALLY_POOLS='mine=*shim_prog*' "$PROG" pools || fail "pools exited $?"
 f=$(profile pools)

@@ -2,7 +2,7 @@
 # tally diff A B: per-pool and per-stack growth, largest first, with stacks
 # matched across processes by module offsets (the two profiles come from two
 # runs of make_profile, at different addresses).
-. "${abs_top_srcdir:-$(dirname "$0")/..}/tests/cli_common.sh"
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
 
 "$MP" snap1 "$WORK/a.prof" && "$MP" snap2 "$WORK/b.prof" || fail "make_profile"
 "$TALLY" diff "$WORK/a.prof" "$WORK/b.prof" >"$WORK/d.txt" || fail "tally diff exited $?"
@@ -16,7 +16,7 @@ case $first in
 *) cat "$D"; fail "the largest growth is not first: $first" ;;
 esac
 expect_in "$D" "+1000 bytes (+1 blocks) in pool arena: 0 -> 1000 live" \
-    "leaky_leaf $S/tests/make_profile.c:$(mark leaky_leaf)"
+    "leaky_leaf $S/tests/progs/make_profile.c:$(mark leaky_leaf)"
 ok "diff: +12345 at leaky_leaf, then +1000 at peak_leaf"
 
 "$TALLY" diff "$WORK/b.prof" "$WORK/a.prof" >"$WORK/r.txt" || fail "reverse diff"

@@ -1,4 +1,4 @@
-/* cli_prog: a program for tests/test_cli_run.sh, run under `tally run`.
+/* cli_prog: a program for tests/cli/test_cli_run.sh, run under `tally run`.
  * It links libtally only for tally_track_dump (the snapshots of "snap");
  * everything else is plain malloc, which the preloaded shim tracks.
  *
