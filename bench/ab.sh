@@ -21,17 +21,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d "${TMPDIR:-/tmp}/ab.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
-cc -O2 -o "$W/churn" "$HERE/shim_churn.c" -lpthread
-cc -O2 -o "$W/larson" "$HERE/shim_larson.c" -lpthread
-cc -O2 -o "$W/bignum" "$HERE/shim_bignum.c"
-PY=$(python3 -c 'import sys; print(sys.executable)')
-"$PY" -c '
-import random
-r = random.Random(7)
-with open("'"$W"'/sort.txt", "w") as f:
-    for i in range(2000000):
-        f.write("%016x %d\n" % (r.getrandbits(64), r.randint(0, 10**9)))
-'
+. "$HERE/workloads.sh"
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 

@@ -19,26 +19,13 @@ HT_RAW=/usr/lib/heaptrack/libheaptrack_preload.so
 W=$(mktemp -d "${TMPDIR:-/tmp}/shim-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
-cc -O2 -o "$W/churn" "$HERE/shim_churn.c" -lpthread
-cc -O2 -o "$W/larson" "$HERE/shim_larson.c" -lpthread
-cc -O2 -o "$W/bignum" "$HERE/shim_bignum.c"
-cc -O2 -o "$W/live" "$HERE/shim_live.c"
+. "$HERE/workloads.sh"
 HAVE_LSAN=0
 if command -v clang >/dev/null; then
     for p in churn larson bignum; do
         clang -O2 -fsanitize=leak -o "$W/$p.lsan" "$HERE/shim_$p.c" -lpthread || break
     done && HAVE_LSAN=1
 fi
-# The interpreter itself, not a wrapper script (pyenv's shim execs it, and
-# heaptrack would follow only the wrapper).
-PY=$(python3 -c 'import sys; print(sys.executable)')
-"$PY" -c '
-import random
-r = random.Random(7)
-with open("'"$W"'/sort.txt", "w") as f:
-    for i in range(2000000):
-        f.write("%016x %d\n" % (r.getrandbits(64), r.randint(0, 10**9)))
-'
 shim_ok=0
 env LD_PRELOAD="$SHIM" true 2>/dev/null && [ -f "$SHIM" ] && shim_ok=1
 

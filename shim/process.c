@@ -1,6 +1,6 @@
 /* process.c: fork, exec, _exit, dlopen/dlclose and the dump signal.
  *
- * The core's own state across fork (its locks, its time-series thread, the
+ * The core's own state across fork (its locks, its ticker thread, the
  * child's profile name through %p) is the core's; the shim tells it when.
  * Functions the core may not have yet are referenced weakly. */
 #include "shim/shim.h"
@@ -148,7 +148,7 @@ SHIM_EXPORT int dlclose(void *handle)
 static void on_dump_signal(int sig)
 {
     (void)sig;
-    /* Async-signal-safe: the core's time-series thread writes the snapshot. */
+    /* Async-signal-safe: the core's ticker thread writes the snapshot. */
     if (tally_track_request_dump)
         tally_track_request_dump();
 }

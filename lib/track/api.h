@@ -59,12 +59,13 @@ TALLY_INTERNAL int tally_track_start_from_env(void);
  * lock while unwinding. */
 TALLY_INTERNAL tally_stack_id tally_track_capture(int64_t size, int skip);
 
-/* Books a new block. */
+/* Books a new block: with its stack in the live table, or, in a sampled run,
+ * an unsampled one (stack 0) of the shim's pool 0 in the shadow map. */
 TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
                                       tally_stack_id stack, tally_alloc_kind kind);
 
-/* Unbooks a block. False when ptr is not a live tracked block: an invalid or
- * double free, which the caller reports. */
+/* Unbooks a block (from the shadow map or the table). False when ptr is not
+ * a live tracked block: an invalid or double free, which the caller reports. */
 TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info);
 
 /* Looks a block up without changing anything. */
@@ -84,18 +85,18 @@ TALLY_INTERNAL void tally_track_modules_changed(void);
 /* Process events, from the preload shim (shim/process.c). */
 /* pthread_atfork handlers: take the core's locks before fork, release them
  * after it in the parent; in the child, release them, restart the
- * time-series thread and go on into the child's own profile (%p). */
+ * ticker thread (lib/track/ticker.c) and go on into the child's own profile (%p). */
 TALLY_INTERNAL void tally_track_fork_prepare(void);
 TALLY_INTERNAL void tally_track_fork_parent(void);
 TALLY_INTERNAL void tally_track_fork_child(void);
-/* Async-signal-safe: sets a flag only; the time-series thread writes the
+/* Async-signal-safe: sets a flag only; the ticker thread writes the
  * snapshot (META reason 2). */
 TALLY_INTERNAL void tally_track_request_dump(void);
 /* Writes the exit profile and summary now, once (as the exit handler would):
  * for _exit and _Exit, which skip the atexit handlers. */
 TALLY_INTERNAL void tally_track_at_exit(void);
 
-/* ---- Added with the core (issue 4) ------------------------------------------ */
+/* ---- lib/pool ------------------------------------------------------------------ */
 
 /* lib/pool's hooks: one call per booked operation. `wrapper` is true for a
  * pool with a parent: its parent booked the same block a moment before on
