@@ -1,0 +1,60 @@
+/* config.h: the tracking core's settings and what every file of it shares.
+ *
+ * Settings come from tally_track_start's options or the TALLY_* environment
+ * (config.c is the one parser of both), and are fixed while tracking runs. */
+#ifndef TALLY_TRACK_CONFIG_H
+#define TALLY_TRACK_CONFIG_H
+
+#include <config.h> /* _GNU_SOURCE: mremap, dladdr, pthread_getattr_np */
+
+#include "base/assert.h"
+#include "track/api.h"
+
+#include <tally/track.h>
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TT_TLS __attribute__((tls_model("initial-exec")))
+#define TT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define TT_MAX_DEPTH 256
+#define TT_DEFAULT_DEPTH 64
+#define TT_NBUCKETS 64 /* size histogram: one bucket per power of two */
+
+enum { TT_REPORT_SUMMARY, TT_REPORT_FULL, TT_REPORT_NONE };
+
+typedef struct {
+    int depth;
+    int64_t sample_bytes; /* 0: full tracking; else the mean sampling distance */
+    int interval_ms;
+    int report;
+    bool unwind_fp;
+    bool shadow_allowed; /* TALLY_SHADOW is not 0 */
+    bool started;        /* ever started: the exit profile is due */
+    int64_t start_realtime_ns;
+    int64_t start_ns; /* CLOCK_MONOTONIC */
+    /* Per-stack counts are kept in units of 1/count_scale, so that sampled
+     * weights, which are fractional, stay unbiased. 1 when not sampling. */
+    int64_t count_scale;
+    char output[1024];
+} tt_config;
+extern tt_config tt_cfg;
+
+/* Fills tt_cfg from opts, or from the environment when opts is NULL. */
+void tt_configure(const tally_track_options *opts);
+
+/* A size with an optional k, m or g suffix (powers of 1024); dflt when s is
+ * NULL, empty or not a number. */
+int64_t tt_parse_size(const char *s, int64_t dflt);
+
+static inline bool tt_sampling(void)
+{
+    return tt_cfg.sample_bytes > 0;
+}
+
+int64_t tt_now_ns(void); /* CLOCK_MONOTONIC */
+
+#endif
