@@ -65,6 +65,18 @@ static inline uint64_t prof_checksum(const void *data, size_t len)
     return h;
 }
 
+/* What a live block is, by valgrind memcheck's classes, once the leak check
+ * (lib/track/mark.c) has looked; PROF_LEAK_LIVE when no check ran (a dump
+ * without it, a run with it off): only "live at that moment". */
+enum {
+    PROF_LEAK_LIVE = 0,
+    PROF_LEAK_DEFINITE = 1, /* no pointer reaches it */
+    PROF_LEAK_INDIRECT = 2, /* reached only from lost blocks */
+    PROF_LEAK_POSSIBLE = 3, /* reached only through interior pointers */
+    PROF_LEAK_REACHABLE = 4 /* reached from a root by a chain of start pointers */
+};
+#define PROF_LEAK_KINDS 5
+
 /* The fixed-size records, as the writer takes them and the reader gives them. */
 typedef struct {
     uint32_t stack_id;

@@ -26,10 +26,12 @@ typedef struct {
     uint32_t stack;
     int32_t pool;
     unsigned flags;
+    uint8_t kind; /* PROF_LEAK_* (lib/profile/format.h); LIVE unless classified */
 } tt_snap_leak;
 typedef struct {
     int64_t peak_bytes, peak_ns, now_ns;
     uint32_t threads;
+    bool classified; /* the leak check ran: every leak has its kind */
     tt_snap_pool *pools;
     size_t npools;
     tt_snap_rec *recs;
