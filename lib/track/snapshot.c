@@ -35,14 +35,14 @@ static void copy_leak(const tt_entry *e, void *arg)
     base_buf *b = arg;
     if (tt_entry_flags(e) & TT_FLAG_COVERED)
         return; /* the same block, booked again by a wrapper pool on top */
-    tt_snap_leak l = {e->addr, tt_entry_size(e), e->stack, e->pool, tt_entry_flags(e)};
+    tt_snap_leak l = {e->addr, tt_entry_size(e), e->stack, e->pool, tt_entry_flags(e), 0};
     base_buf_put(b, &l, sizeof l);
 }
 
 /* An unsampled block in the shadow map: no stack, no weight, pool 0. */
 static void copy_shadowed(uintptr_t addr, int64_t size, void *arg)
 {
-    tt_snap_leak l = {addr, size, 0, 0, 0};
+    tt_snap_leak l = {addr, size, 0, 0, 0, 0};
     base_buf_put(arg, &l, sizeof l);
 }
 
