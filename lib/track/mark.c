@@ -17,9 +17,10 @@
  * is indirect. So of a cycle that nothing reaches, the block at the lowest
  * address is the definite one, and of a lost list, its head.
  *
- * Memory: the snapshot's leak list (already there, 32 bytes a block) is
- * sorted in place; the mark adds a state byte and at most two mark-stack
- * entries of 4 bytes per block: 9 bytes per live block, all mmap'd. Nothing
+ * Memory: besides the snapshot's leak list (already there, 32 bytes a
+ * block), the mark keeps each block's start and record index in address
+ * order (12 bytes), a state byte and at most two mark-stack entries of 4
+ * bytes: 21 bytes per live block, and 256 KiB of slice index, all mmap'd. Nothing
  * here calls malloc or takes a lock: the other threads are stopped
  * (world.c), and one of them may hold any lock. */
 #include "track/mark.h"
@@ -38,10 +39,19 @@ enum { UNREACHED = 0, REACHABLE, POSSIBLE, INDIRECT };
 #define REDZONE 128    /* below a thread's stack pointer: x86-64's red zone */
 #define TCB_BYTES 4096 /* the thread control block above the thread pointer */
 
+#define NBUCKETS (1u << 16)
+
 typedef struct {
     tt_snap_leak *b; /* the blocks, by address */
     size_t n;
     uintptr_t lo, hi; /* the lowest start and the highest end */
+    /* A candidate word is looked up in the blocks' starts alone (8 bytes
+     * each, not the 32-byte leak records: a quarter of the cache misses),
+     * within the range of one of NBUCKETS equal slices of [lo, hi). */
+    uintptr_t *start;
+    uint32_t *idx;    /* the leak record of each start */
+    uint32_t *bucket; /* NBUCKETS + 1: the first block starting in each slice */
+    unsigned shift;
     uint8_t *state;
     uint32_t *stack;
     size_t top, cap;
@@ -56,63 +66,105 @@ static inline uintptr_t block_end(const tt_snap_leak *l)
     return (uintptr_t)l->address + (l->size > 0 ? (uintptr_t)l->size : 1);
 }
 
-static void swap(tt_snap_leak *a, tt_snap_leak *b)
+/* Blocks are sorted by a counting sort over NBUCKETS equal slices of
+ * [lo, hi) (two passes), then each slice on its own: a heap's blocks spread
+ * over many slices, so each holds a few. The leak records stay where they
+ * are: start[] and idx[] are the sorted view. */
+static inline void swap_at(marker *m, size_t i, size_t j)
 {
-    tt_snap_leak t = *a;
-    *a = *b;
-    *b = t;
+    uintptr_t s = m->start[i];
+    m->start[i] = m->start[j];
+    m->start[j] = s;
+    uint32_t x = m->idx[i];
+    m->idx[i] = m->idx[j];
+    m->idx[j] = x;
 }
 
-/* Quicksort (median of three, the smaller side recursed): no malloc, and
- * O(log n) stack. */
-static void sort_blocks(tt_snap_leak *b, size_t n)
+/* Quicksort of [from, to) (median of three, the smaller side recursed):
+ * O(log n) stack, for a slice that holds many blocks. */
+static void sort_slice(marker *m, size_t from, size_t to)
 {
-    while (n > 16) {
-        size_t mid = n / 2;
-        if (b[mid].address < b[0].address)
-            swap(&b[mid], &b[0]);
-        if (b[n - 1].address < b[0].address)
-            swap(&b[n - 1], &b[0]);
-        if (b[n - 1].address < b[mid].address)
-            swap(&b[n - 1], &b[mid]);
-        uint64_t pivot = b[mid].address;
-        size_t i = 0, j = n - 1;
+    while (to - from > 16) {
+        size_t mid = from + (to - from) / 2, last = to - 1;
+        if (m->start[mid] < m->start[from])
+            swap_at(m, mid, from);
+        if (m->start[last] < m->start[from])
+            swap_at(m, last, from);
+        if (m->start[last] < m->start[mid])
+            swap_at(m, last, mid);
+        uintptr_t pivot = m->start[mid];
+        size_t i = from, j = last;
         for (;;) {
-            while (b[i].address < pivot)
+            while (m->start[i] < pivot)
                 i++;
-            while (b[j].address > pivot)
+            while (m->start[j] > pivot)
                 j--;
             if (i >= j)
                 break;
-            swap(&b[i++], &b[j--]);
+            swap_at(m, i++, j--);
         }
-        size_t left = j + 1;
-        if (left < n - left) {
-            sort_blocks(b, left);
-            b += left;
-            n -= left;
+        if (j + 1 - from < to - (j + 1)) {
+            sort_slice(m, from, j + 1);
+            from = j + 1;
         } else {
-            sort_blocks(b + left, n - left);
-            n = left;
+            sort_slice(m, j + 1, to);
+            to = j + 1;
         }
     }
-    for (size_t i = 1; i < n; i++)
-        for (size_t k = i; k > 0 && b[k].address < b[k - 1].address; k--)
-            swap(&b[k], &b[k - 1]);
+    for (size_t i = from + 1; i < to; i++)
+        for (size_t k = i; k > from && m->start[k] < m->start[k - 1]; k--)
+            swap_at(m, k, k - 1);
 }
 
-/* The block that holds address a, or n. */
+static void index_blocks(marker *m)
+{
+    unsigned shift = 0;
+    while (((m->hi - m->lo) >> shift) >= NBUCKETS)
+        shift++;
+    m->shift = shift;
+    for (size_t i = 0; i < m->n; i++)
+        m->bucket[((uintptr_t)m->b[i].address - m->lo) >> shift]++;
+    uint32_t at = 0;
+    for (uint32_t k = 0; k <= NBUCKETS; k++) { /* counts -> each slice's first position */
+        uint32_t count = m->bucket[k];
+        m->bucket[k] = at;
+        at += count;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        uintptr_t a = (uintptr_t)m->b[i].address;
+        uint32_t *next = &m->bucket[(a - m->lo) >> shift];
+        m->start[*next] = a;
+        m->idx[(*next)++] = (uint32_t)i;
+    }
+    /* Each slice's position moved to its end, the next slice's start. */
+    for (uint32_t k = NBUCKETS; k > 0; k--)
+        m->bucket[k] = m->bucket[k - 1];
+    m->bucket[0] = 0;
+    for (uint32_t k = 0; k < NBUCKETS; k++)
+        if (m->bucket[k + 1] - m->bucket[k] > 1)
+            sort_slice(m, m->bucket[k], m->bucket[k + 1]);
+}
+
+/* The block that holds address a (lo <= a < hi), or n: the last block
+ * starting at or below a, if a falls before its end. */
 static inline size_t find(const marker *m, uintptr_t a)
 {
-    size_t lo = 0, hi = m->n;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (m->b[mid].address <= a)
-            lo = mid;
-        else
-            hi = mid;
+    uintptr_t k = (a - m->lo) >> m->shift;
+    size_t lo = m->bucket[k], hi = m->bucket[k + 1];
+    if (lo == hi || m->start[lo] > a) { /* it starts in an earlier slice */
+        if (lo == 0)
+            return m->n;
+        lo--;
+    } else {
+        while (hi - lo > 1) {
+            size_t mid = (lo + hi) / 2;
+            if (m->start[mid] <= a)
+                lo = mid;
+            else
+                hi = mid;
+        }
     }
-    return a >= m->b[lo].address && a < block_end(&m->b[lo]) ? lo : m->n;
+    return a < block_end(&m->b[m->idx[lo]]) ? lo : m->n;
 }
 
 static inline void push(marker *m, size_t i)
@@ -137,7 +189,7 @@ static inline void consider(marker *m, uintptr_t v, int mode)
             *s = INDIRECT;
             push(m, i);
         }
-    } else if (mode == REACHABLE && v == m->b[i].address) {
+    } else if (mode == REACHABLE && v == m->start[i]) {
         if (*s != REACHABLE) {
             *s = REACHABLE;
             push(m, i);
@@ -197,7 +249,7 @@ static void drain(marker *m, int clique)
     while (m->top > 0) {
         size_t i = m->stack[--m->top];
         int mode = clique ? INDIRECT : m->state[i] == REACHABLE ? REACHABLE : POSSIBLE;
-        scan_range(m, m->b[i].address, block_end(&m->b[i]), mode);
+        scan_range(m, m->start[i], block_end(&m->b[m->idx[i]]), mode);
     }
 }
 
@@ -259,13 +311,20 @@ int tt_mark_classify(tt_snapshot *s)
     }
     if (m.n > UINT32_MAX / 2)
         return ENOMEM;
-    sort_blocks(m.b, m.n);
-    m.lo = (uintptr_t)m.b[0].address;
-    for (size_t i = 0; i < m.n; i++)
+    m.lo = UINTPTR_MAX;
+    for (size_t i = 0; i < m.n; i++) {
+        if ((uintptr_t)m.b[i].address < m.lo)
+            m.lo = (uintptr_t)m.b[i].address;
         if (block_end(&m.b[i]) > m.hi)
             m.hi = block_end(&m.b[i]);
+    }
     m.cap = 2 * m.n; /* a block is pushed once as possible, once more as reachable */
     size_t state_bytes = m.n, stack_bytes = m.cap * sizeof *m.stack;
+    size_t start_bytes = m.n * sizeof *m.start, idx_bytes = m.n * sizeof *m.idx;
+    size_t bucket_bytes = (NBUCKETS + 1) * sizeof *m.bucket;
+    m.start = base_map(start_bytes);
+    m.idx = base_map(idx_bytes);
+    m.bucket = base_map(bucket_bytes);
     size_t maps_bytes = 0, mods_bytes = 0, nmods = 0;
     m.state = base_map(state_bytes);
     m.stack = base_map(stack_bytes);
@@ -273,7 +332,8 @@ int tt_mark_classify(tt_snapshot *s)
     tt_range *mods = tt_roots_modules(&nmods, &mods_bytes);
     size_t static_tls = tt_roots_static_tls();
     int rc = ENOMEM;
-    if (m.state && m.stack && m.maps && mods) {
+    if (m.state && m.stack && m.start && m.idx && m.bucket && m.maps && mods) {
+        index_blocks(&m);
         tt_world *w = tt_world_stop();
         for (size_t k = 0; k < nmods; k++)
             scan_range(&m, mods[k].lo, mods[k].hi, REACHABLE);
@@ -283,15 +343,18 @@ int tt_mark_classify(tt_snapshot *s)
             if (m.state[i] != UNREACHED)
                 continue;
             m.leader = (uint32_t)i;
-            scan_range(&m, m.b[i].address, block_end(&m.b[i]), INDIRECT);
+            scan_range(&m, m.start[i], block_end(&m.b[m.idx[i]]), INDIRECT);
             drain(&m, 1);
         }
         tt_world_resume(w);
         for (size_t i = 0; i < m.n; i++)
-            m.b[i].kind = kind_of[m.state[i]];
+            m.b[m.idx[i]].kind = kind_of[m.state[i]];
         s->classified = true;
         rc = 0;
     }
+    base_unmap(m.start, start_bytes);
+    base_unmap(m.idx, idx_bytes);
+    base_unmap(m.bucket, bucket_bytes);
     base_unmap(m.state, state_bytes);
     base_unmap(m.stack, stack_bytes);
     base_unmap(m.maps, maps_bytes);

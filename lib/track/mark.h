@@ -5,8 +5,7 @@
 #include "track/snapshot.h"
 
 /* Classifies every leak of s (sets each one's kind and s->classified),
- * stopping the process's other threads while it scans. Sorts s->leaks by
- * address. 0, or ENOMEM (then s is left unclassified). */
+ * stopping the process's other threads while it scans. 0, or ENOMEM (then s is left unclassified). */
 int tt_mark_classify(tt_snapshot *s);
 
 /* ---- roots.c: where the mark starts ------------------------------------------- */
