@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void jstr(FILE *out, const char *s)
 {
@@ -60,6 +61,10 @@ static void location(report_ctx *c, uint64_t addr)
             fputs(", \"line\": null", c->out);
         fprintf(c->out, ", \"inlined\": %s, \"module\": ", fr[k].inlined ? "true" : "false");
         jstr(c->out, fr[k].module);
+        if (fr[k].system_name && strcmp(fr[k].system_name, fr[k].function) != 0) {
+            fputs(", \"system_name\": ", c->out); /* the mangled C++ name */
+            jstr(c->out, fr[k].system_name);
+        }
         fputc('}', c->out);
     }
     fputc(']', c->out);

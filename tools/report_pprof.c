@@ -11,7 +11,7 @@
  * and, when suppressed, "suppressed_by". So `pprof -sample_index=leak_space
  * -tagfocus=kind=definite,indirect` shows the leaks. Each return address is
  * one location whose lines are its inlined frames, innermost first, as pprof
- * expects. */
+ * expects; a function's name is demangled, its system_name the mangled one. */
 #include <config.h>
 
 #include "base/hash.h"
@@ -162,8 +162,9 @@ static int64_t str(pprof *w, const char *s)
 static uint64_t function_id(pprof *w, const cli_sym_frame *f)
 {
     int64_t name = str(w, f->function), file = str(w, f->file);
+    int64_t system = str(w, f->system_name ? f->system_name : f->function);
     int added;
-    int64_t id = intern(&w->functions, (uint64_t)name << 32 | (uint64_t)file, NULL, 1, &added);
+    int64_t id = intern(&w->functions, (uint64_t)system << 32 | (uint64_t)file, NULL, 1, &added);
     if (id < 0) {
         w->out.oom = 1;
         return 0;
@@ -171,7 +172,7 @@ static uint64_t function_id(pprof *w, const cli_sym_frame *f)
     if (added) {
         pb_int(&w->sub2, 1, id);
         pb_int(&w->sub2, 2, name);
-        pb_int(&w->sub2, 3, name);
+        pb_int(&w->sub2, 3, system);
         pb_int(&w->sub2, 4, file);
         pb_msg(&w->out, 5, &w->sub2);
     }

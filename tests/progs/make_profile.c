@@ -20,6 +20,7 @@
  *   make_profile v1 OUT         the same blocks in a version 1 profile (LEAKS per block, no kind)
  *   make_profile snap1 OUT      a snapshot (a dump: no leak check) ...
  *   make_profile snap2 OUT      ... and a later one: +12345 bytes at leaky_leaf, +1000 at peak_leaf
+ *   make_profile cxx OUT        C++ frames (tests/progs/cxx_frames.cc), with and without debug info
  *   make_profile big N OUT      N unique stacks of 16 frames (the report benchmark)
  *   make_profile BAD OUT        a broken profile; BAD is one of: version3 badref dupsec
  *                               badcount longstr unknownpool deepstack zerostack trailing
@@ -456,6 +457,33 @@ static void write_big(const char *path, uint32_t n)
     finish_file(&o, path);
 }
 
+/* C++ frames (cxx_frames.cc), innermost first, then this file's top(): a
+ * definite leak of 4096 bytes whose stack the reports must demangle. */
+size_t cxx_frames(uintptr_t *out, size_t max);
+
+static void write_cxx(const char *path)
+{
+    stk s;
+    s.n = (uint32_t)cxx_frames(s.f, 16);
+    top(&s);
+    prof_writer o = {0};
+    prof_write_begin(&o, PROF_FLAG_CLASSIFIED);
+    meta(&o, 0, 4096, 1000);
+    modules(&o);
+    prof_section_begin(&o, PROF_SEC_STACKS);
+    stack_out(&o, 1, &s);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_POOLS);
+    pool(&o, 0, "malloc", 4096, 4096, 4096, 1, 0, 1);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_RECORDS);
+    record(&o, 1, 0, 4096, 1, 4096, 1, 0, 4096, 4096);
+    prof_section_end(&o);
+    block b = {0x70000, 4096, 1, 0, PROF_LEAK_DEFINITE};
+    leaks(&o, &b, 1, 0, NULL);
+    finish_file(&o, path);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "big")) {
@@ -463,11 +491,16 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc != 3) {
-        fprintf(stderr, "usage: make_profile basic|live|addresses|v1|snap1|snap2|big N|BAD OUT\n");
+        fprintf(stderr,
+                "usage: make_profile basic|live|addresses|v1|snap1|snap2|cxx|big N|BAD OUT\n");
         return 2;
     }
     const char *kind = argv[1];
     variant v = {.classified = 1, .version = 2};
+    if (!strcmp(kind, "cxx")) {
+        write_cxx(argv[2]);
+        return 0;
+    }
     if (!strcmp(kind, "live")) {
         v.classified = 0;
     } else if (!strcmp(kind, "addresses")) {
