@@ -10,6 +10,9 @@
 
 #include "symbolize.h"
 
+#include "demangle.h"
+#include "dwarf_name.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
@@ -175,13 +178,22 @@ void cli_sym_free(cli_symbolizer *s)
     free(s);
 }
 
-static const char *die_name(Dwarf_Die *die)
+static int is_mangled(const char *name)
 {
-    Dwarf_Attribute a;
-    const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
-    if (!n)
-        n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
-    return n;
+    return name[0] == '_' && name[1] == 'Z';
+}
+
+/* function demangled, system_name as the object spells it. */
+static void set_names(cli_symbolizer *s, cli_sym_frame *f)
+{
+    f->system_name = f->function;
+    char *d = cli_demangle(f->function);
+    if (d) {
+        const char *kept = keep(s, d);
+        if (kept)
+            f->function = kept;
+        free(d);
+    }
 }
 
 /* A line table may name files relative to the compilation directory (an
@@ -234,8 +246,11 @@ static size_t from_dwarf(cli_symbolizer *s, Dwfl_Module *dm, Dwarf_Addr pc, cli_
         int tag = dwarf_tag(&scopes[i]);
         if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
             continue;
-        const char *name = die_name(&scopes[i]);
-        out[k] = (cli_sym_frame){name ? name : "??", file, line, 0, NULL, 1};
+        char qualified[1024];
+        const char *name = cli_dwarf_name(&scopes[i], cu, qualified, sizeof qualified);
+        if (name == qualified)
+            name = keep(s, qualified);
+        out[k] = (cli_sym_frame){name ? name : "??", file, line, 0, NULL, 1, NULL};
         k++;
         if (tag == DW_TAG_subprogram)
             break;
@@ -252,7 +267,7 @@ static size_t from_dwarf(cli_symbolizer *s, Dwfl_Module *dm, Dwarf_Addr pc, cli_
     }
     free(scopes);
     if (k == 0 && file) { /* a line but no scope: keep the position at least */
-        out[0] = (cli_sym_frame){NULL, file, line, 0, NULL, 0};
+        out[0] = (cli_sym_frame){NULL, file, line, 0, NULL, 0, NULL};
         k = 1;
     }
     return k;
@@ -268,6 +283,16 @@ static cli_sym_frame *resolve(cli_symbolizer *s, uint64_t ret, uint32_t *nout)
     Dwfl_Module *dm = s->dwfl ? dwfl_addrmodule(s->dwfl, pc) : NULL;
     if (dm)
         n = from_dwarf(s, dm, pc, tmp, sizeof tmp / sizeof tmp[0]);
+    if (n > 0 && tmp[n - 1].function && !is_mangled(tmp[n - 1].function)) {
+        /* DWARF without a linkage name (a C++ function with internal
+         * linkage): the symbol table still has the mangled one, which says
+         * the parameters too. A C function's symbol is not mangled. */
+        GElf_Off off;
+        GElf_Sym es;
+        const char *sym = dwfl_module_addrinfo(dm, pc, &off, &es, NULL, NULL, NULL);
+        if (sym && is_mangled(sym))
+            tmp[n - 1].function = sym;
+    }
     if (n == 0 || tmp[0].function == NULL || strcmp(tmp[n - 1].function, "??") == 0) {
         /* No debug info: the symbol table names the function. */
         const char *sym = NULL;
@@ -277,7 +302,7 @@ static cli_sym_frame *resolve(cli_symbolizer *s, uint64_t ret, uint32_t *nout)
             sym = dwfl_module_addrinfo(dm, pc, &off, &es, NULL, NULL, NULL);
         }
         if (n == 0)
-            tmp[n++] = (cli_sym_frame){NULL, NULL, 0, 0, NULL, 0};
+            tmp[n++] = (cli_sym_frame){NULL, NULL, 0, 0, NULL, 0, NULL};
         if (sym) {
             tmp[n - 1].function = sym;
             tmp[n - 1].known = 1;
@@ -298,6 +323,7 @@ static cli_sym_frame *resolve(cli_symbolizer *s, uint64_t ret, uint32_t *nout)
         if (!tmp[i].function)
             tmp[i].function = "??";
         tmp[i].module = m ? m->path : NULL;
+        set_names(s, &tmp[i]);
     }
     cli_sym_frame *out = malloc(n * sizeof *out);
     if (!out)
@@ -337,7 +363,7 @@ static int grow(cli_symbolizer *s)
 
 const cli_sym_frame *cli_sym_lookup(cli_symbolizer *s, uint64_t ret, size_t *n)
 {
-    static const cli_sym_frame unknown = {"??", NULL, 0, 0, NULL, 0};
+    static const cli_sym_frame unknown = {"??", NULL, 0, 0, NULL, 0, "??"};
     size_t j = mix(ret) & (s->cap - 1);
     while (s->slots[j].frames) {
         if (s->slots[j].addr == ret) {

@@ -44,14 +44,15 @@ profile() {
 }
 
 # facts leaks|pools FILE: figures of a profile, from its JSON report:
-#   leaks -> "<leaked bytes> <leaked blocks>", every leak (no suppressions)
+#   leaks -> "<bytes> <blocks>" live at exit, every leak check class (no suppressions)
 #   pools -> "<name> <current> <total_count> <live_count>", a line per pool
 facts() {
     "$TALLY" report --format json --no-default-suppressions "--$1" "$2" | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
 if sys.argv[1] == "leaks":
-    print(r["leaks"]["bytes"], r["leaks"]["count"])
+    k = r["leaks"]["kinds"].values()
+    print(sum(c["bytes"] for c in k), sum(c["count"] for c in k))
 else:
     for p in r["pools"]:
         print(p["name"], p["current"], p["total_count"], p["live_count"])

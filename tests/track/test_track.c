@@ -66,16 +66,20 @@ START_TEST(leaks_named_in_profile_and_summary)
     ck_assert_int_eq(a->live_count, 1);
     ck_assert_int_eq(b->live_bytes, 28);
     ck_assert_int_eq(b->live_count, 1);
-    /* The leaks: each block once, in its outermost pool. */
+    /* The leaks: each block once, in its outermost pool; a group per stack,
+     * live (a dump runs no leak check unless asked). */
     int64_t leaked = 0;
     for (size_t i = 0; i < p->nleaks; i++) {
         ck_assert_int_eq(p->leaks[i].pool_id, id);
+        ck_assert_int_eq(p->leaks[i].count, 1);
+        ck_assert_uint_eq(p->leaks[i].kind, PROF_LEAK_LIVE);
         const char *fn = frame0_name(p, p->leaks[i].stack_id);
-        ck_assert(strcmp(fn, p->leaks[i].size == 100 ? "leak_a" : "leak_b") == 0);
-        leaked += p->leaks[i].size;
+        ck_assert(strcmp(fn, p->leaks[i].bytes == 100 ? "leak_a" : "leak_b") == 0);
+        leaked += p->leaks[i].bytes;
     }
     ck_assert_int_eq(p->nleaks, 2);
     ck_assert_int_eq(leaked, 128);
+    ck_assert(!p->classified);
     ck_assert_int_eq(p->flags & PROF_FLAG_SAMPLED, 0);
     ck_assert(p->has_meta);
     ck_assert_int_eq(p->pid, getpid());
