@@ -1,7 +1,9 @@
 /* config.h: the tracking core's settings and what every file of it shares.
  *
  * Settings come from tally_track_start's options or the TALLY_* environment
- * (config.c is the one parser of both), and are fixed while tracking runs. */
+ * (config.c is the one parser of both), and are fixed while tracking runs.
+ * They are read at start, never later: at exit, the shim has run glibc's
+ * __libc_freeres, which empties the environment. */
 #ifndef TALLY_TRACK_CONFIG_H
 #define TALLY_TRACK_CONFIG_H
 
@@ -34,6 +36,7 @@ typedef struct {
     int interval_ms;
     int report;
     int leak_check;
+    bool leak_addresses; /* TALLY_LEAK_ADDRESSES: each leaked block's address in the profile */
     bool unwind_fp;
     bool shadow_allowed; /* TALLY_SHADOW is not 0 */
     bool started;        /* ever started: the exit profile is due */

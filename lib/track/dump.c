@@ -25,7 +25,7 @@ static bool wants_leak_check(int reason)
     }
 }
 
-int tt_dump(const char *path, int reason)
+int tt_dump(const char *path, int reason, const ucontext_t *caller)
 {
     if (!tt_cfg.started)
         return EINVAL;
@@ -37,7 +37,7 @@ int tt_dump(const char *path, int reason)
     tt_snapshot s;
     int rc = tt_snapshot_take(&s);
     if (rc == 0 && wants_leak_check(reason))
-        tt_mark_classify(&s); /* on failure the leaks stay "live" */
+        tt_mark_classify(&s, caller); /* on failure the leaks stay "live" */
     if (rc == 0)
         rc = tt_profile_write(&s, out, reason);
     if (rc != 0 && !atomic_exchange(&warned, 1))
@@ -50,9 +50,11 @@ int tt_dump(const char *path, int reason)
     return rc;
 }
 
-int tally_track_dump(const char *path)
+__attribute__((noinline)) int tally_track_dump(const char *path)
 {
-    return tt_dump(path, TT_REASON_DUMP);
+    ucontext_t caller;
+    getcontext(&caller);
+    return tt_dump(path, TT_REASON_DUMP, &caller);
 }
 
 void tt_dump_lock(void)

@@ -6,11 +6,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <ucontext.h>
 
 enum { TT_REASON_EXIT = 0, TT_REASON_DUMP = 1, TT_REASON_SIGNAL = 2 };
 /* Writes a snapshot now: the one path every dump takes (dump.c). Exit
- * dumps print the summary too. */
-int tt_dump(const char *path, int reason);
+ * dumps print the summary too. `caller` holds the registers of the program
+ * code that asked for the dump, taken in tally's outermost frame (NULL when
+ * no program code asked: the ticker thread): the leak check scans the
+ * calling thread from there up, never tally's own frames below it, whose
+ * uninitialised slots may hold stale copies of the program's pointers. */
+int tt_dump(const char *path, int reason, const ucontext_t *caller);
 void tt_dump_lock(void);
 void tt_dump_unlock(void);
 void tt_dump_fork_child(void);

@@ -124,11 +124,13 @@ bool tally_track_active(void)
 
 /* ---- exit --------------------------------------------------------------------------- */
 /* Once per process: at exit, from _exit through the shim, or the destructor. */
-TALLY_INTERNAL void tally_track_at_exit(void)
+TALLY_INTERNAL __attribute__((noinline)) void tally_track_at_exit(void)
 {
     if (!tt_cfg.started || atomic_exchange(&exit_written, 1))
         return;
-    tt_dump(NULL, TT_REASON_EXIT);
+    ucontext_t caller;
+    getcontext(&caller);
+    tt_dump(NULL, TT_REASON_EXIT, &caller);
     /* What the program frees after this point is no longer booked. */
     atomic_store(&tally_track_on, 0);
 }

@@ -32,7 +32,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <ucontext.h>
 
 enum { UNREACHED = 0, REACHABLE, POSSIBLE, INDIRECT };
 
@@ -278,13 +277,17 @@ static void scan_thread(marker *m, uintptr_t sp, uintptr_t tp, size_t static_tls
     }
 }
 
-static __attribute__((noinline)) void scan_threads(marker *m, const tt_world *w, size_t static_tls)
+static void scan_threads(marker *m, const tt_world *w, const ucontext_t *caller, size_t static_tls)
 {
-    /* This thread: its registers saved here, on its own stack. */
-    ucontext_t uc;
-    getcontext(&uc);
-    scan_words(m, (uintptr_t)&uc, (uintptr_t)(&uc + 1), REACHABLE);
-    scan_thread(m, (uintptr_t)&uc, (uintptr_t)__builtin_thread_pointer(), static_tls);
+    /* This thread: the program's registers and frames, from where it
+     * called into tally; and its TLS. */
+    uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
+    if (caller) {
+        scan_words(m, (uintptr_t)caller, (uintptr_t)(caller + 1), REACHABLE);
+        scan_thread(m, (uintptr_t)caller, tp, static_tls);
+    } else {
+        scan_thread(m, 0, tp, static_tls);
+    }
     for (int i = 0; w && i < w->n; i++) {
         const tt_world_thread *t = &w->threads[i];
         if (!t->stopped)
@@ -302,7 +305,7 @@ static const uint8_t kind_of[] = {
     [INDIRECT] = PROF_LEAK_INDIRECT,
 };
 
-int tt_mark_classify(tt_snapshot *s)
+int tt_mark_classify(tt_snapshot *s, const ucontext_t *caller)
 {
     marker m = {.b = s->leaks, .n = s->nleaks};
     if (m.n == 0) {
@@ -337,7 +340,7 @@ int tt_mark_classify(tt_snapshot *s)
         tt_world *w = tt_world_stop();
         for (size_t k = 0; k < nmods; k++)
             scan_range(&m, mods[k].lo, mods[k].hi, REACHABLE);
-        scan_threads(&m, w, static_tls);
+        scan_threads(&m, w, caller, static_tls);
         drain(&m, 0);
         for (size_t i = 0; i < m.n; i++) {
             if (m.state[i] != UNREACHED)

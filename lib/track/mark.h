@@ -4,9 +4,13 @@
 
 #include "track/snapshot.h"
 
+#include <ucontext.h>
+
 /* Classifies every leak of s (sets each one's kind and s->classified),
- * stopping the process's other threads while it scans. 0, or ENOMEM (then s is left unclassified). */
-int tt_mark_classify(tt_snapshot *s);
+ * stopping the process's other threads while it scans. The calling
+ * thread's roots are caller's registers and its stack from caller up
+ * (tt_dump says why); none when caller is NULL. 0, or ENOMEM (then s is left unclassified). */
+int tt_mark_classify(tt_snapshot *s, const ucontext_t *caller);
 
 /* ---- roots.c: where the mark starts ------------------------------------------- */
 typedef struct {

@@ -149,19 +149,6 @@ static uint32_t leak_kind(const tt_snapshot *s, const tt_snap_leak *l)
     return l->kind;
 }
 
-/* TALLY_LEAK_ADDRESSES=1: each block's address too (LEAK_BLOCKS), for a
- * debugger or a heap dump; off by default, since it costs 20 bytes a block.
- * Read when libtally is loaded, not at the dump: at exit the shim has run
- * glibc's __libc_freeres, which empties the environment. It belongs with
- * the other settings in config.c (tt_configure). */
-static bool leak_addresses;
-
-__attribute__((constructor)) static void read_leak_addresses(void)
-{
-    const char *v = getenv("TALLY_LEAK_ADDRESSES");
-    leak_addresses = v && *v && *v != '0';
-}
-
 /* The live blocks as (stack, pool, kind) groups, and with
  * TALLY_LEAK_ADDRESSES their addresses. 0, or ENOMEM. */
 static int write_leaks(prof_writer *w, const tt_snapshot *s, uint32_t max_stack)
@@ -173,7 +160,7 @@ static int write_leaks(prof_writer *w, const tt_snapshot *s, uint32_t max_stack)
             prof_leak_group_add(&g, l->stack, l->pool, leak_kind(s, l), l->size);
     }
     prof_write_leak_groups(w, &g);
-    if (!g.failed && leak_addresses) {
+    if (!g.failed && tt_cfg.leak_addresses) {
         prof_section_begin(w, PROF_SEC_LEAK_BLOCKS);
         for (size_t i = 0; i < s->nleaks; i++) {
             const tt_snap_leak *l = &s->leaks[i];

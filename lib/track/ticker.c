@@ -21,7 +21,7 @@ static void *ticker_main(void *arg)
         struct timespec ts = {0, (long)nap * 1000000L};
         nanosleep(&ts, NULL);
         if (atomic_exchange(&dump_requested, 0))
-            tt_dump(NULL, TT_REASON_SIGNAL);
+            tt_dump(NULL, TT_REASON_SIGNAL, NULL);
         if (tally_track_is_on())
             tt_series_tick();
     }
