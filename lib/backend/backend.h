@@ -44,6 +44,9 @@ TALLY_INTERNAL const backend_malloc_entries *tally_backend_malloc_entries(const 
 /* mimalloc only: commit (without touching) an arena of this many bytes up
  * front; false when not loaded. */
 TALLY_INTERNAL bool tally_backend_mimalloc_reserve(size_t bytes);
+/* p lies in memory mimalloc manages (false when mimalloc was never loaded:
+ * this does not load it). */
+bool backend_mimalloc_owns(const void *p);
 
 /* NULL when the name is unknown, not built, or its library failed to load. */
 const backend_ops *backend_find(const char *name);

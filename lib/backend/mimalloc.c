@@ -47,6 +47,7 @@ static void *mimalloc_reallocate(void *ptr, size_t old_size, size_t new_size, si
 /* The malloc-shaped entries are mimalloc's own. */
 static backend_malloc_entries mimalloc_entries;
 static int (*mi_reserve_fn)(size_t, bool, bool);
+static bool (*mi_in_heap_fn)(const void *);
 
 static bool loaded;
 
@@ -55,10 +56,17 @@ static void load_mimalloc(void)
     void *h = dlopen(TALLY_MIMALLOC_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return;
-    static const char *const names[] = {"mi_malloc_aligned",   "mi_realloc_aligned", "mi_free",
-                                        "mi_usable_size",      "mi_collect",         "mi_malloc",
-                                        "mi_calloc",           "mi_realloc",         "mi_good_size",
-                                        "mi_reserve_os_memory"};
+    static const char *const names[] = {"mi_malloc_aligned",
+                                        "mi_realloc_aligned",
+                                        "mi_free",
+                                        "mi_usable_size",
+                                        "mi_collect",
+                                        "mi_malloc",
+                                        "mi_calloc",
+                                        "mi_realloc",
+                                        "mi_good_size",
+                                        "mi_reserve_os_memory",
+                                        "mi_is_in_heap_region"};
     enum { N = sizeof names / sizeof names[0] };
     void *syms[N];
     for (int i = 0; i < N; i++)
@@ -80,6 +88,7 @@ static void load_mimalloc(void)
     *(void **)&mimalloc_entries.usable_size = syms[3];
     *(void **)&mimalloc_entries.good_size = syms[8];
     *(void **)&mi_reserve_fn = syms[9];
+    *(void **)&mi_in_heap_fn = syms[10];
     loaded = true;
 }
 
@@ -98,4 +107,9 @@ const backend_malloc_entries *backend_mimalloc_entries(void)
 bool tally_backend_mimalloc_reserve(size_t bytes)
 {
     return backend_mimalloc() && mi_reserve_fn(bytes, true, false) == 0;
+}
+
+bool backend_mimalloc_owns(const void *p)
+{
+    return loaded && mi_in_heap_fn(p);
 }

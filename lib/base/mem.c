@@ -3,21 +3,69 @@
 
 #include "base/mem.h"
 
+#include "base/spin.h"
+
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+
+/* ---- the registry of tally's own mappings ----------------------------------- */
+/* Tally's tables hold every live block's address: to the leak check they
+ * would look like pointers from the program. It skips these ranges. */
+#define OWN_MAX 16384
+static base_spin own_lock;
+static base_range own[OWN_MAX];
+static size_t nown;
+static bool own_lost; /* a range did not fit: the registry is incomplete */
+
+static void own_add(void *p, size_t bytes)
+{
+    base_spin_lock(&own_lock);
+    if (nown < OWN_MAX)
+        own[nown++] = (base_range){(uintptr_t)p, (uintptr_t)p + bytes};
+    else
+        own_lost = true;
+    base_spin_unlock(&own_lock);
+}
+
+static void own_remove(void *p)
+{
+    base_spin_lock(&own_lock);
+    for (size_t i = 0; i < nown; i++)
+        if (own[i].lo == (uintptr_t)p) {
+            own[i] = own[--nown];
+            break;
+        }
+    base_spin_unlock(&own_lock);
+}
+
+size_t base_own_ranges(base_range *out, size_t max)
+{
+    if (!base_spin_trylock(&own_lock))
+        return SIZE_MAX;
+    size_t n = own_lost || nown > max ? SIZE_MAX : nown;
+    if (n != SIZE_MAX)
+        memcpy(out, own, n * sizeof *own);
+    base_spin_unlock(&own_lock);
+    return n;
+}
 
 void *base_map(size_t bytes)
 {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    if (p == MAP_FAILED)
+        return NULL;
+    own_add(p, bytes);
+    return p;
 }
 
 void base_unmap(void *p, size_t bytes)
 {
-    if (p)
+    if (p) {
+        own_remove(p);
         munmap(p, bytes);
+    }
 }
 
 /* Records and stacks are small and live as long as the process: bump them
@@ -55,7 +103,14 @@ static bool buf_reserve(base_buf *b, size_t n)
     size_t cap = b->cap ? b->cap : 64 * 1024;
     while (cap < b->len + n)
         cap *= 2;
-    void *p = b->data ? mremap(b->data, b->cap, cap, MREMAP_MAYMOVE) : base_map(cap);
+    void *p;
+    if (b->data) {
+        own_remove(b->data);
+        p = mremap(b->data, b->cap, cap, MREMAP_MAYMOVE);
+        own_add(p == MAP_FAILED ? b->data : p, p == MAP_FAILED ? b->cap : cap);
+    } else {
+        p = base_map(cap);
+    }
     if (p == MAP_FAILED || p == NULL) {
         b->failed = true;
         return false;

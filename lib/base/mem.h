@@ -11,6 +11,15 @@
 
 void *base_map(size_t bytes); /* zeroed, reserved lazily; NULL on failure */
 void base_unmap(void *p, size_t bytes);
+
+/* The ranges base_map handed out and base_unmap did not take back: tally's
+ * own memory. Copies at most max into out; SIZE_MAX when more exist, some
+ * were not recorded, or the registry is busy (it never waits: the leak
+ * check calls it with the other threads stopped). */
+typedef struct {
+    uintptr_t lo, hi;
+} base_range;
+size_t base_own_ranges(base_range *out, size_t max);
 /* Zeroed, 16-byte aligned, never freed: for records that live as long as
  * the process. Takes a lock only to refill its 1 MiB chunk. */
 void *base_arena_alloc(size_t bytes);

@@ -8,6 +8,7 @@
 
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 typedef struct {
     _Atomic int v;
@@ -19,6 +20,13 @@ static inline void base_spin_lock(base_spin *l)
         while (atomic_load_explicit(&l->v, memory_order_relaxed))
             sched_yield();
     }
+}
+
+/* One attempt: for a caller that must not wait (another thread, stopped,
+ * may hold the lock forever). */
+static inline bool base_spin_trylock(base_spin *l)
+{
+    return !atomic_exchange_explicit(&l->v, 1, memory_order_acquire);
 }
 
 static inline void base_spin_unlock(base_spin *l)

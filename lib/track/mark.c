@@ -28,15 +28,20 @@
 #include "base/mem.h"
 #include "track/world.h"
 
+#include "backend/backend.h"
+
 #include "profile/format.h"
 
 #include <errno.h>
+#include <sys/mman.h>
 #include <string.h>
 
 enum { UNREACHED = 0, REACHABLE, POSSIBLE, INDIRECT };
 
 #define REDZONE 128    /* below a thread's stack pointer: x86-64's red zone */
 #define TCB_BYTES 4096 /* the thread control block above the thread pointer */
+#define PAGE 4096
+#define SKIP_MAX (16384 + TT_WORLD_MAX_THREADS + 1) /* tally's ranges, then the stacks */
 
 #define NBUCKETS (1u << 16)
 
@@ -54,8 +59,12 @@ typedef struct {
     uint8_t *state;
     uint32_t *stack;
     size_t top, cap;
-    tt_range *maps; /* readable mappings, by address */
+    base_range *maps; /* readable mappings, by address */
     size_t nmaps;
+    base_range *files, *text; /* file-backed mappings, and the executable ones */
+    size_t nfiles, ntext;
+    base_range *skip; /* not anonymous roots: tally's own memory, thread stacks */
+    size_t nskip, skip_cap;
     uint32_t leader; /* in the clique phase */
 } marker;
 
@@ -172,6 +181,57 @@ static inline void push(marker *m, size_t i)
     m->stack[m->top++] = (uint32_t)i;
 }
 
+/* ---- memcheck's heuristics -------------------------------------------------------- */
+/* Some interior pointers are how a program holds a block, and memcheck
+ * (by default) counts them as pointers to its start. */
+static bool in_ranges(const base_range *r, size_t n, uintptr_t a)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r[mid].lo <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && a < r[lo - 1].hi;
+}
+
+/* A vtable: in a file-backed mapping, and of its first 20 words, the ones
+ * not NULL point into code, two of them at least. */
+static bool is_vtable(const marker *m, uintptr_t p)
+{
+    if ((p & 7) || p < PAGE || !in_ranges(m->files, m->nfiles, p))
+        return false;
+    int fns = 0;
+    for (int k = 0; k < 20 && in_ranges(m->files, m->nfiles, p + 8 * k + 7); k++) {
+        uintptr_t fn = ((const uintptr_t *)p)[k];
+        if (fn == 0)
+            continue;
+        if (!in_ranges(m->text, m->ntext, fn))
+            return false;
+        if (++fns == 2)
+            return true;
+    }
+    return false;
+}
+
+static bool counts_as_start(const marker *m, size_t i, uintptr_t v)
+{
+    const uintptr_t *w = (const uintptr_t *)m->start[i];
+    uint64_t size = (uint64_t)m->b[m->idx[i]].size, off = v - m->start[i];
+    /* std::string's old layout: length, capacity, refcount, then the chars. */
+    if (off == 24 && size >= 24 && 24 + w[1] + 1 == size && w[0] <= w[1])
+        return true;
+    /* new[]'s element count before the array, or a length prefix (sqlite),
+     * which is the same test: what follows is a whole number of them. */
+    if (off == 8 && size >= 8 && w[0] > 0 && (size - 8) % w[0] == 0)
+        return true;
+    /* A second base class of an object: a vtable pointer at both places. */
+    return (v & 7) == 0 && off + 8 <= size && size >= 8 && is_vtable(m, *(const uintptr_t *)v) &&
+           is_vtable(m, w[0]);
+}
+
 /* ---- scanning ---------------------------------------------------------------------- */
 /* A word that may point into a block. From a root or a reachable block
  * (`definite`), a pointer to the block's start makes it reachable; any
@@ -188,11 +248,11 @@ static inline void consider(marker *m, uintptr_t v, int mode)
             *s = INDIRECT;
             push(m, i);
         }
-    } else if (mode == REACHABLE && v == m->start[i]) {
-        if (*s != REACHABLE) {
-            *s = REACHABLE;
-            push(m, i);
-        }
+    } else if (*s == REACHABLE) {
+        return;
+    } else if (mode == REACHABLE && (v == m->start[i] || counts_as_start(m, i, v))) {
+        *s = REACHABLE;
+        push(m, i);
     } else if (*s == UNREACHED) {
         *s = POSSIBLE;
         push(m, i);
@@ -258,11 +318,19 @@ static void drain(marker *m, int clique)
  * top of the same mapping. Then the TLS below its thread pointer (the main
  * thread's is elsewhere), and the DTV, whose dynamic TLS blocks may be
  * ours while the DTV itself is the loader's. */
+static void skip_later(marker *m, uintptr_t lo, uintptr_t hi)
+{
+    if (m->nskip < m->skip_cap)
+        m->skip[m->nskip++] = (base_range){lo, hi};
+}
+
 static void scan_thread(marker *m, uintptr_t sp, uintptr_t tp, size_t static_tls)
 {
     uintptr_t lo, hi;
-    if (sp && mapping_of(m, sp, &lo, &hi))
+    if (sp && mapping_of(m, sp, &lo, &hi)) {
         scan_range(m, sp > lo + REDZONE ? sp - REDZONE : lo, hi, REACHABLE);
+        skip_later(m, lo, hi); /* below sp is dead: not a root */
+    }
     if (!tp)
         return;
     scan_range(m, tp > static_tls ? tp - static_tls : 0, tp + TCB_BYTES, REACHABLE);
@@ -297,6 +365,78 @@ static void scan_threads(marker *m, const tt_world *w, const ucontext_t *caller,
     }
 }
 
+/* ---- memory the program mapped itself ------------------------------------------------ */
+static void sort_ranges(base_range *r, size_t n) /* a few hundred: insertion sort */
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && r[k].lo < r[k - 1].lo; k--) {
+            base_range t = r[k];
+            r[k] = r[k - 1];
+            r[k - 1] = t;
+        }
+}
+
+/* The skip ranges do not overlap: the last one starting before the
+ * page's end is the only one that can hold it. */
+static bool in_skip(const marker *m, uintptr_t page)
+{
+    size_t lo = 0, hi = m->nskip;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (m->skip[mid].lo < page + PAGE)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && m->skip[lo - 1].hi > page;
+}
+
+/* A live block lies on the page: the page is the allocator's heap, whose
+ * blocks are scanned only when reached. */
+static bool holds_block(const marker *m, uintptr_t page)
+{
+    if (page + PAGE <= m->lo || page >= m->hi)
+        return false;
+    uintptr_t probe = page < m->lo ? m->lo : page;
+    if (find(m, probe) != m->n)
+        return true;
+    size_t lo = 0, hi = m->n; /* the first block starting at or after probe */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (m->start[mid] < probe)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->n && m->start[lo] < page + PAGE;
+}
+
+/* Resident pages of the program's anonymous mappings, as memcheck scans
+ * every mapping of its client: an interpreter's arenas, a compiler's GC
+ * pages, any allocator of the program's own. Not roots: tally's memory,
+ * its allocator's (mimalloc's segments, pages holding live blocks) and the
+ * threads' stacks, which scan_thread read from their stack pointers. */
+static void scan_anonymous(marker *m, const base_range *anon, size_t nanon)
+{
+    enum { CHUNK_PAGES = 4096 };
+    unsigned char vec[CHUNK_PAGES];
+    for (size_t r = 0; r < nanon; r++) {
+        for (uintptr_t at = anon[r].lo; at < anon[r].hi; at += CHUNK_PAGES * PAGE) {
+            size_t len =
+                anon[r].hi - at < CHUNK_PAGES * PAGE ? anon[r].hi - at : CHUNK_PAGES * PAGE;
+            if (mincore((void *)at, len, vec) != 0)
+                continue;
+            for (size_t pg = 0; pg < len / PAGE; pg++) {
+                uintptr_t page = at + pg * PAGE;
+                if (!(vec[pg] & 1) || in_skip(m, page) || holds_block(m, page) ||
+                    backend_mimalloc_owns((const void *)page))
+                    continue;
+                scan_range(m, page, page + PAGE, REACHABLE);
+            }
+        }
+    }
+}
+
 /* ---- the classification ----------------------------------------------------------------- */
 static const uint8_t kind_of[] = {
     [UNREACHED] = PROF_LEAK_DEFINITE,
@@ -305,62 +445,103 @@ static const uint8_t kind_of[] = {
     [INDIRECT] = PROF_LEAK_INDIRECT,
 };
 
+/* Every root, then everything reachable from them. */
+static void mark_from_roots(marker *m, const base_range *mods, size_t nmods, const base_range *anon,
+                            size_t nanon, const tt_world *w, const ucontext_t *caller,
+                            size_t static_tls)
+{
+    for (size_t k = 0; k < nmods; k++)
+        scan_range(m, mods[k].lo, mods[k].hi, REACHABLE);
+    scan_threads(m, w, caller, static_tls);
+    sort_ranges(m->skip, m->nskip);
+    scan_anonymous(m, anon, nanon);
+    drain(m, 0);
+}
+
+/* Each block still unreached, in address order, leads a clique. */
+static void sort_into_cliques(marker *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->state[i] != UNREACHED)
+            continue;
+        m->leader = (uint32_t)i;
+        scan_range(m, m->start[i], block_end(&m->b[m->idx[i]]), INDIRECT);
+        drain(m, 1);
+    }
+}
+
+/* What the mark maps, all of it before the world stops (mapping takes the
+ * registry's lock, which a stopped thread could hold). */
+typedef struct {
+    base_range *mods, *anon;
+    size_t nmods, nanon, mods_bytes, anon_bytes, maps_bytes, files_bytes, text_bytes;
+} roots;
+
+#define MAPPED(field, count) (m->field = base_map((count) * sizeof *m->field)) != NULL
+
+static bool take(marker *m, roots *r)
+{
+    m->cap = 2 * m->n; /* a block is pushed once as possible, once more as reachable */
+    m->skip_cap = SKIP_MAX;
+    bool ok = MAPPED(start, m->n) && MAPPED(idx, m->n) && MAPPED(bucket, NBUCKETS + 1) &&
+              MAPPED(state, m->n) && MAPPED(stack, m->cap) && MAPPED(skip, m->skip_cap);
+    m->maps = tt_roots_maps(TT_MAPS_READABLE, &m->nmaps, &r->maps_bytes);
+    r->anon = tt_roots_maps(TT_MAPS_ANONYMOUS, &r->nanon, &r->anon_bytes);
+    m->files = tt_roots_maps(TT_MAPS_FILE, &m->nfiles, &r->files_bytes);
+    m->text = tt_roots_maps(TT_MAPS_TEXT, &m->ntext, &r->text_bytes);
+    r->mods = tt_roots_modules(&r->nmods, &r->mods_bytes);
+    return ok && m->maps && r->anon && m->files && m->text && r->mods;
+}
+
+static void give_back(marker *m, roots *r)
+{
+    base_unmap(m->start, m->n * sizeof *m->start);
+    base_unmap(m->idx, m->n * sizeof *m->idx);
+    base_unmap(m->bucket, (NBUCKETS + 1) * sizeof *m->bucket);
+    base_unmap(m->state, m->n * sizeof *m->state);
+    base_unmap(m->stack, m->cap * sizeof *m->stack);
+    base_unmap(m->skip, m->skip_cap * sizeof *m->skip);
+    base_unmap(m->maps, r->maps_bytes);
+    base_unmap(m->files, r->files_bytes);
+    base_unmap(m->text, r->text_bytes);
+    base_unmap(r->anon, r->anon_bytes);
+    base_unmap(r->mods, r->mods_bytes);
+}
+
 int tt_mark_classify(tt_snapshot *s, const ucontext_t *caller)
 {
-    marker m = {.b = s->leaks, .n = s->nleaks};
-    if (m.n == 0) {
-        s->classified = true;
-        return 0;
-    }
+    marker m = {.b = s->leaks, .n = s->nleaks, .lo = UINTPTR_MAX};
     if (m.n > UINT32_MAX / 2)
         return ENOMEM;
-    m.lo = UINTPTR_MAX;
     for (size_t i = 0; i < m.n; i++) {
         if ((uintptr_t)m.b[i].address < m.lo)
             m.lo = (uintptr_t)m.b[i].address;
         if (block_end(&m.b[i]) > m.hi)
             m.hi = block_end(&m.b[i]);
     }
-    m.cap = 2 * m.n; /* a block is pushed once as possible, once more as reachable */
-    size_t state_bytes = m.n, stack_bytes = m.cap * sizeof *m.stack;
-    size_t start_bytes = m.n * sizeof *m.start, idx_bytes = m.n * sizeof *m.idx;
-    size_t bucket_bytes = (NBUCKETS + 1) * sizeof *m.bucket;
-    m.start = base_map(start_bytes);
-    m.idx = base_map(idx_bytes);
-    m.bucket = base_map(bucket_bytes);
-    size_t maps_bytes = 0, mods_bytes = 0, nmods = 0;
-    m.state = base_map(state_bytes);
-    m.stack = base_map(stack_bytes);
-    m.maps = tt_roots_readable(&m.nmaps, &maps_bytes);
-    tt_range *mods = tt_roots_modules(&nmods, &mods_bytes);
+    roots r = {0};
     size_t static_tls = tt_roots_static_tls();
-    int rc = ENOMEM;
-    if (m.state && m.stack && m.start && m.idx && m.bucket && m.maps && mods) {
-        index_blocks(&m);
-        tt_world *w = tt_world_stop();
-        for (size_t k = 0; k < nmods; k++)
-            scan_range(&m, mods[k].lo, mods[k].hi, REACHABLE);
-        scan_threads(&m, w, caller, static_tls);
-        drain(&m, 0);
-        for (size_t i = 0; i < m.n; i++) {
-            if (m.state[i] != UNREACHED)
-                continue;
-            m.leader = (uint32_t)i;
-            scan_range(&m, m.start[i], block_end(&m.b[m.idx[i]]), INDIRECT);
-            drain(&m, 1);
-        }
-        tt_world_resume(w);
-        for (size_t i = 0; i < m.n; i++)
-            m.b[m.idx[i]].kind = kind_of[m.state[i]];
-        s->classified = true;
-        rc = 0;
+    if (m.n == 0 || !take(&m, &r)) {
+        give_back(&m, &r);
+        s->classified = m.n == 0;
+        return m.n == 0 ? 0 : ENOMEM;
     }
-    base_unmap(m.start, start_bytes);
-    base_unmap(m.idx, idx_bytes);
-    base_unmap(m.bucket, bucket_bytes);
-    base_unmap(m.state, state_bytes);
-    base_unmap(m.stack, stack_bytes);
-    base_unmap(m.maps, maps_bytes);
-    base_unmap(mods, mods_bytes);
-    return rc;
+    index_blocks(&m);
+    tt_world *w = tt_world_stop();
+    /* Tally's own memory, the world's included (it holds the threads'
+     * registers). When the registry cannot be read, no anonymous mapping
+     * is taken for a root: fewer roots, never tally's tables. */
+    size_t nown = base_own_ranges(m.skip, m.skip_cap - (TT_WORLD_MAX_THREADS + 1));
+    if (nown == SIZE_MAX)
+        r.nanon = 0;
+    else
+        m.nskip = nown;
+    mark_from_roots(&m, r.mods, r.nmods, r.anon, r.nanon, w, caller, static_tls);
+    sort_into_cliques(&m);
+    tt_world_resume(w);
+    for (size_t i = 0; i < m.n; i++)
+        m.b[m.idx[i]].kind = kind_of[m.state[i]];
+    s->classified = true;
+    give_back(&m, &r);
+    return 0;
 }

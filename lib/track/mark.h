@@ -4,6 +4,8 @@
 
 #include "track/snapshot.h"
 
+#include "base/mem.h"
+
 #include <ucontext.h>
 
 /* Classifies every leak of s (sets each one's kind and s->classified),
@@ -13,15 +15,17 @@
 int tt_mark_classify(tt_snapshot *s, const ucontext_t *caller);
 
 /* ---- roots.c: where the mark starts ------------------------------------------- */
-typedef struct {
-    uintptr_t lo, hi;
-} tt_range;
 
-/* The readable mappings of the process, in address order, from
- * /proc/self/maps; and the writable segments of every loaded module but
- * tally's own and its allocator's. Both mmap'd; count in *n. */
-tt_range *tt_roots_readable(size_t *n, size_t *map_bytes);
-tt_range *tt_roots_modules(size_t *n, size_t *map_bytes);
+/* Mappings of the process from /proc/self/maps, in address order: every
+ * readable one; the writable anonymous ones and the brk heap (memory the
+ * program mapped itself, which memcheck scans as roots: an interpreter's
+ * arenas, a compiler's GC pages); the readable file-backed ones; the
+ * executable file-backed ones (where a vtable's entries point).
+ * And the writable segments of every loaded module but tally's own and its
+ * allocator's. All mmap'd; count in *n. */
+enum { TT_MAPS_READABLE, TT_MAPS_ANONYMOUS, TT_MAPS_FILE, TT_MAPS_TEXT };
+base_range *tt_roots_maps(int which, size_t *n, size_t *map_bytes);
+base_range *tt_roots_modules(size_t *n, size_t *map_bytes);
 /* The static TLS block's size below the thread pointer (glibc's
  * _dl_get_tls_static_info), or a guess when it is not there. */
 size_t tt_roots_static_tls(void);

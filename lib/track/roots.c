@@ -12,23 +12,23 @@
 #include <string.h>
 #include <unistd.h>
 
-static tt_range *add(base_buf *b, uintptr_t lo, uintptr_t hi)
+static base_range *add(base_buf *b, uintptr_t lo, uintptr_t hi)
 {
-    tt_range r = {lo, hi};
+    base_range r = {lo, hi};
     if (hi > lo)
         base_buf_put(b, &r, sizeof r);
-    return (tt_range *)b->data;
+    return (base_range *)b->data;
 }
 
-static tt_range *finish(base_buf *b, size_t *n, size_t *map_bytes)
+static base_range *finish(base_buf *b, size_t *n, size_t *map_bytes)
 {
     if (b->failed) {
         base_buf_free(b);
         return NULL;
     }
-    *n = b->len / sizeof(tt_range);
+    *n = b->len / sizeof(base_range);
     *map_bytes = b->cap;
-    return (tt_range *)b->data;
+    return (base_range *)b->data;
 }
 
 static uintptr_t hex(const char **p)
@@ -43,8 +43,20 @@ static uintptr_t hex(const char **p)
     }
 }
 
+/* After the permissions: offset, device, inode, then the path, if any. */
+static bool is_anonymous(const char *p)
+{
+    for (int field = 0; field < 4 && *p; field++) {
+        while (*p && *p != ' ')
+            p++;
+        while (*p == ' ')
+            p++;
+    }
+    return *p == '\0' || strcmp(p, "[heap]") == 0;
+}
+
 /* "lo-hi rwxp ...", one mapping a line; read with read(2), not stdio. */
-tt_range *tt_roots_readable(size_t *n, size_t *map_bytes)
+base_range *tt_roots_maps(int which, size_t *n, size_t *map_bytes)
 {
     base_buf text = {0}, out = {0};
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -72,7 +84,13 @@ tt_range *tt_roots_readable(size_t *n, size_t *map_bytes)
         p += *p == ' ';
         /* [vvar] and device mappings can fault on read: only private,
          * readable memory is scanned. */
-        if (p[0] == 'r' && p[3] == 'p' && !strstr(p, "[vvar]") && !strstr(p, "[vsyscall]"))
+        bool readable =
+            p[0] == 'r' && p[3] == 'p' && !strstr(p, "[vvar]") && !strstr(p, "[vsyscall]");
+        bool wanted = which == TT_MAPS_READABLE    ? readable
+                      : which == TT_MAPS_ANONYMOUS ? readable && p[1] == 'w' && is_anonymous(p)
+                      : which == TT_MAPS_FILE      ? readable && !is_anonymous(p) && !strchr(p, '[')
+                                                   : readable && p[2] == 'x' && !is_anonymous(p);
+        if (wanted)
             add(&out, lo, hi);
         line = next;
     }
@@ -105,7 +123,7 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-tt_range *tt_roots_modules(size_t *n, size_t *map_bytes)
+base_range *tt_roots_modules(size_t *n, size_t *map_bytes)
 {
     base_buf out = {0};
     dl_iterate_phdr(add_module, &out);

@@ -2,6 +2,8 @@
  * listing the live blocks for a profile's leaks. */
 #include "track/shadow.h"
 
+#include "base/mem.h"
+
 #include <sys/mman.h>
 
 #define REGION_ENTRIES (1u << (TT_SHADOW_REGION_SHIFT - 4))
@@ -18,15 +20,14 @@ uint16_t *tt_shadow_make(uintptr_t a)
     uint16_t *r = atomic_load_explicit(slot, memory_order_acquire);
     if (!r) {
         size_t bytes = (size_t)REGION_ENTRIES * sizeof(uint16_t);
-        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (m == MAP_FAILED)
+        void *m = base_map(bytes);
+        if (!m)
             return NULL;
         uint16_t *expected = NULL;
         if (atomic_compare_exchange_strong(slot, &expected, (uint16_t *)m)) {
             r = m;
         } else {
-            munmap(m, bytes);
+            base_unmap(m, bytes);
             r = expected;
         }
     }

@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_THREADS 4096
 #define TRACER_STACK (256 * 1024)
 #define WAIT_MS 3000 /* for each hand-over between us and the helper */
 
@@ -62,7 +61,7 @@ static int list_threads(tt_world *w)
             pid_t tid = 0;
             for (const char *p = d->d_name; *p >= '0' && *p <= '9'; p++)
                 tid = tid * 10 + (*p - '0');
-            if (tid > 0 && tid != self && w->n < MAX_THREADS)
+            if (tid > 0 && tid != self && w->n < TT_WORLD_MAX_THREADS)
                 w->threads[w->n++].tid = tid;
         }
     }
@@ -106,7 +105,7 @@ static int tracer_main(void *arg)
     return 0;
 }
 
-#define WORLD_BYTES (sizeof(tt_world) + MAX_THREADS * sizeof(tt_world_thread))
+#define WORLD_BYTES (sizeof(tt_world) + TT_WORLD_MAX_THREADS * sizeof(tt_world_thread))
 
 static void world_free(tt_world *w)
 {

@@ -17,6 +17,8 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#define TT_WORLD_MAX_THREADS 4096
+
 typedef struct {
     pid_t tid;
     bool stopped;       /* regs are valid */
