@@ -23,7 +23,8 @@
 #include <unistd.h>
 
 #define TRACER_STACK (256 * 1024)
-#define WAIT_MS 3000 /* for each hand-over between us and the helper */
+#define WAIT_MS 3000    /* for each hand-over between us and the helper */
+#define STOP_TRIES 5000 /* 200 us apart: a second for each thread to stop */
 
 enum { GO = 1, STOPPED = 2, DONE = 3, DETACHED = 4 };
 
@@ -69,8 +70,11 @@ static int list_threads(tt_world *w)
     return 0;
 }
 
-/* One thread into a ptrace stop. A signal that reaches it first stops it
- * too (signal-delivery-stop): remember it, to give it back on detach. */
+/* One thread into a ptrace stop. Its stop is noticed by waitpid or, when
+ * that does not report it (seen: a forked child's thread, stopped, whose
+ * notification never came), by PTRACE_GETREGS succeeding, which only a
+ * stopped tracee allows. A signal that stopped it first (signal-delivery-
+ * stop) is remembered, to give it back on detach. */
 static void stop_one(tt_world_thread *t)
 {
     if (ptrace(PTRACE_SEIZE, t->tid, 0, 0) != 0)
@@ -79,11 +83,18 @@ static void stop_one(tt_world_thread *t)
         ptrace(PTRACE_DETACH, t->tid, 0, 0);
         return;
     }
-    int status;
-    if (waitpid(t->tid, &status, __WALL) != t->tid || !WIFSTOPPED(status))
-        return; /* it exited meanwhile */
-    if ((status >> 16) != PTRACE_EVENT_STOP && WSTOPSIG(status) != SIGTRAP)
-        t->pending_signal = WSTOPSIG(status);
+    for (int tries = 0; tries < STOP_TRIES; tries++) {
+        int status;
+        pid_t r = waitpid(t->tid, &status, __WALL | WNOHANG);
+        if (r == t->tid && !WIFSTOPPED(status))
+            return; /* it exited meanwhile */
+        if (r == t->tid || ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) == 0)
+            break;
+        nap();
+    }
+    siginfo_t si;
+    if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && si.si_signo != SIGTRAP)
+        t->pending_signal = si.si_signo;
     t->stopped = ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) == 0;
     if (!t->stopped)
         ptrace(PTRACE_DETACH, t->tid, 0, t->pending_signal);
