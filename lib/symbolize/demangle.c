@@ -2,6 +2,8 @@
  * Itanium C++ ABI's, the one g++ and clang++ mangle for on GNU/Linux),
  * bound through the table (dw.h): linked by the tools, found in the
  * process by libtally. */
+#include <config.h>
+
 #include "symbolize/symbolize.h"
 
 #include <string.h>

@@ -1,5 +1,7 @@
 /* dw_direct.c: the symbolizer's entry points bound to the libdw and the
  * libstdc++ that the program links (tools/tally). */
+#include <config.h>
+
 #include "symbolize/dw.h"
 
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);

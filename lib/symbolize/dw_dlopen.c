@@ -3,6 +3,8 @@
  * names, not when the program starts, and never unloaded (a second summary,
  * a destroyed pool's listing, reuse it). RTLD_LOCAL: its symbols do not
  * join the program's. */
+#include <config.h>
+
 #include "symbolize/dw.h"
 
 #include <dlfcn.h>

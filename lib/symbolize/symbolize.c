@@ -4,6 +4,8 @@
  * subroutine out to its subprogram: the innermost frame takes its
  * file:line from the line table, each outer one from the call site
  * (DW_AT_call_file/DW_AT_call_line) of the inlined scope it contains. */
+#include <config.h>
+
 #include "symbolize/symbolize.h"
 
 #include <dwarf.h>

@@ -3,69 +3,19 @@
  *   tally: 128 bytes leaked in 2 allocations; peak 1.5 MiB; profile tally.prog.4242.prof
  *
  * then the leaks per pool, then the largest leak stacks (5, or all with
- * TALLY_REPORT=full) with function names from dladdr: no DWARF is read in
- * the process; `tally report` symbolizes the profile fully, offline. The
- * text goes out with write(2), not stdio: the program's stderr buffer and
- * locks are its own. */
+ * TALLY_REPORT=full), named in the process (names.c). The text goes out
+ * with write(2), not stdio: the program's stderr buffer and locks are its
+ * own. */
 #include "track/dump.h"
 
 #include "base/mem.h"
 #include "track/live_table.h"
-#include "track/stack_table.h"
+#include "track/names.h"
+#include "track/say.h"
 
-#include <dlfcn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-void tt_say(int fd, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n >= sizeof line)
-        n = sizeof line - 1;
-    for (int done = 0; done < n;) {
-        ssize_t w = write(fd, line + done, (size_t)(n - done));
-        if (w <= 0)
-            return;
-        done += (int)w;
-    }
-}
-
-void tt_print_frame(int fd, int i, uintptr_t addr)
-{
-    Dl_info info;
-    /* A return address points after the call: look up the call itself. */
-    if (dladdr((void *)(addr - 1), &info) && info.dli_fname) {
-        const char *mod = strrchr(info.dli_fname, '/');
-        mod = mod ? mod + 1 : info.dli_fname;
-        if (info.dli_sname)
-            tt_say(fd, "    #%d 0x%lx in %s+0x%lx (%s)\n", i, (unsigned long)addr, info.dli_sname,
-                   (unsigned long)(addr - (uintptr_t)info.dli_saddr), mod);
-        else
-            tt_say(fd, "    #%d 0x%lx (%s+0x%lx)\n", i, (unsigned long)addr, mod,
-                   (unsigned long)(addr - (uintptr_t)info.dli_fbase));
-    } else {
-        tt_say(fd, "    #%d 0x%lx\n", i, (unsigned long)addr);
-    }
-}
-
-void tt_print_stack(int fd, uint32_t stack)
-{
-    const tt_stack *s = tt_stack_get(stack);
-    if (!s) {
-        tt_say(fd, "    (no stack: not sampled)\n");
-        return;
-    }
-    for (uint32_t i = 0; i < s->nframes; i++)
-        tt_print_frame(fd, (int)i, s->frames[i]);
-}
 
 static void human(char *out, size_t cap, int64_t bytes)
 {
@@ -142,13 +92,15 @@ static void print_groups(int fd, const tt_snapshot *s, group *g, size_t n, bool 
 {
     sort_groups(g, n); /* ascending: the largest last */
     size_t shown = tt_cfg.report == TT_REPORT_FULL ? n : (n < 5 ? n : 5);
+    tt_names *names = shown ? tt_names_open() : NULL;
     for (size_t i = 0; i < shown; i++) {
         const group *x = &g[n - 1 - i];
         tt_say(fd, "%s%lld bytes in %lld allocation%s in pool %s, allocated at:\n",
                estimated ? "~" : "", (long long)x->bytes, (long long)x->count,
                x->count == 1 ? "" : "s", pool_name(s, x->pool));
-        tt_print_stack(fd, x->stack);
+        tt_names_print_stack(fd, names, x->stack);
     }
+    tt_names_close(names);
     if (shown < n)
         tt_say(fd, "tally: %zu more leak stack%s in the profile (TALLY_REPORT=full lists them)\n",
                n - shown, n - shown == 1 ? "" : "s");
@@ -261,12 +213,15 @@ TALLY_INTERNAL void tally_track_pool_destroyed(int32_t pool_id)
 {
     destroy_walk w = {.pool = pool_id};
     tt_live_foreach(collect_block, &w);
-    /* Printed after the walk: dladdr takes the loader's lock, never under a shard's. */
+    /* Named after the walk: the names take the loader's lock and allocate,
+     * never under a shard's lock. */
+    tt_names *names = w.shown ? tt_names_open() : NULL;
     for (int i = 0; i < w.shown; i++) {
         tt_say(STDERR_FILENO, "tally:   %lld bytes at %p, allocated at:\n",
                (long long)tt_entry_size(&w.blocks[i]), (void *)w.blocks[i].addr);
-        tt_print_stack(STDERR_FILENO, w.blocks[i].stack);
+        tt_names_print_stack(STDERR_FILENO, names, w.blocks[i].stack);
     }
+    tt_names_close(names);
     if (w.total > w.shown)
         tt_say(STDERR_FILENO, "tally:   ... and %d more live blocks\n", w.total - w.shown);
 }

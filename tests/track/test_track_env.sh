@@ -18,8 +18,9 @@ grep -Eq '^tally: 128 bytes leaked in 2 allocations; peak [0-9.]+ (bytes|KiB); p
 grep -q '^  pool p1: 128 bytes in 2 allocations$' err || fail "leaks per pool"
 grep -q '^100 bytes in 1 allocation in pool p1, allocated at:$' err || fail "leak_a's group"
 grep -q '^28 bytes in 1 allocation in pool p1, allocated at:$' err || fail "leak_b's group"
-grep -Eq '#0 0x[0-9a-f]+ in leak_a\+0x' err || fail "leak_a by name"
-grep -Eq '#0 0x[0-9a-f]+ in leak_b\+0x' err || fail "leak_b by name"
+grep -Eq '^    #0 0x[0-9a-f]+ in leak_a /.*/tests/progs/prog_leaks\.c:[0-9]+$' err || fail "leak_a by name and line"
+grep -Eq '^    #0 0x[0-9a-f]+ in leak_b /.*/tests/progs/prog_leaks\.c:[0-9]+$' err || fail "leak_b by name and line"
+grep -Eq '^    #1 0x[0-9a-f]+ in main /.*/tests/progs/prog_leaks\.c:[0-9]+$' err || fail "main by name and line"
 ls tally.*prog_leaks.*.prof >/dev/null 2>&1 || fail "no profile under the default name"
 ls ./*.tmp.* >/dev/null 2>&1 && fail "a temporary file was left behind"
 
