@@ -71,7 +71,7 @@ expect_leaks() {
 
 # expect_summary NAME BYTES COUNT: the exit summary on stderr agrees.
 expect_summary() {
-    grep -q "tally: $2 bytes leaked in $3 allocation" "$WORK/$1.err" || {
+    grep -q "tally: $2 bytes live at exit in $3 allocation" "$WORK/$1.err" || {
         cat "$WORK/$1.err"
         fail "$1: the exit summary does not say $2 bytes in $3"
     }

@@ -13,7 +13,7 @@ fail() {
 }
 
 TALLY_TRACK=1 "$PROG" >out 2>err || fail "prog_leaks exited $?"
-grep -Eq '^tally: 128 bytes leaked in 2 allocations; peak [0-9.]+ (bytes|KiB); profile tally\.[^ ]*prog_leaks\.[0-9]+\.prof$' err ||
+grep -Eq '^tally: 128 bytes live at exit in 2 allocations; peak [0-9.]+ (bytes|KiB); profile tally\.[^ ]*prog_leaks\.[0-9]+\.prof$' err ||
     fail "summary line"
 grep -q '^  pool p1: 128 bytes in 2 allocations$' err || fail "leaks per pool"
 grep -q '^100 bytes in 1 allocation in pool p1, allocated at:$' err || fail "leak_a's group"
