@@ -40,6 +40,9 @@
     X(dwarf_attr_integrate)                                                                        \
     X(dwarf_formstring)                                                                            \
     X(dwarf_formudata)                                                                             \
+    X(dwarf_formref_die)                                                                           \
+    X(dwarf_srclang)                                                                               \
+    X(dwarf_diename)                                                                               \
     X(dwelf_elf_gnu_build_id)                                                                      \
     X(elf_version)                                                                                 \
     X(elf_begin)                                                                                   \

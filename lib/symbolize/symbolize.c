@@ -8,6 +8,8 @@
 
 #include "symbolize/symbolize.h"
 
+#include "symbolize/dwarf_name.h"
+
 #include <dwarf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -208,27 +210,35 @@ const char *sym_demangled(sym_symbolizer *s, const char *name)
     return kept ? kept : name;
 }
 
-static const char *attr_string(const sym_dw *dw, Dwarf_Die *die, unsigned name)
+static int is_mangled(const char *name)
 {
-    Dwarf_Attribute a;
-    return dw->dwarf_formstring(dw->dwarf_attr_integrate(die, name, &a));
+    return name && name[0] == '_' && name[1] == 'Z';
 }
 
-/* A scope's name: DWARF's (short) name, or its linkage name. Demangling,
- * the linkage name comes first, for the qualified name and the parameters
- * that tell overloads apart. */
-static void die_name(sym_symbolizer *s, Dwarf_Die *die, const char **name, const char **system)
+/* A scope's name: DWARF's own (DW_AT_name, else the linkage name), or,
+ * demangling, the name dwarf_name.c picks: the linkage name of a C++
+ * function, qualified by its namespaces and classes without one. */
+static const char *die_name(sym_symbolizer *s, Dwarf_Die *die, Dwarf_Die *cu)
 {
-    const char *linkage = attr_string(s->dw, die, DW_AT_linkage_name);
-    const char *plain = attr_string(s->dw, die, DW_AT_name);
-    *system = *name = plain ? plain : linkage;
-    if ((s->flags & SYM_DEMANGLE) && linkage) {
-        const char *d = sym_demangled(s, linkage);
-        if (d != linkage) {
-            *name = d;
-            *system = linkage;
-        }
+    const sym_dw *dw = s->dw;
+    if (s->flags & SYM_DEMANGLE) {
+        char qualified[1024];
+        const char *name = sym_dwarf_name(dw, die, cu, qualified, sizeof qualified);
+        return name == qualified ? keep(s, qualified) : name;
     }
+    Dwarf_Attribute a;
+    const char *n = dw->dwarf_formstring(dw->dwarf_attr_integrate(die, DW_AT_name, &a));
+    if (!n)
+        n = dw->dwarf_formstring(dw->dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+    return n;
+}
+
+/* Demangling: function for people, system_name as the object spells it. */
+static void set_names(sym_symbolizer *s, sym_frame *f)
+{
+    f->system_name = f->function;
+    if (s->flags & SYM_DEMANGLE)
+        f->function = sym_demangled(s, f->function);
 }
 
 /* A line table may name files relative to the compilation directory (an
@@ -282,9 +292,8 @@ static size_t from_dwarf(sym_symbolizer *s, Dwfl_Module *dm, Dwarf_Addr pc, sym_
         int tag = dw->dwarf_tag(&scopes[i]);
         if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
             continue;
-        const char *name, *system;
-        die_name(s, &scopes[i], &name, &system);
-        out[k] = (sym_frame){name ? name : "??", file, line, 0, NULL, 1, system ? system : "??"};
+        const char *name = die_name(s, &scopes[i], cu);
+        out[k] = (sym_frame){name ? name : "??", file, line, 0, NULL, 1, NULL};
         k++;
         if (tag == DW_TAG_subprogram)
             break;
@@ -318,6 +327,17 @@ static sym_frame *resolve(sym_symbolizer *s, uint64_t ret, uint32_t *nout)
     Dwfl_Module *dm = s->dwfl ? s->dw->dwfl_addrmodule(s->dwfl, pc) : NULL;
     if (dm)
         n = from_dwarf(s, dm, pc, tmp, sizeof tmp / sizeof tmp[0]);
+    if ((s->flags & SYM_DEMANGLE) && n > 0 && tmp[n - 1].function &&
+        !is_mangled(tmp[n - 1].function)) {
+        /* DWARF without a linkage name (a C++ function with internal
+         * linkage): the symbol table still has the mangled one, which says
+         * the parameters too. A C function's symbol is not mangled. */
+        GElf_Off off;
+        GElf_Sym es;
+        const char *sym = s->dw->dwfl_module_addrinfo(dm, pc, &off, &es, NULL, NULL, NULL);
+        if (is_mangled(sym))
+            tmp[n - 1].function = sym;
+    }
     if (n == 0 || tmp[0].function == NULL || strcmp(tmp[n - 1].function, "??") == 0) {
         /* No debug info: the symbol table names the function. */
         const char *sym = NULL;
@@ -329,9 +349,7 @@ static sym_frame *resolve(sym_symbolizer *s, uint64_t ret, uint32_t *nout)
         if (n == 0)
             tmp[n++] = (sym_frame){NULL, NULL, 0, 0, NULL, 0, NULL};
         if (sym) {
-            tmp[n - 1].function = tmp[n - 1].system_name = sym;
-            if (s->flags & SYM_DEMANGLE)
-                tmp[n - 1].function = sym_demangled(s, sym);
+            tmp[n - 1].function = sym;
             tmp[n - 1].known = 1;
         } else if (tmp[n - 1].function == NULL || !strcmp(tmp[n - 1].function, "??")) {
             char text[4200];
@@ -344,15 +362,13 @@ static sym_frame *resolve(sym_symbolizer *s, uint64_t ret, uint32_t *nout)
             tmp[n - 1].function = keep(s, text);
             if (!tmp[n - 1].function)
                 tmp[n - 1].function = "??";
-            tmp[n - 1].system_name = tmp[n - 1].function;
         }
     }
     for (size_t i = 0; i < n; i++) {
         if (!tmp[i].function)
             tmp[i].function = "??";
-        if (!tmp[i].system_name)
-            tmp[i].system_name = tmp[i].function;
         tmp[i].module = m ? m->path : NULL;
+        set_names(s, &tmp[i]);
     }
     sym_frame *out = malloc(n * sizeof *out);
     if (!out)

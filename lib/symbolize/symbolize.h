@@ -40,8 +40,12 @@ typedef struct {
 } sym_frame;
 
 enum {
-    /* C++ names demangled (sym_frame.function), the linkage name preferred
-     * to DWARF's short name: ns::Class::method(int), not method. */
+    /* C++ names as people read them (sym_frame.function), the mangled one
+     * in system_name: a C++ function's linkage name, demangled
+     * (ns::Class::method(int) const where DW_AT_name says "method"); without
+     * one (internal linkage), its name qualified by its namespaces and
+     * classes, or the symbol table's mangled name for the outermost frame.
+     * A C function keeps DW_AT_name (dwarf_name.h says why). */
     SYM_DEMANGLE = 1,
     /* Separate debug files only from /usr/lib/debug/.build-id: libdw's
      * standard search ends with a debuginfod query, which loads

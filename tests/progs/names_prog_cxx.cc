@@ -1,8 +1,18 @@
-// names_prog_cxx.cc: names_prog's C++ frame, a member function in a
-// namespace: the summary must print it demangled, with its parameters.
+// names_prog_cxx.cc: names_prog's C++ frames, a member function in a
+// namespace and a function with internal linkage (no linkage name in
+// DWARF): the summary must print both demangled, with their parameters.
 #include <cstddef>
 
 extern "C" void *grab(std::size_t n);
+
+namespace
+{
+__attribute__((noipa)) void *hidden_helper(std::size_t n)
+{
+    void *p = grab(n); // @cxx_hidden
+    return p;
+}
+} // namespace
 
 namespace tally_names
 {
@@ -12,7 +22,7 @@ struct Leaker {
 
 __attribute__((noipa)) void *Leaker::make(std::size_t n)
 {
-    void *p = grab(n); // @cxx_make
+    void *p = hidden_helper(n); // @cxx_make
     return p;
 }
 } // namespace tally_names

@@ -56,9 +56,10 @@ check() {
         "$(at 3 main $C main_static)" || fail "$1: the static and inlined frames"
     frames "$W/err" "$head200" \
         "$(at 0 grab $C "$3")" \
-        "$(at 1 'tally_names::Leaker::make\(unsigned long\)' $CC cxx_make)" \
-        "$(at 2 names_cxx_leak $CC cxx_entry)" \
-        "$(at 3 main $C main_cxx)" || fail "$1: the C++ frames"
+        "$(at 1 '\(anonymous namespace\)::hidden_helper\(unsigned long\)' $CC cxx_hidden)" \
+        "$(at 2 'tally_names::Leaker::make\(unsigned long\)' $CC cxx_make)" \
+        "$(at 3 names_cxx_leak $CC cxx_entry)" \
+        "$(at 4 main $C main_cxx)" || fail "$1: the C++ frames"
     echo "ok: $1"
 }
 
@@ -90,8 +91,9 @@ if command -v objcopy >/dev/null; then
         "^    #2 $A in main $mod$" || fail "symbol table: static function"
     frames "$W/err" "^200 bytes in 1 (allocation|block definitely lost) in pool malloc" \
         "^    #0 $A in grab $mod$" \
-        "^    #1 $A in tally_names::Leaker::make\\(unsigned long\\) $mod$" \
-        "^    #2 $A in names_cxx_leak $mod$" || fail "symbol table: C++ demangled"
+        "^    #1 $A in \\(anonymous namespace\\)::hidden_helper\\(unsigned long\\) $mod$" \
+        "^    #2 $A in tally_names::Leaker::make\\(unsigned long\\) $mod$" \
+        "^    #3 $A in names_cxx_leak $mod$" || fail "symbol table: C++ demangled"
     echo "ok: symbol table only"
 fi
 
