@@ -133,6 +133,7 @@ SHIM_INLINE int32_t shim_pool_for(tally_stack_id stack)
  * one frame the core is asked to skip is the entry point itself. */
 SHIM_INLINE void shim_book(void *ptr, size_t size, tally_alloc_kind kind)
 {
+    tally_track_scrub(ptr, (int64_t)size);
     tally_stack_id stack = tally_track_capture_at((int64_t)size, shim_ret_slot());
     tally_track_alloc(ptr, (int64_t)size, shim_pool_for(stack), stack, kind);
 }

@@ -53,12 +53,66 @@ int64_t report_peak_total(const report_ctx *c)
     return sum;
 }
 
+static const char *const kind_name[PROF_LEAK_KINDS] = {
+    [PROF_LEAK_LIVE] = "live",           [PROF_LEAK_DEFINITE] = "definite",
+    [PROF_LEAK_INDIRECT] = "indirect",   [PROF_LEAK_POSSIBLE] = "possible",
+    [PROF_LEAK_REACHABLE] = "reachable",
+};
+static const char *const kind_phrase[PROF_LEAK_KINDS] = {
+    [PROF_LEAK_LIVE] = "live",
+    [PROF_LEAK_DEFINITE] = "definitely lost",
+    [PROF_LEAK_INDIRECT] = "indirectly lost",
+    [PROF_LEAK_POSSIBLE] = "possibly lost",
+    [PROF_LEAK_REACHABLE] = "still reachable",
+};
+
+const char *report_kind_name(uint32_t kind)
+{
+    return kind < PROF_LEAK_KINDS ? kind_name[kind] : "?";
+}
+
+const char *report_kind_phrase(uint32_t kind)
+{
+    return kind < PROF_LEAK_KINDS ? kind_phrase[kind] : "?";
+}
+
+int report_parse_kinds(const char *text, unsigned *mask)
+{
+    unsigned m = 0;
+    if (!strcmp(text, "all")) {
+        *mask = 1u << PROF_LEAK_DEFINITE | 1u << PROF_LEAK_INDIRECT | 1u << PROF_LEAK_POSSIBLE |
+                1u << PROF_LEAK_REACHABLE;
+        return 0;
+    }
+    if (!strcmp(text, "none")) {
+        *mask = 0;
+        return 0;
+    }
+    for (const char *p = text;;) {
+        size_t n = strcspn(p, ",");
+        uint32_t k = PROF_LEAK_DEFINITE;
+        while (k <= PROF_LEAK_REACHABLE &&
+               !(strlen(kind_name[k]) == n && !strncmp(p, kind_name[k], n)))
+            k++;
+        if (k > PROF_LEAK_REACHABLE)
+            return EINVAL; /* an unknown word, an empty one, or "all" in a list */
+        m |= 1u << k;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    *mask = m;
+    return 0;
+}
+
 static int cmp_leak_key(const void *a, const void *b)
 {
     const prof_leak *x = a, *y = b;
     if (x->stack_id != y->stack_id)
         return x->stack_id < y->stack_id ? -1 : 1;
-    return (x->pool_id > y->pool_id) - (x->pool_id < y->pool_id);
+    if (x->pool_id != y->pool_id)
+        return x->pool_id < y->pool_id ? -1 : 1;
+    return (x->kind > y->kind) - (x->kind < y->kind);
 }
 
 static int cmp_group(const void *a, const void *b)
@@ -66,7 +120,120 @@ static int cmp_group(const void *a, const void *b)
     const leak_group *x = a, *y = b;
     if (x->bytes != y->bytes)
         return x->bytes > y->bytes ? -1 : 1;
-    return (x->stack_id > y->stack_id) - (x->stack_id < y->stack_id);
+    if (x->kind != y->kind) /* definite before indirect at the same size */
+        return x->kind < y->kind ? -1 : 1;
+    if (x->stack_id != y->stack_id)
+        return x->stack_id < y->stack_id ? -1 : 1;
+    return (x->pool_id > y->pool_id) - (x->pool_id < y->pool_id);
+}
+
+static int cmp_rule(const void *a, const void *b)
+{
+    const report_rule_use *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+    return strcmp(x->rule, y->rule);
+}
+
+static int list_of(uint32_t kind)
+{
+    switch (kind) {
+    case PROF_LEAK_DEFINITE:
+    case PROF_LEAK_INDIRECT:
+        return REPORT_LOST;
+    case PROF_LEAK_POSSIBLE:
+        return REPORT_POSSIBLE;
+    case PROF_LEAK_REACHABLE:
+        return REPORT_REACHABLE;
+    default:
+        return REPORT_LIVE;
+    }
+}
+
+/* Counts a suppressed group against its rule. 0, or -1 when out of memory. */
+static int rule_used(report_ctx *c, const leak_group *g, size_t cap)
+{
+    size_t i = 0;
+    while (i < c->nrules && c->rules[i].rule != g->rule)
+        i++;
+    if (i == c->nrules) {
+        if (i == cap)
+            return -1;
+        c->rules[c->nrules++] = (report_rule_use){g->rule, g->builtin, 0, 0};
+    }
+    c->rules[i].bytes += g->bytes;
+    c->rules[i].count += g->count;
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* How many stacks a list's groups come from; ids: room for L->n of them. */
+static size_t distinct_stacks(const leak_list *L, uint32_t *ids)
+{
+    for (size_t i = 0; i < L->n; i++)
+        ids[i] = L->g[i].stack_id;
+    qsort(ids, L->n, sizeof *ids, cmp_u32);
+    size_t n = 0;
+    for (size_t i = 0; i < L->n; i++)
+        n += i == 0 || ids[i] != ids[i - 1];
+    return n;
+}
+
+/* The profile's leak groups into the report's lists. A version 1 profile
+ * (a group per block) and any repeated (stack, pool, kind) merge here. */
+static int prepare_leaks(report_ctx *c)
+{
+    const prof_profile *p = c->p;
+    size_t n = p->nleaks ? p->nleaks : 1;
+    prof_leak *sorted = malloc(n * sizeof *sorted);
+    c->rules = calloc(n, sizeof *c->rules);
+    for (int l = 0; l < REPORT_LISTS; l++)
+        c->lists[l].g = calloc(n, sizeof *c->lists[l].g);
+    int oom = !sorted || !c->rules;
+    for (int l = 0; l < REPORT_LISTS; l++)
+        oom |= !c->lists[l].g;
+    if (oom) {
+        free(sorted);
+        return -1;
+    }
+    if (p->nleaks) /* p->leaks is NULL without a LEAKS section */
+        memcpy(sorted, p->leaks, p->nleaks * sizeof *sorted);
+    qsort(sorted, p->nleaks, sizeof *sorted, cmp_leak_key);
+    for (size_t i = 0; i < p->nleaks;) {
+        leak_group g = {sorted[i].stack_id, sorted[i].pool_id, sorted[i].kind, 0, 0, NULL, 0};
+        for (; i < p->nleaks && sorted[i].stack_id == g.stack_id &&
+               sorted[i].pool_id == g.pool_id && sorted[i].kind == g.kind;
+             i++) {
+            g.bytes += sorted[i].bytes;
+            g.count += sorted[i].count;
+        }
+        g.rule = cli_supp_match(c->supp, c->sym, prof_find_stack(p, g.stack_id), &g.builtin);
+        int l = g.rule ? REPORT_SUPPRESSED : list_of(g.kind);
+        if (g.rule && rule_used(c, &g, n) != 0) {
+            free(sorted);
+            return -1;
+        }
+        if (!g.rule && g.kind < PROF_LEAK_KINDS) {
+            c->kind_bytes[g.kind] += g.bytes;
+            c->kind_count[g.kind] += g.count;
+        }
+        leak_list *L = &c->lists[l];
+        L->g[L->n++] = g;
+        L->bytes += g.bytes;
+        L->count += g.count;
+    }
+    for (int l = 0; l < REPORT_LISTS; l++)
+        c->lists[l].stacks = distinct_stacks(&c->lists[l], (uint32_t *)sorted);
+    free(sorted);
+    for (int l = 0; l < REPORT_LISTS; l++)
+        qsort(c->lists[l].g, c->lists[l].n, sizeof *c->lists[l].g, cmp_group);
+    qsort(c->rules, c->nrules, sizeof *c->rules, cmp_rule);
+    return 0;
 }
 
 static int cmp_peak(const void *a, const void *b)
@@ -91,41 +258,12 @@ static int cmp_total(const void *a, const void *b)
 static int prepare(report_ctx *c)
 {
     const prof_profile *p = c->p;
-    /* Leaks grouped by (stack, pool), each group checked against the suppressions. */
-    prof_leak *sorted = malloc((p->nleaks ? p->nleaks : 1) * sizeof *sorted);
-    c->leaks = calloc(p->nleaks ? p->nleaks : 1, sizeof *c->leaks);
-    c->suppressed = calloc(p->nleaks ? p->nleaks : 1, sizeof *c->suppressed);
+    if (prepare_leaks(c) != 0)
+        return -1;
     c->by_peak = malloc((p->nrecords ? p->nrecords : 1) * sizeof *c->by_peak);
     c->by_total = malloc((p->nrecords ? p->nrecords : 1) * sizeof *c->by_total);
-    if (!sorted || !c->leaks || !c->suppressed || !c->by_peak || !c->by_total) {
-        free(sorted);
+    if (!c->by_peak || !c->by_total)
         return -1;
-    }
-    if (p->nleaks) /* p->leaks is NULL without a LEAKS section */
-        memcpy(sorted, p->leaks, p->nleaks * sizeof *sorted);
-    qsort(sorted, p->nleaks, sizeof *sorted, cmp_leak_key);
-    for (size_t i = 0; i < p->nleaks;) {
-        leak_group g = {sorted[i].stack_id, sorted[i].pool_id, 0, 0, NULL, 0};
-        for (; i < p->nleaks && sorted[i].stack_id == g.stack_id && sorted[i].pool_id == g.pool_id;
-             i++) {
-            g.bytes += sorted[i].size;
-            g.count++;
-        }
-        g.rule = cli_supp_match(c->supp, c->sym, prof_find_stack(p, g.stack_id), &g.builtin);
-        if (g.rule) {
-            c->suppressed[c->nsuppressed++] = g;
-            c->supp_bytes += g.bytes;
-            c->supp_count += g.count;
-        } else {
-            c->leaks[c->nleaks++] = g;
-            c->leak_bytes += g.bytes;
-            c->leak_count += g.count;
-        }
-    }
-    free(sorted);
-    qsort(c->leaks, c->nleaks, sizeof *c->leaks, cmp_group);
-    qsort(c->suppressed, c->nsuppressed, sizeof *c->suppressed, cmp_group);
-
     for (size_t i = 0; i < p->nrecords; i++) {
         if (p->records[i].peak_bytes > 0)
             c->by_peak[c->npeak++] = &p->records[i];
@@ -162,14 +300,18 @@ int report_open(report_ctx *c, const char *path, const char *const *files, int n
 
 void report_close(report_ctx *c)
 {
-    free(c->leaks);
-    free(c->suppressed);
+    for (int l = 0; l < REPORT_LISTS; l++) {
+        free(c->lists[l].g);
+        c->lists[l] = (leak_list){0};
+    }
+    free(c->rules);
+    c->rules = NULL;
+    c->nrules = 0;
     free(c->by_peak);
     free(c->by_total);
     cli_sym_free(c->sym);
     cli_supp_free(c->supp);
     prof_free(c->p);
-    c->leaks = c->suppressed = NULL;
     c->by_peak = c->by_total = NULL;
     c->sym = NULL;
     c->supp = NULL;
@@ -182,9 +324,9 @@ static void usage(void)
     fprintf(stderr,
             "usage: tally report FILE [--format text|json|folded|massif|pprof|html] [-o OUT]\n"
             "                    [--leaks] [--peak] [--pools] [--top N] [--frames N]\n"
-            "                    [--suppressions FILE]\n"
+            "                    [--show-reachable] [--suppressions FILE]\n"
             "                    [--no-default-suppressions] [--cost "
-            "leaked|peak|allocated|temporary]\n");
+            "leaked|live|peak|allocated|temporary]\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -200,6 +342,7 @@ int cmd_report(int argc, char **argv)
         {"suppressions", required_argument, NULL, 's'},
         {"no-default-suppressions", no_argument, NULL, 'N'},
         {"cost", required_argument, NULL, 'c'},
+        {"show-reachable", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -256,17 +399,25 @@ int cmd_report(int argc, char **argv)
         case 'N':
             builtin = 0;
             break;
+        case 'R':
+            c.show_reachable = 1;
+            break;
         case 'c':
             if (!strcmp(optarg, "allocated"))
                 c.cost = COST_ALLOCATED;
             else if (!strcmp(optarg, "leaked"))
                 c.cost = COST_LEAKED;
+            else if (!strcmp(optarg, "live"))
+                c.cost = COST_LIVE;
             else if (!strcmp(optarg, "peak"))
                 c.cost = COST_PEAK;
             else if (!strcmp(optarg, "temporary"))
                 c.cost = COST_TEMPORARY;
             else {
-                fprintf(stderr, "tally report: unknown --cost '%s'\n", optarg);
+                fprintf(stderr,
+                        "tally report: --cost is leaked, live, peak, allocated or temporary, "
+                        "not '%s'\n",
+                        optarg);
                 return CLI_EXIT_BAD_INPUT;
             }
             break;

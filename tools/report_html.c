@@ -186,37 +186,90 @@ static void peak_table(report_ctx *c)
     fputs("</tbody></table>\n", c->out);
 }
 
-static void leak_rows(report_ctx *c, const char *id, const leak_group *g, size_t count)
+static void leak_rows(report_ctx *c, const char *id, const leak_list *L)
 {
     fprintf(c->out,
-            "<table id=%s><thead><tr><th>bytes<th>blocks<th>pool<th>allocated at%s</tr></thead>"
-            "<tbody>\n",
+            "<table id=%s class=leak><thead><tr><th>bytes<th>blocks<th>kind<th>pool<th>allocated "
+            "at%s</tr></thead><tbody>\n",
             id, strcmp(id, "suppressed") ? "" : "<th>rule");
-    size_t n = report_limit(c, count);
+    size_t n = report_limit(c, L->n);
     for (size_t i = 0; i < n; i++) {
-        fprintf(c->out, "<tr><td>%lld<td>%lld<td>", (long long)g[i].bytes, (long long)g[i].count);
-        esc(c->out, prof_pool_name(c->p, g[i].pool_id));
-        stack_cell(c, g[i].stack_id);
-        if (g[i].rule) {
+        const leak_group *g = &L->g[i];
+        fprintf(c->out, "<tr><td>%lld<td>%lld<td>%s<td>", (long long)g->bytes, (long long)g->count,
+                report_kind_phrase(g->kind));
+        esc(c->out, prof_pool_name(c->p, g->pool_id));
+        stack_cell(c, g->stack_id);
+        if (g->rule) {
             fputs("<td>", c->out);
-            esc(c->out, g[i].rule);
+            esc(c->out, g->rule);
         }
         fputs("</tr>\n", c->out);
     }
     fputs("</tbody></table>\n", c->out);
 }
 
-static void leaks(report_ctx *c)
+/* "264 B (264 bytes) in 3 blocks from 2 stacks" */
+static void amount(report_ctx *c, const leak_list *L)
 {
     char h[32];
-    fprintf(c->out, "<h2>Leaks: %s (%lld bytes) in %lld blocks from %zu stacks</h2>\n",
-            report_human(c->leak_bytes, h), (long long)c->leak_bytes, (long long)c->leak_count,
-            c->nleaks);
-    leak_rows(c, "leaks", c->leaks, c->nleaks);
-    if (c->nsuppressed) {
-        fprintf(c->out, "<h3>Suppressed: %lld bytes in %lld blocks</h3>\n",
-                (long long)c->supp_bytes, (long long)c->supp_count);
-        leak_rows(c, "suppressed", c->suppressed, c->nsuppressed);
+    fprintf(c->out, "%s (%lld bytes) in %lld blocks from %zu stacks", report_human(L->bytes, h),
+            (long long)L->bytes, (long long)L->count, L->stacks);
+}
+
+static void leaks(report_ctx *c)
+{
+    const leak_list *L = c->lists;
+    if (c->p->classified) {
+        fputs("<h2>Leaks, definitely and indirectly lost: ", c->out);
+        amount(c, &L[REPORT_LOST]);
+        fputs("</h2>\n<p id=leak-kinds>", c->out);
+        static const uint32_t order[] = {PROF_LEAK_DEFINITE, PROF_LEAK_INDIRECT, PROF_LEAK_POSSIBLE,
+                                         PROF_LEAK_REACHABLE};
+        for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+            fprintf(c->out, "%s%s: %lld bytes in %lld blocks", i ? "; " : "",
+                    report_kind_phrase(order[i]), (long long)c->kind_bytes[order[i]],
+                    (long long)c->kind_count[order[i]]);
+        fputs("</p>\n", c->out);
+        leak_rows(c, "leaks", &L[REPORT_LOST]);
+        if (L[REPORT_POSSIBLE].n) {
+            fputs("<h3>Possibly lost (only interior pointers reach them): ", c->out);
+            amount(c, &L[REPORT_POSSIBLE]);
+            fputs("</h3>\n", c->out);
+            leak_rows(c, "possible", &L[REPORT_POSSIBLE]);
+        }
+        if (L[REPORT_REACHABLE].n) {
+            fputs("<h3>Still reachable: ", c->out);
+            amount(c, &L[REPORT_REACHABLE]);
+            fputs("</h3>\n", c->out);
+            if (c->show_reachable)
+                leak_rows(c, "reachable", &L[REPORT_REACHABLE]);
+            else
+                fputs("<p id=reachable-note>Not listed: <code>--show-reachable</code> lists "
+                      "them.</p>\n",
+                      c->out);
+        }
+    }
+    if (L[REPORT_LIVE].n || !c->p->classified) {
+        fputs("<h2>Live blocks, not checked for leaks: ", c->out);
+        amount(c, &L[REPORT_LIVE]);
+        fputs("</h2>\n<p>No leak check ran: these blocks were live when the profile was written, "
+              "and none is known to be lost.</p>\n",
+              c->out);
+        leak_rows(c, "live", &L[REPORT_LIVE]);
+    }
+    if (L[REPORT_SUPPRESSED].n) {
+        fputs("<h3>Suppressed: ", c->out);
+        amount(c, &L[REPORT_SUPPRESSED]);
+        fputs("</h3>\n<ul id=rules>", c->out);
+        for (size_t i = 0; i < c->nrules; i++) {
+            fputs("<li><code>", c->out);
+            esc(c->out, c->rules[i].rule);
+            fprintf(c->out, "</code>%s: %lld bytes in %lld blocks</li>",
+                    c->rules[i].builtin ? " (built in)" : "", (long long)c->rules[i].bytes,
+                    (long long)c->rules[i].count);
+        }
+        fputs("</ul>\n", c->out);
+        leak_rows(c, "suppressed", &L[REPORT_SUPPRESSED]);
     }
 }
 
@@ -341,6 +394,7 @@ int report_html(report_ctx *c)
           "th,td{border:1px solid #ccc;padding:3px 8px;text-align:right;vertical-align:top}\n"
           "td:last-child,th:last-child{text-align:left}\n"
           "td:nth-child(3){text-align:left}\n#pools td:first-child{text-align:left}\n"
+          ".leak td:nth-child(4){text-align:left}\n"
           ".loc{color:#666;font-size:12px}\nsummary{cursor:pointer}\n"
           "ol{margin:.3em 0;padding-left:2em;text-align:left}\n"
           "svg text{font-family:monospace;pointer-events:none}\n"

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void jstr(FILE *out, const char *s)
 {
@@ -60,6 +61,10 @@ static void location(report_ctx *c, uint64_t addr)
             fputs(", \"line\": null", c->out);
         fprintf(c->out, ", \"inlined\": %s, \"module\": ", fr[k].inlined ? "true" : "false");
         jstr(c->out, fr[k].module);
+        if (fr[k].system_name && strcmp(fr[k].system_name, fr[k].function) != 0) {
+            fputs(", \"system_name\": ", c->out); /* the mangled C++ name */
+            jstr(c->out, fr[k].system_name);
+        }
         fputc('}', c->out);
     }
     fputc(']', c->out);
@@ -156,36 +161,106 @@ static void peak(report_ctx *c)
     fputs("\n  ]}", c->out);
 }
 
-static void groups(report_ctx *c, const leak_group *g, size_t count)
+/* The groups of lists[from..to), each list cut by --top: one JSON array. */
+static void groups(report_ctx *c, int from, int to)
 {
     fputs("\"groups\": [", c->out);
-    size_t n = report_limit(c, count);
-    for (size_t i = 0; i < n; i++) {
-        fprintf(c->out, "%s\n      {\"bytes\": %lld, \"count\": %lld, \"sampled\": %s, \"pool\": ",
-                i ? "," : "", (long long)g[i].bytes, (long long)g[i].count,
-                g[i].stack_id ? "true" : "false");
-        jstr(c->out, prof_pool_name(c->p, g[i].pool_id));
-        if (g[i].rule) {
-            fputs(", \"rule\": ", c->out);
-            jstr(c->out, g[i].rule);
-            fprintf(c->out, ", \"builtin\": %s", g[i].builtin ? "true" : "false");
+    int first = 1;
+    for (int l = from; l < to; l++) {
+        const leak_list *L = &c->lists[l];
+        size_t n = report_limit(c, L->n);
+        for (size_t i = 0; i < n; i++) {
+            const leak_group *g = &L->g[i];
+            fprintf(
+                c->out,
+                "%s\n      {\"bytes\": %lld, \"count\": %lld, \"kind\": \"%s\", \"sampled\": %s, "
+                "\"pool\": ",
+                first ? "" : ",", (long long)g->bytes, (long long)g->count,
+                report_kind_name(g->kind), g->stack_id ? "true" : "false");
+            first = 0;
+            jstr(c->out, prof_pool_name(c->p, g->pool_id));
+            if (g->rule) {
+                fputs(", \"rule\": ", c->out);
+                jstr(c->out, g->rule);
+                fprintf(c->out, ", \"builtin\": %s", g->builtin ? "true" : "false");
+            }
+            fputs(", ", c->out);
+            stack_ref(c, g->stack_id);
+            fputc('}', c->out);
         }
+    }
+    fputs("]", c->out);
+}
+
+static void kinds(report_ctx *c)
+{
+    fputs("\"kinds\": {", c->out);
+    static const uint32_t order[] = {PROF_LEAK_DEFINITE, PROF_LEAK_INDIRECT, PROF_LEAK_POSSIBLE,
+                                     PROF_LEAK_REACHABLE, PROF_LEAK_LIVE};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        fprintf(c->out, "%s\"%s\": {\"bytes\": %lld, \"count\": %lld}", i ? ", " : "",
+                report_kind_name(order[i]), (long long)c->kind_bytes[order[i]],
+                (long long)c->kind_count[order[i]]);
+    fputs("}", c->out);
+}
+
+static void rules(report_ctx *c)
+{
+    fputs(", \"rules\": [", c->out);
+    for (size_t i = 0; i < c->nrules; i++) {
+        const report_rule_use *u = &c->rules[i];
+        fputs(i ? ", {\"rule\": " : "{\"rule\": ", c->out);
+        jstr(c->out, u->rule);
+        fprintf(c->out, ", \"builtin\": %s, \"bytes\": %lld, \"count\": %lld}",
+                u->builtin ? "true" : "false", (long long)u->bytes, (long long)u->count);
+    }
+    fputs("]", c->out);
+}
+
+/* With TALLY_LEAK_ADDRESSES (or from a version 1 profile): every block. */
+static void blocks(report_ctx *c)
+{
+    const prof_profile *p = c->p;
+    if (!p->nblocks)
+        return;
+    fputs(",\n    \"blocks\": [", c->out);
+    for (size_t i = 0; i < p->nblocks; i++) {
+        const prof_leak_block *b = &p->blocks[i];
+        const prof_leak *g = &p->leaks[b->group];
+        fprintf(c->out,
+                "%s\n      {\"address\": \"0x%" PRIx64 "\", \"size\": %lld, \"kind\": \"%s\", "
+                "\"pool\": ",
+                i ? "," : "", b->address, (long long)b->size, report_kind_name(g->kind));
+        jstr(c->out, prof_pool_name(p, g->pool_id));
         fputs(", ", c->out);
-        stack_ref(c, g[i].stack_id);
+        stack_ref(c, g->stack_id);
         fputc('}', c->out);
     }
     fputs("]", c->out);
 }
 
+/* The lost groups (definitely and indirectly) are the leaks: their totals
+ * head the object. "groups" has every class not suppressed, each with its
+ * kind, the lost first; "kinds" each class's totals. */
 static void leaks(report_ctx *c)
 {
-    fprintf(c->out, ",\n  \"leaks\": {\"bytes\": %lld, \"count\": %lld, \"stacks\": %zu, ",
-            (long long)c->leak_bytes, (long long)c->leak_count, c->nleaks);
-    groups(c, c->leaks, c->nleaks);
-    fprintf(c->out, ",\n    \"suppressed\": {\"bytes\": %lld, \"count\": %lld, \"stacks\": %zu, ",
-            (long long)c->supp_bytes, (long long)c->supp_count, c->nsuppressed);
-    groups(c, c->suppressed, c->nsuppressed);
-    fputs("}}", c->out);
+    const leak_list *L = &c->lists[REPORT_LOST], *S = &c->lists[REPORT_SUPPRESSED];
+    fprintf(c->out,
+            ",\n  \"leaks\": {\"classified\": %s, \"bytes\": %lld, \"count\": %lld, "
+            "\"stacks\": %zu,\n    ",
+            c->p->classified ? "true" : "false", (long long)L->bytes, (long long)L->count,
+            L->stacks);
+    kinds(c);
+    fputs(",\n    ", c->out);
+    groups(c, REPORT_LOST, REPORT_SUPPRESSED);
+    fprintf(c->out, ",\n    \"suppressed\": {\"bytes\": %lld, \"count\": %lld, \"stacks\": %zu",
+            (long long)S->bytes, (long long)S->count, S->stacks);
+    rules(c);
+    fputs(", ", c->out);
+    groups(c, REPORT_SUPPRESSED, REPORT_LISTS);
+    fputs("}", c->out);
+    blocks(c);
+    fputs("}", c->out);
 }
 
 static void top(report_ctx *c)

@@ -1,8 +1,9 @@
 /* report_massif.c: valgrind's massif format, for ms_print and massif
  * visualizers. Header first (heaptrack's export writes it last, which
  * ms_print rejects), then one snapshot per time-series point, with the
- * peak's heap tree in the snapshot at the peak and the live (leaked) tree
- * in the last one. In a massif tree the root is the allocation functions
+ * peak's heap tree in the snapshot at the peak and the tree of what was
+ * still live in the last one (massif's own last snapshot: the heap, whatever
+ * its blocks' leak kinds). In a massif tree the root is the allocation functions
  * and each node's children are its callers. */
 #include <config.h>
 

@@ -5,8 +5,13 @@
  * and length-delimited fields, which a small writer covers without a
  * protobuf library. Each (stack, pool) record is one sample with the values
  * alloc_objects, alloc_space, inuse_objects, inuse_space and the pool as the
- * "pool" label; each return address is one location whose lines are its
- * inlined frames, innermost first, as pprof expects. */
+ * "pool" label; each leak group (stack, pool, kind) is one more, with the
+ * values leak_objects and leak_space and the labels "pool", "kind"
+ * (definite, indirect, possible, reachable, or live when no leak check ran)
+ * and, when suppressed, "suppressed_by". So `pprof -sample_index=leak_space
+ * -tagfocus=kind=definite,indirect` shows the leaks. Each return address is
+ * one location whose lines are its inlined frames, innermost first, as pprof
+ * expects; a function's name is demangled, its system_name the mangled one. */
 #include <config.h>
 
 #include "base/hash.h"
@@ -157,8 +162,9 @@ static int64_t str(pprof *w, const char *s)
 static uint64_t function_id(pprof *w, const cli_sym_frame *f)
 {
     int64_t name = str(w, f->function), file = str(w, f->file);
+    int64_t system = str(w, f->system_name ? f->system_name : f->function);
     int added;
-    int64_t id = intern(&w->functions, (uint64_t)name << 32 | (uint64_t)file, NULL, 1, &added);
+    int64_t id = intern(&w->functions, (uint64_t)system << 32 | (uint64_t)file, NULL, 1, &added);
     if (id < 0) {
         w->out.oom = 1;
         return 0;
@@ -166,7 +172,7 @@ static uint64_t function_id(pprof *w, const cli_sym_frame *f)
     if (added) {
         pb_int(&w->sub2, 1, id);
         pb_int(&w->sub2, 2, name);
-        pb_int(&w->sub2, 3, name);
+        pb_int(&w->sub2, 3, system);
         pb_int(&w->sub2, 4, file);
         pb_msg(&w->out, 5, &w->sub2);
     }
@@ -235,30 +241,60 @@ static void mappings(pprof *w)
     }
 }
 
+enum { NVALUES = 6 }; /* the sample types, in report_pprof's order */
+
+typedef struct {
+    pbuf ids, vals, label;
+} sample_bufs;
+
+static void label(pprof *w, sample_bufs *b, const char *key, const char *value)
+{
+    pb_int(&b->label, 1, str(w, key));
+    pb_int(&b->label, 2, str(w, value));
+    pb_msg(&w->sub, 3, &b->label);
+}
+
+/* One Sample: the stack's locations, the values, then its labels. */
+static void sample(pprof *w, sample_bufs *b, uint32_t stack_id, const int64_t v[NVALUES])
+{
+    const prof_profile *p = w->c->p;
+    const prof_stack *st = prof_find_stack(p, stack_id);
+    for (uint32_t f = 0; st && f < st->nframes; f++) /* the leaf first */
+        pb_varint(&b->ids, location_id(w, st->frames[f]));
+    for (int k = 0; k < NVALUES; k++)
+        pb_varint(&b->vals, (uint64_t)v[k]);
+    pb_msg(&w->sub, 1, &b->ids); /* packed */
+    pb_msg(&w->sub, 2, &b->vals);
+}
+
 static void samples(pprof *w)
 {
     const prof_profile *p = w->c->p;
-    int64_t pool_key = str(w, "pool");
-    pbuf ids = {0}, vals = {0}, label = {0};
+    sample_bufs b = {{0}, {0}, {0}};
     for (size_t i = 0; i < p->nrecords; i++) {
         const prof_record *r = &p->records[i];
-        const prof_stack *st = prof_find_stack(p, r->stack_id);
-        for (uint32_t f = 0; st && f < st->nframes; f++) /* the leaf first */
-            pb_varint(&ids, location_id(w, st->frames[f]));
-        int64_t v[4] = {r->total_count, r->total_bytes, r->live_count, r->live_bytes};
-        for (int k = 0; k < 4; k++)
-            pb_varint(&vals, (uint64_t)v[k]);
-        pb_int(&label, 1, pool_key);
-        pb_int(&label, 2, str(w, prof_pool_name(p, r->pool_id)));
-        pb_msg(&w->sub, 1, &ids); /* packed */
-        pb_msg(&w->sub, 2, &vals);
-        pb_msg(&w->sub, 3, &label);
+        int64_t v[NVALUES] = {r->total_count, r->total_bytes, r->live_count, r->live_bytes, 0, 0};
+        sample(w, &b, r->stack_id, v);
+        label(w, &b, "pool", prof_pool_name(p, r->pool_id));
         pb_msg(&w->out, 2, &w->sub);
     }
-    w->out.oom |= ids.oom | vals.oom | label.oom;
-    free(ids.b);
-    free(vals.b);
-    free(label.b);
+    for (int l = 0; l < REPORT_LISTS; l++) {
+        const leak_list *L = &w->c->lists[l];
+        for (size_t i = 0; i < L->n; i++) {
+            const leak_group *g = &L->g[i];
+            int64_t v[NVALUES] = {0, 0, 0, 0, g->count, g->bytes};
+            sample(w, &b, g->stack_id, v);
+            label(w, &b, "pool", prof_pool_name(p, g->pool_id));
+            label(w, &b, "kind", report_kind_name(g->kind));
+            if (g->rule)
+                label(w, &b, "suppressed_by", g->rule);
+            pb_msg(&w->out, 2, &w->sub);
+        }
+    }
+    w->out.oom |= b.ids.oom | b.vals.oom | b.label.oom;
+    free(b.ids.b);
+    free(b.vals.b);
+    free(b.label.b);
 }
 
 static int gzip_out(FILE *out, const uint8_t *data, size_t len)
@@ -297,6 +333,8 @@ int report_pprof(report_ctx *c)
     value_type(&w, 1, "alloc_space", "bytes");
     value_type(&w, 1, "inuse_objects", "count");
     value_type(&w, 1, "inuse_space", "bytes");
+    value_type(&w, 1, "leak_objects", "count");
+    value_type(&w, 1, "leak_space", "bytes");
     mappings(&w);
     samples(&w);
     pb_int(&w.out, 9, p->start_ns);

@@ -34,7 +34,8 @@ void report_print_stack(FILE *out, cli_symbolizer *sym, const prof_profile *p, u
         }
     }
     if (shown < st->nframes)
-        fprintf(out, "%s... %u more frames\n", indent, st->nframes - shown);
+        fprintf(out, "%s... %u more frame%s\n", indent, st->nframes - shown,
+                st->nframes - shown == 1 ? "" : "s");
 }
 
 static const char *plural(int64_t n, const char *one, const char *many)
@@ -100,40 +101,105 @@ static void peak(report_ctx *c)
         fprintf(c->out, "  ... %zu more (--top N shows more)\n", c->npeak - shown);
 }
 
-static void groups(report_ctx *c, const leak_group *g, size_t n)
+/* "200 bytes in 2 blocks" */
+static void amount(FILE *out, int64_t bytes, int64_t count)
 {
-    size_t shown = report_limit(c, n);
+    fprintf(out, "%lld bytes in %lld %s", (long long)bytes, (long long)count,
+            plural(count, "block", "blocks"));
+}
+
+static void groups(report_ctx *c, const leak_list *L)
+{
+    size_t shown = report_limit(c, L->n);
     for (size_t i = 0; i < shown; i++) {
-        fprintf(c->out, "  %lld bytes in %lld %s in pool %s", (long long)g[i].bytes,
-                (long long)g[i].count, plural(g[i].count, "block", "blocks"),
-                prof_pool_name(c->p, g[i].pool_id));
-        if (g[i].rule)
-            fprintf(c->out, ", suppressed by %s%s", g[i].rule, g[i].builtin ? " (built in)" : "");
+        const leak_group *g = &L->g[i];
+        fputs("  ", c->out);
+        amount(c->out, g->bytes, g->count);
+        fprintf(c->out, " %s in pool %s", report_kind_phrase(g->kind),
+                prof_pool_name(c->p, g->pool_id));
+        if (g->rule)
+            fprintf(c->out, ", suppressed by %s%s", g->rule, g->builtin ? " (built in)" : "");
         fprintf(c->out, ", allocated at:\n");
-        report_print_stack(c->out, c->sym, c->p, g[i].stack_id, "    ", c->max_frames);
+        report_print_stack(c->out, c->sym, c->p, g->stack_id, "    ", c->max_frames);
     }
-    if (shown < n)
-        fprintf(c->out, "  ... %zu more (--top N shows more)\n", n - shown);
+    if (shown < L->n)
+        fprintf(c->out, "  ... %zu more (--top N shows more)\n", L->n - shown);
+}
+
+/* memcheck's LEAK SUMMARY on one line: each class, then what was suppressed.
+ * Without a leak check only the live total: none of it is known to be lost. */
+static void class_line(report_ctx *c)
+{
+    FILE *out = c->out;
+    if (c->p->classified) {
+        static const uint32_t order[] = {PROF_LEAK_DEFINITE, PROF_LEAK_INDIRECT, PROF_LEAK_POSSIBLE,
+                                         PROF_LEAK_REACHABLE};
+        for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+            fprintf(out, "%s%s: ", i ? "; " : "", report_kind_phrase(order[i]));
+            amount(out, c->kind_bytes[order[i]], c->kind_count[order[i]]);
+        }
+        if (c->kind_count[PROF_LEAK_LIVE]) { /* blocks the check did not look at */
+            fputs("; live, not checked: ", out);
+            amount(out, c->kind_bytes[PROF_LEAK_LIVE], c->kind_count[PROF_LEAK_LIVE]);
+        }
+    } else {
+        fputs("no leak check ran, so no block is known to be lost; live: ", out);
+        amount(out, c->kind_bytes[PROF_LEAK_LIVE], c->kind_count[PROF_LEAK_LIVE]);
+    }
+    const leak_list *S = &c->lists[REPORT_SUPPRESSED];
+    if (S->count) {
+        fputs("; suppressed: ", out);
+        amount(out, S->bytes, S->count);
+    }
+    fputc('\n', out);
+}
+
+/* A list's heading: "NAME: 264 bytes (264 B) in 3 blocks from 2 stacks". */
+static void heading(report_ctx *c, const char *name, const leak_list *L, const char *tail)
+{
+    char h[32];
+    fprintf(c->out, "\n%s: %lld bytes (%s) in %lld %s from %zu %s%s\n", name, (long long)L->bytes,
+            report_human(L->bytes, h), (long long)L->count, plural(L->count, "block", "blocks"),
+            L->stacks, plural((int64_t)L->stacks, "stack", "stacks"), tail);
+}
+
+static void rules(report_ctx *c, const char *indent)
+{
+    for (size_t i = 0; i < c->nrules; i++) {
+        const report_rule_use *u = &c->rules[i];
+        fprintf(c->out, "%sby %s%s: ", indent, u->rule, u->builtin ? " (built in)" : "");
+        amount(c->out, u->bytes, u->count);
+        fputc('\n', c->out);
+    }
 }
 
 static void leaks(report_ctx *c)
 {
-    char h[32];
-    fprintf(c->out, "\nLEAKS: %lld bytes (%s) in %lld %s from %zu %s", (long long)c->leak_bytes,
-            report_human(c->leak_bytes, h), (long long)c->leak_count,
-            plural(c->leak_count, "block", "blocks"), c->nleaks,
-            plural((int64_t)c->nleaks, "stack", "stacks"));
-    if (c->supp_count)
-        fprintf(c->out, "; %lld bytes in %lld %s suppressed", (long long)c->supp_bytes,
-                (long long)c->supp_count, plural(c->supp_count, "block", "blocks"));
-    fprintf(c->out, "\n");
-    groups(c, c->leaks, c->nleaks);
-    if (c->nsuppressed) {
-        fprintf(c->out, "\nSUPPRESSED LEAKS: %lld bytes in %lld %s from %zu %s\n",
-                (long long)c->supp_bytes, (long long)c->supp_count,
-                plural(c->supp_count, "block", "blocks"), c->nsuppressed,
-                plural((int64_t)c->nsuppressed, "stack", "stacks"));
-        groups(c, c->suppressed, c->nsuppressed);
+    const leak_list *L = c->lists;
+    fputs("\nLEAKS: ", c->out);
+    class_line(c);
+    if (c->p->classified) {
+        heading(c, "LOST", &L[REPORT_LOST], ", definitely and indirectly");
+        groups(c, &L[REPORT_LOST]);
+        if (L[REPORT_POSSIBLE].n) {
+            heading(c, "POSSIBLY LOST", &L[REPORT_POSSIBLE], ", only interior pointers reach them");
+            groups(c, &L[REPORT_POSSIBLE]);
+        }
+        if (L[REPORT_REACHABLE].n) {
+            heading(c, "STILL REACHABLE", &L[REPORT_REACHABLE],
+                    c->show_reachable ? "" : " (--show-reachable lists them)");
+            if (c->show_reachable)
+                groups(c, &L[REPORT_REACHABLE]);
+        }
+    }
+    if (L[REPORT_LIVE].n) {
+        heading(c, "LIVE", &L[REPORT_LIVE], " when the profile was written, not checked for leaks");
+        groups(c, &L[REPORT_LIVE]);
+    }
+    if (L[REPORT_SUPPRESSED].n) {
+        heading(c, "SUPPRESSED", &L[REPORT_SUPPRESSED], "");
+        rules(c, "  ");
+        groups(c, &L[REPORT_SUPPRESSED]);
     }
 }
 
@@ -170,13 +236,27 @@ int report_text(report_ctx *c)
 void report_text_summary(report_ctx *c)
 {
     char h[32];
-    fprintf(c->out, "tally: %lld bytes leaked in %lld %s from %zu %s", (long long)c->leak_bytes,
-            (long long)c->leak_count, plural(c->leak_count, "block", "blocks"), c->nleaks,
-            plural((int64_t)c->nleaks, "stack", "stacks"));
-    if (c->supp_count)
-        fprintf(c->out, " (%lld bytes in %lld %s suppressed)", (long long)c->supp_bytes,
-                (long long)c->supp_count, plural(c->supp_count, "block", "blocks"));
-    int64_t peak_total = report_peak_total(c);
-    fprintf(c->out, "; peak %s\n", report_human(peak_total, h));
-    groups(c, c->leaks, c->nleaks);
+    const leak_list *L = c->lists;
+    fputs("tally: ", c->out);
+    class_line(c);
+    if (c->p->classified) {
+        groups(c, &L[REPORT_LOST]);
+        if (L[REPORT_POSSIBLE].n) {
+            fputs("tally: possibly lost, only interior pointers reach them:\n", c->out);
+            groups(c, &L[REPORT_POSSIBLE]);
+        }
+        if (L[REPORT_REACHABLE].n && c->show_reachable) {
+            fputs("tally: still reachable:\n", c->out);
+            groups(c, &L[REPORT_REACHABLE]);
+        } else if (L[REPORT_REACHABLE].n) {
+            fputs("tally: still reachable blocks (a pointer to their start was found) are not "
+                  "listed: --show-reachable lists them\n",
+                  c->out);
+        }
+    }
+    if (L[REPORT_LIVE].n && c->p->classified) /* blocks the check did not look at */
+        fputs("tally: live, not checked:\n", c->out);
+    groups(c, &L[REPORT_LIVE]);
+    rules(c, "tally: suppressed ");
+    fprintf(c->out, "tally: peak %s\n", report_human(report_peak_total(c), h));
 }

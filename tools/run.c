@@ -2,8 +2,8 @@
  *
  * Preloads the shim into PROGRAM with the TALLY_* variables the options
  * map onto, waits for it, then reads the profile it wrote and prints the
- * leak summary, symbolized and with the suppressions applied, and the
- * profile's path. tally itself never loads the shim (DESIGN.md): it only
+ * leak summary (memcheck's classes), symbolized and with the suppressions
+ * applied, and the profile's path. tally itself never loads the shim (DESIGN.md): it only
  * finds its path and reads the file it leaves. */
 #include <config.h>
 
@@ -113,32 +113,44 @@ static int find_profile(const char *pattern, pid_t pid, char *out, size_t cap)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: tally run [-o FILE] [--backend NAME] [--depth N] [--sample BYTES]\n"
-                    "                 [--pools RULES] [--interval MS] [--no-follow-exec]\n"
-                    "                 [--suppressions FILE] [--no-default-suppressions]\n"
-                    "                 [--error-exitcode N] -- PROGRAM [ARGS]\n");
+    fprintf(stderr,
+            "usage: tally run [-o FILE] [--backend NAME] [--depth N] [--sample BYTES]\n"
+            "                 [--pools RULES] [--interval MS] [--no-follow-exec]\n"
+            "                 [--leak-check exit|all|off] [--show-reachable] [--leak-addresses]\n"
+            "                 [--suppressions FILE] [--no-default-suppressions]\n"
+            "                 [--error-exitcode N] [--errors-for-leak-kinds SET]\n"
+            "                 -- PROGRAM [ARGS]\n");
 }
 
-/* Prints the summary and returns whether there are leaks (not suppressed).
- * The program has run: a suppressions file that cannot be read is said and
- * the others still apply. */
-static int summarize(const char *path, const char *const *supp_files, int nsupp, int builtin)
+/* What the summary shows and which kinds count as errors. */
+typedef struct {
+    const char *const *supp_files;
+    int nsupp, builtin, show_reachable;
+    unsigned error_kinds; /* bit 1 << PROF_LEAK_*; LIVE never: unchecked is not lost */
+} run_leaks;
+
+/* Prints the summary and returns whether any block not suppressed is of an
+ * error kind (valgrind's --errors-for-leak-kinds). The program has run: a
+ * suppressions file that cannot be read is said and the others still apply. */
+static int summarize(const char *path, const run_leaks *o)
 {
     report_ctx c = {0};
     c.out = stderr;
     c.top = 5;
     c.max_frames = 12; /* a summary: `tally report` shows whole stacks */
-    report_open(&c, path, supp_files, nsupp, builtin);
+    c.show_reachable = o->show_reachable;
+    report_open(&c, path, o->supp_files, o->nsupp, o->builtin);
     if (!c.p)
         return 0;
-    int leaked = 0;
+    int errors = 0;
     if (c.ready) {
         report_text_summary(&c);
-        leaked = c.leak_count > 0;
+        for (uint32_t k = PROF_LEAK_DEFINITE; k <= PROF_LEAK_REACHABLE; k++)
+            errors |= (o->error_kinds >> k & 1) && c.kind_count[k] > 0;
     }
     fprintf(stderr, "tally: profile: %s (tally report %s shows it all)\n", path, path);
     report_close(&c);
-    return leaked;
+    return errors;
 }
 
 int cmd_run(int argc, char **argv)
@@ -154,11 +166,17 @@ int cmd_run(int argc, char **argv)
         {"suppressions", required_argument, NULL, 'S'},
         {"no-default-suppressions", no_argument, NULL, 'N'},
         {"error-exitcode", required_argument, NULL, 'e'},
+        {"errors-for-leak-kinds", required_argument, NULL, 'k'},
+        {"leak-check", required_argument, NULL, 'l'},
+        {"show-reachable", no_argument, NULL, 'R'},
+        {"leak-addresses", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *supp_files[64];
-    int nsupp = 0, builtin = 1, error_exitcode = -1;
+    int nsupp = 0, error_exitcode = -1;
+    /* LeakSanitizer's choice, and the issue's: the lost blocks are the errors. */
+    run_leaks leaks = {supp_files, 0, 1, 0, 1u << PROF_LEAK_DEFINITE | 1u << PROF_LEAK_INDIRECT};
     const char *output = NULL;
     int o;
     optind = 1;
@@ -194,7 +212,29 @@ int cmd_run(int argc, char **argv)
             supp_files[nsupp++] = optarg;
             break;
         case 'N':
-            builtin = 0;
+            leaks.builtin = 0;
+            break;
+        case 'k':
+            if (report_parse_kinds(optarg, &leaks.error_kinds) != 0) {
+                fprintf(stderr, "tally run: --errors-for-leak-kinds wants %s, not '%s'\n",
+                        "a comma-separated list of " REPORT_KIND_NAMES, optarg);
+                return CLI_EXIT_BAD_INPUT;
+            }
+            break;
+        case 'l':
+            /* exit: classify at exit (the default); all: every dump too;
+             * off: no mark, the blocks left are only "live". */
+            if (strcmp(optarg, "exit") && strcmp(optarg, "all") && strcmp(optarg, "off")) {
+                fprintf(stderr, "tally run: --leak-check is exit, all or off, not '%s'\n", optarg);
+                return CLI_EXIT_BAD_INPUT;
+            }
+            setenv("TALLY_LEAK_CHECK", optarg, 1);
+            break;
+        case 'R':
+            leaks.show_reachable = 1;
+            break;
+        case 'A':
+            setenv("TALLY_LEAK_ADDRESSES", "1", 1);
             break;
         case 'e': {
             long v;
@@ -272,6 +312,7 @@ int cmd_run(int argc, char **argv)
                 (int)pid);
         return rc;
     }
-    int leaked = summarize(path, supp_files, nsupp, builtin);
-    return leaked && error_exitcode >= 0 ? error_exitcode : rc;
+    leaks.nsupp = nsupp;
+    int errors = summarize(path, &leaks);
+    return errors && error_exitcode >= 0 ? error_exitcode : rc;
 }

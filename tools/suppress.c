@@ -137,8 +137,10 @@ const char *cli_supp_match(const cli_suppressions *s, cli_symbolizer *sym, const
         for (size_t k = 0; k < n; k++)
             for (size_t r = 0; r < s->n; r++) {
                 const char *pat = s->rules[r].pattern;
-                if ((fr[k].known && matches(pat, fr[k].function)) || matches(pat, fr[k].file) ||
-                    matches(pat, fr[k].module)) {
+                /* C++: the demangled name, as LSan matches it, or the mangled one */
+                if ((fr[k].known &&
+                     (matches(pat, fr[k].function) || matches(pat, fr[k].system_name))) ||
+                    matches(pat, fr[k].file) || matches(pat, fr[k].module)) {
                     if (builtin)
                         *builtin = s->rules[r].builtin;
                     return s->rules[r].rule;

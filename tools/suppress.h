@@ -3,8 +3,9 @@
  *   # a comment
  *   leak:<glob>
  *
- * A glob matches a stack when it matches any frame's function, source file
- * or module, as a substring unless anchored with ^ or $ (LSan's rules);
+ * A glob matches a stack when it matches any frame's function (a C++ one
+ * demangled, or mangled), source file or module, as a substring unless anchored with ^ or $ (LSan's
+ * rules);
  * '*' and '?' are wildcards. Lines of other kinds (race:, ...) are ignored,
  * so one file can serve several tools. */
 #ifndef TALLY_SUPPRESS_H

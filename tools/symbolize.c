@@ -1,5 +1,6 @@
 /* symbolize.c: the profile's modules handed to the shared symbolizer
- * (lib/symbolize), bound to the libdw tally links. */
+ * (lib/symbolize), bound to the libdw and libstdc++ tally links. Every
+ * report prints C++ names demangled, the mangled one kept as system_name. */
 #include <config.h>
 
 #include "symbolize.h"
@@ -36,7 +37,7 @@ cli_symbolizer *cli_sym_new(const prof_profile *p)
      * network for every object, which a report must not wait on. */
     if (!getenv("TALLY_DEBUGINFOD"))
         unsetenv("DEBUGINFOD_URLS");
-    const sym_options opt = {.stale = stale};
+    const sym_options opt = {.flags = SYM_DEMANGLE, .stale = stale};
     int rc = sym_new(sym_dw_direct(), mods, p->nmodules, &opt, &s->sym);
     free(mods);
     if (rc != 0) {

@@ -1,5 +1,6 @@
 /* symbolize.h: the tools' view of the shared symbolizer (lib/symbolize):
- * offline, over the modules a profile lists, with libdw linked. */
+ * offline, over the modules a profile lists, with libdw linked. C++ names
+ * come demangled (sym_frame.function), the mangled one in system_name. */
 #ifndef TALLY_SYMBOLIZE_H
 #define TALLY_SYMBOLIZE_H
 

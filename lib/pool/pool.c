@@ -157,8 +157,11 @@ static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool,
         }
         pool_stats_commit(&pool->stats, size, now, true);
     }
-    if (tally_track_is_on())
+    if (tally_track_is_on()) {
+        if (!pool->parent) /* a wrapper's block is its parent's, scrubbed there */
+            tally_track_scrub(p, size);
         tally_track_pool_alloc(pool->id, p, size, pool->parent != NULL);
+    }
     *out = p;
     return 0;
 }

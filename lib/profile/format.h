@@ -1,4 +1,4 @@
-/* format.h: the tally profile format (docs/FORMAT.md), version 1.
+/* format.h: the tally profile format (docs/FORMAT.md), version 2.
  *
  * The one place its numbers are spelled: the magic, the version, the
  * section tags, the layout of the header, of a section and of the end, the
@@ -14,12 +14,19 @@
 /* header := magic[8] u32 version u32 flags */
 #define PROF_MAGIC "TALLYPRF"
 #define PROF_MAGIC_BYTES 8
-#define PROF_VERSION 1
+#define PROF_VERSION 2
+/* The oldest version a reader still reads: version 1's LEAKS list blocks,
+ * not groups, and carry no kind (read.c turns each into a LIVE group). */
+#define PROF_VERSION_OLDEST 1
 #define PROF_HEADER_BYTES 16
 #define PROF_HEADER_VERSION_AT 8
 #define PROF_HEADER_FLAGS_AT 12
 /* flags bit 0: the per-stack figures are sampled estimates */
 #define PROF_FLAG_SAMPLED 1u
+/* flags bit 1 (version 2): the leak check ran, so each LEAKS group's kind is
+ * its class. Without it every group is PROF_LEAK_LIVE: live at that moment,
+ * not known to be leaked (a dump without the check, a run with it off). */
+#define PROF_FLAG_CLASSIFIED 2u
 
 /* section := u32 tag u32 count u64 length payload[length] */
 #define PROF_SECTION_HEADER_BYTES 16
@@ -33,7 +40,8 @@ enum {
     PROF_SEC_RECORDS = 5,
     PROF_SEC_SERIES = 6,
     PROF_SEC_LEAKS = 7,
-    PROF_SEC_KNOWN_LAST = PROF_SEC_LEAKS,
+    PROF_SEC_LEAK_BLOCKS = 8, /* version 2, only when asked for (TALLY_LEAK_ADDRESSES=1) */
+    PROF_SEC_KNOWN_LAST = PROF_SEC_LEAK_BLOCKS,
 };
 /* end := u32 tag u32 count = 0 u64 length = 8 u64 checksum */
 #define PROF_SEC_END 0xFFFFFFFFu
@@ -50,7 +58,9 @@ enum {
 #define PROF_STACK_MIN_BYTES 8   /* id, nframes = 0 */
 #define PROF_POOL_MIN_BYTES 60   /* id, an empty name, six i64, nbuckets = 0 */
 #define PROF_RECORD_BYTES 64
-#define PROF_LEAK_BYTES 24
+#define PROF_LEAK_BYTES 28       /* a group: stack, pool, kind, bytes, count */
+#define PROF_LEAK_V1_BYTES 24    /* version 1, a block: address, size, stack, pool */
+#define PROF_LEAK_BLOCK_BYTES 20 /* address, size, group */
 #define PROF_SERIES_POINT_BYTES(npools) (16 + 8 * (size_t)(npools))
 
 /* The checksum: 64-bit FNV-1a over every byte before the end section. */
@@ -86,10 +96,16 @@ typedef struct {
 } prof_record; /* RECORDS */
 
 typedef struct {
-    uint64_t address;
-    int64_t size;
     uint32_t stack_id; /* 0: not sampled */
     int32_t pool_id;
-} prof_leak; /* LEAKS */
+    uint32_t kind; /* PROF_LEAK_* */
+    int64_t bytes, count;
+} prof_leak; /* LEAKS: one group of blocks with the same stack, pool and kind */
+
+typedef struct {
+    uint64_t address;
+    int64_t size;
+    uint32_t group; /* its LEAKS group: an index in file order */
+} prof_leak_block;  /* LEAK_BLOCKS */
 
 #endif

@@ -19,9 +19,10 @@
 #include <unistd.h>
 
 static const char *const section_name[PROF_SEC_KNOWN_LAST + 1] = {
-    [PROF_SEC_META] = "META",   [PROF_SEC_MODULES] = "MODULES", [PROF_SEC_STACKS] = "STACKS",
-    [PROF_SEC_POOLS] = "POOLS", [PROF_SEC_RECORDS] = "RECORDS", [PROF_SEC_SERIES] = "SERIES",
-    [PROF_SEC_LEAKS] = "LEAKS",
+    [PROF_SEC_META] = "META",       [PROF_SEC_MODULES] = "MODULES",
+    [PROF_SEC_STACKS] = "STACKS",   [PROF_SEC_POOLS] = "POOLS",
+    [PROF_SEC_RECORDS] = "RECORDS", [PROF_SEC_SERIES] = "SERIES",
+    [PROF_SEC_LEAKS] = "LEAKS",     [PROF_SEC_LEAK_BLOCKS] = "LEAK_BLOCKS",
 };
 
 typedef struct {
@@ -448,9 +449,46 @@ oom:
     return -1;
 }
 
+/* Version 1: one record per block, no kind. Each becomes a group of one,
+ * LIVE, with its address kept as a block. */
+static int parse_leaks_v1(reader *r, const section *s)
+{
+    prof_profile *p = r->p;
+    if (count_fits(r, s, PROF_SEC_LEAKS, PROF_LEAK_V1_BYTES))
+        return -1;
+    p->leaks = calloc(s->count ? s->count : 1, sizeof *p->leaks);
+    p->blocks = calloc(s->count ? s->count : 1, sizeof *p->blocks);
+    if (!p->leaks || !p->blocks) {
+        say(r->err, r->errlen, "out of memory reading LEAKS");
+        return -1;
+    }
+    cursor c = {s->payload, s->length, 0};
+    for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
+        prof_leak_block *b = &p->blocks[i];
+        prof_leak *l = &p->leaks[i];
+        b->address = u64(&c);
+        b->size = i64(&c);
+        b->group = i;
+        l->stack_id = u32(&c);
+        l->pool_id = i32(&c);
+        l->kind = PROF_LEAK_LIVE;
+        l->bytes = b->size;
+        l->count = 1;
+        if (c.overrun)
+            break;
+        p->nleaks = p->nblocks = i + 1;
+        if ((l->stack_id != 0 && check_stack_ref(r, l->stack_id, PROF_SEC_LEAKS)) ||
+            check_pool_ref(r, l->pool_id, PROF_SEC_LEAKS))
+            return -1;
+    }
+    return finish(r, &c, PROF_SEC_LEAKS, 0);
+}
+
 static int parse_leaks(reader *r, const section *s)
 {
     prof_profile *p = r->p;
+    if (p->version == 1)
+        return parse_leaks_v1(r, s);
     if (count_fits(r, s, PROF_SEC_LEAKS, PROF_LEAK_BYTES))
         return -1;
     p->leaks = calloc(s->count ? s->count : 1, sizeof *p->leaks);
@@ -461,23 +499,89 @@ static int parse_leaks(reader *r, const section *s)
     cursor c = {s->payload, s->length, 0};
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
         prof_leak *l = &p->leaks[i];
-        l->address = u64(&c);
-        l->size = i64(&c);
         l->stack_id = u32(&c);
         l->pool_id = i32(&c);
+        l->kind = u32(&c);
+        l->bytes = i64(&c);
+        l->count = i64(&c);
         if (c.overrun)
             break;
         p->nleaks = i + 1;
         if ((l->stack_id != 0 && check_stack_ref(r, l->stack_id, PROF_SEC_LEAKS)) ||
             check_pool_ref(r, l->pool_id, PROF_SEC_LEAKS))
             return -1;
+        if (l->kind > PROF_LEAK_REACHABLE) {
+            say(r->err, r->errlen, "corrupt profile: LEAKS group %u has an unknown kind %u", i,
+                l->kind);
+            return -1;
+        }
+        /* Without the check there are no classes: a kind would claim one. */
+        if (!p->classified && l->kind != PROF_LEAK_LIVE) {
+            say(r->err, r->errlen,
+                "corrupt profile: LEAKS group %u has kind %u, but the profile is not classified", i,
+                l->kind);
+            return -1;
+        }
+        if (l->count < 1 || l->bytes < 0) {
+            say(r->err, r->errlen, "corrupt profile: LEAKS group %u has %lld bytes in %lld blocks",
+                i, (long long)l->bytes, (long long)l->count);
+            return -1;
+        }
     }
     return finish(r, &c, PROF_SEC_LEAKS, 0);
 }
 
+/* The blocks of the groups: each names one, and together they make up each
+ * group's bytes and count exactly. */
+static int parse_leak_blocks(reader *r, const section *s)
+{
+    prof_profile *p = r->p;
+    if (count_fits(r, s, PROF_SEC_LEAK_BLOCKS, PROF_LEAK_BLOCK_BYTES))
+        return -1;
+    p->blocks = calloc(s->count ? s->count : 1, sizeof *p->blocks);
+    /* per group: bytes, then blocks, unsigned so that no sum overflows */
+    uint64_t *sums = calloc(p->nleaks ? 2 * p->nleaks : 1, sizeof *sums);
+    if (!p->blocks || !sums) {
+        free(sums);
+        say(r->err, r->errlen, "out of memory reading LEAK_BLOCKS");
+        return -1;
+    }
+    cursor c = {s->payload, s->length, 0};
+    int rc = 0;
+    for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
+        prof_leak_block *b = &p->blocks[i];
+        b->address = u64(&c);
+        b->size = i64(&c);
+        b->group = u32(&c);
+        if (c.overrun)
+            break;
+        p->nblocks = i + 1;
+        if (b->group >= p->nleaks) {
+            say(r->err, r->errlen,
+                "corrupt profile: LEAK_BLOCKS refers to group %u, which is not in the file",
+                b->group);
+            rc = -1;
+            break;
+        }
+        sums[2 * b->group] += (uint64_t)b->size;
+        sums[2 * b->group + 1]++;
+    }
+    if (rc == 0)
+        rc = finish(r, &c, PROF_SEC_LEAK_BLOCKS, 0);
+    for (size_t g = 0; rc == 0 && g < p->nleaks; g++)
+        if (sums[2 * g] != (uint64_t)p->leaks[g].bytes ||
+            sums[2 * g + 1] != (uint64_t)p->leaks[g].count) {
+            say(r->err, r->errlen, "corrupt profile: LEAK_BLOCKS do not add up to LEAKS group %zu",
+                g);
+            rc = -1;
+        }
+    free(sums);
+    return rc;
+}
+
 /* Pass one: finds the sections and checks the frame of the file. */
-static int walk(const uint8_t *d, size_t len, unsigned flags, section *secs, char *err,
-                size_t errlen)
+static int walk(const uint8_t *d, size_t len, unsigned flags, uint32_t last_known, section *secs,
+                char *err, size_t errlen)
 {
     enum { HDR = PROF_SECTION_HEADER_BYTES };
     /* A whole file ends with its end section. Check the checksum before the
@@ -526,7 +630,7 @@ static int walk(const uint8_t *d, size_t len, unsigned flags, section *secs, cha
             say(err, errlen, "truncated profile");
             return -1;
         }
-        if (tag >= PROF_SEC_META && tag <= PROF_SEC_KNOWN_LAST) {
+        if (tag >= PROF_SEC_META && tag <= last_known) {
             if (secs[tag].present) {
                 say(err, errlen, "corrupt profile: duplicate %s section", section_name[tag]);
                 return -1;
@@ -547,13 +651,15 @@ int prof_parse(const void *data, size_t len, unsigned flags, prof_profile **out,
         return -1;
     }
     uint32_t version = (uint32_t)le(d + PROF_HEADER_VERSION_AT, 4);
-    if (version != PROF_VERSION) {
-        say(err, errlen, "unsupported profile version %u (this tally reads version %d)", version,
-            PROF_VERSION);
+    if (version < PROF_VERSION_OLDEST || version > PROF_VERSION) {
+        say(err, errlen, "unsupported profile version %u (this tally reads versions %d to %d)",
+            version, PROF_VERSION_OLDEST, PROF_VERSION);
         return -1;
     }
     section secs[PROF_SEC_KNOWN_LAST + 1] = {{0}};
-    if (walk(d, len, flags, secs, err, errlen))
+    /* Sections a version does not define are unknown to it, and skipped. */
+    uint32_t last_known = version == 1 ? PROF_SEC_LEAKS : PROF_SEC_KNOWN_LAST;
+    if (walk(d, len, flags, last_known, secs, err, errlen))
         return -1;
 
     reader r = {calloc(1, sizeof(prof_profile)), err, errlen, NULL};
@@ -563,14 +669,17 @@ int prof_parse(const void *data, size_t len, unsigned flags, prof_profile **out,
     }
     r.p->version = version;
     r.p->flags = (uint32_t)le(d + PROF_HEADER_FLAGS_AT, 4);
-    /* Pools and stacks first: the other sections refer to them. */
-    static const int order[] = {PROF_SEC_POOLS,   PROF_SEC_STACKS, PROF_SEC_META, PROF_SEC_MODULES,
-                                PROF_SEC_RECORDS, PROF_SEC_SERIES, PROF_SEC_LEAKS};
+    r.p->classified = version >= 2 && (r.p->flags & PROF_FLAG_CLASSIFIED);
+    /* Pools and stacks first: the other sections refer to them; the leaks'
+     * groups before their blocks. */
+    static const int order[] = {PROF_SEC_POOLS,   PROF_SEC_STACKS,     PROF_SEC_META,
+                                PROF_SEC_MODULES, PROF_SEC_RECORDS,    PROF_SEC_SERIES,
+                                PROF_SEC_LEAKS,   PROF_SEC_LEAK_BLOCKS};
     static int (*const parse[])(reader *, const section *) = {
         [PROF_SEC_META] = parse_meta,       [PROF_SEC_MODULES] = parse_modules,
         [PROF_SEC_STACKS] = parse_stacks,   [PROF_SEC_POOLS] = parse_pools,
         [PROF_SEC_RECORDS] = parse_records, [PROF_SEC_SERIES] = parse_series,
-        [PROF_SEC_LEAKS] = parse_leaks,
+        [PROF_SEC_LEAKS] = parse_leaks,     [PROF_SEC_LEAK_BLOCKS] = parse_leak_blocks,
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0] && rc == 0; i++) {
@@ -647,6 +756,7 @@ void prof_free(prof_profile *p)
     free(p->pools);
     free(p->records);
     free(p->leaks);
+    free(p->blocks);
     free(p->series_pools);
     free(p->series_t_ns);
     free(p->series_rss);

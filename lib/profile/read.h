@@ -1,4 +1,4 @@
-/* read.h: reads a tally profile (docs/FORMAT.md, version 1).
+/* read.h: reads a tally profile (docs/FORMAT.md, versions 1 and 2).
  *
  * The reader checks everything the format page lists under "What a reader
  * rejects" and never trusts a length or a count before checking it against
@@ -36,7 +36,10 @@ typedef struct {
 } prof_pool;
 
 typedef struct prof_profile {
-    uint32_t version, flags; /* flags: PROF_FLAG_SAMPLED */
+    uint32_t version, flags; /* flags: PROF_FLAG_SAMPLED, PROF_FLAG_CLASSIFIED */
+    /* The leak check ran: each leak group's kind is its class. 0 for version
+     * 1, whose leaks are all PROF_LEAK_LIVE. */
+    int classified;
     /* META; all zero when the section is absent */
     int has_meta;
     uint32_t pid, reason, depth, threads;
@@ -52,8 +55,15 @@ typedef struct prof_profile {
     prof_pool *pools; /* in file order */
     size_t nrecords;
     prof_record *records;
+    /* LEAKS: groups by (stack, pool, kind), in file order. A version 1
+     * profile's blocks come as groups of one, kind LIVE, each with its
+     * block in blocks. */
     size_t nleaks;
     prof_leak *leaks;
+    /* LEAK_BLOCKS: each block's address; absent unless asked for (and
+     * always there in version 1). */
+    size_t nblocks;
+    prof_leak_block *blocks;
 
     /* SERIES: series_bytes[i * series_npools + j] is pool series_pools[j] at point i */
     uint32_t series_npools;

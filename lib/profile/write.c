@@ -172,10 +172,20 @@ void prof_write_series_point(prof_writer *w, int64_t t_ns, int64_t rss_bytes, co
 void prof_write_leak(prof_writer *w, const prof_leak *l)
 {
     base_buf *b = &w->buf;
-    base_buf_u64(b, l->address);
-    base_buf_u64(b, (uint64_t)l->size);
     base_buf_u32(b, l->stack_id);
     base_buf_u32(b, (uint32_t)l->pool_id);
+    base_buf_u32(b, l->kind);
+    base_buf_u64(b, (uint64_t)l->bytes);
+    base_buf_u64(b, (uint64_t)l->count);
+    w->count++;
+}
+
+void prof_write_leak_block(prof_writer *w, const prof_leak_block *l)
+{
+    base_buf *b = &w->buf;
+    base_buf_u64(b, l->address);
+    base_buf_u64(b, (uint64_t)l->size);
+    base_buf_u32(b, l->group);
     w->count++;
 }
 

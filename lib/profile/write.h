@@ -1,4 +1,4 @@
-/* write.h: the profile encoder (docs/FORMAT.md, version 1).
+/* write.h: the profile encoder (docs/FORMAT.md, version 2).
  *
  * A profile is built in memory, section by section, then written to a file
  * in one go:
@@ -54,7 +54,7 @@ typedef struct {
     const int64_t *histogram; /* nbuckets of them */
 } prof_pool_stats;
 
-/* The header; flags: PROF_FLAG_SAMPLED or 0. */
+/* The header; flags: PROF_FLAG_SAMPLED, PROF_FLAG_CLASSIFIED or 0. */
 void prof_write_begin(prof_writer *w, uint32_t flags);
 /* The META section, whole. */
 void prof_write_meta(prof_writer *w, const prof_meta *m);
@@ -77,8 +77,10 @@ void prof_write_record(prof_writer *w, const prof_record *r);
 void prof_write_series_pools(prof_writer *w, const int32_t *ids, uint32_t n);
 void prof_write_series_point(prof_writer *w, int64_t t_ns, int64_t rss_bytes, const int64_t *bytes,
                              uint32_t n);
-/* In PROF_SEC_LEAKS. */
+/* In PROF_SEC_LEAKS: one group. */
 void prof_write_leak(prof_writer *w, const prof_leak *l);
+/* In PROF_SEC_LEAK_BLOCKS: one block of a group written before. */
+void prof_write_leak_block(prof_writer *w, const prof_leak_block *b);
 /* Bytes appended to the open section as `records` records, unchecked: for a
  * test that needs a file no writer function would make. */
 void prof_write_raw(prof_writer *w, const void *p, size_t n, uint32_t records);

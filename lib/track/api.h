@@ -45,6 +45,16 @@ static inline bool tally_track_is_on(void)
     return __builtin_expect(atomic_load_explicit(&tally_track_on, memory_order_relaxed), 0);
 }
 
+/* A new block's first 16 bytes (or fewer) cleared. Allocators keep their
+ * free-list links there (mimalloc's next, glibc's fd and bk) and leave them
+ * in the block they hand out: to the leak check (mark.c) those would read
+ * as pointers from this block to others, hiding leaks. The contents of a
+ * new block are indeterminate, so the program cannot tell. */
+static inline void tally_track_scrub(void *ptr, int64_t size)
+{
+    __builtin_memset(ptr, 0, size < 16 ? (size_t)size : 16);
+}
+
 /* Names a pool id in profiles and reports. Called by lib/pool for every pool
  * it creates, and by the shim for "malloc" (id 0) and its rule pools. */
 TALLY_INTERNAL void tally_track_name_pool(int32_t pool_id, const char *name);

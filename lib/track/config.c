@@ -77,6 +77,14 @@ void tt_configure(const tally_track_options *opts)
         tt_cfg.report = TT_REPORT_FULL;
     else if (report && strcmp(report, "none") == 0)
         tt_cfg.report = TT_REPORT_NONE;
+    /* exit (the default): classify the leaks at exit; all: at every dump
+     * too; off: never (leaks are only "live"). */
+    const char *check = getenv("TALLY_LEAK_CHECK");
+    tt_cfg.leak_check = TT_LEAK_CHECK_EXIT;
+    if (check && strcmp(check, "all") == 0)
+        tt_cfg.leak_check = TT_LEAK_CHECK_ALL;
+    else if (check && (strcmp(check, "off") == 0 || strcmp(check, "0") == 0))
+        tt_cfg.leak_check = TT_LEAK_CHECK_OFF;
     const char *unwind = getenv("TALLY_UNWIND");
     tt_cfg.unwind_fp = unwind && strcmp(unwind, "fp") == 0;
     const char *shadow = getenv("TALLY_SHADOW");

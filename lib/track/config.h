@@ -25,12 +25,15 @@
 #define TT_NBUCKETS 64 /* size histogram: one bucket per power of two */
 
 enum { TT_REPORT_SUMMARY, TT_REPORT_FULL, TT_REPORT_NONE };
+/* TALLY_LEAK_CHECK: when the leaks are classified (mark.c). */
+enum { TT_LEAK_CHECK_EXIT, TT_LEAK_CHECK_ALL, TT_LEAK_CHECK_OFF };
 
 typedef struct {
     int depth;
     int64_t sample_bytes; /* 0: full tracking; else the mean sampling distance */
     int interval_ms;
     int report;
+    int leak_check;
     bool unwind_fp;
     bool shadow_allowed; /* TALLY_SHADOW is not 0 */
     bool started;        /* ever started: the exit profile is due */

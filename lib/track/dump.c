@@ -2,6 +2,7 @@
  * (exit, tally_track_dump, the dump signal) takes this one path. */
 #include "track/dump.h"
 
+#include "track/mark.h"
 #include "track/say.h"
 #include "track/thread.h"
 
@@ -12,6 +13,18 @@
 
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int warned;
+
+static bool wants_leak_check(int reason)
+{
+    switch (tt_cfg.leak_check) {
+    case TT_LEAK_CHECK_ALL:
+        return true;
+    case TT_LEAK_CHECK_EXIT:
+        return reason == TT_REASON_EXIT;
+    default:
+        return false;
+    }
+}
 
 int tt_dump(const char *path, int reason)
 {
@@ -24,6 +37,8 @@ int tt_dump(const char *path, int reason)
     tt_expand_output(path ? path : tt_cfg.output, out, sizeof out);
     tt_snapshot s;
     int rc = tt_snapshot_take(&s);
+    if (rc == 0 && wants_leak_check(reason))
+        tt_mark_classify(&s); /* on failure the leaks stay "live" */
     if (rc == 0)
         rc = tt_profile_write(&s, out, reason);
     if (rc != 0 && !atomic_exchange(&warned, 1))

@@ -4,8 +4,10 @@
  * the time series, the process's own facts) and lib/profile/write.c lays
  * them out as docs/FORMAT.md says, in an mmap'd buffer, then writes it to
  * <path>.tmp.<pid> and renames it, so no reader ever sees half a profile.
- * A failed write (full disk, read-only directory) returns its errno; tt_dump
- * prints one warning, once per process: it never disturbs the program. */
+ * The snapshot's live blocks go out grouped by (stack, pool, kind)
+ * (lib/profile/leak_groups.c), not one by one. A failed write (full disk, read-only directory)
+ * returns its errno; tt_dump prints one warning, once per process: it never disturbs the program.
+ */
 #include "track/dump.h"
 
 #include "base/mem.h"
@@ -14,11 +16,13 @@
 #include "track/series.h"
 #include "track/stack_table.h"
 
+#include "profile/leak_groups.h"
 #include "profile/write.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -130,26 +134,68 @@ static void write_records(prof_writer *w, const tt_snapshot *s, uint32_t max_sta
     prof_section_end(w);
 }
 
-static void write_leaks(prof_writer *w, const tt_snapshot *s, uint32_t max_stack)
+/* A block booked while the snapshot was taken may name a pool or stack the
+ * snapshot does not hold yet: the next profile has it. */
+static bool leak_listed(const tt_snapshot *s, const tt_snap_leak *l, uint32_t max_stack)
 {
-    prof_section_begin(w, PROF_SEC_LEAKS);
+    return l->stack < max_stack && tt_snapshot_pool(s, l->pool);
+}
+
+static uint32_t leak_kind(const tt_snapshot *s, const tt_snap_leak *l)
+{
+    if (!s->classified)
+        return PROF_LEAK_LIVE; /* no check ran: live, whatever the field holds */
+    TALLY_ASSERT(l->kind <= PROF_LEAK_REACHABLE);
+    return l->kind;
+}
+
+/* TALLY_LEAK_ADDRESSES=1: each block's address too (LEAK_BLOCKS), for a
+ * debugger or a heap dump; off by default, since it costs 20 bytes a block.
+ * Read when libtally is loaded, not at the dump: at exit the shim has run
+ * glibc's __libc_freeres, which empties the environment. It belongs with
+ * the other settings in config.c (tt_configure). */
+static bool leak_addresses;
+
+__attribute__((constructor)) static void read_leak_addresses(void)
+{
+    const char *v = getenv("TALLY_LEAK_ADDRESSES");
+    leak_addresses = v && *v && *v != '0';
+}
+
+/* The live blocks as (stack, pool, kind) groups, and with
+ * TALLY_LEAK_ADDRESSES their addresses. 0, or ENOMEM. */
+static int write_leaks(prof_writer *w, const tt_snapshot *s, uint32_t max_stack)
+{
+    prof_leak_groups g = {0};
     for (size_t i = 0; i < s->nleaks; i++) {
         const tt_snap_leak *l = &s->leaks[i];
-        /* A block booked while the snapshot was taken may name a pool or
-         * stack the snapshot does not hold yet: the next profile has it. */
-        if (l->stack >= max_stack || !tt_snapshot_pool(s, l->pool))
-            continue;
-        prof_leak leak = {l->address, l->size, l->stack, l->pool};
-        prof_write_leak(w, &leak);
+        if (leak_listed(s, l, max_stack))
+            prof_leak_group_add(&g, l->stack, l->pool, leak_kind(s, l), l->size);
     }
-    prof_section_end(w);
+    prof_write_leak_groups(w, &g);
+    if (!g.failed && leak_addresses) {
+        prof_section_begin(w, PROF_SEC_LEAK_BLOCKS);
+        for (size_t i = 0; i < s->nleaks; i++) {
+            const tt_snap_leak *l = &s->leaks[i];
+            if (!leak_listed(s, l, max_stack))
+                continue;
+            prof_leak_block b = {l->address, l->size,
+                                 prof_leak_group_find(&g, l->stack, l->pool, leak_kind(s, l))};
+            prof_write_leak_block(w, &b);
+        }
+        prof_section_end(w);
+    }
+    int rc = g.failed ? ENOMEM : 0;
+    prof_leak_groups_free(&g);
+    return rc;
 }
 
 int tt_profile_write(const tt_snapshot *s, const char *path, int reason)
 {
     prof_writer w = {0};
     prof_writer part = {0}; /* the command line, then the modules, then the series */
-    prof_write_begin(&w, tt_cfg.sample_bytes > 0 ? PROF_FLAG_SAMPLED : 0);
+    prof_write_begin(&w, (tt_cfg.sample_bytes > 0 ? PROF_FLAG_SAMPLED : 0) |
+                             (s->classified ? PROF_FLAG_CLASSIFIED : 0));
     write_meta(&w, &part.buf, s, reason);
 
     bool lost = part.buf.failed;
@@ -168,7 +214,7 @@ int tt_profile_write(const tt_snapshot *s, const char *path, int reason)
     tt_series_payload(&part);
     prof_write_section(&w, PROF_SEC_SERIES, part.count, part.buf.data, part.buf.len);
 
-    write_leaks(&w, s, max_stack);
+    lost |= write_leaks(&w, s, max_stack) != 0;
 
     int rc = lost || part.buf.failed ? ENOMEM : prof_write_end(&w);
     if (rc == 0)

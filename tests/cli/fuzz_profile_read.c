@@ -20,7 +20,9 @@ static void walk(const prof_profile *p)
         sink += (uint64_t)prof_pool_name(p, p->records[i].pool_id)[0];
     }
     for (size_t i = 0; i < p->nleaks; i++)
-        sink += prof_find_stack(p, p->leaks[i].stack_id) != NULL;
+        sink += (prof_find_stack(p, p->leaks[i].stack_id) != NULL) + p->leaks[i].kind;
+    for (size_t i = 0; i < p->nblocks; i++) /* a block's group is one of the leaks */
+        sink += (uint64_t)p->leaks[p->blocks[i].group].bytes + p->blocks[i].address;
     for (size_t i = 0; i < p->npoints * p->series_npools; i++)
         sink += (uint64_t)p->series_bytes[i];
     for (size_t i = 0; i < p->nmodules; i++)

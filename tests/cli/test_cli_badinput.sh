@@ -40,11 +40,15 @@ printf "$(printf '\\%03o' $(((byte + 1) % 256)))" | dd of="$WORK/flip.prof" bs=1
 expect_bad "one byte flipped" "$WORK/flip.prof" "corrupt profile: checksum mismatch"
 
 # broken in ways a checksum does not catch (make_profile writes a valid one)
-"$MP" version2 "$WORK/v2.prof"
-expect_bad "version 2" "$WORK/v2.prof" "unsupported profile version 2 (this tally reads version 1)"
+"$MP" version3 "$WORK/v3.prof"
+expect_bad "version 3" "$WORK/v3.prof" "unsupported profile version 3 (this tally reads versions 1 to 2)"
 for kind in badref:"refers to stack 77" unknownpool:"refers to pool 9" dupsec:"duplicate STACKS" \
     badcount:"RECORDS count" longstr:"longer than 65536" deepstack:"300 frames" \
-    trailing:"after the end section" zerostack:"a stack has id 0"; do
+    trailing:"after the end section" zerostack:"a stack has id 0" \
+    badkind:"LEAKS group 5 has an unknown kind 9" \
+    kindunclassified:"has kind 1, but the profile is not classified" \
+    badblocks:"LEAK_BLOCKS do not add up to LEAKS group 0" \
+    blockref:"LEAK_BLOCKS refers to group 99, which is not in the file"; do
     "$MP" "${kind%%:*}" "$WORK/bad.prof"
     expect_bad "${kind%%:*}" "$WORK/bad.prof" "corrupt profile: "
     grep -qF -- "${kind#*:}" "$WORK/err" || { cat "$WORK/err"; fail "${kind%%:*}: says no '${kind#*:}'"; }

@@ -19,7 +19,8 @@ command -v "$CLANG" >/dev/null || { echo "SKIP: clang is not installed"; exit 77
 }
 
 mkdir -p "$WORK/corpus"
-for kind in basic snap1 snap2 version2 badref dupsec badcount unknownpool trailing; do
+for kind in basic live addresses v1 cxx snap1 snap2 version3 badref dupsec badcount unknownpool trailing \
+    badkind kindunclassified badblocks blockref; do
     "$MP" "$kind" "$WORK/corpus/$kind.prof" || fail "make_profile $kind"
 done
 "$MP" big 50 "$WORK/corpus/big.prof" || fail "make_profile big"

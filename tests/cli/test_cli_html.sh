@@ -47,12 +47,16 @@ class P(HTMLParser):
 
 p = P()
 p.feed(open(sys.argv[1]).read())
-for i, tag in (("chart", "svg"), ("flame", "svg"), ("pools", "table"), ("peak", "table"), ("leaks", "table")):
+for i, tag in (("chart", "svg"), ("flame", "svg"), ("pools", "table"), ("peak", "table"), ("leaks", "table"),
+               ("possible", "table"), ("suppressed", "table"), ("leak-kinds", "p"), ("rules", "ul")):
     assert p.ids.get(i) == tag, "no <%s id=%s> in the DOM" % (tag, i)
 assert p.areas == ["malloc", "arena"], p.areas
 assert p.rows["pools"] == 3 and "arena" in p.text["pools"] and "1000000" in p.text["pools"]
 assert p.rows["peak"] == 6 and "peak_leaf" in p.text["peak"]
-assert "leaky_leaf" in p.text["leaks"] and "300" in p.text["leaks"]
+assert p.rows["leaks"] == 3 and "leaky_leaf" in p.text["leaks"] and "200" in p.text["leaks"]
+assert "definitely lost" in p.text["leaks"] and "indirectly lost" in p.text["leaks"], p.text["leaks"]
+assert "possibly lost" in p.text["possible"] and "reachable" not in p.ids
+assert "still reachable" in p.text["suppressed"] and "_IO_file_doallocate" in p.text["suppressed"]
 assert "peak_leaf" in p.text["flame"] and "pool arena" in p.text["flame"]
-print("ok: chromium renders the chart (2 pool layers), the pools, peak and leak tables and the flame graph")
+print("ok: chromium renders the chart (2 pool layers), the pools, peak and leak tables by kind and the flame graph")
 PY

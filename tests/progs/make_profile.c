@@ -7,14 +7,27 @@
  * symbolize them: the tests look up the MARK lines below in this file and
  * expect those file:line pairs in the reports. Build with -g.
  *
- *   make_profile basic OUT      pools, peak, leaks, an inlined frame, a libc frame
- *   make_profile snap1 OUT      a snapshot ...
+ *   make_profile basic OUT      pools, peak, an inlined frame, a libc frame, and leaks the
+ *                               leak check classified, a group of each kind:
+ *                                 definite   200 bytes in 2 blocks  leaky_leaf  malloc
+ *                                 indirect    64 bytes in 1 block   inlined     malloc
+ *                                 possible    32 bytes in 1 block   (no stack)  arena
+ *                                 reachable  100 bytes in 1 block   leaky_leaf  malloc
+ *                                 reachable 4096 bytes in 1 block   libc        malloc (suppressed
+ *                                                                   by the built-in rules)
+ *   make_profile live OUT       the same blocks, no leak check: all of them live
+ *   make_profile addresses OUT  basic, with each block's address (LEAK_BLOCKS)
+ *   make_profile v1 OUT         the same blocks in a version 1 profile (LEAKS per block, no kind)
+ *   make_profile snap1 OUT      a snapshot (a dump: no leak check) ...
  *   make_profile snap2 OUT      ... and a later one: +12345 bytes at leaky_leaf, +1000 at peak_leaf
+ *   make_profile cxx OUT        C++ frames (tests/progs/cxx_frames.cc), with and without debug info
  *   make_profile big N OUT      N unique stacks of 16 frames (the report benchmark)
- *   make_profile BAD OUT        a broken profile; BAD is one of: version2 badref dupsec
+ *   make_profile BAD OUT        a broken profile; BAD is one of: version3 badref dupsec
  *                               badcount longstr unknownpool deepstack zerostack trailing
+ *                               badkind kindunclassified badblocks blockref
  */
 #define _GNU_SOURCE
+#include "profile/leak_groups.h"
 #include "profile/write.h"
 
 #include <dlfcn.h>
@@ -39,14 +52,14 @@ static void finish_file(prof_writer *w, const char *path)
     prof_writer_free(w);
 }
 
-static void meta(prof_writer *w, int64_t peak, int64_t peak_ns)
+static void meta(prof_writer *w, uint32_t reason, int64_t peak, int64_t peak_ns)
 {
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = '\0';
     prof_meta m = {
         .pid = (uint32_t)getpid(),
-        .reason = 0,
+        .reason = reason,
         .start_ns = 1700000000000000000ll,
         .duration_ns = 2000000000, /* 2 s */
         .sample_bytes = 0,
@@ -114,10 +127,58 @@ static void record(prof_writer *w, uint32_t stack, int32_t pool_id, int64_t live
     prof_write_record(w, &r);
 }
 
-static void leak(prof_writer *w, uint64_t addr, int64_t size, uint32_t stack, int32_t pool_id)
+/* A live block, as the tracking core's snapshot lists it. */
+typedef struct {
+    uint64_t addr;
+    int64_t size;
+    uint32_t stack;
+    int32_t pool;
+    uint32_t kind;
+} block;
+
+/* LEAKS grouped through lib/profile's grouping, as the tracking core writes
+ * them; LEAK_BLOCKS too when addresses. bad breaks them on purpose. */
+static void leaks(prof_writer *w, const block *b, size_t n, int addresses, const char *bad)
 {
-    prof_leak l = {addr, size, stack, pool_id};
-    prof_write_leak(w, &l);
+    prof_leak_groups g = {0};
+    for (size_t i = 0; i < n; i++)
+        prof_leak_group_add(&g, b[i].stack, b[i].pool, b[i].kind, b[i].size);
+    prof_section_begin(w, PROF_SEC_LEAKS);
+    for (size_t i = 0; i < g.n; i++)
+        prof_write_leak(w, (const prof_leak *)g.groups.data + i);
+    if (bad && !strcmp(bad, "badkind")) { /* a kind the format does not have */
+        prof_leak l = {1, 0, 9, 8, 1};
+        prof_write_leak(w, &l);
+    }
+    prof_section_end(w);
+    if (addresses) {
+        prof_section_begin(w, PROF_SEC_LEAK_BLOCKS);
+        for (size_t i = 0; i < n; i++) {
+            prof_leak_block lb = {b[i].addr, b[i].size,
+                                  prof_leak_group_find(&g, b[i].stack, b[i].pool, b[i].kind)};
+            if (i == 0 && bad && !strcmp(bad, "badblocks"))
+                lb.size++; /* no longer adds up to its group */
+            if (i == 0 && bad && !strcmp(bad, "blockref"))
+                lb.group = 99;
+            prof_write_leak_block(w, &lb);
+        }
+        prof_section_end(w);
+    }
+    prof_leak_groups_free(&g);
+}
+
+/* Version 1's LEAKS: one record per block, no kind. */
+static void leaks_v1(prof_writer *w, const block *b, size_t n)
+{
+    base_buf raw = {0};
+    for (size_t i = 0; i < n; i++) {
+        base_buf_u64(&raw, b[i].addr);
+        base_buf_u64(&raw, (uint64_t)b[i].size);
+        base_buf_u32(&raw, b[i].stack);
+        base_buf_u32(&raw, (uint32_t)b[i].pool);
+    }
+    prof_write_section(w, PROF_SEC_LEAKS, (uint32_t)n, raw.data, raw.len);
+    base_buf_free(&raw);
 }
 
 /* A record the writer would refuse to make, as raw bytes: one record. */
@@ -260,17 +321,32 @@ static void stacks(prof_writer *o, const char *bad)
     prof_section_end(o);
 }
 
-/* snapshot 0: basic; 1: snap1; 2: snap2 (snap1 + 12345 at leaky_leaf, +1000 at peak_leaf). */
-static void write_basic(const char *path, int snapshot, const char *bad)
+/* What write_basic writes: basic by default. */
+typedef struct {
+    int snapshot; /* 0: basic; 1: snap1; 2: snap2 (snap1 + 12345 at leaky_leaf, +1000 at peak_leaf)
+                   */
+    int classified; /* the leak check ran (an exit profile); snapshots are dumps without it */
+    int addresses;  /* LEAK_BLOCKS */
+    int version;    /* 2, or 1 */
+    const char *bad;
+} variant;
+
+static void write_basic(const char *path, variant v)
 {
     prof_writer o = {0};
+    const char *bad = v.bad;
     int has = bad != NULL;
-    prof_write_begin(&o, 0);
-    if (has && !strcmp(bad, "version2"))
+    uint32_t flags = v.classified ? PROF_FLAG_CLASSIFIED : 0;
+    if (has && !strcmp(bad, "kindunclassified"))
+        flags = 0;
+    prof_write_begin(&o, v.version == 1 ? 0 : flags);
+    if (v.version == 1)
+        o.buf.data[PROF_HEADER_VERSION_AT] = 1;
+    if (has && !strcmp(bad, "version3"))
         o.buf.data[PROF_HEADER_VERSION_AT] = PROF_VERSION + 1;
-    int64_t add_leak = snapshot == 2 ? 12345 : 0, add_peak = snapshot == 2 ? 1000 : 0;
-    meta(&o, 1004960 + add_leak + add_peak, 1500000000);
-    /* An unknown section: a version 1 reader skips it. */
+    int64_t add_leak = v.snapshot == 2 ? 12345 : 0, add_peak = v.snapshot == 2 ? 1000 : 0;
+    meta(&o, v.snapshot ? 1 : 0, 1004960 + add_leak + add_peak, 1500000000);
+    /* An unknown section: a reader skips it. */
     base_buf unknown = {0};
     base_buf_u64(&unknown, 0xdeadbeef);
     prof_write_section(&o, 42, 1, unknown.data, unknown.len);
@@ -317,17 +393,27 @@ static void write_basic(const char *path, int snapshot, const char *bad)
     for (int i = 0; i < 4; i++)
         prof_write_series_point(&o, pts[i][0], pts[i][1], &pts[i][2], 2);
     prof_section_end(&o);
-    prof_section_begin(&o, PROF_SEC_LEAKS);
-    for (int i = 0; i < 3; i++)
-        leak(&o, 0x10000 + 0x100 * (uint64_t)i, 100, ST_LEAK, 0);
+
+    /* The live blocks, with the kinds the leak check would give them. */
+    block b[8] = {
+        {0x10000, 100, ST_LEAK, 0, PROF_LEAK_DEFINITE},
+        {0x10100, 100, ST_LEAK, 0, PROF_LEAK_DEFINITE},
+        {0x10200, 100, ST_LEAK, 0, PROF_LEAK_REACHABLE},
+        {0x40000, 64, ST_INLINE, 0, PROF_LEAK_INDIRECT},
+        {0x50000, 4096, ST_LIBC, 0, PROF_LEAK_REACHABLE},
+        {0x60000, 32, 0, 3, PROF_LEAK_POSSIBLE}, /* not sampled */
+    };
+    size_t n = 6;
     if (add_leak)
-        leak(&o, 0x20000, add_leak, ST_LEAK, 0);
+        b[n++] = (block){0x20000, add_leak, ST_LEAK, 0, PROF_LEAK_DEFINITE};
     if (add_peak)
-        leak(&o, 0x30000, add_peak, ST_PEAK, 3);
-    leak(&o, 0x40000, 64, ST_INLINE, 0);
-    leak(&o, 0x50000, 4096, ST_LIBC, 0);
-    leak(&o, 0x60000, 32, 0, 3); /* not sampled */
-    prof_section_end(&o);
+        b[n++] = (block){0x30000, add_peak, ST_PEAK, 3, PROF_LEAK_DEFINITE};
+    for (size_t i = 0; i < n && !v.classified; i++)
+        b[i].kind = PROF_LEAK_LIVE;
+    if (v.version == 1)
+        leaks_v1(&o, b, n);
+    else
+        leaks(&o, b, n, v.addresses, bad);
     if (has && !strcmp(bad, "trailing")) {
         finish_file(&o, path);
         FILE *f = fopen(path, "ab");
@@ -345,7 +431,7 @@ static void write_big(const char *path, uint32_t n)
                            site12(), site13(), site14(), site15()};
     prof_writer o = {0};
     prof_write_begin(&o, 0);
-    meta(&o, (int64_t)n * 64, 1000);
+    meta(&o, 0, (int64_t)n * 64, 1000);
     modules(&o);
     prof_section_begin(&o, PROF_SEC_STACKS);
     for (uint32_t i = 0; i < n; i++) {
@@ -363,10 +449,38 @@ static void write_big(const char *path, uint32_t n)
     for (uint32_t i = 0; i < n; i++)
         record(&o, i + 1, 0, 32, 1, 128, 2, 0, 64, 64);
     prof_section_end(&o);
-    prof_section_begin(&o, PROF_SEC_LEAKS);
+    prof_leak_groups g = {0};
     for (uint32_t i = 0; i < n; i++)
-        leak(&o, 0x100000 + 64 * (uint64_t)i, 32, i + 1, 0);
+        prof_leak_group_add(&g, i + 1, 0, PROF_LEAK_LIVE, 32);
+    prof_write_leak_groups(&o, &g);
+    prof_leak_groups_free(&g);
+    finish_file(&o, path);
+}
+
+/* C++ frames (cxx_frames.cc), innermost first, then this file's top(): a
+ * definite leak of 4096 bytes whose stack the reports must demangle. */
+size_t cxx_frames(uintptr_t *out, size_t max);
+
+static void write_cxx(const char *path)
+{
+    stk s;
+    s.n = (uint32_t)cxx_frames(s.f, 16);
+    top(&s);
+    prof_writer o = {0};
+    prof_write_begin(&o, PROF_FLAG_CLASSIFIED);
+    meta(&o, 0, 4096, 1000);
+    modules(&o);
+    prof_section_begin(&o, PROF_SEC_STACKS);
+    stack_out(&o, 1, &s);
     prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_POOLS);
+    pool(&o, 0, "malloc", 4096, 4096, 4096, 1, 0, 1);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_RECORDS);
+    record(&o, 1, 0, 4096, 1, 4096, 1, 0, 4096, 4096);
+    prof_section_end(&o);
+    block b = {0x70000, 4096, 1, 0, PROF_LEAK_DEFINITE};
+    leaks(&o, &b, 1, 0, NULL);
     finish_file(&o, path);
 }
 
@@ -377,16 +491,30 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc != 3) {
-        fprintf(stderr, "usage: make_profile basic|snap1|snap2|big N|BAD OUT\n");
+        fprintf(stderr,
+                "usage: make_profile basic|live|addresses|v1|snap1|snap2|cxx|big N|BAD OUT\n");
         return 2;
     }
-    if (!strcmp(argv[1], "basic"))
-        write_basic(argv[2], 0, NULL);
-    else if (!strcmp(argv[1], "snap1"))
-        write_basic(argv[2], 1, NULL);
-    else if (!strcmp(argv[1], "snap2"))
-        write_basic(argv[2], 2, NULL);
-    else
-        write_basic(argv[2], 0, argv[1]);
+    const char *kind = argv[1];
+    variant v = {.classified = 1, .version = 2};
+    if (!strcmp(kind, "cxx")) {
+        write_cxx(argv[2]);
+        return 0;
+    }
+    if (!strcmp(kind, "live")) {
+        v.classified = 0;
+    } else if (!strcmp(kind, "addresses")) {
+        v.addresses = 1;
+    } else if (!strcmp(kind, "v1")) {
+        v.version = 1;
+        v.classified = 0;
+    } else if (!strcmp(kind, "snap1") || !strcmp(kind, "snap2")) {
+        v.snapshot = kind[4] - '0';
+        v.classified = 0;
+    } else if (strcmp(kind, "basic") != 0) {
+        v.bad = kind;
+        v.addresses = !strcmp(kind, "badblocks") || !strcmp(kind, "blockref");
+    }
+    write_basic(argv[2], v);
     return 0;
 }

@@ -1,0 +1,107 @@
+/* leak_groups.c: blocks into (stack, pool, kind) groups (see leak_groups.h).
+ *
+ * A hash index over a dense array rather than a sort of the blocks: one pass,
+ * no copy of the block list (10M blocks would need 400 MB more to sort), and
+ * the index holds 4 bytes per slot, so even a group per block costs little. */
+#include <config.h>
+
+#include "profile/leak_groups.h"
+
+#include <string.h>
+
+#define FIRST_SLOTS 1024u
+
+static prof_leak *group_at(const prof_leak_groups *g, size_t i)
+{
+    return (prof_leak *)g->groups.data + i;
+}
+
+static uint64_t mix(uint32_t stack, int32_t pool, uint32_t kind)
+{
+    uint64_t x = (uint64_t)stack * 0x9e3779b97f4a7c15ull;
+    x ^= (uint64_t)(uint32_t)pool * 0xc2b2ae3d27d4eb4full + kind;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+static bool same(const prof_leak *l, uint32_t stack, int32_t pool, uint32_t kind)
+{
+    return l->stack_id == stack && l->pool_id == pool && l->kind == kind;
+}
+
+/* The slot holding the group, or the empty slot where it would go. */
+static size_t slot_of(const prof_leak_groups *g, uint32_t stack, int32_t pool, uint32_t kind)
+{
+    size_t mask = g->cap - 1, j = mix(stack, pool, kind) & mask;
+    while (g->slots[j] && !same(group_at(g, g->slots[j] - 1), stack, pool, kind))
+        j = (j + 1) & mask;
+    return j;
+}
+
+/* Doubles the index (kept at most half full) and puts every group back. */
+static bool grow(prof_leak_groups *g)
+{
+    size_t cap = g->cap ? 2 * g->cap : FIRST_SLOTS;
+    uint32_t *slots = base_map(cap * sizeof *slots);
+    if (!slots)
+        return false;
+    base_unmap(g->slots, g->cap * sizeof *g->slots);
+    g->slots = slots;
+    g->cap = cap;
+    for (size_t i = 0; i < g->n; i++) {
+        const prof_leak *l = group_at(g, i);
+        g->slots[slot_of(g, l->stack_id, l->pool_id, l->kind)] = (uint32_t)i + 1;
+    }
+    return true;
+}
+
+uint32_t prof_leak_group_add(prof_leak_groups *g, uint32_t stack_id, int32_t pool_id, uint32_t kind,
+                             int64_t size)
+{
+    if (g->failed)
+        return PROF_NO_GROUP;
+    if ((g->n + 1) * 2 > g->cap && (g->n + 1 >= PROF_NO_GROUP || !grow(g))) {
+        g->failed = true;
+        return PROF_NO_GROUP;
+    }
+    size_t j = slot_of(g, stack_id, pool_id, kind);
+    if (!g->slots[j]) {
+        prof_leak l = {stack_id, pool_id, kind, 0, 0};
+        base_buf_put(&g->groups, &l, sizeof l);
+        if (g->groups.failed) {
+            g->failed = true;
+            return PROF_NO_GROUP;
+        }
+        g->slots[j] = (uint32_t)++g->n;
+    }
+    prof_leak *l = group_at(g, g->slots[j] - 1);
+    l->bytes += size;
+    l->count++;
+    return g->slots[j] - 1;
+}
+
+uint32_t prof_leak_group_find(const prof_leak_groups *g, uint32_t stack_id, int32_t pool_id,
+                              uint32_t kind)
+{
+    if (g->cap == 0)
+        return PROF_NO_GROUP;
+    size_t j = slot_of(g, stack_id, pool_id, kind);
+    return g->slots[j] ? g->slots[j] - 1 : PROF_NO_GROUP;
+}
+
+void prof_write_leak_groups(prof_writer *w, const prof_leak_groups *g)
+{
+    prof_section_begin(w, PROF_SEC_LEAKS);
+    for (size_t i = 0; i < g->n; i++)
+        prof_write_leak(w, group_at(g, i));
+    prof_section_end(w);
+}
+
+void prof_leak_groups_free(prof_leak_groups *g)
+{
+    base_unmap(g->slots, g->cap * sizeof *g->slots);
+    base_buf_free(&g->groups);
+    memset(g, 0, sizeof *g);
+}
