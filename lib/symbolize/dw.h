@@ -12,6 +12,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <libelf.h>
 #include <stddef.h>
 
@@ -46,7 +47,12 @@
     X(dwelf_elf_gnu_build_id)                                                                      \
     X(elf_version)                                                                                 \
     X(elf_begin)                                                                                   \
-    X(elf_end)
+    X(elf_end)                                                                                     \
+    X(dwfl_module_getelf)                                                                          \
+    X(elf_getshdrstrndx)                                                                           \
+    X(elf_nextscn)                                                                                 \
+    X(elf_strptr)                                                                                  \
+    X(gelf_getshdr)
 
 /* libstdc++'s Itanium ABI demangler (cxxabi.h), declared here for C. */
 typedef char *sym_cxa_demangle_fn(const char *mangled, char *buf, size_t *len, int *status);

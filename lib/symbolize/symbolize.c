@@ -32,8 +32,9 @@ typedef struct chunk {
 } chunk;
 
 typedef struct {
-    sym_module m; /* path copied into the symbolizer's strings */
-    long index;   /* in the caller's array */
+    sym_module m;  /* path copied into the symbolizer's strings */
+    long index;    /* in the caller's array */
+    int own_dwarf; /* SYM_OWN_DWARF_ONLY: -1 not looked yet, 0 no, 1 the object has DWARF */
 } module;
 
 struct sym_symbolizer {
@@ -167,6 +168,7 @@ int sym_new(const sym_dw *dw, const sym_module *mods, size_t nmods, const sym_op
         module *m = &s->mods[s->nmods++];
         m->m = mods[i];
         m->index = (long)i;
+        m->own_dwarf = -1;
         if (m->m.path && !(m->m.path = keep(s, m->m.path))) {
             sym_free(s);
             return ENOMEM;
@@ -316,16 +318,49 @@ static size_t from_dwarf(sym_symbolizer *s, Dwfl_Module *dm, Dwarf_Addr pc, sym_
     return k;
 }
 
+/* Whether the object itself carries DWARF (a .debug_info section), as a
+ * program built with -g does; a distribution's library has it in a detached
+ * file instead. */
+static int has_own_dwarf(sym_symbolizer *s, Dwfl_Module *dm)
+{
+    const sym_dw *dw = s->dw;
+    GElf_Addr bias;
+    Elf *e = dw->dwfl_module_getelf(dm, &bias);
+    size_t strndx;
+    if (!e || dw->elf_getshdrstrndx(e, &strndx) != 0)
+        return 0;
+    for (Elf_Scn *scn = dw->elf_nextscn(e, NULL); scn; scn = dw->elf_nextscn(e, scn)) {
+        GElf_Shdr sh;
+        const char *name;
+        if (dw->gelf_getshdr(scn, &sh) && (name = dw->elf_strptr(e, strndx, sh.sh_name)) &&
+            (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
+            return 1;
+    }
+    return 0;
+}
+
+/* SYM_OWN_DWARF_ONLY: DWARF is read from the object itself only. */
+static int dwarf_wanted(sym_symbolizer *s, module *mod, Dwfl_Module *dm)
+{
+    if (!(s->flags & SYM_OWN_DWARF_ONLY))
+        return 1;
+    if (!mod)
+        return 0;
+    if (mod->own_dwarf < 0)
+        mod->own_dwarf = has_own_dwarf(s, dm);
+    return mod->own_dwarf;
+}
+
 static sym_frame *resolve(sym_symbolizer *s, uint64_t ret, uint32_t *nout)
 {
     sym_frame tmp[32];
     size_t n = 0;
     /* A return address points after the call: look up the call itself. */
     uint64_t pc = ret > 0 ? ret - 1 : 0;
-    const module *mod = find_module(s, pc);
+    module *mod = (module *)find_module(s, pc);
     const sym_module *m = mod ? &mod->m : NULL;
     Dwfl_Module *dm = s->dwfl ? s->dw->dwfl_addrmodule(s->dwfl, pc) : NULL;
-    if (dm)
+    if (dm && dwarf_wanted(s, mod, dm))
         n = from_dwarf(s, dm, pc, tmp, sizeof tmp / sizeof tmp[0]);
     if ((s->flags & SYM_DEMANGLE) && n > 0 && tmp[n - 1].function &&
         !is_mangled(tmp[n - 1].function)) {
