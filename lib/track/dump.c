@@ -3,6 +3,7 @@
 #include "track/dump.h"
 
 #include "track/mark.h"
+#include "track/say.h"
 #include "track/thread.h"
 
 #include <errno.h>
@@ -42,8 +43,13 @@ int tt_dump(const char *path, int reason, const ucontext_t *caller)
         rc = tt_profile_write(&s, out, reason);
     if (rc != 0 && !atomic_exchange(&warned, 1))
         tt_say(STDERR_FILENO, "tally: cannot write the profile %s: %s\n", out, strerror(rc));
-    if (reason == TT_REASON_EXIT && s.pools)
+    if (reason == TT_REASON_EXIT && s.pools) {
+        /* The summary names its stacks with libdw, loaded now, and that
+         * allocates. Nothing is booked after the exit profile (tally_track_at_exit
+         * stops tracking next): stopping first keeps libdw's blocks out too. */
+        atomic_store(&tally_track_on, 0);
         tt_summary_print(&s, out, rc == 0);
+    }
     tt_snapshot_free(&s);
     pthread_mutex_unlock(&write_lock);
     errno = saved_errno;

@@ -27,10 +27,5 @@ void tt_expand_output(const char *pattern, char *out, size_t cap);
 
 /* summary.c */
 void tt_summary_print(const tt_snapshot *s, const char *path, bool wrote);
-/* Writes "#i function+off (module)" for addr to fd. */
-void tt_print_frame(int fd, int i, uintptr_t addr);
-void tt_print_stack(int fd, uint32_t stack);
-/* Writes a formatted line to fd without stdio's locks or buffers. */
-void tt_say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -72,24 +72,42 @@ void tt_load_range(const struct dl_phdr_info *info, uintptr_t *lo_out, uintptr_t
     *hi_out = hi;
 }
 
-static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
+typedef struct {
+    tt_module_fn *fn;
+    void *arg;
+    bool first;
+} visit;
+
+static int visit_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
-    bool *first = arg;
+    visit *v = arg;
     const char *path = info->dlpi_name;
-    if (*first && (!path || !path[0]))
+    if (v->first && (!path || !path[0]))
         path = tt_exe_path(); /* the main program comes first, unnamed */
-    *first = false;
+    v->first = false;
     if (!path || !path[0])
         return 0;
-    uintptr_t lo, hi;
-    tt_load_range(info, &lo, &hi);
-    if (hi == 0)
+    tt_module m = {.base = info->dlpi_addr, .path = path};
+    tt_load_range(info, &m.start, &m.end);
+    if (m.end == 0)
         return 0;
-    const uint8_t *id = NULL;
-    size_t idlen = build_id(info, &id);
-    prof_write_module(&cache, lo, hi, info->dlpi_addr, path, id, (uint32_t)idlen);
+    m.build_id_len = build_id(info, &m.build_id);
+    v->fn(&m, v->arg);
     return 0;
+}
+
+void tt_modules_each(tt_module_fn *fn, void *arg)
+{
+    visit v = {fn, arg, true};
+    dl_iterate_phdr(visit_module, &v);
+}
+
+static void add_module(const tt_module *m, void *arg)
+{
+    (void)arg;
+    prof_write_module(&cache, m->start, m->end, m->base, m->path, m->build_id,
+                      (uint32_t)m->build_id_len);
 }
 
 void tt_modules_payload(prof_writer *out)
@@ -99,8 +117,7 @@ void tt_modules_payload(prof_writer *out)
         cache.buf.len = 0;
         cache.buf.failed = false;
         cache.count = 0;
-        bool first = true;
-        dl_iterate_phdr(add_module, &first);
+        tt_modules_each(add_module, NULL);
     }
     prof_write_raw(out, cache.buf.data, cache.buf.len, cache.count);
     pthread_mutex_unlock(&lock);

@@ -1,4 +1,5 @@
-/* modules.h: the loaded objects, cached for the profile's MODULES section. */
+/* modules.h: the loaded objects, cached for the profile's MODULES section
+ * and listed for the exit summary's names. */
 #ifndef TALLY_TRACK_MODULES_H
 #define TALLY_TRACK_MODULES_H
 
@@ -9,6 +10,20 @@
 /* Appends the MODULES records to out (rebuilt when modules changed). */
 void tt_modules_payload(prof_writer *out);
 const char *tt_exe_path(void);
+
+/* A loaded object, as dl_iterate_phdr sees it: what its PT_LOAD segments
+ * map, its load bias, its file (the main program's from /proc/self/exe)
+ * and its GNU build-id, pointing into its own mapping. */
+typedef struct {
+    uintptr_t start, end, base;
+    const char *path;
+    const uint8_t *build_id;
+    size_t build_id_len;
+} tt_module;
+typedef void tt_module_fn(const tt_module *m, void *arg);
+/* Calls fn for each object loaded now, the main program first, under the
+ * loader's lock: fn must not dlopen or dlclose. */
+void tt_modules_each(tt_module_fn *fn, void *arg);
 struct dl_phdr_info;
 /* The lowest and highest addresses an object's PT_LOAD segments map: hi is
  * 0 when it maps none. */

@@ -1,71 +1,33 @@
-/* summary.c: the exit summary on stderr, LSan-like, and stack printing.
+/* summary.c: the exit summary on stderr, in memcheck's classes.
  *
- *   tally: 128 bytes leaked in 2 allocations; peak 1.5 MiB; profile tally.prog.4242.prof
+ * When the leak check ran (tt_snapshot.classified), every live block has
+ * its class, and the summary reads as valgrind's and LeakSanitizer's do:
  *
- * then the leaks per pool, then the largest leak stacks (5, or all with
- * TALLY_REPORT=full) with function names from dladdr: no DWARF is read in
- * the process; `tally report` symbolizes the profile fully, offline. The
- * text goes out with write(2), not stdio: the program's stderr buffer and
- * locks are its own. */
+ *   tally: definitely lost: 600 bytes in 3 blocks; indirectly lost: 0 bytes in 0 blocks;
+ *          possibly lost: 64 bytes in 1 block; still reachable: 1200 bytes in 12 blocks;
+ *          peak 1.5 MiB; profile tally.prog.4242.prof            (one line)
+ *
+ * then the classes per pool, then the leaks: definitely and indirectly lost,
+ * grouped by stack, pool and class, largest first (5, or all with
+ * TALLY_REPORT=full); possibly lost apart; still reachable as that total
+ * only, its stacks listed with TALLY_REPORT=full. Without the check (turned
+ * off, or a run where it could not run) nothing is called lost: the blocks
+ * are "live at exit", listed as before.
+ *
+ * Stacks are named in the process (names.c: libdw, loaded now). The text
+ * goes out with write(2), not stdio: the program's stderr buffer and locks
+ * are its own. */
 #include "track/dump.h"
 
 #include "base/mem.h"
+#include "profile/format.h"
 #include "track/live_table.h"
-#include "track/stack_table.h"
+#include "track/names.h"
+#include "track/say.h"
 
-#include <dlfcn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-void tt_say(int fd, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n >= sizeof line)
-        n = sizeof line - 1;
-    for (int done = 0; done < n;) {
-        ssize_t w = write(fd, line + done, (size_t)(n - done));
-        if (w <= 0)
-            return;
-        done += (int)w;
-    }
-}
-
-void tt_print_frame(int fd, int i, uintptr_t addr)
-{
-    Dl_info info;
-    /* A return address points after the call: look up the call itself. */
-    if (dladdr((void *)(addr - 1), &info) && info.dli_fname) {
-        const char *mod = strrchr(info.dli_fname, '/');
-        mod = mod ? mod + 1 : info.dli_fname;
-        if (info.dli_sname)
-            tt_say(fd, "    #%d 0x%lx in %s+0x%lx (%s)\n", i, (unsigned long)addr, info.dli_sname,
-                   (unsigned long)(addr - (uintptr_t)info.dli_saddr), mod);
-        else
-            tt_say(fd, "    #%d 0x%lx (%s+0x%lx)\n", i, (unsigned long)addr, mod,
-                   (unsigned long)(addr - (uintptr_t)info.dli_fbase));
-    } else {
-        tt_say(fd, "    #%d 0x%lx\n", i, (unsigned long)addr);
-    }
-}
-
-void tt_print_stack(int fd, uint32_t stack)
-{
-    const tt_stack *s = tt_stack_get(stack);
-    if (!s) {
-        tt_say(fd, "    (no stack: not sampled)\n");
-        return;
-    }
-    for (uint32_t i = 0; i < s->nframes; i++)
-        tt_print_frame(fd, (int)i, s->frames[i]);
-}
 
 static void human(char *out, size_t cap, int64_t bytes)
 {
@@ -83,10 +45,29 @@ static void human(char *out, size_t cap, int64_t bytes)
     snprintf(out, cap, "%.1f %s", v, units[u]);
 }
 
-/* Leaks grouped by (stack, pool). */
+static const char *plural(int64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+static const char *const kind_name[PROF_LEAK_KINDS] = {
+    [PROF_LEAK_LIVE] = "live",
+    [PROF_LEAK_DEFINITE] = "definitely lost",
+    [PROF_LEAK_INDIRECT] = "indirectly lost",
+    [PROF_LEAK_POSSIBLE] = "possibly lost",
+    [PROF_LEAK_REACHABLE] = "still reachable",
+};
+
+static unsigned kind_of(const tt_snap_leak *l)
+{
+    return l->kind < PROF_LEAK_KINDS ? l->kind : PROF_LEAK_LIVE;
+}
+
+/* Leaks grouped by (stack, pool, kind). */
 typedef struct {
     uint32_t stack;
     int32_t pool;
+    unsigned kind;
     int64_t bytes, count;
 } group;
 
@@ -97,7 +78,16 @@ static bool group_less(const group *a, const group *b)
 
 static bool leak_less(const tt_snap_leak *a, const tt_snap_leak *b)
 {
-    return a->stack != b->stack ? a->stack < b->stack : a->pool < b->pool;
+    if (a->stack != b->stack)
+        return a->stack < b->stack;
+    if (a->pool != b->pool)
+        return a->pool < b->pool;
+    return kind_of(a) < kind_of(b);
+}
+
+static bool rec_less(const tt_snap_rec *const *a, const tt_snap_rec *const *b)
+{
+    return (*a)->stack != (*b)->stack ? (*a)->stack < (*b)->stack : (*a)->pool < (*b)->pool;
 }
 
 /* Heap sorts: qsort may allocate, and this runs where malloc is tracked. */
@@ -131,6 +121,7 @@ static bool leak_less(const tt_snap_leak *a, const tt_snap_leak *b)
     }
 DEFINE_HEAPSORT(sort_leaks, tt_snap_leak, leak_less)
 DEFINE_HEAPSORT(sort_groups, group, group_less)
+DEFINE_HEAPSORT(sort_recs, const tt_snap_rec *, rec_less)
 
 static const char *pool_name(const tt_snapshot *s, int32_t id)
 {
@@ -138,92 +129,257 @@ static const char *pool_name(const tt_snapshot *s, int32_t id)
     return p && p->name[0] ? p->name : "?";
 }
 
-static void print_groups(int fd, const tt_snapshot *s, group *g, size_t n, bool estimated)
+/* What one summary prints from: the groups, largest first, and the names
+ * (opened for the first stack printed: libdw is loaded only when needed). */
+typedef struct {
+    int fd;
+    const tt_snapshot *s;
+    group *g;
+    size_t ng;
+    bool estimated;
+    tt_names *names;
+    bool names_tried;
+} printer;
+
+static void print_stack(printer *p, uint32_t stack)
 {
-    sort_groups(g, n); /* ascending: the largest last */
-    size_t shown = tt_cfg.report == TT_REPORT_FULL ? n : (n < 5 ? n : 5);
-    for (size_t i = 0; i < shown; i++) {
-        const group *x = &g[n - 1 - i];
-        tt_say(fd, "%s%lld bytes in %lld allocation%s in pool %s, allocated at:\n",
-               estimated ? "~" : "", (long long)x->bytes, (long long)x->count,
-               x->count == 1 ? "" : "s", pool_name(s, x->pool));
-        tt_print_stack(fd, x->stack);
+    if (!p->names_tried) {
+        p->names = tt_names_open();
+        p->names_tried = true;
     }
-    if (shown < n)
-        tt_say(fd, "tally: %zu more leak stack%s in the profile (TALLY_REPORT=full lists them)\n",
-               n - shown, n - shown == 1 ? "" : "s");
+    tt_names_print_stack(p->fd, p->names, stack);
 }
 
-static void print_exact(int fd, const tt_snapshot *s, const char *head)
+/* Prints the groups of the kinds in mask (1 << kind), largest first: at
+ * most `limit` (0: all), then how many more there are. Returns how many
+ * groups it printed. */
+static size_t print_groups(printer *p, unsigned mask, size_t limit, const char *more_what)
+{
+    size_t total = 0, shown = 0;
+    for (size_t i = p->ng; i-- > 0;) { /* sorted ascending: the largest last */
+        const group *x = &p->g[i];
+        if (!(mask & (1u << x->kind)))
+            continue;
+        total++;
+        if (limit && shown == limit)
+            continue;
+        shown++;
+        const char *est = p->estimated ? "~" : "";
+        if (x->kind == PROF_LEAK_LIVE)
+            tt_say(p->fd, "%s%lld bytes in %lld %s in pool %s, allocated at:\n", est,
+                   (long long)x->bytes, (long long)x->count,
+                   plural(x->count, "allocation", "allocations"), pool_name(p->s, x->pool));
+        else
+            tt_say(p->fd, "%s%lld bytes in %lld %s %s in pool %s, allocated at:\n", est,
+                   (long long)x->bytes, (long long)x->count, plural(x->count, "block", "blocks"),
+                   kind_name[x->kind], pool_name(p->s, x->pool));
+        print_stack(p, x->stack);
+    }
+    if (shown < total)
+        tt_say(p->fd, "tally: %zu more %s %s in the profile (TALLY_REPORT=full lists them)\n",
+               total - shown, more_what, plural((int64_t)(total - shown), "stack", "stacks"));
+    return shown;
+}
+
+/* Groups the leaks by (stack, pool, kind); sorts s->leaks in place. */
+static size_t group_leaks(const tt_snapshot *s, group *g, bool with_stack_only)
 {
     tt_snap_leak *l = s->leaks;
-    size_t n = s->nleaks;
-    int64_t bytes = 0;
-    for (size_t i = 0; i < n; i++)
-        bytes += l[i].size;
-    if (n == 0) {
-        tt_say(fd, "tally: no leaks; %s\n", head);
-        return;
-    }
-    tt_say(fd, "tally: %lld bytes leaked in %zu allocation%s; %s\n", (long long)bytes, n,
-           n == 1 ? "" : "s", head);
-    for (size_t k = 0; k < s->npools; k++) {
-        int64_t pb = 0, pc = 0;
-        for (size_t i = 0; i < n; i++)
-            if (l[i].pool == s->pools[k].id) {
-                pb += l[i].size;
-                pc++;
-            }
-        if (pc)
-            tt_say(fd, "  pool %s: %lld bytes in %lld allocation%s\n", s->pools[k].name,
-                   (long long)pb, (long long)pc, pc == 1 ? "" : "s");
-    }
-    sort_leaks(l, n);
-    size_t bytes_needed = n * sizeof(group);
-    group *g = base_map(bytes_needed);
-    if (!g)
-        return;
+    sort_leaks(l, s->nleaks);
     size_t ng = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (ng == 0 || g[ng - 1].stack != l[i].stack || g[ng - 1].pool != l[i].pool)
-            g[ng++] = (group){l[i].stack, l[i].pool, 0, 0};
+    for (size_t i = 0; i < s->nleaks; i++) {
+        if (with_stack_only && l[i].stack == 0)
+            continue;
+        unsigned k = kind_of(&l[i]);
+        if (ng == 0 || g[ng - 1].stack != l[i].stack || g[ng - 1].pool != l[i].pool ||
+            g[ng - 1].kind != k)
+            g[ng++] = (group){l[i].stack, l[i].pool, k, 0, 0};
         g[ng - 1].bytes += l[i].size;
         g[ng - 1].count++;
     }
-    print_groups(fd, s, g, ng, false);
-    base_unmap(g, bytes_needed);
+    return ng;
 }
 
-/* Sampled: the pools' own books are exact; per stack, estimates. */
-static void print_sampled(int fd, const tt_snapshot *s, const char *head)
+/* Sampled: a (stack, pool)'s sampled blocks stand for its record's
+ * estimate; each class gets its share of it. */
+static void scale_groups(const tt_snapshot *s, group *g, size_t ng)
 {
-    int64_t bytes = 0, count = 0;
-    for (size_t k = 0; k < s->npools; k++)
-        if (!s->pools[k].wrapper) {
-            bytes += s->pools[k].current;
-            count += s->pools[k].live_count;
-        }
-    tt_say(fd, "tally: %lld bytes leaked in %lld allocation%s; %s\n", (long long)bytes,
-           (long long)count, count == 1 ? "" : "s", head);
-    for (size_t k = 0; k < s->npools; k++)
-        if (s->pools[k].live_count)
-            tt_say(fd, "  pool %s: %lld bytes in %lld allocation%s\n", s->pools[k].name,
-                   (long long)s->pools[k].current, (long long)s->pools[k].live_count,
-                   s->pools[k].live_count == 1 ? "" : "s");
-    size_t bytes_needed = (s->nrecs + 1) * sizeof(group);
-    group *g = base_map(bytes_needed);
-    if (!g)
+    size_t bytes = (s->nrecs + 1) * sizeof(const tt_snap_rec *);
+    const tt_snap_rec **r = base_map(bytes);
+    if (!r)
         return;
-    size_t ng = 0;
     for (size_t i = 0; i < s->nrecs; i++)
-        if (s->recs[i].live_bytes > 0)
-            g[ng++] = (group){s->recs[i].stack, s->recs[i].pool, s->recs[i].live_bytes,
-                              s->recs[i].live_count};
-    if (ng)
-        tt_say(fd, "tally: per-stack figures are estimates (sampled, mean %lld bytes)\n",
+        r[i] = &s->recs[i];
+    sort_recs(r, s->nrecs);
+    size_t j = 0;
+    for (size_t a = 0; a < ng;) { /* groups are in (stack, pool) order */
+        size_t b = a;
+        int64_t seen_bytes = 0, seen_count = 0;
+        for (; b < ng && g[b].stack == g[a].stack && g[b].pool == g[a].pool; b++) {
+            seen_bytes += g[b].bytes;
+            seen_count += g[b].count;
+        }
+        while (j < s->nrecs &&
+               (r[j]->stack < g[a].stack || (r[j]->stack == g[a].stack && r[j]->pool < g[a].pool)))
+            j++;
+        if (j < s->nrecs && r[j]->stack == g[a].stack && r[j]->pool == g[a].pool)
+            for (size_t k = a; k < b; k++) {
+                g[k].bytes = seen_bytes ? (int64_t)((double)r[j]->live_bytes * (double)g[k].bytes /
+                                                        (double)seen_bytes +
+                                                    0.5)
+                                        : 0;
+                g[k].count = seen_count ? (int64_t)((double)r[j]->live_count * (double)g[k].count /
+                                                        (double)seen_count +
+                                                    0.5)
+                                        : 0;
+            }
+        a = b;
+    }
+    base_unmap(r, bytes);
+}
+
+typedef struct {
+    int64_t bytes, count;
+} figure;
+
+static int say_figure(char *out, size_t cap, const char *sep, const char *what, figure f,
+                      const char *colon)
+{
+    return snprintf(out, cap, "%s%s%s %lld bytes in %lld %s", sep, what, colon, (long long)f.bytes,
+                    (long long)f.count, plural(f.count, "block", "blocks"));
+}
+
+/* "definitely lost 600 bytes in 3 blocks; ..." for the nonzero classes of
+ * one pool. */
+static void print_pool_classes(int fd, const tt_snapshot *s, int32_t pool)
+{
+    figure k[PROF_LEAK_KINDS] = {{0}};
+    for (size_t i = 0; i < s->nleaks; i++)
+        if (s->leaks[i].pool == pool) {
+            k[kind_of(&s->leaks[i])].bytes += s->leaks[i].size;
+            k[kind_of(&s->leaks[i])].count++;
+        }
+    char line[512];
+    size_t len = 0;
+    for (unsigned c = PROF_LEAK_DEFINITE; c < PROF_LEAK_KINDS; c++)
+        if (k[c].count && len < sizeof line) {
+            int n =
+                say_figure(line + len, sizeof line - len, len ? "; " : "", kind_name[c], k[c], "");
+            len += n > 0 ? (size_t)n : 0;
+        }
+    if (len)
+        tt_say(fd, "  pool %s: %s\n", pool_name(s, pool), line);
+}
+
+/* The check ran: the four classes, the leaks, possibly lost apart. */
+static void print_classified(printer *p, const char *head)
+{
+    const tt_snapshot *s = p->s;
+    figure k[PROF_LEAK_KINDS] = {{0}};
+    for (size_t i = 0; i < s->nleaks; i++) {
+        k[kind_of(&s->leaks[i])].bytes += s->leaks[i].size;
+        k[kind_of(&s->leaks[i])].count++;
+    }
+    char line[512];
+    size_t len = 0;
+    for (unsigned c = PROF_LEAK_DEFINITE; c < PROF_LEAK_KINDS && len < sizeof line; c++) {
+        int n = say_figure(line + len, sizeof line - len, len ? "; " : "", kind_name[c], k[c], ":");
+        len += n > 0 ? (size_t)n : 0;
+    }
+    /* A sampled run's unsampled pool blocks are booked without an address
+     * (untabled): the check cannot see them. */
+    figure unseen = {0, 0};
+    if (tt_cfg.sample_bytes > 0) {
+        for (size_t i = 0; i < s->npools; i++)
+            if (!s->pools[i].wrapper) {
+                unseen.bytes += s->pools[i].current;
+                unseen.count += s->pools[i].live_count;
+            }
+        for (unsigned c = 0; c < PROF_LEAK_KINDS; c++) {
+            unseen.bytes -= k[c].bytes;
+            unseen.count -= k[c].count;
+        }
+        if (unseen.bytes > 0 && unseen.count > 0 && len < sizeof line) {
+            int n = say_figure(line + len, sizeof line - len, "; ", "not checked (sampled)", unseen,
+                               ":");
+            len += n > 0 ? (size_t)n : 0;
+        }
+    }
+    tt_say(p->fd, "tally: %s; %s\n", line, head);
+
+    if (tt_cfg.sample_bytes > 0) {
+        for (size_t i = 0; i < s->npools; i++)
+            if (s->pools[i].live_count)
+                tt_say(p->fd, "  pool %s: %lld bytes in %lld %s live\n", s->pools[i].name,
+                       (long long)s->pools[i].current, (long long)s->pools[i].live_count,
+                       plural(s->pools[i].live_count, "block", "blocks"));
+    } else {
+        for (size_t i = 0; i < s->npools; i++)
+            print_pool_classes(p->fd, s, s->pools[i].id);
+    }
+    if (p->estimated && p->ng)
+        tt_say(p->fd, "tally: per-stack figures are estimates (sampled, mean %lld bytes)\n",
                (long long)tt_cfg.sample_bytes);
-    print_groups(fd, s, g, ng, true);
-    base_unmap(g, bytes_needed);
+
+    bool full = tt_cfg.report == TT_REPORT_FULL;
+    print_groups(p, 1u << PROF_LEAK_DEFINITE | 1u << PROF_LEAK_INDIRECT, full ? 0 : 5, "leak");
+    if (k[PROF_LEAK_POSSIBLE].count) {
+        tt_say(p->fd, "tally: possibly lost (reached only through interior pointers):\n");
+        print_groups(p, 1u << PROF_LEAK_POSSIBLE, full ? 0 : 5, "possibly lost");
+    }
+    if (k[PROF_LEAK_REACHABLE].count) {
+        if (full) {
+            tt_say(p->fd, "tally: still reachable:\n");
+            print_groups(p, 1u << PROF_LEAK_REACHABLE, 0, "still reachable");
+        } else {
+            tt_say(p->fd, "tally: still reachable blocks are not listed (TALLY_REPORT=full "
+                          "lists them)\n");
+        }
+    }
+}
+
+/* No check: every block is "live at exit", listed as one class. */
+static void print_unclassified(printer *p, const char *head)
+{
+    const tt_snapshot *s = p->s;
+    int64_t bytes = 0, count = 0;
+    if (tt_cfg.sample_bytes > 0) { /* the pools' own books are exact */
+        for (size_t k = 0; k < s->npools; k++)
+            if (!s->pools[k].wrapper) {
+                bytes += s->pools[k].current;
+                count += s->pools[k].live_count;
+            }
+    } else {
+        for (size_t i = 0; i < s->nleaks; i++)
+            bytes += s->leaks[i].size;
+        count = (int64_t)s->nleaks;
+    }
+    if (count == 0) {
+        tt_say(p->fd, "tally: no leaks; %s\n", head);
+        return;
+    }
+    tt_say(p->fd, "tally: %lld bytes live at exit in %lld %s; %s\n", (long long)bytes,
+           (long long)count, plural(count, "allocation", "allocations"), head);
+    for (size_t k = 0; k < s->npools; k++) {
+        int64_t pb = 0, pc = 0;
+        if (tt_cfg.sample_bytes > 0) {
+            pb = s->pools[k].current;
+            pc = s->pools[k].live_count;
+        } else {
+            for (size_t i = 0; i < s->nleaks; i++)
+                if (s->leaks[i].pool == s->pools[k].id) {
+                    pb += s->leaks[i].size;
+                    pc++;
+                }
+        }
+        if (pc)
+            tt_say(p->fd, "  pool %s: %lld bytes in %lld %s\n", s->pools[k].name, (long long)pb,
+                   (long long)pc, plural(pc, "allocation", "allocations"));
+    }
+    if (p->estimated && p->ng)
+        tt_say(p->fd, "tally: per-stack figures are estimates (sampled, mean %lld bytes)\n",
+               (long long)tt_cfg.sample_bytes);
+    print_groups(p, 1u << PROF_LEAK_LIVE, tt_cfg.report == TT_REPORT_FULL ? 0 : 5, "leak");
 }
 
 void tt_summary_print(const tt_snapshot *s, const char *path, bool wrote)
@@ -233,10 +389,30 @@ void tt_summary_print(const tt_snapshot *s, const char *path, bool wrote)
     char peak[32], head[1200];
     human(peak, sizeof peak, s->peak_bytes);
     snprintf(head, sizeof head, "peak %s; profile %s%s", peak, path, wrote ? "" : " (not written)");
-    if (tt_cfg.sample_bytes > 0)
-        print_sampled(STDERR_FILENO, s, head);
+    printer p = {.fd = STDERR_FILENO, .s = s, .estimated = tt_cfg.sample_bytes > 0};
+    size_t bytes = (s->nleaks + s->nrecs + 1) * sizeof(group);
+    p.g = base_map(bytes);
+    if (p.g) {
+        if (p.estimated && !s->classified) {
+            /* Unclassified and sampled: the records' estimates, as ever. */
+            for (size_t i = 0; i < s->nrecs; i++)
+                if (s->recs[i].live_bytes > 0)
+                    p.g[p.ng++] = (group){s->recs[i].stack, s->recs[i].pool, PROF_LEAK_LIVE,
+                                          s->recs[i].live_bytes, s->recs[i].live_count};
+        } else {
+            p.ng = group_leaks(s, p.g, p.estimated);
+            if (p.estimated)
+                scale_groups(s, p.g, p.ng);
+        }
+        sort_groups(p.g, p.ng);
+    }
+    if (s->classified)
+        print_classified(&p, head);
     else
-        print_exact(STDERR_FILENO, s, head);
+        print_unclassified(&p, head);
+    tt_names_close(p.names);
+    if (p.g)
+        base_unmap(p.g, bytes);
 }
 
 /* ---- a pool destroyed with live blocks ------------------------------------------- */
@@ -261,12 +437,15 @@ TALLY_INTERNAL void tally_track_pool_destroyed(int32_t pool_id)
 {
     destroy_walk w = {.pool = pool_id};
     tt_live_foreach(collect_block, &w);
-    /* Printed after the walk: dladdr takes the loader's lock, never under a shard's. */
+    /* Named after the walk: the names take the loader's lock and allocate,
+     * never under a shard's lock. */
+    tt_names *names = w.shown ? tt_names_open() : NULL;
     for (int i = 0; i < w.shown; i++) {
         tt_say(STDERR_FILENO, "tally:   %lld bytes at %p, allocated at:\n",
                (long long)tt_entry_size(&w.blocks[i]), (void *)w.blocks[i].addr);
-        tt_print_stack(STDERR_FILENO, w.blocks[i].stack);
+        tt_names_print_stack(STDERR_FILENO, names, w.blocks[i].stack);
     }
+    tt_names_close(names);
     if (w.total > w.shown)
         tt_say(STDERR_FILENO, "tally:   ... and %d more live blocks\n", w.total - w.shown);
 }

@@ -1,8 +1,9 @@
 /* prog_leaks.c: leaks 100 bytes from leak_a() and 28 from leak_b() in pool
  * "p1", and frees everything else. Run with TALLY_TRACK=1: the exit summary
  * and the profile must name both functions with their exact bytes and pool.
- * Built with -rdynamic (dladdr finds the names) and without sibling calls
- * (each function keeps its frame). */
+ * Built with -g (the summary names them with file:line), -rdynamic (dladdr
+ * still names them without libdw) and without sibling calls (each function
+ * keeps its frame). */
 #include <tally/tally.h>
 
 #include <stdio.h>

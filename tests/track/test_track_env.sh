@@ -12,14 +12,34 @@ fail() {
     exit 1
 }
 
-TALLY_TRACK=1 "$PROG" >out 2>err || fail "prog_leaks exited $?"
-grep -Eq '^tally: 128 bytes leaked in 2 allocations; peak [0-9.]+ (bytes|KiB); profile tally\.[^ ]*prog_leaks\.[0-9]+\.prof$' err ||
+# The leak check runs at exit: kept[] is a global, so both blocks are still
+# reachable; TALLY_REPORT=full lists them, named.
+TALLY_TRACK=1 TALLY_REPORT=full "$PROG" >out 2>err || fail "prog_leaks exited $?"
+grep -Eq '^tally: definitely lost: 0 bytes in 0 blocks; indirectly lost: 0 bytes in 0 blocks; possibly lost: 0 bytes in 0 blocks; still reachable: 128 bytes in 2 blocks; peak [0-9.]+ (bytes|KiB); profile tally\.[^ ]*prog_leaks\.[0-9]+\.prof$' err ||
     fail "summary line"
-grep -q '^  pool p1: 128 bytes in 2 allocations$' err || fail "leaks per pool"
-grep -q '^100 bytes in 1 allocation in pool p1, allocated at:$' err || fail "leak_a's group"
-grep -q '^28 bytes in 1 allocation in pool p1, allocated at:$' err || fail "leak_b's group"
-grep -Eq '#0 0x[0-9a-f]+ in leak_a\+0x' err || fail "leak_a by name"
-grep -Eq '#0 0x[0-9a-f]+ in leak_b\+0x' err || fail "leak_b by name"
+grep -q '^  pool p1: still reachable 128 bytes in 2 blocks$' err || fail "classes per pool"
+grep -q '^100 bytes in 1 block still reachable in pool p1, allocated at:$' err || fail "leak_a's group"
+grep -q '^28 bytes in 1 block still reachable in pool p1, allocated at:$' err || fail "leak_b's group"
+grep -Eq '^    #0 0x[0-9a-f]+ in leak_a /.*/tests/progs/prog_leaks\.c:[0-9]+$' err || fail "leak_a by name and line"
+grep -Eq '^    #0 0x[0-9a-f]+ in leak_b /.*/tests/progs/prog_leaks\.c:[0-9]+$' err || fail "leak_b by name and line"
+grep -Eq '^    #1 0x[0-9a-f]+ in main /.*/tests/progs/prog_leaks\.c:[0-9]+$' err || fail "main by name and line"
+ls tally.*prog_leaks.*.prof >/dev/null 2>&1 || fail "no profile under the default name"
+rm -f tally.*.prof
+
+# The default report: still reachable blocks are a total only.
+TALLY_TRACK=1 "$PROG" >out 2>err || fail "prog_leaks exited $?"
+grep -q '^tally: still reachable blocks are not listed (TALLY_REPORT=full lists them)$' err ||
+    fail "reachable not listed by default"
+grep -q 'allocated at:$' err && fail "a reachable block listed by default"
+rm -f tally.*.prof
+
+# Without the leak check nothing is called lost: live at exit, listed.
+TALLY_TRACK=1 TALLY_LEAK_CHECK=off "$PROG" >out 2>err || fail "prog_leaks exited $?"
+grep -Eq '^tally: 128 bytes live at exit in 2 allocations; peak [0-9.]+ (bytes|KiB); profile tally\.[^ ]*prog_leaks\.[0-9]+\.prof$' err ||
+    fail "unclassified summary line"
+grep -q '^  pool p1: 128 bytes in 2 allocations$' err || fail "live blocks per pool"
+grep -q '^100 bytes in 1 allocation in pool p1, allocated at:$' err || fail "leak_a's live group"
+grep -Eq '^    #0 0x[0-9a-f]+ in leak_a /.*/tests/progs/prog_leaks\.c:[0-9]+$' err || fail "leak_a named, unclassified"
 ls tally.*prog_leaks.*.prof >/dev/null 2>&1 || fail "no profile under the default name"
 ls ./*.tmp.* >/dev/null 2>&1 && fail "a temporary file was left behind"
 

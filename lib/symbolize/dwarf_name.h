@@ -1,5 +1,5 @@
-/* dwarf_name.h: a function's name from its DWARF entry, as the reports
- * print it (before demangling).
+/* dwarf_name.h: a function's name from its DWARF entry, before demangling
+ * (the symbolizer's, with SYM_DEMANGLE).
  *
  * C++: the linkage name when the entry has one (_ZN...: demangled, it is
  * namespace::Class::method(params)). GCC gives none to a function with
@@ -8,16 +8,16 @@
  * namespaces and classes its declaration sits in. C: DW_AT_name, since a C
  * function's linkage name, when it has one, is an assembler alias (glibc's
  * __GI__IO_file_doallocate). */
-#ifndef TALLY_DWARF_NAME_H
-#define TALLY_DWARF_NAME_H
+#ifndef TALLY_SYMBOLIZE_DWARF_NAME_H
+#define TALLY_SYMBOLIZE_DWARF_NAME_H
 
-#include <elfutils/libdw.h>
+#include "symbolize/dw.h"
 
 #include <stddef.h>
 
 /* The name of a DW_TAG_subprogram or DW_TAG_inlined_subroutine in cu: a
  * string of libdw's, or buf (cap bytes) when qualified; NULL when it has
  * none. */
-const char *cli_dwarf_name(Dwarf_Die *die, Dwarf_Die *cu, char *buf, size_t cap);
+const char *sym_dwarf_name(const sym_dw *dw, Dwarf_Die *die, Dwarf_Die *cu, char *buf, size_t cap);
 
 #endif
