@@ -97,14 +97,6 @@ typedef struct {
     size_t cap, n;
 } itab;
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
-
 /* Finds key (and string s when interning strings); inserts with id = n + base when absent. */
 static int64_t intern(itab *t, uint64_t key, const char *s, int64_t base, int *added)
 {
@@ -116,7 +108,7 @@ static int64_t intern(itab *t, uint64_t key, const char *s, int64_t base, int *a
         for (size_t i = 0; i < t->cap; i++) {
             if (!t->s[i].id)
                 continue;
-            size_t j = mix(t->s[i].key) & (cap - 1);
+            size_t j = base_hash_u64(t->s[i].key) & (cap - 1);
             while (ns[j].id)
                 j = (j + 1) & (cap - 1);
             ns[j] = t->s[i];
@@ -125,7 +117,7 @@ static int64_t intern(itab *t, uint64_t key, const char *s, int64_t base, int *a
         t->s = ns;
         t->cap = cap;
     }
-    size_t j = mix(key) & (t->cap - 1);
+    size_t j = base_hash_u64(key) & (t->cap - 1);
     while (t->s[j].id) {
         if (t->s[j].key == key && (!s || !strcmp(t->s[j].s, s))) {
             *added = 0;

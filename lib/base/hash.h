@@ -22,6 +22,17 @@ static inline uint64_t base_hash_bytes(const void *data, size_t len)
     return h;
 }
 
+/* A 64-bit key (an address, an id) mixed so that its high and low bits
+ * both depend on all of it: half of murmur3's finaliser, enough to spread
+ * aligned addresses over a power-of-two table. */
+static inline uint64_t base_hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
 static inline uint64_t base_hash_str(const char *s)
 {
     return base_hash_bytes(s, strlen(s));

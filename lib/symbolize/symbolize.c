@@ -6,6 +6,7 @@
  * (DW_AT_call_file/DW_AT_call_line) of the inlined scope it contains. */
 #include <config.h>
 
+#include "base/hash.h"
 #include "symbolize/symbolize.h"
 
 #include "symbolize/dwarf_name.h"
@@ -413,14 +414,6 @@ static sym_frame *resolve(sym_symbolizer *s, uint64_t ret, uint32_t *nout)
     return out;
 }
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
-
 static int grow(sym_symbolizer *s)
 {
     size_t cap = s->cap * 2;
@@ -430,7 +423,7 @@ static int grow(sym_symbolizer *s)
     for (size_t i = 0; i < s->cap; i++) {
         if (!s->slots[i].frames)
             continue;
-        size_t j = mix(s->slots[i].addr) & (cap - 1);
+        size_t j = base_hash_u64(s->slots[i].addr) & (cap - 1);
         while (t[j].frames)
             j = (j + 1) & (cap - 1);
         t[j] = s->slots[i];
@@ -444,7 +437,7 @@ static int grow(sym_symbolizer *s)
 const sym_frame *sym_lookup(sym_symbolizer *s, uint64_t ret, size_t *n)
 {
     static const sym_frame unknown = {"??", NULL, 0, 0, NULL, 0, "??"};
-    size_t j = mix(ret) & (s->cap - 1);
+    size_t j = base_hash_u64(ret) & (s->cap - 1);
     while (s->slots[j].frames) {
         if (s->slots[j].addr == ret) {
             *n = s->slots[j].n;
@@ -463,7 +456,7 @@ const sym_frame *sym_lookup(sym_symbolizer *s, uint64_t ret, size_t *n)
             *n = count;
             return f; /* leaks f, but only when memory is exhausted */
         }
-        j = mix(ret) & (s->cap - 1);
+        j = base_hash_u64(ret) & (s->cap - 1);
         while (s->slots[j].frames)
             j = (j + 1) & (s->cap - 1);
     }

@@ -8,6 +8,8 @@
 
 #include "track/config.h"
 
+#include "base/hash.h"
+
 #include <stdatomic.h>
 
 enum {
@@ -46,11 +48,7 @@ bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out);
 extern _Atomic uint32_t tt_live_filter[TT_LIVE_SHARDS][TT_LIVE_FILTER];
 static inline uint64_t tt_live_mix(uintptr_t a)
 {
-    uint64_t x = (uint64_t)a;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
+    return base_hash_u64((uint64_t)a);
 }
 static inline uint32_t tt_live_filter_slot(uint64_t h)
 {
