@@ -18,9 +18,10 @@
  * address is the definite one, and of a lost list, its head.
  *
  * Memory: besides the snapshot's leak list (already there, 32 bytes a
- * block), the mark keeps each block's start and record index in address
- * order (12 bytes), a state byte and at most two mark-stack entries of 4
- * bytes: 21 bytes per live block, and 256 KiB of slice index, all mmap'd. Nothing
+ * block), the mark keeps each block's start, end and record index in
+ * address order (20 bytes), a slice index (1 byte), a state byte and at
+ * most two mark-stack entries of 4 bytes: 30 bytes per live block, all
+ * mmap'd. Nothing
  * here calls malloc or takes a lock: the other threads are stopped
  * (world.c), and one of them may hold any lock. */
 #include "track/mark.h"
@@ -43,18 +44,19 @@ enum { UNREACHED = 0, REACHABLE, POSSIBLE, INDIRECT };
 #define PAGE 4096
 #define SKIP_MAX (16384 + TT_WORLD_MAX_THREADS + 1) /* tally's ranges, then the stacks */
 
-#define NBUCKETS (1u << 16)
-
 typedef struct {
     tt_snap_leak *b; /* the blocks, by address */
     size_t n;
     uintptr_t lo, hi; /* the lowest start and the highest end */
     /* A candidate word is looked up in the blocks' starts alone (8 bytes
      * each, not the 32-byte leak records: a quarter of the cache misses),
-     * within the range of one of NBUCKETS equal slices of [lo, hi). */
+     * within the range of one of nbuckets equal slices of [lo, hi). */
     uintptr_t *start;
-    uint32_t *idx;    /* the leak record of each start */
-    uint32_t *bucket; /* NBUCKETS + 1: the first block starting in each slice */
+    uint32_t *idx;            /* the leak record of each start */
+    uintptr_t *end;           /* each start's block end, alongside: no trip to the record */
+    uint32_t *bucket;         /* nbuckets + 1: the first block starting in each slice */
+    uint32_t nbuckets;        /* a power of two, about a quarter of the blocks */
+    uintptr_t map_lo, map_hi; /* the mapping the last block scanned lay in */
     unsigned shift;
     uint8_t *state;
     uint32_t *stack;
@@ -74,7 +76,7 @@ static inline uintptr_t block_end(const tt_snap_leak *l)
     return (uintptr_t)l->address + (l->size > 0 ? (uintptr_t)l->size : 1);
 }
 
-/* Blocks are sorted by a counting sort over NBUCKETS equal slices of
+/* Blocks are sorted by a counting sort over nbuckets equal slices of
  * [lo, hi) (two passes), then each slice on its own: a heap's blocks spread
  * over many slices, so each holds a few. The leak records stay where they
  * are: start[] and idx[] are the sorted view. */
@@ -127,13 +129,13 @@ static void sort_slice(marker *m, size_t from, size_t to)
 static void index_blocks(marker *m)
 {
     unsigned shift = 0;
-    while (((m->hi - m->lo) >> shift) >= NBUCKETS)
+    while (((m->hi - m->lo) >> shift) >= m->nbuckets)
         shift++;
     m->shift = shift;
     for (size_t i = 0; i < m->n; i++)
         m->bucket[((uintptr_t)m->b[i].address - m->lo) >> shift]++;
     uint32_t at = 0;
-    for (uint32_t k = 0; k <= NBUCKETS; k++) { /* counts -> each slice's first position */
+    for (uint32_t k = 0; k <= m->nbuckets; k++) { /* counts -> each slice's first position */
         uint32_t count = m->bucket[k];
         m->bucket[k] = at;
         at += count;
@@ -145,12 +147,14 @@ static void index_blocks(marker *m)
         m->idx[(*next)++] = (uint32_t)i;
     }
     /* Each slice's position moved to its end, the next slice's start. */
-    for (uint32_t k = NBUCKETS; k > 0; k--)
+    for (uint32_t k = m->nbuckets; k > 0; k--)
         m->bucket[k] = m->bucket[k - 1];
     m->bucket[0] = 0;
-    for (uint32_t k = 0; k < NBUCKETS; k++)
+    for (uint32_t k = 0; k < m->nbuckets; k++)
         if (m->bucket[k + 1] - m->bucket[k] > 1)
             sort_slice(m, m->bucket[k], m->bucket[k + 1]);
+    for (size_t i = 0; i < m->n; i++)
+        m->end[i] = block_end(&m->b[m->idx[i]]);
 }
 
 /* The block that holds address a (lo <= a < hi), or n: the last block
@@ -172,7 +176,7 @@ static inline size_t find(const marker *m, uintptr_t a)
                 hi = mid;
         }
     }
-    return a < block_end(&m->b[m->idx[lo]]) ? lo : m->n;
+    return a < m->end[lo] ? lo : m->n;
 }
 
 static inline void push(marker *m, size_t i)
@@ -294,13 +298,39 @@ static void scan_range(marker *m, uintptr_t lo, uintptr_t hi, int mode)
 /* The mapping that holds a, as [lo, hi); false when none does. */
 static bool mapping_of(const marker *m, uintptr_t a, uintptr_t *lo, uintptr_t *hi)
 {
-    for (size_t k = 0; k < m->nmaps; k++)
-        if (a >= m->maps[k].lo && a < m->maps[k].hi) {
-            *lo = m->maps[k].lo;
-            *hi = m->maps[k].hi;
-            return true;
-        }
-    return false;
+    size_t l = 0, h = m->nmaps;
+    while (l < h) { /* the last mapping starting at or below a */
+        size_t mid = (l + h) / 2;
+        if (m->maps[mid].lo <= a)
+            l = mid + 1;
+        else
+            h = mid;
+    }
+    if (l == 0 || a >= m->maps[l - 1].hi)
+        return false;
+    *lo = m->maps[l - 1].lo;
+    *hi = m->maps[l - 1].hi;
+    return true;
+}
+
+/* A block's words. Blocks are live heap, mapped; the mapping is checked
+ * all the same (a stale entry's memory may be gone), once per mapping run:
+ * neighbouring blocks share one. */
+static void scan_block(marker *m, size_t i, int mode)
+{
+    uintptr_t lo = m->start[i], hi = m->end[i];
+    if (lo >= m->map_lo && hi <= m->map_hi) {
+        scan_words(m, lo, hi, mode);
+        return;
+    }
+    uintptr_t mlo, mhi;
+    if (mapping_of(m, lo, &mlo, &mhi) && hi <= mhi) {
+        m->map_lo = mlo;
+        m->map_hi = mhi;
+        scan_words(m, lo, hi, mode);
+    } else {
+        scan_range(m, lo, hi, mode); /* across mappings, or partly unmapped */
+    }
 }
 
 static void drain(marker *m, int clique)
@@ -308,7 +338,7 @@ static void drain(marker *m, int clique)
     while (m->top > 0) {
         size_t i = m->stack[--m->top];
         int mode = clique ? INDIRECT : m->state[i] == REACHABLE ? REACHABLE : POSSIBLE;
-        scan_range(m, m->start[i], block_end(&m->b[m->idx[i]]), mode);
+        scan_block(m, i, mode);
     }
 }
 
@@ -465,7 +495,7 @@ static void sort_into_cliques(marker *m)
         if (m->state[i] != UNREACHED)
             continue;
         m->leader = (uint32_t)i;
-        scan_range(m, m->start[i], block_end(&m->b[m->idx[i]]), INDIRECT);
+        scan_block(m, i, INDIRECT);
         drain(m, 1);
     }
 }
@@ -483,8 +513,12 @@ static bool take(marker *m, roots *r)
 {
     m->cap = 2 * m->n; /* a block is pushed once as possible, once more as reachable */
     m->skip_cap = SKIP_MAX;
-    bool ok = MAPPED(start, m->n) && MAPPED(idx, m->n) && MAPPED(bucket, NBUCKETS + 1) &&
-              MAPPED(state, m->n) && MAPPED(stack, m->cap) && MAPPED(skip, m->skip_cap);
+    m->nbuckets = 1u << 16;
+    while (m->nbuckets < m->n / 4 && m->nbuckets < (1u << 28))
+        m->nbuckets <<= 1;
+    bool ok = MAPPED(start, m->n) && MAPPED(end, m->n) && MAPPED(idx, m->n) &&
+              MAPPED(bucket, m->nbuckets + 1) && MAPPED(state, m->n) && MAPPED(stack, m->cap) &&
+              MAPPED(skip, m->skip_cap);
     m->maps = tt_roots_maps(TT_MAPS_READABLE, &m->nmaps, &r->maps_bytes);
     r->anon = tt_roots_maps(TT_MAPS_ANONYMOUS, &r->nanon, &r->anon_bytes);
     m->files = tt_roots_maps(TT_MAPS_FILE, &m->nfiles, &r->files_bytes);
@@ -497,7 +531,8 @@ static void give_back(marker *m, roots *r)
 {
     base_unmap(m->start, m->n * sizeof *m->start);
     base_unmap(m->idx, m->n * sizeof *m->idx);
-    base_unmap(m->bucket, (NBUCKETS + 1) * sizeof *m->bucket);
+    base_unmap(m->end, m->n * sizeof *m->end);
+    base_unmap(m->bucket, (m->nbuckets + 1) * sizeof *m->bucket);
     base_unmap(m->state, m->n * sizeof *m->state);
     base_unmap(m->stack, m->cap * sizeof *m->stack);
     base_unmap(m->skip, m->skip_cap * sizeof *m->skip);
