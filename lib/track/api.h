@@ -52,7 +52,10 @@ static inline bool tally_track_is_on(void)
  * new block are indeterminate, so the program cannot tell. */
 static inline void tally_track_scrub(void *ptr, int64_t size)
 {
-    __builtin_memset(ptr, 0, size < 16 ? (size_t)size : 16);
+    if (__builtin_expect(size >= 16, 1))
+        __builtin_memset(ptr, 0, 16); /* a constant size: two stores, no call */
+    else if (size > 0)
+        __builtin_memset(ptr, 0, (size_t)size);
 }
 
 /* Names a pool id in profiles and reports. Called by lib/pool for every pool
