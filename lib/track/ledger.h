@@ -85,7 +85,7 @@ extern tt_global tt_g;
 tt_pool_books *tt_pool_books_get(int32_t id, bool create);
 int32_t tt_pool_max_id(void); /* one past the highest id seen */
 tt_site_books *tt_site_books_get(uint32_t stack, int32_t pool, tt_pool_books *pool_books);
-tt_site_books *tt_site_books_first(void); /* every site, through next_all */
+tt_site_books *tt_site_books_first(void); /* the newest site; the rest through next_all */
 /* fork: every ledger lock (fold, peak, sites, pools), in that order; in the
  * child, fresh ones. */
 void tt_ledger_lock_all(void);

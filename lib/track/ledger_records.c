@@ -66,7 +66,9 @@ TALLY_INTERNAL void tally_track_name_pool(int32_t id, const char *name)
 /* ---- sites ------------------------------------------------------------------- */
 #define SITE_BUCKETS (1u << 16)
 static _Atomic(tt_site_books *) *site_buckets;
-static tt_site_books *site_all;
+/* Newest first. New sites are prepended (under site_lock) while readers
+ * walk without it: a walk from one head sees a list that never changes. */
+static _Atomic(tt_site_books *) site_all;
 static pthread_mutex_t site_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static inline uint32_t site_hash(uint64_t key)
@@ -111,8 +113,8 @@ tt_site_books *tt_site_books_get(uint32_t stack, int32_t pool, tt_pool_books *po
             r->saved_epoch = atomic_load(&tt_g.epoch);
             r->saved_pool_epoch = atomic_load(&pool_books->epoch);
             r->next = atomic_load_explicit(b, memory_order_relaxed);
-            r->next_all = site_all;
-            site_all = r;
+            r->next_all = atomic_load_explicit(&site_all, memory_order_relaxed);
+            atomic_store_explicit(&site_all, r, memory_order_release);
             atomic_store_explicit(b, r, memory_order_release);
         }
     }
@@ -122,7 +124,7 @@ tt_site_books *tt_site_books_get(uint32_t stack, int32_t pool, tt_pool_books *po
 
 tt_site_books *tt_site_books_first(void)
 {
-    return site_all;
+    return atomic_load_explicit(&site_all, memory_order_acquire);
 }
 
 /* In the order a fold, a new peak and a new record nest. */

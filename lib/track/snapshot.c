@@ -58,7 +58,11 @@ int tt_snapshot_take(tt_snapshot *s)
         npools += p && atomic_load(&p->active);
     }
     size_t nrecs = 0;
-    for (tt_site_books *r = tt_site_books_first(); r; r = r->next_all)
+    /* One head for the count and the copy: sites created meanwhile (not
+     * folded yet: folds wait for the lock we hold) go before it. Reading
+     * the head twice dropped the oldest sites when new ones came between. */
+    tt_site_books *head = tt_site_books_first();
+    for (tt_site_books *r = head; r; r = r->next_all)
         nrecs++;
     s->pools = snap_map(s, 0, npools * sizeof *s->pools);
     s->recs = snap_map(s, 1, nrecs * sizeof *s->recs);
@@ -92,7 +96,7 @@ int tt_snapshot_take(tt_snapshot *s)
     s->peak_ns = tt_g.peak_ns;
     pthread_mutex_unlock(&tt_g.peak_lock);
 
-    for (tt_site_books *r = tt_site_books_first(); r && s->nrecs < nrecs; r = r->next_all) {
+    for (tt_site_books *r = head; r && s->nrecs < nrecs; r = r->next_all) {
         tt_snap_rec *q = &s->recs[s->nrecs++];
         base_spin_lock(&r->pool_books->lock);
         uint64_t pool_epoch = atomic_load(&r->pool_books->epoch);

@@ -132,11 +132,19 @@ __attribute__((noinline, no_sanitize_address)) static int fp_walk(void **buf, in
     return n;
 }
 
-uint32_t tt_capture(int skip)
+/* Stack 0 means "not sampled": a block that was captured must never get
+ * it, or its bytes would be in its pool's books and in no stack's (a full
+ * run's per-stack books add up to the pools' exactly). When the unwind
+ * yields nothing, the stack is the one frame that asked for it, in tally. */
+__attribute__((noinline)) uint32_t tt_capture(int skip)
 {
     uintptr_t frames[TT_MAX_DEPTH];
     int n = tt_unwind(frames, tt_cfg.depth, skip);
-    return tt_stack_intern(frames, n);
+    if (TT_UNLIKELY(n <= 0)) {
+        frames[0] = (uintptr_t)__builtin_return_address(0);
+        n = 1;
+    }
+    return tt_stack_intern(frames, n); /* 0 only when out of memory */
 }
 
 int tt_unwind(uintptr_t *frames, int depth, int skip)
