@@ -125,7 +125,7 @@ TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info)
     tt_entry e;
     if (tt_shadow_on && (s = tt_shadow_block(ptr)) != NULL) {
         uint16_t v = __atomic_load_n(s, __ATOMIC_RELAXED);
-        found = block_info((int64_t)(v >> 3), 0, 0, (v & 3u) - 1);
+        found = block_info(tt_shadow_size(v), 0, 0, tt_shadow_kind(v));
     } else if (tt_live_find((uintptr_t)ptr, TT_ANY_POOL, &e)) {
         found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
     } else {

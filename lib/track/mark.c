@@ -188,7 +188,10 @@ static inline void push(marker *m, size_t i)
 /* ---- memcheck's heuristics -------------------------------------------------------- */
 /* Some interior pointers are how a program holds a block, and memcheck
  * (by default) counts them as pointers to its start. */
-static bool in_ranges(const base_range *r, size_t n, uintptr_t a)
+/* Ranges sorted by address and not overlapping: the index of the last one
+ * starting at or below a, or n when none does. Every lookup of an address
+ * among ranges here (mappings, tally's own memory) is this search. */
+static size_t last_at_or_below(const base_range *r, size_t n, uintptr_t a)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -198,7 +201,13 @@ static bool in_ranges(const base_range *r, size_t n, uintptr_t a)
         else
             hi = mid;
     }
-    return lo > 0 && a < r[lo - 1].hi;
+    return lo > 0 ? lo - 1 : n;
+}
+
+static bool in_ranges(const base_range *r, size_t n, uintptr_t a)
+{
+    size_t k = last_at_or_below(r, n, a);
+    return k < n && a < r[k].hi;
 }
 
 /* A vtable: in a file-backed mapping, and of its first 20 words, the ones
@@ -298,18 +307,11 @@ static void scan_range(marker *m, uintptr_t lo, uintptr_t hi, int mode)
 /* The mapping that holds a, as [lo, hi); false when none does. */
 static bool mapping_of(const marker *m, uintptr_t a, uintptr_t *lo, uintptr_t *hi)
 {
-    size_t l = 0, h = m->nmaps;
-    while (l < h) { /* the last mapping starting at or below a */
-        size_t mid = (l + h) / 2;
-        if (m->maps[mid].lo <= a)
-            l = mid + 1;
-        else
-            h = mid;
-    }
-    if (l == 0 || a >= m->maps[l - 1].hi)
+    size_t k = last_at_or_below(m->maps, m->nmaps, a);
+    if (k == m->nmaps || a >= m->maps[k].hi)
         return false;
-    *lo = m->maps[l - 1].lo;
-    *hi = m->maps[l - 1].hi;
+    *lo = m->maps[k].lo;
+    *hi = m->maps[k].hi;
     return true;
 }
 
@@ -410,15 +412,8 @@ static void sort_ranges(base_range *r, size_t n) /* a few hundred: insertion sor
  * page's end is the only one that can hold it. */
 static bool in_skip(const marker *m, uintptr_t page)
 {
-    size_t lo = 0, hi = m->nskip;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (m->skip[mid].lo < page + PAGE)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo > 0 && m->skip[lo - 1].hi > page;
+    size_t k = last_at_or_below(m->skip, m->nskip, page + PAGE - 1);
+    return k < m->nskip && m->skip[k].hi > page;
 }
 
 /* A live block lies on the page: the page is the allocator's heap, whose

@@ -59,7 +59,7 @@ void tt_shadow_foreach(void (*emit)(uintptr_t addr, int64_t size, void *arg), vo
                     size_t idx = (size_t)(e + k - base);
                     uintptr_t addr =
                         r << TT_SHADOW_REGION_SHIFT | idx << 4 | (uintptr_t)((v >> 2) & 1) << 3;
-                    emit(addr, (int64_t)(v >> 3), arg);
+                    emit(addr, tt_shadow_size(v), arg);
                 }
             }
         }

@@ -36,6 +36,16 @@ extern _Atomic(uint16_t *) tt_shadow_dir[TT_SHADOW_REGIONS];
 /* The raw allocator's usable size, for blocks under 16 requested bytes. */
 extern size_t (*tt_shadow_usable_size)(void *);
 
+/* What an entry (its layout above) says of its block. */
+static inline int64_t tt_shadow_size(uint16_t v)
+{
+    return (int64_t)(v >> 3);
+}
+static inline unsigned tt_shadow_kind(uint16_t v)
+{
+    return (unsigned)(v & 3) - 1;
+}
+
 /* The entry of the granule that holds ptr, or NULL when none is mapped. */
 static inline uint16_t *tt_shadow_find(const void *ptr)
 {
@@ -92,8 +102,8 @@ static inline bool tt_shadow_take(const void *ptr, int64_t *size, unsigned *kind
     if (!e)
         return false;
     uint16_t v = __atomic_load_n(e, __ATOMIC_RELAXED);
-    *size = (int64_t)(v >> 3);
-    *kind = (unsigned)(v & 3) - 1;
+    *size = tt_shadow_size(v);
+    *kind = tt_shadow_kind(v);
     __atomic_store_n(e, 0, __ATOMIC_RELAXED); /* before the block can be reused */
     return true;
 }
