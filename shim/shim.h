@@ -94,6 +94,24 @@ void shim_errors_init(void);
 void shim_process_init(void);
 extern int shim_pid;
 
+/* ---- signals (signals.c) ---------------------------------------------------- */
+/* Holds the fatal signals the program left at their default, and the dump
+ * signal if TALLY_DUMP_SIGNAL names one. After tracking started. */
+void shim_signals_init(void);
+/* The work tally_track_due holds: the core's, then a termination signal
+ * that came while this thread was inside the shim. */
+void shim_service(void);
+
+/* After an entry point's own booking, outside shim_busy: the frees deferred
+ * by re-entry, then whatever work fell due. */
+#define SHIM_AFTER_BOOKING()                                                                       \
+    do {                                                                                           \
+        if (SHIM_UNLIKELY(shim_deferred_count))                                                    \
+            shim_run_deferred();                                                                   \
+        if (SHIM_UNLIKELY(tally_track_service_due()))                                              \
+            shim_service();                                                                        \
+    } while (0)
+
 /* ---- exit (freeres.c) ------------------------------------------------------ */
 void shim_freeres_init(void);
 /* libstdc++'s part only: safe at _exit, which must not flush stdio. */
@@ -148,8 +166,7 @@ SHIM_INLINE void shim_book(void *ptr, size_t size, tally_alloc_kind kind)
                 shim_busy = 1;                                                                     \
                 shim_book((ptr), (size), (kind));                                                  \
                 shim_busy = 0;                                                                     \
-                if (SHIM_UNLIKELY(shim_deferred_count))                                            \
-                    shim_run_deferred();                                                           \
+                SHIM_AFTER_BOOKING();                                                              \
             }                                                                                      \
         }                                                                                          \
     } while (0)
