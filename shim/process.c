@@ -130,7 +130,9 @@ SHIM_EXPORT void *dlopen(const char *file, int mode)
                  "tally's\n");
         mode &= ~RTLD_DEEPBIND;
     }
+    const char *outer = shim_pools_loading(file);
     void *h = real_dlopen(file, mode);
+    shim_pools_loading(outer);
     if (h && shim_state == SHIM_READY)
         tally_track_modules_changed();
     return h;

@@ -68,7 +68,13 @@ bool shim_orphan_has(const void *ptr);
 void shim_pools_init(void);    /* parses TALLY_POOLS; before tracking starts */
 void shim_pools_name(void);    /* names the pools in the books; after it starts */
 extern bool shim_pools_active; /* TALLY_POOLS gave rules */
-int32_t shim_pools_evaluate(tally_stack_id stack);
+/* The pool for a stack; *cacheable is set false when the answer holds for
+ * this call only (the loader's allocations inside dlopen). */
+int32_t shim_pools_evaluate(tally_stack_id stack, bool *cacheable);
+/* The file dlopen is loading on this thread (NULL: none); returns the one
+ * before, to put back: dlopen nests (making a module's pool may load a
+ * backend). */
+const char *shim_pools_loading(const char *file);
 
 /* ---- errors (errors.c) ---------------------------------------------------- */
 typedef enum {
@@ -131,8 +137,10 @@ SHIM_INLINE int32_t shim_pool_for(tally_stack_id stack)
         return 0;
     int32_t pool = *slot;
     if (pool < 0) {
-        pool = shim_pools_evaluate(stack);
-        *slot = pool;
+        bool cacheable = true;
+        pool = shim_pools_evaluate(stack, &cacheable);
+        if (cacheable)
+            *slot = pool;
     }
     return pool;
 }
