@@ -3,7 +3,7 @@
 # alive or shows in /proc/self/task (so unshare(CLONE_NEWUSER) works), and
 # every signal it did not ask about keeps its default action as it sees it.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
-HOST=$B/tests/progs/host_prog
+HOST=$B/tests/progs/lifetime_prog
 
 # main leaves with pthread_exit: plain, the process ends at once; a thread
 # of tally's would keep it alive (and block TERM and INT) forever.

@@ -4,7 +4,7 @@
 # exec (the old image's), and SIGKILL after a checkpoint. The dump signal
 # is opt-in, and a program's own handler keeps its signal.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
-HOST=$B/tests/progs/host_prog
+HOST=$B/tests/progs/lifetime_prog
 
 # meta FILE KEY: a field of the profile's META, from the JSON report.
 meta() {

@@ -1,21 +1,21 @@
-/* host_prog.c: a program that looks at what tally might change in it, or
+/* lifetime_prog.c: how a process lives and ends: what tally might change in it, or
  * ends in a way that skips exit. Run plain and under the shim by
  * tests/shim/test_shim_host.sh and test_shim_signals.sh, which compare.
  *
- *   host_prog pthread_exit   main leaves with pthread_exit: the process must end
- *   host_prog tasks          prints the number of threads in /proc/self/task
- *   host_prog dispositions   prints each fatal signal's handler (dfl/ign/other)
+ *   lifetime_prog pthread_exit   main leaves with pthread_exit: the process must end
+ *   lifetime_prog tasks          prints the number of threads in /proc/self/task
+ *   lifetime_prog dispositions   prints each fatal signal's handler (dfl/ign/other)
  *                            and whether an alternate stack is set
- *   host_prog die SIG        leaks 1000 bytes, then ends by SIG: term, int,
+ *   lifetime_prog die SIG        leaks 1000 bytes, then ends by SIG: term, int,
  *                            hup, quit (kill), segv (a store to address 16),
  *                            abort, fpe (an integer division by zero), ill
  *                            (ud2), bus (raise), overflow (endless recursion)
- *   host_prog own-handler    installs its own SIGTERM handler, which exits 7
- *   host_prog churn N        N threads allocate and free until killed
- *   host_prog idle           leaks 1000 bytes, then allocates now and then
+ *   lifetime_prog own-handler    installs its own SIGTERM handler, which exits 7
+ *   lifetime_prog churn N        N threads allocate and free until killed
+ *   lifetime_prog idle           leaks 1000 bytes, then allocates now and then
  *                            until killed
- *   host_prog quick          leaks 1000 bytes, then quick_exit(3)
- *   host_prog exec N         leaks 100 bytes, then execs itself with N-1 (at 0, exits) */
+ *   lifetime_prog quick          leaks 1000 bytes, then quick_exit(3)
+ *   lifetime_prog exec N         leaks 100 bytes, then execs itself with N-1 (at 0, exits) */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <pthread.h>
@@ -72,7 +72,7 @@ static void die(const char *how)
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
         if (strcmp(how, fatal[i].name) == 0)
             kill(getpid(), fatal[i].sig);
-    fprintf(stderr, "host_prog: %s: still alive\n", how);
+    fprintf(stderr, "lifetime_prog: %s: still alive\n", how);
     exit(99);
 }
 
@@ -165,6 +165,6 @@ int main(int argc, char **argv)
         execl("/proc/self/exe", argv[0], "exec", next, (char *)NULL);
         return 97;
     }
-    fprintf(stderr, "usage: host_prog MODE (see the source)\n");
+    fprintf(stderr, "usage: lifetime_prog MODE (see the source)\n");
     return 2;
 }
