@@ -93,6 +93,7 @@ int tally_track_start(const tally_track_options *opts)
         return EBUSY;
     }
     pthread_once(&once, init_once);
+    tally_track_say_init(); /* stderr as it is at start */
     tt_configure(opts);
     if (!tt_cfg.started) {
         struct timespec ts;
