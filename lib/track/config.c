@@ -1,6 +1,8 @@
 /* config.c: the TALLY_* settings, parsed in one place. */
 #include "track/config.h"
 
+#include "track/output.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +72,9 @@ void tt_configure(const tally_track_options *opts)
     tally_track_sampled_run = tt_cfg.sample_bytes > 0;
     snprintf(tt_cfg.output, sizeof tt_cfg.output, "%s",
              output && *output ? output : "tally.%e.%p.prof");
+    /* Resolved once, now: a process that chdir()s later, and its forked
+     * children, still write to the directory the run started in. */
+    tt_output_resolve(tt_cfg.output, sizeof tt_cfg.output);
 
     const char *report = getenv("TALLY_REPORT");
     tt_cfg.report = TT_REPORT_SUMMARY;

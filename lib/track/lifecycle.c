@@ -10,6 +10,7 @@
 #include "track/dump.h"
 #include "track/ledger.h"
 #include "track/live_table.h"
+#include "track/output.h"
 #include "track/series.h"
 #include "track/stack_table.h"
 #include "track/thread.h"
@@ -70,6 +71,7 @@ TALLY_INTERNAL void tally_track_fork_child(void)
     tt_series_fork_child();
     tt_ticker_fork_child();
     tt_dump_fork_child();
+    tt_output_fork_child();
     pthread_mutex_init(&start_lock, NULL);
     /* The child writes its own profile (%p) at its own exit. */
     atomic_store(&exit_written, 0);
