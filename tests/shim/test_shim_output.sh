@@ -112,3 +112,19 @@ has_block "$D/m/x.2.prof" 10 || fail "taken: x.2.prof is not the first image's: 
 [ "$(facts leaks "$D/m/x.3.prof")" = "20 1" ] || fail "taken: x.3.prof is not the second image's"
 [ "$(ls "$D/m" | wc -l)" -eq 4 ] || fail "taken: stray files: $(ls "$D/m")"
 echo "ok: %n skips the numbers in use and replaces nothing"
+
+# A write that fails midway (the file size limit, as a full disk would):
+# one warning, no temporary file left, the program's exit status kept. The
+# limit applies to every regular file the process writes, so its stderr
+# goes through a pipe.
+mkdir -p "$D/full"
+(
+    sh -c 'trap "" XFSZ; ulimit -f 1 && exec env LD_PRELOAD="$1" TALLY_OUTPUT="$2/p.prof" "$3" interior' \
+        sh "$SHIM" "$D/full" "$HOST" 2>&1 >/dev/null
+    echo "exit status $?"
+) | cat >"$WORK/full.err"
+grep -q '^exit status 0$' "$WORK/full.err" || { cat "$WORK/full.err"; fail "full: the exit status changed"; }
+[ "$(grep -c '^tally: cannot write the profile .*: File too large$' "$WORK/full.err")" -eq 1 ] ||
+    { cat "$WORK/full.err"; fail "full: one warning expected"; }
+[ -z "$(ls "$D/full")" ] || fail "full: left behind: $(ls "$D/full")"
+echo "ok: a failed write: one warning, nothing left behind"
