@@ -5,14 +5,13 @@
  * own). A program may still close it (closefrom) or dup2 another file over
  * its number: the file's identity (device and inode), kept from the start,
  * is checked before each message, so tally never writes into a file that is
- * not the stderr the process started with. No lock: the descriptor and its
- * identity change only in tally_track_say_to, which hides the descriptor
- * while it changes them. */
+ * not the stderr the process started with. No lock (a message may come
+ * from inside free, or a forked child): the descriptor and its identity
+ * change only in adopt, which hides the descriptor while it changes them. */
 #include "track/say.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -22,7 +21,7 @@
 /* The lowest number tried: far above what programs open themselves. */
 #define HIGH_FD 1000
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static _Atomic int taken;       /* stderr's duplicate taken (or being taken) */
 static _Atomic int msg_fd = -1; /* -1: say nothing */
 static bool owned;              /* msg_fd is our duplicate, not fd 2 itself */
 static dev_t msg_dev;
@@ -67,14 +66,13 @@ static void adopt(int from)
         close(old);
 }
 
-static void take_stderr(void)
-{
-    adopt(STDERR_FILENO);
-}
-
+/* Once per process image. Not pthread_once: a thread that finds another
+ * one taking it (or a forked child of that moment) does not wait, it says
+ * nothing this once. */
 TALLY_INTERNAL void tally_track_say_init(void)
 {
-    pthread_once(&once, take_stderr);
+    if (atomic_load_explicit(&taken, memory_order_acquire) == 0 && !atomic_exchange(&taken, 1))
+        adopt(STDERR_FILENO);
 }
 
 TALLY_INTERNAL void tally_track_say_to(int fd)
