@@ -118,26 +118,16 @@ static int dfree(long n)
 
 /* Fifty call sites, each its own function: noinline and a store of its
  * own keep the compiler from merging them. */
-#define SITE(n)                                                                                    \
-    __attribute__((noinline)) static void site##n(void *p)                                         \
-    {                                                                                              \
-        free(p);                                                                                   \
-        sink = n;                                                                                  \
-    }
-#define TEN(t)                                                                                     \
-    SITE(t##0)                                                                                     \
-    SITE(t##1)                                                                                     \
-    SITE(t##2) SITE(t##3) SITE(t##4) SITE(t##5) SITE(t##6) SITE(t##7) SITE(t##8) SITE(t##9)
-TEN(1)
-TEN(2)
-TEN(3)
-TEN(4) TEN(5)
+// clang-format off
+#define SITE(n) __attribute__((noinline)) static void site##n(void *p) { free(p); sink = n; }
+#define TEN(t) SITE(t##0) SITE(t##1) SITE(t##2) SITE(t##3) SITE(t##4) \
+               SITE(t##5) SITE(t##6) SITE(t##7) SITE(t##8) SITE(t##9)
+TEN(1) TEN(2) TEN(3) TEN(4) TEN(5)
 #define ADDR(n) site##n,
-#define ADDRS(t)                                                                                   \
-    ADDR(t##0)                                                                                     \
-    ADDR(t##1)                                                                                     \
-    ADDR(t##2) ADDR(t##3) ADDR(t##4) ADDR(t##5) ADDR(t##6) ADDR(t##7) ADDR(t##8) ADDR(t##9)
-    static void (*const sites[50])(void *) = {ADDRS(1) ADDRS(2) ADDRS(3) ADDRS(4) ADDRS(5)};
+#define ADDRS(t) ADDR(t##0) ADDR(t##1) ADDR(t##2) ADDR(t##3) ADDR(t##4) \
+                 ADDR(t##5) ADDR(t##6) ADDR(t##7) ADDR(t##8) ADDR(t##9)
+static void (*const sites[50])(void *) = {ADDRS(1) ADDRS(2) ADDRS(3) ADDRS(4) ADDRS(5)};
+// clang-format on
 
 static void double_free_at(int site)
 {
