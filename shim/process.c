@@ -24,8 +24,7 @@ int shim_pid;
 
 static void warn(const char *msg)
 {
-    ssize_t w = write(STDERR_FILENO, msg, strlen(msg));
-    (void)w;
+    tally_track_say_text(msg, strlen(msg)); /* tally's descriptor, not fd 2 */
 }
 
 /* ---- fork ------------------------------------------------------------------ */

@@ -48,10 +48,8 @@ static _Atomic int pending_fatal;
 static void say(const char *a, const char *b, const char *c)
 {
     const char *parts[] = {a, b, c};
-    for (int i = 0; i < 3; i++) {
-        ssize_t w = write(STDERR_FILENO, parts[i], strlen(parts[i]));
-        (void)w;
-    }
+    for (int i = 0; i < 3; i++)
+        tally_track_say_text(parts[i], strlen(parts[i]));
 }
 
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);

@@ -83,6 +83,11 @@ TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info);
 
 /* Looks a block up without changing anything. */
 TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info);
+/* The live block whose bytes hold ptr, at its start or inside it, and where
+ * it starts: for an error report on an interior pointer. Slow (it walks the
+ * live table): never on the hot path. */
+TALLY_INTERNAL bool tally_track_find_containing(const void *ptr, uintptr_t *start,
+                                                tally_block_info *info);
 
 /* The frames of an interned stack (innermost first); 0 for an unknown id. */
 TALLY_INTERNAL int tally_track_stack_frames(tally_stack_id id, const uintptr_t **frames);
@@ -139,6 +144,34 @@ TALLY_INTERNAL void tally_track_before_exec(void);
  * caller waits for the first, whose re-raise ends the process. `caller` is
  * the handler's ucontext. */
 TALLY_INTERNAL void tally_track_fatal(int sig, const void *caller);
+
+/* ---- tally's own messages (say.c) ------------------------------------------------ */
+/* tally writes its messages to a duplicate of stderr taken at start, above
+ * the low numbers and close-on-exec, never to whatever file the program later
+ * puts on fd 2. This takes it, once per process image (the shim calls it
+ * before anything else, tally_track_start again). When fd 2 is closed then,
+ * tally says nothing at all. */
+TALLY_INTERNAL void tally_track_say_init(void);
+/* The descriptor for a message now, or -1 for none: tally's duplicate while
+ * it still is the file stderr was at start (the program may have closed it,
+ * or dup2'ed another file over its number), else fd 2 while that still is
+ * the file, else none. One fstat per call: messages are never on the hot path. */
+TALLY_INTERNAL int tally_track_say_fd(void);
+/* From now on, tally's messages go to a duplicate of fd (not open: nowhere).
+ * For a program, or a test, that wants them somewhere else. */
+TALLY_INTERNAL void tally_track_say_to(int fd);
+/* Writes n bytes, whole, to tally_track_say_fd(); errno is kept. */
+TALLY_INTERNAL void tally_track_say_text(const char *s, size_t n);
+
+/* ---- the program's allocator errors, counted (shim/errors.c) -------------------- */
+/* The shim reports each kind of error from each stack once and counts the
+ * rest; the exit summary prints the counts (valgrind's "ERROR SUMMARY"). */
+typedef struct {
+    _Atomic uint64_t errors;     /* every error */
+    _Atomic uint64_t contexts;   /* distinct (kind, stack) pairs reported */
+    _Atomic uint64_t unassigned; /* errors past the report limits: in no context */
+} tally_error_counts;
+extern TALLY_INTERNAL tally_error_counts tally_track_errors;
 
 /* ---- lib/pool ------------------------------------------------------------------ */
 

@@ -1,6 +1,7 @@
 /* config.c: the TALLY_* settings, parsed in one place. */
 #include "track/config.h"
 
+#include "track/output.h"
 #include "track/say.h"
 
 #include <stdio.h>
@@ -89,6 +90,9 @@ void tt_configure(const tally_track_options *opts)
     tally_track_sampled_run = tt_cfg.sample_bytes > 0;
     snprintf(tt_cfg.output, sizeof tt_cfg.output, "%s",
              output && *output ? output : "tally.%e.%p.prof");
+    /* Resolved once, now: a process that chdir()s later, and its forked
+     * children, still write to the directory the run started in. */
+    tt_output_resolve(tt_cfg.output, sizeof tt_cfg.output);
 
     /* Checkpoints: a profile replaced every so often, so that a SIGKILL or
      * the OOM killer leaves the last one (service.c). */
@@ -97,7 +101,7 @@ void tt_configure(const tally_track_options *opts)
     if (checkpoint && *checkpoint && strcmp(checkpoint, "0") != 0) {
         tt_cfg.checkpoint_ns = tt_parse_duration(checkpoint);
         if (tt_cfg.checkpoint_ns < 0) {
-            tt_say(STDERR_FILENO,
+            tt_say(tally_track_say_fd(),
                    "tally: TALLY_CHECKPOINT=%s: not a duration (10, 1.5s, 500ms, 2m): no "
                    "checkpoints\n",
                    checkpoint);

@@ -29,10 +29,9 @@ void tt_dump_lock(void);
 void tt_dump_unlock(void);
 void tt_dump_fork_child(void);
 
-/* profile_write.c */
-int tt_profile_write(const tt_snapshot *s, const char *path, int reason);
-/* TALLY_OUTPUT's pattern with %p (pid), %e (program name), %% expanded. */
-void tt_expand_output(const char *pattern, char *out, size_t cap);
+/* profile_write.c: the profile of s, published under the pattern's name
+ * (output.h), which `path` receives: 0 or an errno value. */
+int tt_profile_write(const tt_snapshot *s, const char *pattern, int reason, char *path, size_t cap);
 
 /* summary.c */
 void tt_summary_print(const tt_snapshot *s, const char *path, bool wrote);

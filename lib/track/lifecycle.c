@@ -10,6 +10,7 @@
 #include "track/dump.h"
 #include "track/ledger.h"
 #include "track/live_table.h"
+#include "track/output.h"
 #include "track/series.h"
 #include "track/stack_table.h"
 #include "track/service.h"
@@ -69,6 +70,7 @@ TALLY_INTERNAL void tally_track_fork_child(void)
     tt_thread_fork_child();
     tt_series_fork_child();
     tt_dump_fork_child();
+    tt_output_fork_child();
     pthread_mutex_init(&start_lock, NULL);
     /* The child writes its own profile (%p) at its own exit. */
     atomic_store(&exit_written, 0);
@@ -91,6 +93,7 @@ int tally_track_start(const tally_track_options *opts)
         return EBUSY;
     }
     pthread_once(&once, init_once);
+    tally_track_say_init(); /* stderr as it is at start */
     tt_configure(opts);
     if (!tt_cfg.started) {
         struct timespec ts;
