@@ -21,10 +21,18 @@ static void *boot_malloc(size_t size, size_t alignment)
     return p;
 }
 
+/* A request glibc would fail (lib/backend/backend.h, backend_refuses):
+ * fail it the same way, ENOMEM, before the raw allocator overcommits. */
+#define REFUSED(size, alignment) SHIM_UNLIKELY(backend_refuses(&shim_raw, (size), (alignment)))
+
 SHIM_EXPORT void *malloc(size_t size)
 {
     if (SHIM_UNLIKELY(shim_need_boot()))
         return boot_malloc(size, MALLOC_ALIGNMENT);
+    if (REFUSED(size, 0)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     void *p = shim_raw.malloc(size);
     if (SHIM_UNLIKELY(!p)) {
         errno = ENOMEM;
@@ -57,6 +65,10 @@ SHIM_EXPORT void *calloc(size_t n, size_t size)
     }
     if (SHIM_UNLIKELY(shim_need_boot()))
         return boot_malloc(total, MALLOC_ALIGNMENT);
+    if (REFUSED(total, 0)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     void *p = shim_raw.calloc(n, size);
     if (SHIM_UNLIKELY(!p)) {
         errno = ENOMEM;
@@ -132,6 +144,10 @@ SHIM_EXPORT void *realloc(void *ptr, size_t size)
         errno = ENOMEM; /* a real block before the allocator is bound: impossible */
         return NULL;
     }
+    if (REFUSED(size, 0)) { /* the old block stays as it was, booked */
+        errno = ENOMEM;
+        return NULL;
+    }
     if (!tally_track_is_on() || shim_busy) {
         bool orphan = shim_busy && tally_track_is_on() && shim_orphan_take(ptr);
         tally_track_forget(ptr); /* unbooked from here on: no entry may outlive it */
@@ -198,8 +214,9 @@ static void *aligned_raw(size_t alignment, size_t size)
 {
     if (SHIM_UNLIKELY(shim_need_boot()))
         return boot_malloc(size, alignment);
-    /* Larger than any heap: fail as glibc does, without asking. */
-    if (size > PTRDIFF_MAX - alignment) {
+    /* glibc allocates size + alignment and aligns inside: fail when that
+     * is larger than any heap (without asking), or than the kernel gives. */
+    if (size > PTRDIFF_MAX || alignment > PTRDIFF_MAX - size || REFUSED(size, alignment)) {
         errno = ENOMEM;
         return NULL;
     }

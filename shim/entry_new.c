@@ -13,13 +13,23 @@
 
 typedef void (*new_handler_fn)(void);
 
-/* The raw allocation behind every operator new. An aligned form asking
- * for 16 takes the aligned path too: mimalloc's blocks of 8 bytes or less
- * are only 8-aligned. */
+/* The raw allocation behind every operator new, failing where libstdc++'s
+ * would: it calls malloc, or aligned_alloc for the aligned forms, and glibc
+ * fails those beyond what the kernel gives (lib/backend/backend.h,
+ * backend_refuses; an alignment up to MALLOC_ALIGNMENT adds nothing there).
+ * An aligned form asking for 16 takes the aligned path too: mimalloc's
+ * blocks of 8 bytes or less are only 8-aligned. */
 SHIM_INLINE void *new_raw(size_t size, size_t alignment)
 {
-    if (alignment > sizeof(void *))
+    if (alignment > sizeof(void *)) {
+        size_t over = alignment > MALLOC_ALIGNMENT ? alignment : 0;
+        if (SHIM_UNLIKELY(size > PTRDIFF_MAX || over > PTRDIFF_MAX - size ||
+                          backend_refuses(&shim_raw, size, over)))
+            return NULL;
         return shim_raw.aligned(size, alignment);
+    }
+    if (SHIM_UNLIKELY(backend_refuses(&shim_raw, size, 0)))
+        return NULL;
     return shim_raw.malloc(size);
 }
 

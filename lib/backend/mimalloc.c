@@ -164,6 +164,8 @@ static void load_mimalloc(void)
     *(void **)&mi_reserve_fn = syms[9];
     *(void **)&mi_in_heap_fn = syms[10];
     *(void **)&mi_malloc_aligned_at_fn = syms[11];
+    /* mimalloc maps with MAP_NORESERVE: huge requests are checked first. */
+    mimalloc_entries.grants = backend_kernel_grants;
     loaded = true;
 }
 
