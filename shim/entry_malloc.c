@@ -7,6 +7,7 @@
 #include "shim/shim.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -318,6 +319,58 @@ SHIM_EXPORT size_t malloc_usable_size(void *ptr)
     return shim_raw.usable_size(ptr);
 }
 
+/* ---- statistics -------------------------------------------------------------- */
+/* mallinfo2 answers for the allocator that serves the program. glibc's,
+ * under TALLY_BACKEND=system: its own figures, which are true. mimalloc
+ * keeps none that mean the same (its statistics are compiled out in
+ * Debian's build), while glibc's own mallinfo2 would describe glibc's arena,
+ * which then holds nothing. So the shim answers from its books, as other
+ * preloaded allocators answer from theirs: uordblks, the bytes the program
+ * holds in live blocks (requested sizes, every thread's, exact for the
+ * caller's own and to within 64 KiB per other thread); arena, the same
+ * (the heap is reported as what is in use: no free space, no separately
+ * mapped blocks, so every other field is 0). The bootstrap arena's few
+ * blocks are not counted. After the exit profile is written the books
+ * stop. */
+SHIM_EXPORT struct mallinfo2 mallinfo2(void)
+{
+    struct mallinfo2 m = {0};
+    if (!shim_ready())
+        return m;
+    if (shim_raw.mallinfo2)
+        return shim_raw.mallinfo2();
+    int busy = shim_busy;
+    shim_busy = 1; /* an allocation in a signal handler meanwhile is not booked */
+    int64_t live = tally_track_live_bytes();
+    shim_busy = busy;
+    m.arena = m.uordblks = live > 0 ? (size_t)live : 0;
+    return m;
+}
+
+/* glibc's mallinfo is mallinfo2 converted to int, field by field (wrapping
+ * past 2 GiB as glibc's does). */
+static struct mallinfo mallinfo_from_2(void)
+{
+    struct mallinfo2 m2 = mallinfo2();
+    return (struct mallinfo){
+        .arena = (int)m2.arena,
+        .ordblks = (int)m2.ordblks,
+        .smblks = (int)m2.smblks,
+        .hblks = (int)m2.hblks,
+        .hblkhd = (int)m2.hblkhd,
+        .usmblks = (int)m2.usmblks,
+        .fsmblks = (int)m2.fsmblks,
+        .uordblks = (int)m2.uordblks,
+        .fordblks = (int)m2.fordblks,
+        .keepcost = (int)m2.keepcost,
+    };
+}
+
+SHIM_EXPORT struct mallinfo mallinfo(void)
+{
+    return mallinfo_from_2();
+}
+
 /* ---- aliases: the same functions under every other name ------------------ */
 SHIM_EXPORT void cfree(void *ptr)
 {
@@ -389,4 +442,9 @@ SHIM_EXPORT void *__libc_pvalloc(size_t size)
 SHIM_EXPORT int __posix_memalign(void **memptr, size_t alignment, size_t size)
 {
     return posix_memalign(memptr, alignment, size);
+}
+
+SHIM_EXPORT struct mallinfo __libc_mallinfo(void)
+{
+    return mallinfo_from_2();
 }

@@ -8,6 +8,7 @@
 
 #include "base/export.h"
 
+#include <malloc.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,9 @@ typedef struct backend_malloc_entries {
      * glibc's malloc would fail it (backend_refuses). NULL when the
      * allocator fails where glibc does by itself (glibc's own). */
     bool (*grants)(size_t bytes);
+    /* The allocator's own mallinfo2, when it keeps glibc's figures (glibc's
+     * own); NULL when the shim has to answer from its books. */
+    struct mallinfo2 (*mallinfo2)(void);
 } backend_malloc_entries;
 
 /* Huge requests. glibc asks the kernel for them with a plain private
