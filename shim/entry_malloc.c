@@ -322,9 +322,10 @@ SHIM_EXPORT size_t malloc_usable_size(void *ptr)
 /* ---- statistics -------------------------------------------------------------- */
 /* mallinfo2 answers for the allocator that serves the program. glibc's,
  * under TALLY_BACKEND=system: its own figures, which are true. mimalloc
- * keeps none that mean the same (its statistics are compiled out in
- * Debian's build), while glibc's own mallinfo2 would describe glibc's arena,
- * which then holds nothing. So the shim answers from its books, as other
+ * keeps none that mean the same (Debian's build counts only the memory it
+ * maps, the shim's 1 GiB reserve included, not the bytes in use), while
+ * glibc's own mallinfo2 would describe glibc's arena, which then holds
+ * nothing. So the shim answers from its books, as other
  * preloaded allocators answer from theirs: uordblks, the bytes the program
  * holds in live blocks (requested sizes, every thread's, exact for the
  * caller's own and to within 64 KiB per other thread); arena, the same
