@@ -89,6 +89,12 @@ TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info);
 TALLY_INTERNAL bool tally_track_find_containing(const void *ptr, uintptr_t *start,
                                                 tally_block_info *info);
 
+/* The bytes of every live booked block (all pools but wrappers), with the
+ * calling thread's unfolded share folded in first: exact for the caller's
+ * own blocks, other threads' to within their batch (ledger.h). 0 when
+ * tracking never started. For the shim's mallinfo2. */
+TALLY_INTERNAL int64_t tally_track_live_bytes(void);
+
 /* The frames of an interned stack (innermost first); 0 for an unknown id. */
 TALLY_INTERNAL int tally_track_stack_frames(tally_stack_id id, const uintptr_t **frames);
 

@@ -183,6 +183,13 @@ TALLY_INTERNAL bool tally_track_find_containing(const void *ptr, uintptr_t *star
     return true;
 }
 
+TALLY_INTERNAL int64_t tally_track_live_bytes(void)
+{
+    if (tally_track_is_on())
+        tt_thread_fold_self();
+    return atomic_load_explicit(&tt_g.current, memory_order_relaxed);
+}
+
 TALLY_INTERNAL void tally_track_forget(const void *ptr)
 {
     if (tt_shadow_on)
