@@ -2,10 +2,10 @@
  * pattern and changed since the run began is one of its profiles (a
  * directory used before keeps its old files out of the table). The
  * summary is for the program tally started: the profiles with its pid are
- * its exec images, and the one with the highest %n (the last image) is
- * the one that ended the run. Then, when there are others, a line per
- * profile: who, its peak, its leaks as the summary counts them (with the
- * same suppressions), and how its image ended. */
+ * its exec images, and the last of them is the one that ended the run.
+ * Then, when there are others, a line per profile: who, its peak, its
+ * leaks as the summary counts them (with the same suppressions), and how
+ * its image ended. */
 #include <config.h>
 
 #include "reason.h"
@@ -166,8 +166,10 @@ static int cmp_prof(const void *a, const void *b)
     return newer_or_same(y->mtime, x->mtime) ? -1 : 1;
 }
 
-/* The program's own profile: its pid, the last image. With no pid in the
- * names and none in META (an unreadable file), the newest of them. */
+/* The program's own profile: its pid, the last image: the one whose
+ * tracking started last (an image's %n orders it only among images of
+ * one executable, since %e is in the name too), then the highest %n, then
+ * the newest file. */
 static run_prof *main_profile(run_prof *rs, size_t n, pid_t child)
 {
     run_prof *best = NULL;
@@ -175,8 +177,9 @@ static run_prof *main_profile(run_prof *rs, size_t n, pid_t child)
         run_prof *r = &rs[i];
         if (r->pid != child)
             continue;
-        if (!best || r->n > best->n ||
-            (r->n == best->n && r->start_ns + r->duration_ns >= best->start_ns + best->duration_ns))
+        if (!best || r->start_ns > best->start_ns ||
+            (r->start_ns == best->start_ns &&
+             (r->n > best->n || (r->n == best->n && newer_or_same(r->mtime, best->mtime)))))
             best = r;
     }
     return best;
