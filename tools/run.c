@@ -78,7 +78,7 @@ static int find_shim(char *out, size_t cap)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: tally run [-o FILE|DIR/] [--backend mimalloc|system] [--depth 1..256]\n"
+            "usage: tally run [-o FILE|DIR/|PATTERN] [--backend mimalloc|system] [--depth 1..256]\n"
             "                 [--sample BYTES] [--pools RULES] [--interval MS]\n"
             "                 [--dump-signal SIG] [--checkpoint DURATION] [--no-follow-exec]\n"
             "                 [--leak-check exit|all|off] [--show-reachable] [--leak-addresses]\n"

@@ -158,6 +158,10 @@ int run_output_init(run_output *o, const char *opt, const char *prog)
         while (n > 1 && abs[n - 1] == '/')
             abs[--n] = '\0';
         snprintf(o->dir, sizeof o->dir, "%s", abs);
+        if (pattern_in(o, o->dir) != 0) {
+            fprintf(stderr, "tally run: -o %s: the path is too long\n", opt);
+            return CLI_EXIT_BAD_INPUT;
+        }
         if (!is_dir(o->dir)) {
             if (mkdir(o->dir, 0777) != 0) {
                 fprintf(stderr, "tally run: -o %s: cannot make the directory: %s\n", opt,
@@ -165,10 +169,6 @@ int run_output_init(run_output *o, const char *opt, const char *prog)
                 return CLI_EXIT_BAD_INPUT;
             }
             o->made_dir = 1;
-        }
-        if (pattern_in(o, o->dir) != 0) {
-            fprintf(stderr, "tally run: -o %s: the path is too long\n", opt);
-            return CLI_EXIT_BAD_INPUT;
         }
         return 0;
     }

@@ -154,6 +154,24 @@ mkdir "$WORK/pat"
 expect_in "$WORK/perr" "tally: profile: $WORK/pat/x." "profiles of"
 ok "run: -o FILE (FILE.d for the others), -o DIR/, -o PATTERN"
 
+# --top: the summary's lists, and the hint that says so. make_profile's
+# profile has 2 lost groups; the shell that wrote it is killed before it
+# writes its own over it.
+for top in 1 5; do
+    "$TALLY" run -o "$WORK/top$top.%p.prof" --top $top -- sh -c '"$0" basic "$1.$$.prof"; kill -KILL $$' \
+        "$MP" "$WORK/top$top" >/dev/null 2>"$WORK/toperr"
+    [ $? -eq 137 ] || { cat "$WORK/toperr"; fail "--top $top: status"; }
+    expect_in "$WORK/toperr" "200 bytes in 2 blocks definitely lost"
+    if [ $top = 1 ]; then
+        expect_in "$WORK/toperr" "  ... 1 more (--top N shows more)"
+        grep -q "64 bytes in 1 block indirectly lost" "$WORK/toperr" && fail "--top 1 showed 2 groups"
+    else
+        expect_in "$WORK/toperr" "64 bytes in 1 block indirectly lost"
+        grep -q "more (--top N" "$WORK/toperr" && fail "--top 5 cut the list"
+    fi
+done
+ok "run: --top N cuts the summary's lists, as its hint says"
+
 # options map onto the environment
 "$TALLY" run -o "$WORK/env.prof" --backend system --depth 7 --sample 4k --pools 'mine=*cli_prog*' \
     --interval 5 --no-follow-exec --leak-check all --leak-addresses --dump-signal usr1 \
