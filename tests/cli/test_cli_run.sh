@@ -129,6 +129,24 @@ grep -E "^\* *$wpid .* exit +[^ ]*cli_prog exit 3\$" "$WORK/table" >/dev/null ||
 grep -q "^ *[0-9]* .*sh -c exit 0\$" "$WORK/table" || { cat "$WORK/table"; fail "no line for the inner shell"; }
 ok "run: a wrapper's run in one directory, its status, the summary of its last image, a line per process"
 
+# Following the execs: of the program's images, the summary is the last
+# one's (tracking started last), whatever the numbers %n gave them (each
+# executable's name counts from 0). Here the shell plants an earlier
+# image's profile under its own pid, numbered 7, then executes cli_prog.
+"$MP" live "$WORK/image0.prof" || fail "make_profile live"
+mkdir "$WORK/execd"
+"$TALLY" run -o "$WORK/execd/" -- sh -c 'cp "$0" "$1/fake.$$.7.prof"; exec "$2" exit 0' \
+    "$WORK/image0.prof" "$WORK/execd" "$PROG" >/dev/null 2>"$WORK/xerr"
+[ $? -eq 0 ] || { cat "$WORK/xerr"; fail "the planted image"; }
+xpid=$(ls "$WORK/execd" | sed -n 's/^fake\.\([0-9]*\)\.7\.prof$/\1/p')
+[ -n "$xpid" ] || { ls -la "$WORK/execd"; fail "no planted profile"; }
+expect_in "$WORK/xerr" "tally: profile: $WORK/execd/cli_prog.$xpid."
+sed -n '/profiles of/,/marks the summary/p' "$WORK/xerr" >"$WORK/xtable"
+first=$(grep -nE "^ +$xpid .* exit +make_profile basic\$" "$WORK/xtable" | cut -d: -f1)
+last=$(grep -nE "^\* *$xpid .* exit +[^ ]*cli_prog exit 0\$" "$WORK/xtable" | cut -d: -f1)
+[ -n "$first" ] && [ -n "$last" ] && [ "$first" -lt "$last" ] || { cat "$WORK/xtable"; fail "the images' lines"; }
+ok "run: the summary follows the program's execs to its last image"
+
 # -o FILE: the program's profile ends at FILE; the others in FILE.d
 "$TALLY" run -o "$WORK/w.prof" -- "$WORK/wrap.sh" >/dev/null 2>"$WORK/oerr"
 [ $? -eq 3 ] || { cat "$WORK/oerr"; fail "-o FILE: status"; }
