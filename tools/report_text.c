@@ -50,8 +50,8 @@ static void header(report_ctx *c)
     fprintf(c->out, "tally report: %s\n", c->path);
     if (p->has_meta) {
         char why[128];
-        fprintf(c->out, "program: %s (pid %u): %s\n", p->exe && *p->exe ? p->exe : "?",
-                p->pid, cli_reason_phrase(p->reason, p->duration_ns, why, sizeof why));
+        fprintf(c->out, "program: %s (pid %u): %s\n", p->exe && *p->exe ? p->exe : "?", p->pid,
+                cli_reason_phrase(p->reason, p->duration_ns, why, sizeof why));
         if (p->cmdline && *p->cmdline)
             fprintf(c->out, "command: %s\n", p->cmdline);
     }
