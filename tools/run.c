@@ -117,12 +117,15 @@ static int parse_bytes(const char *text, long long *out)
 /* "10", "10s", "1.5", "500ms", "2m", "1h": whole milliseconds, at least 1. */
 static int parse_duration(const char *text, long long *ms)
 {
+    /* Digits and one point: strtod alone would take "1e3", "0x10", "inf". */
+    size_t digits = strspn(text, "0123456789.");
+    const char *point = memchr(text, '.', digits);
+    if (digits == 0 || (point && memchr(point + 1, '.', digits - (size_t)(point + 1 - text))))
+        return -1;
     char *end;
     errno = 0;
-    if (!*text || !(isdigit((unsigned char)*text) || *text == '.'))
-        return -1;
     double v = strtod(text, &end);
-    if (errno || end == text || !isfinite(v))
+    if (errno || end != text + digits || !isfinite(v))
         return -1;
     double scale;
     if (!*end || !strcmp(end, "s"))

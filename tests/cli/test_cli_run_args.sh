@@ -44,7 +44,7 @@ for v in KILL SIGSTOP 9 19 0 99 FOO RTMIN+99 RTMAX-99 32 "" -1; do
         { cat "$WORK/err"; fail "--dump-signal $v: the list of names"; }
     grep -q "KILL\|STOP" "$WORK/err" && [ "$v" != KILL ] && [ "$v" != SIGSTOP ] && fail "--dump-signal lists KILL or STOP"
 done
-for v in 0 -1 abc 10x "" 0.0001 1e99 s nan inf; do
+for v in 0 -1 abc 10x "" 0.0001 1e99 1e3 0x10 1..5 . s nan inf 10sec; do
     bad "tally run: --checkpoint wants a duration of at least 1ms, such as 10, 10s, 1.5, 500ms, 2m or 1h (seconds without a unit), not '$v'" --checkpoint "$v"
 done
 bad "tally run: --top wants a count, not 'x'" --top x
