@@ -32,8 +32,7 @@ typedef struct {
 } run_prof;
 
 /* Whether name fits pattern, and the numbers %p and %n matched (-1 when
- * the pattern has none). %e matches a name without '/', %p and %n digits;
- * a core that predates %n leaves it as it is, so "%n" matches it too. */
+ * the pattern has none). %e matches a name without '/', %p and %n digits. */
 static int match(const char *pat, const char *s, long *pid, long *n)
 {
     if (!*pat)
@@ -48,10 +47,6 @@ static int match(const char *pat, const char *s, long *pid, long *n)
     }
     if (pat[0] == '%' && (pat[1] == 'p' || pat[1] == 'n')) {
         long *out = pat[1] == 'p' ? pid : n;
-        if (pat[1] == 'n' && s[0] == '%' && s[1] == 'n' && match(pat + 2, s + 2, pid, n)) {
-            *out = -1;
-            return 1;
-        }
         long v = 0;
         for (const char *q = s; isdigit((unsigned char)*q) && v < 1000000000L; q++) {
             v = v * 10 + (*q - '0');
