@@ -111,15 +111,15 @@ static void meta(report_ctx *c)
     const prof_profile *p = c->p;
     /* reason: how the image ended (reason.h); signal: the one that killed it. */
     char sig[16] = "null";
-    if (cli_reason_signal(p->reason))
-        snprintf(sig, sizeof sig, "%d", cli_reason_signal(p->reason));
+    if (prof_reason_signal(p->reason))
+        snprintf(sig, sizeof sig, "%d", prof_reason_signal(p->reason));
     fprintf(c->out,
             "  \"meta\": {\"version\": %u, \"sampled\": %s, \"pid\": %u, \"reason\": %u, "
             "\"signal\": %s, \"start_ns\": %lld, \"duration_ns\": %lld, \"sample_bytes\": %lld, "
             "\"depth\": %u, \"threads\": %u, \"exactness_bytes\": %lld, \"peak_bytes\": %lld, "
             "\"peak_ns\": %lld, \"max_rss_bytes\": %lld, \"exe\": ",
             p->version, p->flags & PROF_FLAG_SAMPLED ? "true" : "false", p->pid,
-            cli_reason_kind(p->reason), sig, (long long)p->start_ns, (long long)p->duration_ns,
+            prof_reason_kind(p->reason), sig, (long long)p->start_ns, (long long)p->duration_ns,
             (long long)p->sample_bytes, p->depth, p->threads, (long long)p->exactness_bytes,
             (long long)p->peak_bytes, (long long)p->peak_ns, (long long)p->max_rss_bytes);
     jstr(c->out, p->exe);

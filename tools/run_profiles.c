@@ -287,7 +287,7 @@ static int summarize(const run_output *out, const run_prof *r, const char *prog,
         return 0;
     int errors = 0;
     if (c.ready) {
-        if (c.p->has_meta && cli_reason_kind(c.p->reason) != CLI_REASON_EXIT) {
+        if (c.p->has_meta && prof_reason_kind(c.p->reason) != PROF_REASON_EXIT) {
             char why[128];
             fprintf(stderr, "tally: %s (pid %u): %s\n", prog, c.p->pid,
                     cli_reason_phrase(c.p->reason, c.p->duration_ns, why, sizeof why));

@@ -87,6 +87,33 @@ enum {
 };
 #define PROF_LEAK_KINDS 5
 
+/* Why a profile was written: META's reason. The low 8 bits are one of
+ * these; bits 8-15 hold PROF_REASON_FATAL's signal. */
+enum {
+    PROF_REASON_EXIT = 0,
+    PROF_REASON_DUMP = 1,        /* tally_track_dump() */
+    PROF_REASON_DUMP_SIGNAL = 2, /* TALLY_DUMP_SIGNAL: the program went on */
+    PROF_REASON_CHECKPOINT = 3,  /* TALLY_CHECKPOINT: the last one left */
+    PROF_REASON_EXEC = 4,        /* just before the image called exec */
+    PROF_REASON_FATAL = 5        /* written, then the signal ended the process */
+};
+
+static inline uint32_t prof_reason_kind(uint32_t reason)
+{
+    return reason & 0xff;
+}
+
+/* The signal of a PROF_REASON_FATAL profile; 0 for any other. */
+static inline int prof_reason_signal(uint32_t reason)
+{
+    return prof_reason_kind(reason) == PROF_REASON_FATAL ? (int)(reason >> 8 & 0xff) : 0;
+}
+
+static inline uint32_t prof_reason_fatal(int sig)
+{
+    return PROF_REASON_FATAL | (uint32_t)(sig & 0xff) << 8;
+}
+
 /* The fixed-size records, as the writer takes them and the reader gives them. */
 typedef struct {
     uint32_t stack_id;

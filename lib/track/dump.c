@@ -21,13 +21,13 @@ static bool wants_leak_check(int reason)
 {
     /* A fatal signal's handler may have interrupted anything: no helper
      * task, no stopping of threads. Exec frees the whole image anyway. */
-    if ((reason & 0xff) == TT_REASON_FATAL || reason == TT_REASON_EXEC)
+    if (prof_reason_kind((uint32_t)reason) == PROF_REASON_FATAL || reason == PROF_REASON_EXEC)
         return false;
     switch (tt_cfg.leak_check) {
     case TT_LEAK_CHECK_ALL:
         return true;
     case TT_LEAK_CHECK_EXIT:
-        return reason == TT_REASON_EXIT;
+        return reason == PROF_REASON_EXIT;
     default:
         return false;
     }
@@ -55,10 +55,11 @@ int tt_dump(const char *path, int reason, const ucontext_t *caller)
                "tally: %s exists and is not a regular file: no profile written there\n", out);
     else if (rc != 0 && !atomic_exchange(&warned, 1))
         tt_say(tally_track_say_fd(), "tally: cannot write the profile %s: %s\n", out, strerror(rc));
-    if ((reason & 0xff) == TT_REASON_FATAL && rc == 0)
+    int sig = prof_reason_signal((uint32_t)reason);
+    if (sig && rc == 0)
         tt_say(tally_track_say_fd(), "tally: SIG%s: profile written to %s\n",
-               sigabbrev_np(reason >> 8) ? sigabbrev_np(reason >> 8) : "?", out);
-    if (reason == TT_REASON_EXIT && s.pools) {
+               sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", out);
+    if (reason == PROF_REASON_EXIT && s.pools) {
         /* The summary names its stacks with libdw, loaded now, and that
          * allocates. Nothing is booked after the exit profile (tally_track_at_exit
          * stops tracking next): stopping first keeps libdw's blocks out too. */
@@ -75,7 +76,7 @@ __attribute__((noinline)) int tally_track_dump(const char *path)
 {
     ucontext_t caller;
     getcontext(&caller);
-    return tt_dump(path, TT_REASON_DUMP, &caller);
+    return tt_dump(path, PROF_REASON_DUMP, &caller);
 }
 
 void tt_dump_lock(void)

@@ -4,22 +4,15 @@
 
 #include "track/snapshot.h"
 
+#include "profile/format.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <ucontext.h>
 
-/* Why a profile was written: META's reason (docs/FORMAT.md). A fatal
- * signal's number rides in bits 8-15: TT_REASON_FATAL | sig << 8. */
-enum {
-    TT_REASON_EXIT = 0,
-    TT_REASON_DUMP = 1,       /* tally_track_dump */
-    TT_REASON_SIGNAL = 2,     /* the dump signal */
-    TT_REASON_CHECKPOINT = 3, /* TALLY_CHECKPOINT */
-    TT_REASON_EXEC = 4,       /* just before exec replaced the image */
-    TT_REASON_FATAL = 5,      /* a fatal signal: the process ends next */
-};
-/* Writes a snapshot now: the one path every dump takes (dump.c). Exit
- * dumps print the summary too. `caller` holds the registers of the program
+/* Writes a snapshot now: the one path every dump takes (dump.c). `reason`
+ * is META's, a PROF_REASON_* value of lib/profile/format.h. Exit dumps
+ * print the summary too. `caller` holds the registers of the program
  * code that asked for the dump, taken in tally's outermost frame (NULL when
  * no program code asked: a checkpoint, the dump signal): the leak check scans the
  * calling thread from there up, never tally's own frames below it, whose

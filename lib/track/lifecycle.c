@@ -131,7 +131,7 @@ TALLY_INTERNAL __attribute__((noinline)) void tally_track_at_exit(void)
         return;
     ucontext_t caller;
     getcontext(&caller);
-    tt_dump(NULL, TT_REASON_EXIT, &caller);
+    tt_dump(NULL, PROF_REASON_EXIT, &caller);
     /* What the program frees after this point is no longer booked. */
     atomic_store(&tally_track_on, 0);
 }
@@ -140,7 +140,7 @@ TALLY_INTERNAL void tally_track_before_exec(void)
 {
     if (!tt_cfg.started || !tally_track_is_on() || atomic_load(&exit_written))
         return;
-    tt_dump(NULL, TT_REASON_EXEC, NULL);
+    tt_dump(NULL, PROF_REASON_EXEC, NULL);
 }
 
 /* Once per process. A second fatal signal in another thread (its fault
@@ -161,7 +161,7 @@ TALLY_INTERNAL void tally_track_fatal(int sig, const void *caller)
     }
     if (atomic_exchange(&exit_written, 1))
         return;
-    tt_dump(NULL, TT_REASON_FATAL | sig << 8, (const ucontext_t *)caller);
+    tt_dump(NULL, (int)prof_reason_fatal(sig), (const ucontext_t *)caller);
     atomic_store(&tally_track_on, 0);
 }
 

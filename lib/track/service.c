@@ -54,7 +54,7 @@ static void on_clock(void)
         next_series_ns = after(now, (int64_t)tt_cfg.interval_ms * 1000000);
     }
     if (now >= next_checkpoint_ns) {
-        tt_dump(NULL, TT_REASON_CHECKPOINT, NULL);
+        tt_dump(NULL, PROF_REASON_CHECKPOINT, NULL);
         /* Counted from the end of the write: a slow disk never queues dumps. */
         next_checkpoint_ns = after(tt_now_ns(), tt_cfg.checkpoint_ns);
     }
@@ -69,7 +69,7 @@ TALLY_INTERNAL void tally_track_service(void)
     int due = atomic_fetch_and(&tally_track_due, TT_DUE_SHIM);
     if (tally_track_is_on()) {
         if (due & TT_DUE_DUMP)
-            tt_dump(NULL, TT_REASON_SIGNAL, NULL);
+            tt_dump(NULL, PROF_REASON_DUMP_SIGNAL, NULL);
         if (due & TT_DUE_CLOCK)
             on_clock();
     }
