@@ -184,6 +184,19 @@ static int bad(const char *opt, const char *wants, const char *text)
 
 /* ---- the command ----------------------------------------------------------------- */
 
+/* --option N within [lo, hi] into the environment variable env; nonzero
+ * (with the message said) when optarg is not such a number. */
+static int set_count(const char *env, const char *option, const char *wants, long lo, long hi)
+{
+    long v;
+    if (cli_parse_count("run", option, wants, optarg, lo, hi, &v))
+        return 1;
+    char num[32];
+    snprintf(num, sizeof num, "%ld", v);
+    setenv(env, num, 1);
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -229,15 +242,10 @@ int cmd_run(int argc, char **argv)
                 return bad("backend", "mimalloc or system", optarg);
             setenv("TALLY_BACKEND", optarg, 1);
             break;
-        case 'd': {
-            long v;
-            if (cli_parse_count("run", "depth", "a number of frames from 1 to 256", optarg, 1, 256,
-                                &v))
+        case 'd':
+            if (set_count("TALLY_DEPTH", "depth", "a number of frames from 1 to 256", 1, 256))
                 return CLI_EXIT_BAD_INPUT;
-            snprintf(num, sizeof num, "%ld", v);
-            setenv("TALLY_DEPTH", num, 1);
             break;
-        }
         case 's': {
             long long v;
             if (parse_bytes(optarg, &v) != 0)
@@ -257,16 +265,11 @@ int cmd_run(int argc, char **argv)
                            optarg);
             setenv("TALLY_POOLS", optarg, 1);
             break;
-        case 'i': {
-            long v;
-            if (cli_parse_count("run", "interval",
-                                "milliseconds from 0 (no time series) to 3600000", optarg, 0,
-                                3600000, &v))
+        case 'i':
+            if (set_count("TALLY_INTERVAL", "interval",
+                          "milliseconds from 0 (no time series) to 3600000", 0, 3600000))
                 return CLI_EXIT_BAD_INPUT;
-            snprintf(num, sizeof num, "%ld", v);
-            setenv("TALLY_INTERVAL", num, 1);
             break;
-        }
         case 'D': {
             int sig = cli_signal_parse(optarg);
             if (sig <= 0 || sig == SIGKILL || sig == SIGSTOP) {

@@ -38,3 +38,13 @@ expect_in() {
         }
     done
 }
+
+# need_shim: what follows preloads the shim: skip it under the sanitizers
+# (ASan owns malloc) or when the shim is not built.
+need_shim() {
+    if [ -n "${TALLY_TEST_SANITIZERS:-}" ]; then
+        echo "SKIP: a malloc interposer cannot be preloaded under ASan"
+        exit 77
+    fi
+    [ -f "$B/.libs/libtally-preload.so" ] || { echo "SKIP: the shim is not built"; exit 77; }
+}

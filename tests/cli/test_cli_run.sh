@@ -5,13 +5,9 @@
 # of tests/progs/cli_prog.c, symbolized to its file:line.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
 
-if [ -n "${TALLY_TEST_SANITIZERS:-}" ]; then
-    echo "SKIP: a malloc interposer cannot be preloaded under ASan"
-    exit 77
-fi
+need_shim
 PROG=$B/tests/progs/cli_prog
 [ -x "$PROG" ] || fail "$PROG not built"
-[ -f "$B/.libs/libtally-preload.so" ] || { echo "SKIP: the shim is not built"; exit 77; }
 SRC=$S/tests/progs/cli_prog.c
 
 # ---- leaks, summary, exit status

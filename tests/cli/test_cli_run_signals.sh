@@ -11,11 +11,7 @@
 # one half a second to come, and exits with the count.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
 
-if [ -n "${TALLY_TEST_SANITIZERS:-}" ]; then
-    echo "SKIP: a malloc interposer cannot be preloaded under ASan"
-    exit 77
-fi
-[ -f "$B/.libs/libtally-preload.so" ] || { echo "SKIP: the shim is not built"; exit 77; }
+need_shim
 command -v python3 >/dev/null || { echo "SKIP: python3 drives these tests"; exit 77; }
 PROG=$B/tests/progs/cli_prog
 
