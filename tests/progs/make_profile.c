@@ -23,6 +23,7 @@
  *   make_profile snap1 OUT      a snapshot (a dump: no leak check) ...
  *   make_profile snap2 OUT      ... and a later one: +12345 bytes at leaky_leaf, +1000 at peak_leaf
  *   make_profile cxx OUT        C++ frames (tests/progs/cxx_frames.cc), with and without debug info
+ *   make_profile empty OUT      a program that allocated nothing: no stack, no record, no leak
  *   make_profile big N OUT      N unique stacks of 16 frames (the report benchmark)
  *   make_profile big-v2 N OUT   the same in a version 2 profile
  *   make_profile BAD OUT        a broken profile; BAD is one of: badversion badref dupsec
@@ -642,6 +643,24 @@ static void write_cxx(const char *path)
     finish_file(&o, path);
 }
 
+static void write_empty(const char *path)
+{
+    prof_writer o = {0};
+    prof_write_begin(&o, PROF_FLAG_CLASSIFIED);
+    meta(&o, 0, 0, 0);
+    modules(&o);
+    prof_stack_tree t = {0};
+    prof_write_stack_tree(&o, &t);
+    prof_section_begin(&o, PROF_SEC_POOLS);
+    pool(&o, 0, "malloc", 0, 0, 0, 0, 0, 0);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_RECORDS);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_LEAKS);
+    prof_section_end(&o);
+    finish_file(&o, path);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && (!strcmp(argv[1], "big") || !strcmp(argv[1], "big-v2"))) {
@@ -651,14 +670,18 @@ int main(int argc, char **argv)
     }
     if (argc != 3) {
         fprintf(stderr,
-                "usage: make_profile basic|live|addresses|v1|v2|snap1|snap2|cxx|big N|big-v2 "
-                "N|BAD OUT\n");
+                "usage: make_profile basic|live|addresses|v1|v2|snap1|snap2|cxx|empty|big N|"
+                "big-v2 N|BAD OUT\n");
         return 2;
     }
     const char *kind = argv[1];
     variant v = {.classified = 1, .version = PROF_VERSION};
     if (!strcmp(kind, "cxx")) {
         write_cxx(argv[2]);
+        return 0;
+    }
+    if (!strcmp(kind, "empty")) {
+        write_empty(argv[2]);
         return 0;
     }
     if (!strcmp(kind, "live")) {
