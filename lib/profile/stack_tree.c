@@ -59,10 +59,11 @@ static size_t addr_slot(const prof_stack_tree *t, uint64_t addr)
     return j;
 }
 
-/* Doubles an index (kept at most half full) and puts every entry back. */
-static bool grow_nodes(prof_stack_tree *t)
+/* An index of cap slots (a power of two, at least twice the nodes) with
+ * every node put back: the keys are known to differ, so each goes to the
+ * first empty slot without a comparison. */
+static bool resize_nodes(prof_stack_tree *t, size_t cap)
 {
-    size_t cap = t->node_cap ? 2 * t->node_cap : FIRST_SLOTS;
     uint32_t *slots = base_map(cap * sizeof *slots);
     if (!slots)
         return false;
@@ -71,9 +72,17 @@ static bool grow_nodes(prof_stack_tree *t)
     t->node_cap = cap;
     for (uint32_t k = 1; k <= t->nnodes; k++) {
         const tree_node *x = node_at(t, k);
-        t->node_slots[node_slot(t, x->parent, x->addr)] = k;
+        size_t j = mix(x->addr, x->parent) & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = k;
     }
     return true;
+}
+
+static bool grow_nodes(prof_stack_tree *t)
+{
+    return resize_nodes(t, t->node_cap ? 2 * t->node_cap : FIRST_SLOTS);
 }
 
 static bool grow_addrs(prof_stack_tree *t)
