@@ -61,8 +61,7 @@ static uint32_t *id_slot(id_index *x, size_t n, uint64_t h, const void *keys, co
     return &x->slots[j];
 }
 
-/* Keys that are one 64-bit word: a merged node (parent, frame) and an
- * entry (pool name, merged node). */
+/* A merged node's key, one 64-bit word: parent << 32 | frame. */
 static uint64_t word_hash(const void *keys, uint32_t id)
 {
     return base_hash_u64(((const uint64_t *)keys)[id]);
