@@ -7,6 +7,7 @@
 #include "shim/shim.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,10 +22,18 @@ static void *boot_malloc(size_t size, size_t alignment)
     return p;
 }
 
+/* A request glibc would fail (lib/backend/backend.h, backend_refuses):
+ * fail it the same way, ENOMEM, before the raw allocator overcommits. */
+#define REFUSED(size, alignment) SHIM_UNLIKELY(backend_refuses(&shim_raw, (size), (alignment)))
+
 SHIM_EXPORT void *malloc(size_t size)
 {
     if (SHIM_UNLIKELY(shim_need_boot()))
         return boot_malloc(size, MALLOC_ALIGNMENT);
+    if (REFUSED(size, 0)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     void *p = shim_raw.malloc(size);
     if (SHIM_UNLIKELY(!p)) {
         errno = ENOMEM;
@@ -57,6 +66,10 @@ SHIM_EXPORT void *calloc(size_t n, size_t size)
     }
     if (SHIM_UNLIKELY(shim_need_boot()))
         return boot_malloc(total, MALLOC_ALIGNMENT);
+    if (REFUSED(total, 0)) {
+        errno = ENOMEM;
+        return NULL;
+    }
     void *p = shim_raw.calloc(n, size);
     if (SHIM_UNLIKELY(!p)) {
         errno = ENOMEM;
@@ -132,6 +145,10 @@ SHIM_EXPORT void *realloc(void *ptr, size_t size)
         errno = ENOMEM; /* a real block before the allocator is bound: impossible */
         return NULL;
     }
+    if (REFUSED(size, 0)) { /* the old block stays as it was, booked */
+        errno = ENOMEM;
+        return NULL;
+    }
     if (!tally_track_is_on() || shim_busy) {
         bool orphan = shim_busy && tally_track_is_on() && shim_orphan_take(ptr);
         tally_track_forget(ptr); /* unbooked from here on: no entry may outlive it */
@@ -198,8 +215,9 @@ static void *aligned_raw(size_t alignment, size_t size)
 {
     if (SHIM_UNLIKELY(shim_need_boot()))
         return boot_malloc(size, alignment);
-    /* Larger than any heap: fail as glibc does, without asking. */
-    if (size > PTRDIFF_MAX - alignment) {
+    /* glibc allocates size + alignment and aligns inside: fail when that
+     * is larger than any heap (without asking), or than the kernel gives. */
+    if (size > PTRDIFF_MAX || alignment > PTRDIFF_MAX - size || REFUSED(size, alignment)) {
         errno = ENOMEM;
         return NULL;
     }
@@ -301,6 +319,59 @@ SHIM_EXPORT size_t malloc_usable_size(void *ptr)
     return shim_raw.usable_size(ptr);
 }
 
+/* ---- statistics -------------------------------------------------------------- */
+/* mallinfo2 answers for the allocator that serves the program. glibc's,
+ * under TALLY_BACKEND=system: its own figures, which are true. mimalloc
+ * keeps none that mean the same (Debian's build counts only the memory it
+ * maps, the shim's 1 GiB reserve included, not the bytes in use), while
+ * glibc's own mallinfo2 would describe glibc's arena, which then holds
+ * nothing. So the shim answers from its books, as other
+ * preloaded allocators answer from theirs: uordblks, the bytes the program
+ * holds in live blocks (requested sizes, every thread's, exact for the
+ * caller's own and to within 64 KiB per other thread); arena, the same
+ * (the heap is reported as what is in use: no free space, no separately
+ * mapped blocks, so every other field is 0). The bootstrap arena's few
+ * blocks are not counted. After the exit profile is written the books
+ * stop. */
+SHIM_EXPORT struct mallinfo2 mallinfo2(void)
+{
+    struct mallinfo2 m = {0};
+    if (!shim_ready())
+        return m;
+    if (shim_raw.mallinfo2)
+        return shim_raw.mallinfo2();
+    int busy = shim_busy;
+    shim_busy = 1; /* an allocation in a signal handler meanwhile is not booked */
+    int64_t live = tally_track_live_bytes();
+    shim_busy = busy;
+    m.arena = m.uordblks = live > 0 ? (size_t)live : 0;
+    return m;
+}
+
+/* glibc's mallinfo is mallinfo2 converted to int, field by field (wrapping
+ * past 2 GiB as glibc's does). */
+static struct mallinfo mallinfo_from_2(void)
+{
+    struct mallinfo2 m2 = mallinfo2();
+    return (struct mallinfo){
+        .arena = (int)m2.arena,
+        .ordblks = (int)m2.ordblks,
+        .smblks = (int)m2.smblks,
+        .hblks = (int)m2.hblks,
+        .hblkhd = (int)m2.hblkhd,
+        .usmblks = (int)m2.usmblks,
+        .fsmblks = (int)m2.fsmblks,
+        .uordblks = (int)m2.uordblks,
+        .fordblks = (int)m2.fordblks,
+        .keepcost = (int)m2.keepcost,
+    };
+}
+
+SHIM_EXPORT struct mallinfo mallinfo(void)
+{
+    return mallinfo_from_2();
+}
+
 /* ---- aliases: the same functions under every other name ------------------ */
 SHIM_EXPORT void cfree(void *ptr)
 {
@@ -372,4 +443,9 @@ SHIM_EXPORT void *__libc_pvalloc(size_t size)
 SHIM_EXPORT int __posix_memalign(void **memptr, size_t alignment, size_t size)
 {
     return posix_memalign(memptr, alignment, size);
+}
+
+SHIM_EXPORT struct mallinfo __libc_mallinfo(void)
+{
+    return mallinfo_from_2();
 }

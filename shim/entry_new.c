@@ -13,6 +13,26 @@
 
 typedef void (*new_handler_fn)(void);
 
+/* The raw allocation behind every operator new, failing where libstdc++'s
+ * would: it calls malloc, or aligned_alloc for the aligned forms, and glibc
+ * fails those beyond what the kernel gives (lib/backend/backend.h,
+ * backend_refuses; an alignment up to MALLOC_ALIGNMENT adds nothing there).
+ * An aligned form asking for 16 takes the aligned path too: mimalloc's
+ * blocks of 8 bytes or less are only 8-aligned. */
+SHIM_INLINE void *new_raw(size_t size, size_t alignment)
+{
+    if (alignment > sizeof(void *)) {
+        size_t over = alignment > MALLOC_ALIGNMENT ? alignment : 0;
+        if (SHIM_UNLIKELY(size > PTRDIFF_MAX || over > PTRDIFF_MAX - size ||
+                          backend_refuses(&shim_raw, size, over)))
+            return NULL;
+        return shim_raw.aligned(size, alignment);
+    }
+    if (SHIM_UNLIKELY(backend_refuses(&shim_raw, size, 0)))
+        return NULL;
+    return shim_raw.malloc(size);
+}
+
 /* new_handler loop of [new.delete.single]: call the handler and retry, or
  * throw (or return NULL for the nothrow forms) when there is none. */
 __attribute__((noinline)) static void *new_failed(size_t size, size_t alignment, bool nothrow)
@@ -24,8 +44,7 @@ __attribute__((noinline)) static void *new_failed(size_t size, size_t alignment,
         if (!handler)
             break;
         handler();
-        void *p = alignment > MALLOC_ALIGNMENT ? shim_raw.aligned(size, alignment)
-                                               : shim_raw.malloc(size);
+        void *p = new_raw(size, alignment);
         if (p)
             return p;
     }
@@ -44,8 +63,7 @@ __attribute__((noinline)) static void *new_failed(size_t size, size_t alignment,
     do {                                                                                           \
         if (SHIM_UNLIKELY(shim_need_boot()))                                                       \
             return shim_boot_alloc((size), (alignment) > MALLOC_ALIGNMENT ? (alignment) : 16);     \
-        void *p_ = (alignment) > MALLOC_ALIGNMENT ? shim_raw.aligned((size), (alignment))          \
-                                                  : shim_raw.malloc(size);                         \
+        void *p_ = new_raw((size), (alignment));                                                   \
         if (SHIM_UNLIKELY(!p_))                                                                    \
             p_ = new_failed((size), (alignment), (nothrow));                                       \
         SHIM_BOOK(p_, (size), (kind));                                                             \

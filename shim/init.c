@@ -9,6 +9,7 @@
  * they too are served from the arena until the raw allocator is bound. */
 #include "shim/shim.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,8 +19,7 @@ _Atomic int shim_state;
 
 static void warn(const char *msg)
 {
-    ssize_t r = write(STDERR_FILENO, msg, strlen(msg));
-    (void)r;
+    tally_track_say_text(msg, strlen(msg)); /* tally's descriptor, not fd 2 */
 }
 
 /* mimalloc 2.0.9 maps and unmaps each block over its 16 MiB segment limit and
@@ -76,8 +76,29 @@ static void bind_raw(void)
         abort();
 }
 
+/* libunwind keeps a pipe open for good (it checks memory with it), made at
+ * start on the lowest free descriptors. A program started with stdin,
+ * stdout or stderr closed expects its next open() to land there, and would
+ * instead find libunwind's pipe, and libunwind would later close the file
+ * the program put there. So the closed ones among 0, 1 and 2 are held
+ * (/dev/null) while tracking starts, and given back after. */
+static int hold_std_fds(int held[3])
+{
+    int n = 0, fd;
+    while (n < 3 && (fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+        if (fd > 2) {
+            close(fd);
+            break;
+        }
+        held[n++] = fd;
+    }
+    return n;
+}
+
 static void start_tracking(void)
 {
+    int held[3];
+    int nheld = hold_std_fds(held);
     shim_pools_init();
     shim_errors_init();
     tally_track_start_from_env();
@@ -91,6 +112,8 @@ static void start_tracking(void)
         (void)tally_track_capture(0, 0);
         shim_busy = 0;
     }
+    while (nheld > 0)
+        close(held[--nheld]);
     shim_process_init();
 }
 
@@ -103,6 +126,7 @@ void shim_init(void)
                                      __ATOMIC_ACQUIRE))
         return; /* another thread is initialising: the caller uses the arena */
     shim_in_init = 1;
+    tally_track_say_init(); /* stderr as it is now, before any message */
     bind_raw();
     __atomic_store_n((int *)&shim_state, SHIM_READY, __ATOMIC_RELEASE);
     start_tracking();

@@ -14,6 +14,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +30,12 @@ typedef struct {
     bool by_function;
     int rule;
 } pattern;
+
+/* Set while this thread is inside the shim's dlopen (process.c). The
+ * loader's own allocations there have the shim's dlopen as their first
+ * frame outside the runtime; the module's constructors have the module's. */
+static __thread const char *loading __attribute__((tls_model("initial-exec")));
+static const void *shim_base; /* the shim's own load address */
 
 static char text[4096]; /* a copy of TALLY_POOLS, cut into strings in place */
 static pattern patterns[MAX_PATTERNS];
@@ -64,8 +71,7 @@ static bool glob_match(const char *g, const char *s)
 
 static void warn(const char *msg)
 {
-    ssize_t w = write(STDERR_FILENO, msg, strlen(msg));
-    (void)w;
+    tally_track_say_text(msg, strlen(msg)); /* tally's descriptor, not fd 2 */
 }
 
 static int32_t new_pool(const char *name)
@@ -82,6 +88,9 @@ void shim_pools_init(void)
     if (!env || !*env)
         return;
     if (strcmp(env, "modules") == 0) {
+        Dl_info self;
+        if (dladdr((void *)shim_pools_loading, &self))
+            shim_base = self.dli_fbase;
         per_module = shim_pools_active = true;
         return;
     }
@@ -128,28 +137,30 @@ static bool is_runtime(const char *path)
 }
 
 /* ---- modules mode: one pool per caller module ------------------------------ */
+/* Keyed by the module's file name (a copy: a dlclose'd module's name goes). */
+#define MODULE_NAME_MAX 64
 static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
-static const void *module_bases[MAX_MODULES];
+static char module_names[MAX_MODULES][MODULE_NAME_MAX];
 static int32_t module_pools[MAX_MODULES];
 static int nmodules;
 
-static int32_t module_pool(const Dl_info *di)
+static int32_t module_pool(const char *path)
 {
+    const char *base = path ? strrchr(path, '/') : NULL;
+    base = base ? base + 1 : path;
+    if (!base || !*base)
+        base = "main";
     int32_t pool = 0;
     pthread_mutex_lock(&modules_lock);
     for (int i = 0; i < nmodules; i++)
-        if (module_bases[i] == di->dli_fbase) {
+        if (strncmp(module_names[i], base, MODULE_NAME_MAX - 1) == 0) {
             pool = module_pools[i];
             goto out;
         }
     if (nmodules < MAX_MODULES) {
-        const char *base = strrchr(di->dli_fname, '/');
-        base = base ? base + 1 : di->dli_fname;
-        if (!*base)
-            base = "main";
-        pool = new_pool(base);
-        tally_track_name_pool(pool, base);
-        module_bases[nmodules] = di->dli_fbase;
+        snprintf(module_names[nmodules], MODULE_NAME_MAX, "%s", base);
+        pool = new_pool(module_names[nmodules]);
+        tally_track_name_pool(pool, module_names[nmodules]);
         module_pools[nmodules++] = pool;
     }
 out:
@@ -157,7 +168,15 @@ out:
     return pool;
 }
 
-int32_t shim_pools_evaluate(tally_stack_id stack)
+/* ---- dlopen: what the loader allocates belongs to the module it loads -------- */
+const char *shim_pools_loading(const char *file)
+{
+    const char *outer = loading;
+    loading = file;
+    return outer;
+}
+
+int32_t shim_pools_evaluate(tally_stack_id stack, bool *cacheable)
 {
     const uintptr_t *frames;
     int n = tally_track_stack_frames(stack, &frames);
@@ -165,8 +184,13 @@ int32_t shim_pools_evaluate(tally_stack_id stack)
         Dl_info di;
         if (!dladdr((void *)(frames[i] - 1), &di) || !di.dli_fname || is_runtime(di.dli_fname))
             continue;
+        if (per_module && loading && di.dli_fbase == shim_base) {
+            /* One call site may dlopen many files: not the stack's pool. */
+            *cacheable = false;
+            return module_pool(loading);
+        }
         if (per_module)
-            return module_pool(&di);
+            return module_pool(di.dli_fname);
         for (int k = 0; k < npatterns; k++) {
             const pattern *p = &patterns[k];
             const char *subject = p->by_function ? di.dli_sname : di.dli_fname;

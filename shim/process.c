@@ -1,11 +1,13 @@
-/* process.c: fork, exec, _exit, dlopen/dlclose and the dump signal.
+/* process.c: fork, exec, _exit and dlopen/dlclose.
  *
- * The core's own state across fork (its locks, its ticker thread, the
- * child's profile name through %p) is the core's; the shim tells it when.
+ * The core's own state across fork (its locks, its clock, the child's
+ * profile name through %p) is the core's; the shim tells it when.
  * Functions the core may not have yet are referenced weakly. */
 #include "shim/shim.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -16,15 +18,13 @@
 #pragma weak tally_track_fork_prepare
 #pragma weak tally_track_fork_parent
 #pragma weak tally_track_fork_child
-#pragma weak tally_track_request_dump
 #pragma weak tally_track_at_exit
 
 int shim_pid;
 
 static void warn(const char *msg)
 {
-    ssize_t w = write(STDERR_FILENO, msg, strlen(msg));
-    (void)w;
+    tally_track_say_text(msg, strlen(msg)); /* tally's descriptor, not fd 2 */
 }
 
 /* ---- fork ------------------------------------------------------------------ */
@@ -129,7 +129,9 @@ SHIM_EXPORT void *dlopen(const char *file, int mode)
                  "tally's\n");
         mode &= ~RTLD_DEEPBIND;
     }
+    const char *outer = shim_pools_loading(file);
     void *h = real_dlopen(file, mode);
+    shim_pools_loading(outer);
     if (h && shim_state == SHIM_READY)
         tally_track_modules_changed();
     return h;
@@ -144,49 +146,117 @@ SHIM_EXPORT int dlclose(void *handle)
     return rc;
 }
 
-/* ---- the dump signal ---------------------------------------------------------- */
-static void on_dump_signal(int sig)
-{
-    (void)sig;
-    /* Async-signal-safe: the core's ticker thread writes the snapshot. */
-    if (tally_track_request_dump)
-        tally_track_request_dump();
-}
+/* ---- exec: the old image's profile first ------------------------------------- */
+/* exec replaces the image without exit: its profile is written here, then
+ * the exec runs (and if it fails, tracking goes on and the exit profile
+ * replaces this one). glibc's exec family calls its execve internally, past
+ * this one, so each name is wrapped. A vfork child shares its parent's
+ * memory and must not touch the books: its pid is not shim_pid. */
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+static int (*real_fexecve)(int, char *const[], char *const[]);
+static int (*real_execveat)(int, const char *, char *const[], char *const[], int);
 
-static int dump_signal(void)
+static void before_exec(void)
 {
-    const char *s = getenv("TALLY_DUMP_SIGNAL");
-    if (!s || !*s)
-        return SIGUSR2;
-    if (strncmp(s, "SIG", 3) == 0)
-        s += 3;
-    static const struct {
-        const char *name;
-        int sig;
-    } names[] = {{"USR1", SIGUSR1},   {"USR2", SIGUSR2}, {"HUP", SIGHUP}, {"PWR", SIGPWR},
-                 {"WINCH", SIGWINCH}, {"URG", SIGURG},   {"NONE", 0}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(s, names[i].name) == 0)
-            return names[i].sig;
-    if (strncmp(s, "RTMIN+", 6) == 0)
-        return SIGRTMIN + atoi(s + 6);
-    int n = atoi(s);
-    return n > 0 && n < NSIG ? n : SIGUSR2;
-}
-
-static void install_dump_signal(void)
-{
-    int sig = dump_signal();
-    if (sig == 0)
+    if (shim_state != SHIM_READY || shim_busy || (int)syscall(SYS_getpid) != shim_pid)
         return;
-    struct sigaction old, sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_dump_signal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    /* Never take a signal the program has already claimed. */
-    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
-        sigaction(sig, &sa, NULL);
+    int saved = errno;
+    shim_busy = 1;
+    tally_track_before_exec();
+    shim_busy = 0;
+    errno = saved;
+}
+
+static void bind_exec(void)
+{
+    if (!real_execve)
+        *(void **)&real_execve = dlsym(RTLD_NEXT, "execve");
+    if (!real_execvpe)
+        *(void **)&real_execvpe = dlsym(RTLD_NEXT, "execvpe");
+    if (!real_fexecve)
+        *(void **)&real_fexecve = dlsym(RTLD_NEXT, "fexecve");
+    if (!real_execveat)
+        *(void **)&real_execveat = dlsym(RTLD_NEXT, "execveat");
+}
+
+SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    before_exec();
+    return real_execve(path, argv, envp);
+}
+
+SHIM_EXPORT int execv(const char *path, char *const argv[])
+{
+    before_exec();
+    return real_execve(path, argv, environ);
+}
+
+SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    before_exec();
+    return real_execvpe(file, argv, envp);
+}
+
+SHIM_EXPORT int execvp(const char *file, char *const argv[])
+{
+    before_exec();
+    return real_execvpe(file, argv, environ);
+}
+
+SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    before_exec();
+    return real_fexecve(fd, argv, envp);
+}
+
+SHIM_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+                         int flags)
+{
+    before_exec();
+    return real_execveat(dirfd, path, argv, envp, flags);
+}
+
+/* execl, execlp, execle: the arguments gathered into an array on the stack
+ * (exec may not allocate: it is async-signal-safe, and a vfork child's). */
+#define GATHER_ARGS(first, argv)                                                                   \
+    size_t n_ = 1;                                                                                 \
+    va_list ap_;                                                                                   \
+    va_start(ap_, first);                                                                          \
+    while (va_arg(ap_, char *) != NULL)                                                            \
+        n_++;                                                                                      \
+    va_end(ap_);                                                                                   \
+    char *argv[n_ + 1]; /* argv[n_]: the terminating NULL, read with the rest */                   \
+    argv[0] = (char *)(first);                                                                     \
+    va_start(ap_, first);                                                                          \
+    for (size_t i_ = 1; i_ <= n_; i_++)                                                            \
+        argv[i_] = va_arg(ap_, char *);                                                            \
+    va_end(ap_)
+
+SHIM_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    GATHER_ARGS(arg, argv);
+    before_exec();
+    return real_execve(path, argv, environ);
+}
+
+SHIM_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    GATHER_ARGS(arg, argv);
+    before_exec();
+    return real_execvpe(file, argv, environ);
+}
+
+SHIM_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    GATHER_ARGS(arg, argv);
+    va_start(ap_, arg); /* envp follows the NULL */
+    for (size_t i = 0; i < n_; i++)
+        (void)va_arg(ap_, char *);
+    char *const *envp = va_arg(ap_, char *const *);
+    va_end(ap_);
+    before_exec();
+    return real_execve(path, argv, envp);
 }
 
 void shim_process_init(void)
@@ -195,6 +265,7 @@ void shim_process_init(void)
     *(void **)&real_exit = dlsym(RTLD_NEXT, "_exit");
     bind_dl();
     strip_preload();
+    bind_exec();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
-    install_dump_signal();
+    shim_signals_init();
 }

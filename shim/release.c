@@ -58,7 +58,6 @@ bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized)
     shim_errors_note_freed(ptr, &info);
     shim_busy = 0;
     shim_raw.free(ptr);
-    if (SHIM_UNLIKELY(shim_deferred_count))
-        shim_run_deferred();
+    SHIM_AFTER_BOOKING();
     return true;
 }

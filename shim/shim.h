@@ -68,7 +68,13 @@ bool shim_orphan_has(const void *ptr);
 void shim_pools_init(void);    /* parses TALLY_POOLS; before tracking starts */
 void shim_pools_name(void);    /* names the pools in the books; after it starts */
 extern bool shim_pools_active; /* TALLY_POOLS gave rules */
-int32_t shim_pools_evaluate(tally_stack_id stack);
+/* The pool for a stack; *cacheable is set false when the answer holds for
+ * this call only (the loader's allocations inside dlopen). */
+int32_t shim_pools_evaluate(tally_stack_id stack, bool *cacheable);
+/* The file dlopen is loading on this thread (NULL: none); returns the one
+ * before, to put back: dlopen nests (making a module's pool may load a
+ * backend). */
+const char *shim_pools_loading(const char *file);
 
 /* ---- errors (errors.c) ---------------------------------------------------- */
 typedef enum {
@@ -94,6 +100,24 @@ void shim_errors_init(void);
 void shim_process_init(void);
 extern int shim_pid;
 
+/* ---- signals (signals.c) ---------------------------------------------------- */
+/* Holds the fatal signals the program left at their default, and the dump
+ * signal if TALLY_DUMP_SIGNAL names one. After tracking started. */
+void shim_signals_init(void);
+/* The work tally_track_due holds: the core's, then a termination signal
+ * that came while this thread was inside the shim. */
+void shim_service(void);
+
+/* After an entry point's own booking, outside shim_busy: the frees deferred
+ * by re-entry, then whatever work fell due. */
+#define SHIM_AFTER_BOOKING()                                                                       \
+    do {                                                                                           \
+        if (SHIM_UNLIKELY(shim_deferred_count))                                                    \
+            shim_run_deferred();                                                                   \
+        if (SHIM_UNLIKELY(tally_track_service_due()))                                              \
+            shim_service();                                                                        \
+    } while (0)
+
 /* ---- exit (freeres.c) ------------------------------------------------------ */
 void shim_freeres_init(void);
 /* libstdc++'s part only: safe at _exit, which must not flush stdio. */
@@ -113,8 +137,10 @@ SHIM_INLINE int32_t shim_pool_for(tally_stack_id stack)
         return 0;
     int32_t pool = *slot;
     if (pool < 0) {
-        pool = shim_pools_evaluate(stack);
-        *slot = pool;
+        bool cacheable = true;
+        pool = shim_pools_evaluate(stack, &cacheable);
+        if (cacheable)
+            *slot = pool;
     }
     return pool;
 }
@@ -148,8 +174,7 @@ SHIM_INLINE void shim_book(void *ptr, size_t size, tally_alloc_kind kind)
                 shim_busy = 1;                                                                     \
                 shim_book((ptr), (size), (kind));                                                  \
                 shim_busy = 0;                                                                     \
-                if (SHIM_UNLIKELY(shim_deferred_count))                                            \
-                    shim_run_deferred();                                                           \
+                SHIM_AFTER_BOOKING();                                                              \
             }                                                                                      \
         }                                                                                          \
     } while (0)

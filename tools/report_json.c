@@ -2,6 +2,7 @@
  * is docs/report.schema.json; keep the two in step. */
 #include <config.h>
 
+#include "reason.h"
 #include "report.h"
 
 #include <inttypes.h>
@@ -141,15 +142,19 @@ static void tables(report_ctx *c)
 static void meta(report_ctx *c)
 {
     const prof_profile *p = c->p;
+    /* reason: how the image ended (reason.h); signal: the one that killed it. */
+    char sig[16] = "null";
+    if (cli_reason_signal(p->reason))
+        snprintf(sig, sizeof sig, "%d", cli_reason_signal(p->reason));
     fprintf(c->out,
             "  \"meta\": {\"version\": %u, \"sampled\": %s, \"pid\": %u, \"reason\": %u, "
-            "\"start_ns\": %lld, \"duration_ns\": %lld, \"sample_bytes\": %lld, \"depth\": %u, "
-            "\"threads\": %u, \"exactness_bytes\": %lld, \"peak_bytes\": %lld, \"peak_ns\": %lld, "
-            "\"max_rss_bytes\": %lld, \"exe\": ",
-            p->version, p->flags & PROF_FLAG_SAMPLED ? "true" : "false", p->pid, p->reason,
-            (long long)p->start_ns, (long long)p->duration_ns, (long long)p->sample_bytes, p->depth,
-            p->threads, (long long)p->exactness_bytes, (long long)p->peak_bytes,
-            (long long)p->peak_ns, (long long)p->max_rss_bytes);
+            "\"signal\": %s, \"start_ns\": %lld, \"duration_ns\": %lld, \"sample_bytes\": %lld, "
+            "\"depth\": %u, \"threads\": %u, \"exactness_bytes\": %lld, \"peak_bytes\": %lld, "
+            "\"peak_ns\": %lld, \"max_rss_bytes\": %lld, \"exe\": ",
+            p->version, p->flags & PROF_FLAG_SAMPLED ? "true" : "false", p->pid,
+            cli_reason_kind(p->reason), sig, (long long)p->start_ns, (long long)p->duration_ns,
+            (long long)p->sample_bytes, p->depth, p->threads, (long long)p->exactness_bytes,
+            (long long)p->peak_bytes, (long long)p->peak_ns, (long long)p->max_rss_bytes);
     jstr(c->out, p->exe);
     fputs(", \"cmdline\": ", c->out);
     jstr(c->out, p->cmdline);

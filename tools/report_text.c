@@ -2,6 +2,7 @@
  * leaks, the top allocating stacks. */
 #include <config.h>
 
+#include "reason.h"
 #include "report.h"
 
 #include <inttypes.h>
@@ -47,13 +48,11 @@ static const char *plural(int64_t n, const char *one, const char *many)
 static void header(report_ctx *c)
 {
     const prof_profile *p = c->p;
-    static const char *const reason[] = {"at exit", "by tally_track_dump", "on the dump signal"};
     fprintf(c->out, "tally report: %s\n", c->path);
     if (p->has_meta) {
-        fprintf(c->out, "program: %s (pid %u), profile written %s after %.3f s\n",
-                p->exe && *p->exe ? p->exe : "?", p->pid,
-                p->reason < 3 ? reason[p->reason] : "for an unknown reason",
-                (double)p->duration_ns / 1e9);
+        char why[128];
+        fprintf(c->out, "program: %s (pid %u): %s\n", p->exe && *p->exe ? p->exe : "?", p->pid,
+                cli_reason_phrase(p->reason, p->duration_ns, why, sizeof why));
         if (p->cmdline && *p->cmdline)
             fprintf(c->out, "command: %s\n", p->cmdline);
     }

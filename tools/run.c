@@ -1,21 +1,27 @@
 /* run.c: `tally run [options] -- PROGRAM [ARGS]`.
  *
- * Preloads the shim into PROGRAM with the TALLY_* variables the options
- * map onto, waits for it, then reads the profile it wrote and prints the
- * leak summary (memcheck's classes), symbolized and with the suppressions
- * applied, and the profile's path. tally itself never loads the shim (DESIGN.md): it only
- * finds its path and reads the file it leaves. */
+ * Checks every option before anything runs (a bad value is exit 2 and a
+ * message with the values it may take), preloads the shim into PROGRAM
+ * with the TALLY_* variables the options map onto, waits for it while
+ * relaying the signals tally gets (run_child.c), then prints the summary
+ * of the program's profile and a line per profile of the run
+ * (run_profiles.c), and ends as the program did. tally itself never loads
+ * the shim: it only finds its path and reads the files it leaves. */
 #include <config.h>
 
 #include "report.h"
+#include "run.h"
+#include "signals.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <glob.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,89 +75,114 @@ static int find_shim(char *out, size_t cap)
     return usable(out) ? 0 : -1;
 }
 
-/* The profile the program wrote: the output pattern with %p as its pid and
- * %e as whatever executable it ran as (a script's interpreter, say), the
- * newest if exec left several. */
-static int find_profile(const char *pattern, pid_t pid, char *out, size_t cap)
+static void usage(FILE *f)
 {
-    char g[PATH_MAX];
-    size_t n = 0;
-    for (const char *p = pattern; *p && n + 24 < sizeof g; p++) {
-        if (p[0] == '%' && p[1] == 'p') {
-            n += (size_t)snprintf(g + n, sizeof g - n, "%d", (int)pid);
-            p++;
-        } else if (p[0] == '%' && p[1] == 'e') {
-            g[n++] = '*';
-            p++;
-        } else if (p[0] == '%' && p[1] == '%') {
-            g[n++] = '%';
-            p++;
-        } else {
-            if (strchr("*?[\\", *p))
-                g[n++] = '\\';
-            g[n++] = *p;
-        }
-    }
-    g[n] = '\0';
-    glob_t gl;
-    if (glob(g, 0, NULL, &gl) != 0)
-        return -1;
-    time_t best = 0;
-    int found = -1;
-    for (size_t i = 0; i < gl.gl_pathc; i++) {
-        struct stat st;
-        if (stat(gl.gl_pathv[i], &st) == 0 && S_ISREG(st.st_mode) &&
-            (found < 0 || st.st_mtime >= best)) {
-            best = st.st_mtime;
-            snprintf(out, cap, "%s", gl.gl_pathv[i]);
-            found = 0;
-        }
-    }
-    globfree(&gl);
-    return found;
-}
-
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: tally run [-o FILE] [--backend NAME] [--depth N] [--sample BYTES]\n"
-            "                 [--pools RULES] [--interval MS] [--no-follow-exec]\n"
+    fprintf(f,
+            "usage: tally run [-o FILE|DIR/|PATTERN] [--backend mimalloc|system] [--depth 1..256]\n"
+            "                 [--sample BYTES] [--pools RULES] [--interval MS]\n"
+            "                 [--dump-signal SIG] [--checkpoint DURATION] [--no-follow-exec]\n"
             "                 [--leak-check exit|all|off] [--show-reachable] [--leak-addresses]\n"
-            "                 [--suppressions FILE] [--no-default-suppressions]\n"
+            "                 [--suppressions FILE] [--no-default-suppressions] [--top N]\n"
             "                 [--error-exitcode N] [--errors-for-leak-kinds SET]\n"
-            "                 -- PROGRAM [ARGS]\n");
+            "                 [--] PROGRAM [ARGS]\n"
+            "See tally(1).\n");
 }
 
-/* What the summary shows and which kinds count as errors. */
-typedef struct {
-    const char *const *supp_files;
-    int nsupp, builtin, show_reachable;
-    unsigned error_kinds; /* bit 1 << PROF_LEAK_*; LIVE never: unchecked is not lost */
-} run_leaks;
+/* ---- the values options take --------------------------------------------------- */
 
-/* Prints the summary and returns whether any block not suppressed is of an
- * error kind (valgrind's --errors-for-leak-kinds). The program has run: a
- * suppressions file that cannot be read is said and the others still apply. */
-static int summarize(const char *path, const run_leaks *o)
+/* "4096", "64k", "1M": bytes, 0 to 1 GiB. */
+static int parse_bytes(const char *text, long long *out)
 {
-    report_ctx c = {0};
-    c.out = stderr;
-    c.top = 5;
-    c.max_frames = 12; /* a summary: `tally report` shows whole stacks */
-    c.show_reachable = o->show_reachable;
-    report_open(&c, path, o->supp_files, o->nsupp, o->builtin);
-    if (!c.p)
-        return 0;
-    int errors = 0;
-    if (c.ready) {
-        report_text_summary(&c);
-        for (uint32_t k = PROF_LEAK_DEFINITE; k <= PROF_LEAK_REACHABLE; k++)
-            errors |= (o->error_kinds >> k & 1) && c.kind_count[k] > 0;
+    char *end;
+    errno = 0;
+    if (!*text || *text == '-' || *text == '+')
+        return -1;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text)
+        return -1;
+    int shift = 0;
+    if (*end) {
+        const char *units = "kmg";
+        const char *u = strchr(units, tolower((unsigned char)*end));
+        if (!u || end[1])
+            return -1;
+        shift = 10 * (int)(u - units + 1);
     }
-    fprintf(stderr, "tally: profile: %s (tally report %s shows it all)\n", path, path);
-    report_close(&c);
-    return errors;
+    if (v > (1LL << 30) >> shift)
+        return -1;
+    *out = v << shift;
+    return 0;
 }
+
+/* "10", "10s", "1.5", "500ms", "2m", "1h": whole milliseconds, at least 1. */
+static int parse_duration(const char *text, long long *ms)
+{
+    /* Digits and one point: strtod alone would take "1e3", "0x10", "inf". */
+    size_t digits = strspn(text, "0123456789.");
+    const char *point = memchr(text, '.', digits);
+    if (digits == 0 || (point && memchr(point + 1, '.', digits - (size_t)(point + 1 - text))))
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end != text + digits || !isfinite(v))
+        return -1;
+    double scale;
+    if (!*end || !strcmp(end, "s"))
+        scale = 1000;
+    else if (!strcmp(end, "ms"))
+        scale = 1;
+    else if (!strcmp(end, "m"))
+        scale = 60000;
+    else if (!strcmp(end, "h"))
+        scale = 3600000;
+    else
+        return -1;
+    double r = v * scale + 0.5; /* rounded to the millisecond below */
+    if (!(r >= 1 && r < INT_MAX))
+        return -1;
+    *ms = (long long)r;
+    return 0;
+}
+
+/* TALLY_POOLS as the shim reads it (shim/pools.c): "modules", or rules
+ * NAME=PATTERN[,PATTERN...] separated by ';', at most 32 rules and 128
+ * patterns in 4095 bytes. */
+static int valid_pools(const char *text)
+{
+    if (!strcmp(text, "modules"))
+        return 1;
+    size_t len = strlen(text);
+    if (len == 0 || len >= 4096)
+        return 0;
+    int rules = 0, patterns = 0;
+    for (const char *r = text;;) {
+        size_t rl = strcspn(r, ";");
+        const char *eq = memchr(r, '=', rl);
+        if (!eq || eq == r || eq + 1 == r + rl)
+            return 0;
+        rules++;
+        for (const char *p = eq + 1; p < r + rl;) {
+            size_t pl = strcspn(p, ",;");
+            if (pl == 0 || (pl == 3 && !strncmp(p, "fn:", 3)))
+                return 0;
+            patterns++;
+            p += pl + (p[pl] == ',');
+        }
+        if (!r[rl])
+            break;
+        r += rl + 1;
+    }
+    return rules <= 32 && patterns <= 128;
+}
+
+static int bad(const char *opt, const char *wants, const char *text)
+{
+    fprintf(stderr, "tally run: --%s wants %s, not '%s'\n", opt, wants, text);
+    return CLI_EXIT_BAD_INPUT;
+}
+
+/* ---- the command ----------------------------------------------------------------- */
 
 int cmd_run(int argc, char **argv)
 {
@@ -162,6 +193,8 @@ int cmd_run(int argc, char **argv)
         {"sample", required_argument, NULL, 's'},
         {"pools", required_argument, NULL, 'p'},
         {"interval", required_argument, NULL, 'i'},
+        {"dump-signal", required_argument, NULL, 'D'},
+        {"checkpoint", required_argument, NULL, 'C'},
         {"no-follow-exec", no_argument, NULL, 'F'},
         {"suppressions", required_argument, NULL, 'S'},
         {"no-default-suppressions", no_argument, NULL, 'N'},
@@ -170,56 +203,128 @@ int cmd_run(int argc, char **argv)
         {"leak-check", required_argument, NULL, 'l'},
         {"show-reachable", no_argument, NULL, 'R'},
         {"leak-addresses", no_argument, NULL, 'A'},
+        {"top", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *supp_files[64];
-    int nsupp = 0, error_exitcode = -1;
+    int nsupp = 0, error_exitcode = -1, dump_signal = 0;
     /* LeakSanitizer's choice, and the issue's: the lost blocks are the errors. */
-    run_leaks leaks = {supp_files, 0, 1, 0, 1u << PROF_LEAK_DEFINITE | 1u << PROF_LEAK_INDIRECT};
+    run_leaks leaks = {supp_files, 0, 1, 0, 5, 1u << PROF_LEAK_DEFINITE | 1u << PROF_LEAK_INDIRECT};
     const char *output = NULL;
+    char num[32];
     int o;
     optind = 1;
-    /* '+': stop at the program's name, so its own options stay its own. */
-    while ((o = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+    opterr = 0; /* tally's own messages, below */
+    /* '+': stop at the program's name, so its own options stay its own.
+     * ':': a missing value is told apart from an unknown option. */
+    while ((o = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1) {
         switch (o) {
         case 'o':
             output = optarg;
             break;
         case 'b':
+            /* The shim's allocators (lib/backend's malloc-shaped entries). */
+            if (strcmp(optarg, "mimalloc") && strcmp(optarg, "system"))
+                return bad("backend", "mimalloc or system", optarg);
             setenv("TALLY_BACKEND", optarg, 1);
             break;
-        case 'd':
-            setenv("TALLY_DEPTH", optarg, 1);
+        case 'd': {
+            long v;
+            if (cli_parse_count("run", "depth", "a number of frames from 1 to 256", optarg, 1, 256,
+                                &v))
+                return CLI_EXIT_BAD_INPUT;
+            snprintf(num, sizeof num, "%ld", v);
+            setenv("TALLY_DEPTH", num, 1);
             break;
-        case 's':
-            setenv("TALLY_SAMPLE", optarg, 1);
+        }
+        case 's': {
+            long long v;
+            if (parse_bytes(optarg, &v) != 0)
+                return bad("sample",
+                           "a mean number of bytes from 0 (every allocation) to 1G, "
+                           "with an optional k, M or G suffix",
+                           optarg);
+            snprintf(num, sizeof num, "%lld", v);
+            setenv("TALLY_SAMPLE", num, 1);
             break;
+        }
         case 'p':
+            if (!valid_pools(optarg))
+                return bad("pools",
+                           "modules, or NAME=PATTERN[,PATTERN...] rules separated by ';' (at "
+                           "most 32 rules and 128 patterns; fn:NAME matches a function)",
+                           optarg);
             setenv("TALLY_POOLS", optarg, 1);
             break;
-        case 'i':
-            setenv("TALLY_INTERVAL", optarg, 1);
+        case 'i': {
+            long v;
+            if (cli_parse_count("run", "interval",
+                                "milliseconds from 0 (no time series) to 3600000", optarg, 0,
+                                3600000, &v))
+                return CLI_EXIT_BAD_INPUT;
+            snprintf(num, sizeof num, "%ld", v);
+            setenv("TALLY_INTERVAL", num, 1);
             break;
+        }
+        case 'D': {
+            int sig = cli_signal_parse(optarg);
+            if (sig <= 0 || sig == SIGKILL || sig == SIGSTOP) {
+                char names[512], wants[640];
+                cli_signal_list(names, sizeof names, 1);
+                snprintf(wants, sizeof wants,
+                         "a signal the program can catch, by name (%s; SIG is optional) or "
+                         "number",
+                         names);
+                return bad("dump-signal", wants, optarg);
+            }
+            dump_signal = sig;
+            snprintf(num, sizeof num, "%d", sig);
+            setenv("TALLY_DUMP_SIGNAL", num, 1);
+            break;
+        }
+        case 'C': {
+            long long ms;
+            if (parse_duration(optarg, &ms) != 0)
+                return bad("checkpoint",
+                           "a duration of at least 1ms, such as 10, 10s, 1.5, 500ms, 2m or 1h "
+                           "(seconds without a unit)",
+                           optarg);
+            snprintf(num, sizeof num, "%lldms", ms);
+            setenv("TALLY_CHECKPOINT", num, 1);
+            break;
+        }
         case 'F':
             setenv("TALLY_FOLLOW_EXEC", "0", 1);
             break;
-        case 'S':
-            if (nsupp == 64 || access(optarg, R_OK) != 0) {
-                fprintf(stderr, "tally run: cannot read suppressions %s\n", optarg);
+        case 'S': {
+            /* Read now: a file that cannot be is said before the program runs. */
+            if (nsupp == 64) {
+                fprintf(stderr, "tally run: at most 64 --suppressions\n");
+                return CLI_EXIT_BAD_INPUT;
+            }
+            char err[512];
+            cli_suppressions *s = cli_supp_new(0);
+            if (!s) {
+                fprintf(stderr, "tally run: out of memory\n");
+                return CLI_EXIT_FAILURE;
+            }
+            int rc = cli_supp_load(s, optarg, err, sizeof err);
+            cli_supp_free(s);
+            if (rc != 0) {
+                fprintf(stderr, "tally run: %s\n", err);
                 return CLI_EXIT_BAD_INPUT;
             }
             supp_files[nsupp++] = optarg;
             break;
+        }
         case 'N':
             leaks.builtin = 0;
             break;
         case 'k':
-            if (report_parse_kinds(optarg, &leaks.error_kinds) != 0) {
-                fprintf(stderr, "tally run: --errors-for-leak-kinds wants %s, not '%s'\n",
-                        "a comma-separated list of " REPORT_KIND_NAMES, optarg);
-                return CLI_EXIT_BAD_INPUT;
-            }
+            if (report_parse_kinds(optarg, &leaks.error_kinds) != 0)
+                return bad("errors-for-leak-kinds", "a comma-separated list of " REPORT_KIND_NAMES,
+                           optarg);
             break;
         case 'l':
             /* exit: classify at exit (the default); all: every dump too;
@@ -243,32 +348,47 @@ int cmd_run(int argc, char **argv)
             error_exitcode = (int)v;
             break;
         }
+        case 't':
+            if (cli_parse_count("run", "top", "a count", optarg, 0, LONG_MAX, &leaks.top))
+                return CLI_EXIT_BAD_INPUT;
+            break;
         case 'h':
-            usage();
+            usage(stdout);
             return CLI_EXIT_OK;
+        case ':':
+            fprintf(stderr, "tally run: %s wants a value\n", argv[optind - 1]);
+            usage(stderr);
+            return CLI_EXIT_BAD_INPUT;
         default:
-            usage();
+            if (optopt)
+                fprintf(stderr, "tally run: unknown option '-%c'\n", optopt);
+            else
+                fprintf(stderr, "tally run: unknown option '%s'\n", argv[optind - 1]);
+            usage(stderr);
             return CLI_EXIT_BAD_INPUT;
         }
     }
     if (optind >= argc) {
-        usage();
+        fprintf(stderr, "tally run: no program to run\n");
+        usage(stderr);
         return CLI_EXIT_BAD_INPUT;
     }
+    char **prog = argv + optind;
     char shim[PATH_MAX];
     if (find_shim(shim, sizeof shim) != 0) {
         fprintf(stderr, "tally run: cannot find %s next to tally nor in %s\n", SHIM_NAME,
                 TALLY_LIBDIR);
         return CLI_EXIT_BAD_INPUT;
     }
-    if (!output)
-        output = getenv("TALLY_OUTPUT");
-    if (!output || !*output)
-        output = "tally.%e.%p.prof";
-    setenv("TALLY_OUTPUT", output, 1);
-    /* tally prints the summary itself, symbolized and with suppressions. */
-    if (!getenv("TALLY_REPORT"))
-        setenv("TALLY_REPORT", "none", 1);
+    run_output out;
+    int rc = run_output_init(&out, output, prog[0]);
+    if (rc != 0)
+        return rc;
+    if (!out.dir_per_pid)
+        setenv("TALLY_OUTPUT", out.pattern, 1);
+    /* tally prints the summaries itself, symbolized, with suppressions and
+     * once: not one per process of the run. */
+    setenv("TALLY_REPORT", "none", 1);
     const char *old = getenv("LD_PRELOAD");
     size_t len = strlen(shim) + (old ? strlen(old) : 0) + 2;
     char *preload = malloc(len);
@@ -278,41 +398,21 @@ int cmd_run(int argc, char **argv)
     setenv("LD_PRELOAD", preload, 1);
     free(preload);
 
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("tally run: fork");
-        return CLI_EXIT_FAILURE;
-    }
-    if (pid == 0) {
-        execvp(argv[optind], argv + optind);
-        fprintf(stderr, "tally run: cannot run %s: %s\n", argv[optind], strerror(errno));
-        _exit(errno == ENOENT ? CLI_EXIT_NOT_FOUND : CLI_EXIT_CANNOT_EXEC);
-    }
-    /* Like system(3): a ^C is the program's to handle, not ours. */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
-    sigaction(SIGINT, &ign, &old_int);
-    sigaction(SIGQUIT, &ign, &old_quit);
+    run_child_spec spec = {prog, &out, dump_signal};
+    pid_t pid;
     int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
-    int rc;
-    if (WIFEXITED(status)) {
-        rc = WEXITSTATUS(status);
-    } else {
-        rc = CLI_EXIT_SIGNAL_BASE + WTERMSIG(status);
-        fprintf(stderr, "tally run: %s was killed by signal %d (%s)\n", argv[optind],
-                WTERMSIG(status), strsignal(WTERMSIG(status)));
-    }
-    char path[PATH_MAX];
-    if (find_profile(output, pid, path, sizeof path) != 0) {
-        fprintf(stderr, "tally run: no profile was written (looked for %s with pid %d)\n", output,
-                (int)pid);
+    rc = run_child(&spec, &pid, &status);
+    if (rc != 0)
         return rc;
+    if (WIFSIGNALED(status)) {
+        char name[32];
+        fprintf(stderr, "tally run: %s was killed by %s%s\n", prog[0],
+                cli_signal_name(WTERMSIG(status), name, sizeof name),
+                WCOREDUMP(status) ? " (core dumped)" : "");
     }
     leaks.nsupp = nsupp;
-    int errors = summarize(path, &leaks);
-    return errors && error_exitcode >= 0 ? error_exitcode : rc;
+    int errors = run_report(&out, pid, prog[0], &leaks);
+    if (errors && error_exitcode >= 0)
+        return error_exitcode;
+    return run_exit_like(status);
 }

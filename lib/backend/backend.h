@@ -8,8 +8,10 @@
 
 #include "base/export.h"
 
+#include <malloc.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct backend_ops {
     const char *name;
@@ -37,7 +39,41 @@ typedef struct backend_malloc_entries {
     void *(*aligned)(size_t size, size_t alignment); /* alignment: a power of two */
     size_t (*usable_size)(void *ptr);
     size_t (*good_size)(size_t size); /* NULL: the size itself */
+    /* Asked before a request of BACKEND_ASK_FROM bytes or more: false when
+     * glibc's malloc would fail it (backend_refuses). NULL when the
+     * allocator fails where glibc does by itself (glibc's own). */
+    bool (*grants)(size_t bytes);
+    /* The allocator's own mallinfo2, when it keeps glibc's figures (glibc's
+     * own); NULL when the shim has to answer from its books. */
+    struct mallinfo2 (*mallinfo2)(void);
 } backend_malloc_entries;
+
+/* Huge requests. glibc asks the kernel for them with a plain private
+ * mapping, which the kernel refuses beyond what it would commit
+ * (vm.overcommit_memory: by default a request larger than RAM and swap).
+ * mimalloc maps with MAP_NORESERVE, which that check does not see, and so
+ * gives 64 TiB where glibc says ENOMEM. Requests from this size on are
+ * checked the way glibc would be answered: a mapping made and unmapped
+ * again (a few microseconds, against the milliseconds it takes to touch
+ * 256 MiB). Below it, the kernel's default heuristic never refuses a
+ * machine with that much memory, and the check costs the fast path one
+ * compare. */
+#define BACKEND_ASK_FROM ((size_t)256 << 20)
+
+/* Would glibc's malloc get bytes (chunk header included) from the kernel
+ * now? Never for more than PTRDIFF_MAX. A system call: slow path only. */
+bool backend_kernel_grants(size_t bytes);
+
+/* True when e's allocator would give size bytes at this alignment (0 for
+ * malloc's) where glibc would fail: glibc over-allocates an aligned request
+ * by its alignment. One compare of a constant when the request is small. */
+static inline bool backend_refuses(const backend_malloc_entries *e, size_t size, size_t alignment)
+{
+    size_t bytes;
+    if (__builtin_add_overflow(size, alignment, &bytes))
+        bytes = SIZE_MAX;
+    return __builtin_expect(bytes >= BACKEND_ASK_FROM, 0) && e->grants && !e->grants(bytes);
+}
 
 /* "mimalloc" or "system"; NULL when that allocator cannot be loaded. */
 TALLY_INTERNAL const backend_malloc_entries *tally_backend_malloc_entries(const char *name);

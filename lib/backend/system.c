@@ -85,6 +85,9 @@ static void *system_aligned(size_t size, size_t alignment)
 
 static backend_malloc_entries system_entries;
 
+/* glibc's figures are true when glibc serves every block. */
+static struct mallinfo2 (*libc_mallinfo2)(void);
+
 static void bind_libc(void)
 {
     libc.posix_memalign = posix_memalign;
@@ -94,6 +97,7 @@ static void bind_libc(void)
     libc.free = free;
     libc.memalign = memalign;
     libc.malloc_usable_size = malloc_usable_size;
+    libc_mallinfo2 = mallinfo2;
 #ifndef TALLY_SANITIZERS
     void *h = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
     if (h) {
@@ -108,6 +112,9 @@ static void bind_libc(void)
             all &= (syms[i] = dlsym(h, names[i])) != NULL;
         if (all) /* else keep the plain names: nothing interposes them then */
             memcpy(&libc, syms, sizeof libc);
+        void *mallinfo2_sym = dlsym(h, "mallinfo2");
+        if (mallinfo2_sym)
+            *(void **)&libc_mallinfo2 = mallinfo2_sym;
         dlclose(h);
     }
 #endif
@@ -118,6 +125,7 @@ static void bind_libc(void)
         .free = libc.free,
         .aligned = system_aligned,
         .usable_size = libc.malloc_usable_size,
+        .mallinfo2 = libc_mallinfo2,
     };
 }
 

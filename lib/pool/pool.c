@@ -161,6 +161,8 @@ static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool,
         if (!pool->parent) /* a wrapper's block is its parent's, scrubbed there */
             tally_track_scrub(p, size);
         tally_track_pool_alloc(pool->id, p, size, pool->parent != NULL);
+        if (tally_track_service_due()) /* the core's timed work, on this thread */
+            tally_track_service();
     }
     *out = p;
     return 0;

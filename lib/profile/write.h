@@ -98,7 +98,9 @@ void prof_write_section(prof_writer *w, uint32_t tag, uint32_t count, const void
  * lost bytes on the way (nothing is complete then). */
 int prof_write_end(prof_writer *w);
 /* Writes the finished profile to path.tmp.<pid> and renames it onto path,
- * so no reader sees half a file: 0 or an errno value. No stdio. */
+ * so no reader sees half a file: 0 or an errno value. No stdio. For the
+ * tests' profile generator: the tracking core publishes its profiles itself
+ * (lib/track/output.c), never over anything but a regular file. */
 int prof_write_file(const prof_writer *w, const char *path);
 void prof_writer_free(prof_writer *w);
 

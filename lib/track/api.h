@@ -83,6 +83,17 @@ TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info);
 
 /* Looks a block up without changing anything. */
 TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info);
+/* The live block whose bytes hold ptr, at its start or inside it, and where
+ * it starts: for an error report on an interior pointer. Slow (it walks the
+ * live table): never on the hot path. */
+TALLY_INTERNAL bool tally_track_find_containing(const void *ptr, uintptr_t *start,
+                                                tally_block_info *info);
+
+/* The bytes of every live booked block (all pools but wrappers), with the
+ * calling thread's unfolded share folded in first: exact for the caller's
+ * own blocks, other threads' to within their batch (ledger.h). 0 when
+ * tracking never started. For the shim's mallinfo2. */
+TALLY_INTERNAL int64_t tally_track_live_bytes(void);
 
 /* The frames of an interned stack (innermost first); 0 for an unknown id. */
 TALLY_INTERNAL int tally_track_stack_frames(tally_stack_id id, const uintptr_t **frames);
@@ -95,19 +106,78 @@ TALLY_INTERNAL _Atomic int32_t *tally_track_stack_pool_slot(tally_stack_id id);
 /* The module cache changed (dlopen/dlclose): refresh it before the next profile. */
 TALLY_INTERNAL void tally_track_modules_changed(void);
 
-/* Process events, from the preload shim (shim/process.c). */
+/* Process events, from the preload shim (shim/process.c, shim/signals.c). */
 /* pthread_atfork handlers: take the core's locks before fork, release them
- * after it in the parent; in the child, release them, restart the
- * ticker thread (lib/track/ticker.c) and go on into the child's own profile (%p). */
+ * after it in the parent; in the child, release them, re-arm the clock and
+ * go on into the child's own profile (%p). */
 TALLY_INTERNAL void tally_track_fork_prepare(void);
 TALLY_INTERNAL void tally_track_fork_parent(void);
 TALLY_INTERNAL void tally_track_fork_child(void);
-/* Async-signal-safe: sets a flag only; the ticker thread writes the
- * snapshot (META reason 2). */
-TALLY_INTERNAL void tally_track_request_dump(void);
+
+/* ---- work done on the program's own threads (lib/track/service.c) ---------------- */
+/* tally runs no thread of its own. Timed work (a time-series point, a
+ * checkpoint) and a dump the dump signal asked for are raised as bits of
+ * tally_track_due, and done by the next thread that leaves an entry point
+ * holding no lock of the core's: tally_track_service. An entry point pays
+ * one relaxed load of a line that is written only when work falls due. */
+enum {
+    TT_DUE_CLOCK = 1, /* the series or a checkpoint may be due: look at the clock */
+    TT_DUE_DUMP = 2,  /* the dump signal came */
+    TT_DUE_SHIM = 4,  /* the shim's own work (a fatal signal that came while inside tally) */
+};
+extern TALLY_INTERNAL _Atomic int tally_track_due;
+
+static inline bool tally_track_service_due(void)
+{
+    return __builtin_expect(atomic_load_explicit(&tally_track_due, memory_order_relaxed), 0);
+}
+/* Does the core's work that is due (TT_DUE_SHIM stays raised: it is the
+ * shim's to clear). The caller holds no lock of the core's. */
+TALLY_INTERNAL void tally_track_service(void);
+/* Async-signal-safe: raises the bits (one atomic or). */
+TALLY_INTERNAL void tally_track_raise(int due_bits);
+
 /* Writes the exit profile and summary now, once (as the exit handler would):
  * for _exit and _Exit, which skip the atexit handlers. */
 TALLY_INTERNAL void tally_track_at_exit(void);
+/* The process image is about to be replaced (exec): its profile now,
+ * reason "exec", without the summary or the leak check. Tracking goes on:
+ * the exec may fail. */
+TALLY_INTERNAL void tally_track_before_exec(void);
+/* From a handler of fatal signal sig, in the thread it hit, which was not
+ * inside tally: the profile (reason "fatal", the signal), no summary, no
+ * leak check, one line on tally's descriptor. Once per process: a second
+ * caller waits for the first, whose re-raise ends the process. `caller` is
+ * the handler's ucontext. */
+TALLY_INTERNAL void tally_track_fatal(int sig, const void *caller);
+
+/* ---- tally's own messages (say.c) ------------------------------------------------ */
+/* tally writes its messages to a duplicate of stderr taken at start, above
+ * the low numbers and close-on-exec, never to whatever file the program later
+ * puts on fd 2. This takes it, once per process image (the shim calls it
+ * before anything else, tally_track_start again). When fd 2 is closed then,
+ * tally says nothing at all. */
+TALLY_INTERNAL void tally_track_say_init(void);
+/* The descriptor for a message now, or -1 for none: tally's duplicate while
+ * it still is the file stderr was at start (the program may have closed it,
+ * or dup2'ed another file over its number), else fd 2 while that still is
+ * the file, else none. One fstat per call: messages are never on the hot path. */
+TALLY_INTERNAL int tally_track_say_fd(void);
+/* From now on, tally's messages go to a duplicate of fd (not open: nowhere).
+ * For a program, or a test, that wants them somewhere else. */
+TALLY_INTERNAL void tally_track_say_to(int fd);
+/* Writes n bytes, whole, to tally_track_say_fd(); errno is kept. */
+TALLY_INTERNAL void tally_track_say_text(const char *s, size_t n);
+
+/* ---- the program's allocator errors, counted (shim/errors.c) -------------------- */
+/* The shim reports each kind of error from each stack once and counts the
+ * rest; the exit summary prints the counts (valgrind's "ERROR SUMMARY"). */
+typedef struct {
+    _Atomic uint64_t errors;     /* every error */
+    _Atomic uint64_t contexts;   /* distinct (kind, stack) pairs reported */
+    _Atomic uint64_t unassigned; /* errors past the report limits: in no context */
+} tally_error_counts;
+extern TALLY_INTERNAL tally_error_counts tally_track_errors;
 
 /* ---- lib/pool ------------------------------------------------------------------ */
 

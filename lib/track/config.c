@@ -1,10 +1,14 @@
 /* config.c: the TALLY_* settings, parsed in one place. */
 #include "track/config.h"
 
+#include "track/output.h"
+#include "track/say.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 TALLY_INTERNAL _Atomic int tally_track_on;
 TALLY_INTERNAL bool tally_track_sampled_run;
@@ -44,6 +48,22 @@ int64_t tt_parse_size(const char *s, int64_t dflt)
     return v;
 }
 
+int64_t tt_parse_duration(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    double unit = 1e9;
+    if (strcmp(end, "ms") == 0)
+        unit = 1e6;
+    else if (strcmp(end, "m") == 0)
+        unit = 60e9;
+    else if (*end && strcmp(end, "s") != 0)
+        return -1;
+    if (end == s || !(v > 0) || v * unit > 1e18)
+        return -1;
+    return (int64_t)(v * unit);
+}
+
 void tt_configure(const tally_track_options *opts)
 {
     const char *output = NULL;
@@ -70,6 +90,24 @@ void tt_configure(const tally_track_options *opts)
     tally_track_sampled_run = tt_cfg.sample_bytes > 0;
     snprintf(tt_cfg.output, sizeof tt_cfg.output, "%s",
              output && *output ? output : "tally.%e.%p.prof");
+    /* Resolved once, now: a process that chdir()s later, and its forked
+     * children, still write to the directory the run started in. */
+    tt_output_resolve(tt_cfg.output, sizeof tt_cfg.output);
+
+    /* Checkpoints: a profile replaced every so often, so that a SIGKILL or
+     * the OOM killer leaves the last one (service.c). */
+    const char *checkpoint = getenv("TALLY_CHECKPOINT");
+    tt_cfg.checkpoint_ns = 0;
+    if (checkpoint && *checkpoint && strcmp(checkpoint, "0") != 0) {
+        tt_cfg.checkpoint_ns = tt_parse_duration(checkpoint);
+        if (tt_cfg.checkpoint_ns < 0) {
+            tt_say(tally_track_say_fd(),
+                   "tally: TALLY_CHECKPOINT=%s: not a duration (10, 1.5s, 500ms, 2m): no "
+                   "checkpoints\n",
+                   checkpoint);
+            tt_cfg.checkpoint_ns = 0;
+        }
+    }
 
     const char *report = getenv("TALLY_REPORT");
     tt_cfg.report = TT_REPORT_SUMMARY;

@@ -34,6 +34,7 @@ typedef struct {
     int depth;
     int64_t sample_bytes; /* 0: full tracking; else the mean sampling distance */
     int interval_ms;
+    int64_t checkpoint_ns; /* TALLY_CHECKPOINT: 0, none */
     int report;
     int leak_check;
     bool leak_addresses; /* TALLY_LEAK_ADDRESSES: each leaked block's address in the profile */
@@ -51,6 +52,10 @@ extern tt_config tt_cfg;
 
 /* Fills tt_cfg from opts, or from the environment when opts is NULL. */
 void tt_configure(const tally_track_options *opts);
+
+/* TALLY_CHECKPOINT's value, in ns: seconds ("10", "1.5", "10s"), or with
+ * ms or m; -1 when it is not a positive duration. */
+int64_t tt_parse_duration(const char *s);
 
 /* A size with an optional k, m or g suffix (powers of 1024); dflt when s is
  * NULL, empty or not a number. */

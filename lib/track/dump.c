@@ -1,9 +1,12 @@
 /* dump.c: a profile written now, from a snapshot of the books. Every dump
- * (exit, tally_track_dump, the dump signal) takes this one path. */
+ * (exit, tally_track_dump, the dump signal, a checkpoint, exec, a fatal
+ * signal) takes this one path. */
 #include "track/dump.h"
 
 #include "track/mark.h"
+#include "track/output.h"
 #include "track/say.h"
+#include "track/series.h"
 #include "track/thread.h"
 
 #include <errno.h>
@@ -16,6 +19,10 @@ static _Atomic int warned;
 
 static bool wants_leak_check(int reason)
 {
+    /* A fatal signal's handler may have interrupted anything: no helper
+     * task, no stopping of threads. Exec frees the whole image anyway. */
+    if ((reason & 0xff) == TT_REASON_FATAL || reason == TT_REASON_EXEC)
+        return false;
     switch (tt_cfg.leak_check) {
     case TT_LEAK_CHECK_ALL:
         return true;
@@ -33,16 +40,24 @@ int tt_dump(const char *path, int reason, const ucontext_t *caller)
     int saved_errno = errno;
     tt_thread_fold_self();
     pthread_mutex_lock(&write_lock);
+    const char *pattern = path ? path : tt_cfg.output;
     char out[1024];
-    tt_expand_output(path ? path : tt_cfg.output, out, sizeof out);
+    tt_output_name(pattern, out, sizeof out);
+    tt_series_tick_now(true);
     tt_snapshot s;
     int rc = tt_snapshot_take(&s);
     if (rc == 0 && wants_leak_check(reason))
         tt_mark_classify(&s, caller); /* on failure the leaks stay "live" */
     if (rc == 0)
-        rc = tt_profile_write(&s, out, reason);
-    if (rc != 0 && !atomic_exchange(&warned, 1))
-        tt_say(STDERR_FILENO, "tally: cannot write the profile %s: %s\n", out, strerror(rc));
+        rc = tt_profile_write(&s, pattern, reason, out, sizeof out);
+    if (rc == EEXIST && !atomic_exchange(&warned, 1))
+        tt_say(tally_track_say_fd(),
+               "tally: %s exists and is not a regular file: no profile written there\n", out);
+    else if (rc != 0 && !atomic_exchange(&warned, 1))
+        tt_say(tally_track_say_fd(), "tally: cannot write the profile %s: %s\n", out, strerror(rc));
+    if ((reason & 0xff) == TT_REASON_FATAL && rc == 0)
+        tt_say(tally_track_say_fd(), "tally: SIG%s: profile written to %s\n",
+               sigabbrev_np(reason >> 8) ? sigabbrev_np(reason >> 8) : "?", out);
     if (reason == TT_REASON_EXIT && s.pools) {
         /* The summary names its stacks with libdw, loaded now, and that
          * allocates. Nothing is booked after the exit profile (tally_track_at_exit

@@ -136,6 +136,60 @@ TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info)
     return true;
 }
 
+/* The shadowed block whose bytes hold ptr: the nearest block start at or
+ * below ptr is the only candidate (blocks do not overlap), and a shadowed
+ * block is shorter than TT_SHADOW_MAX_SIZE, so the walk back is short. */
+static bool shadow_containing(uintptr_t a, uintptr_t *start, int64_t *size, unsigned *kind)
+{
+    uintptr_t g = a & ~(uintptr_t)15;
+    for (int k = 0; k <= TT_SHADOW_MAX_SIZE / 16 && g >= 16; k++, g -= 16) {
+        const uint16_t *e = tt_shadow_find((const void *)g);
+        uint16_t v = e ? __atomic_load_n(e, __ATOMIC_RELAXED) : 0;
+        if (!v)
+            continue;
+        uintptr_t s = g + (((v >> 2) & 1) ? 8 : 0);
+        if (s > a)
+            continue; /* starts after ptr, in ptr's own granule */
+        if (a - s >= (uint64_t)tt_shadow_size(v))
+            return false;
+        *start = s;
+        *size = tt_shadow_size(v);
+        *kind = tt_shadow_kind(v);
+        return true;
+    }
+    return false;
+}
+
+TALLY_INTERNAL bool tally_track_find_containing(const void *ptr, uintptr_t *start,
+                                                tally_block_info *info)
+{
+    uintptr_t a = (uintptr_t)ptr, s;
+    int64_t size;
+    unsigned kind;
+    tt_entry e;
+    tally_block_info found;
+    if (tt_live_find_containing(a, &e)) {
+        s = e.addr;
+        found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
+    } else if (tt_shadow_on && shadow_containing(a, &s, &size, &kind)) {
+        found = block_info(size, 0, 0, kind);
+    } else {
+        return false;
+    }
+    if (start)
+        *start = s;
+    if (info)
+        *info = found;
+    return true;
+}
+
+TALLY_INTERNAL int64_t tally_track_live_bytes(void)
+{
+    if (tally_track_is_on())
+        tt_thread_fold_self();
+    return atomic_load_explicit(&tt_g.current, memory_order_relaxed);
+}
+
 TALLY_INTERNAL void tally_track_forget(const void *ptr)
 {
     if (tt_shadow_on)

@@ -10,10 +10,11 @@
 #include "track/dump.h"
 #include "track/ledger.h"
 #include "track/live_table.h"
+#include "track/output.h"
 #include "track/series.h"
 #include "track/stack_table.h"
+#include "track/service.h"
 #include "track/thread.h"
-#include "track/ticker.h"
 #include "track/unwind.h"
 
 #include <errno.h>
@@ -68,13 +69,12 @@ TALLY_INTERNAL void tally_track_fork_child(void)
     tt_ledger_fork_child();
     tt_thread_fork_child();
     tt_series_fork_child();
-    tt_ticker_fork_child();
     tt_dump_fork_child();
+    tt_output_fork_child();
     pthread_mutex_init(&start_lock, NULL);
     /* The child writes its own profile (%p) at its own exit. */
     atomic_store(&exit_written, 0);
-    if (tally_track_is_on())
-        tt_ticker_start();
+    tt_service_start();
 }
 
 /* ---- start and stop --------------------------------------------------------------- */
@@ -93,6 +93,7 @@ int tally_track_start(const tally_track_options *opts)
         return EBUSY;
     }
     pthread_once(&once, init_once);
+    tally_track_say_init(); /* stderr as it is at start */
     tt_configure(opts);
     if (!tt_cfg.started) {
         struct timespec ts;
@@ -101,9 +102,9 @@ int tally_track_start(const tally_track_options *opts)
         tt_cfg.start_ns = tt_now_ns();
         tt_cfg.started = true;
     }
+    tt_service_start();
     atomic_store(&tally_track_on, 1);
     pthread_mutex_unlock(&start_lock);
-    tt_ticker_start();
     return 0;
 }
 
@@ -135,14 +136,45 @@ TALLY_INTERNAL __attribute__((noinline)) void tally_track_at_exit(void)
     atomic_store(&tally_track_on, 0);
 }
 
+TALLY_INTERNAL void tally_track_before_exec(void)
+{
+    if (!tt_cfg.started || !tally_track_is_on() || atomic_load(&exit_written))
+        return;
+    tt_dump(NULL, TT_REASON_EXEC, NULL);
+}
+
+/* Once per process. A second fatal signal in another thread (its fault
+ * while the first one writes) waits for the first one's re-raise, which
+ * ends the process; after 10 s it gives up waiting and its own re-raise
+ * does. The handler blocks the other fatal signals, so no thread waits here
+ * for itself. After the exit profile there is nothing left to write. */
+TALLY_INTERNAL void tally_track_fatal(int sig, const void *caller)
+{
+    static _Atomic int claimed;
+    if (!tt_cfg.started)
+        return;
+    if (atomic_exchange(&claimed, 1)) {
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        for (int i = 0; i < 1000; i++)
+            nanosleep(&tick, NULL);
+        return;
+    }
+    if (atomic_exchange(&exit_written, 1))
+        return;
+    tt_dump(NULL, TT_REASON_FATAL | sig << 8, (const ucontext_t *)caller);
+    atomic_store(&tally_track_on, 0);
+}
+
 static void at_exit_handler(void)
 {
     tally_track_at_exit();
 }
 
+/* Registered first, so run last: after every handler the program adds. */
 __attribute__((constructor(101))) static void track_constructor(void)
 {
     atexit(at_exit_handler);
+    at_quick_exit(at_exit_handler);
     const char *env = getenv("TALLY_TRACK");
     if (env && *env && strcmp(env, "0") != 0)
         tally_track_start(NULL);

@@ -191,6 +191,33 @@ bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out)
     return at >= 0;
 }
 
+typedef struct {
+    uintptr_t addr;
+    bool found;
+    tt_entry e;
+} containing;
+
+static void contains(const tt_entry *e, void *arg)
+{
+    containing *c = arg;
+    if (e->addr > c->addr || c->addr - e->addr >= (uint64_t)tt_entry_size(e))
+        return;
+    /* Live blocks do not overlap: a second hit is the same block in another
+     * pool, and the one no wrapper covers is the one the program sees. */
+    if (!c->found || (tt_entry_flags(&c->e) & TT_FLAG_COVERED))
+        c->e = *e;
+    c->found = true;
+}
+
+bool tt_live_find_containing(uintptr_t addr, tt_entry *out)
+{
+    containing c = {.addr = addr};
+    tt_live_foreach(contains, &c);
+    if (c.found && out)
+        *out = c.e;
+    return c.found;
+}
+
 void tt_live_foreach(void (*fn)(const tt_entry *e, void *arg), void *arg)
 {
     for (int k = 0; k < TT_LIVE_SHARDS; k++) {

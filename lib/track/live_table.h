@@ -41,6 +41,10 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
                     unsigned flags);
 bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out);
 bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out);
+/* The entry of the block whose bytes hold addr (its start or inside it), an
+ * entry no wrapper covers first. Walks every shard: for an error report,
+ * never the hot path. */
+bool tt_live_find_containing(uintptr_t addr, tt_entry *out);
 /* Each shard counts its blocks in TT_LIVE_FILTER address buckets: a zero
  * count proves an address is not in the table, without the shard's lock. */
 #define TT_LIVE_SHARDS 64

@@ -51,7 +51,7 @@ static void collect(const tt_module *m, void *arg)
 static void stale(const char *path, void *arg)
 {
     (void)arg;
-    tt_say(STDERR_FILENO,
+    tt_say(tally_track_say_fd(),
            "tally: %s has changed on disk since it was loaded (build-id): not symbolized\n", path);
 }
 

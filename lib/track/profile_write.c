@@ -2,8 +2,9 @@
  *
  * This file gathers the figures (the snapshot, the stacks, the modules and
  * the time series, the process's own facts) and lib/profile/write.c lays
- * them out as docs/FORMAT.md says, in an mmap'd buffer, then writes it to
- * <path>.tmp.<pid> and renames it, so no reader ever sees half a profile.
+ * them out as docs/FORMAT.md says, in an mmap'd buffer, and output.c
+ * publishes it under TALLY_OUTPUT's name (a temporary file, then a rename),
+ * so no reader ever sees half a profile.
  * The snapshot's live blocks go out grouped by (stack, pool, kind)
  * (lib/profile/leak_groups.c), not one by one. A failed write (full disk, read-only directory)
  * returns its errno; tt_dump prints one warning, once per process: it never disturbs the program.
@@ -13,6 +14,7 @@
 #include "base/mem.h"
 #include "track/ledger.h"
 #include "track/modules.h"
+#include "track/output.h"
 #include "track/series.h"
 #include "track/stack_table.h"
 
@@ -183,7 +185,7 @@ static int write_leaks(prof_writer *w, const tt_snapshot *s, uint32_t max_stack)
     return rc;
 }
 
-int tt_profile_write(const tt_snapshot *s, const char *path, int reason)
+int tt_profile_write(const tt_snapshot *s, const char *pattern, int reason, char *path, size_t cap)
 {
     prof_writer w = {0};
     prof_writer part = {0}; /* the command line, then the modules, then the series */
@@ -211,44 +213,8 @@ int tt_profile_write(const tt_snapshot *s, const char *path, int reason)
 
     int rc = lost || part.buf.failed ? ENOMEM : prof_write_end(&w);
     if (rc == 0)
-        rc = prof_write_file(&w, path);
+        rc = tt_output_publish(w.buf.data, w.buf.len, pattern, path, cap);
     prof_writer_free(&part);
     prof_writer_free(&w);
     return rc;
-}
-
-/* %p: the pid, %e: the executable's name, %%: a percent sign. */
-void tt_expand_output(const char *pattern, char *out, size_t cap)
-{
-    size_t n = 0;
-    const char *exe = tt_exe_path();
-    const char *slash = strrchr(exe, '/');
-    const char *name = slash ? slash + 1 : exe;
-    if (!*name)
-        name = "prog";
-    for (const char *p = pattern; *p && n + 1 < cap; p++) {
-        char piece[32];
-        const char *add = NULL;
-        if (p[0] == '%' && p[1] == 'p') {
-            snprintf(piece, sizeof piece, "%d", (int)getpid());
-            add = piece;
-            p++;
-        } else if (p[0] == '%' && p[1] == 'e') {
-            add = name;
-            p++;
-        } else if (p[0] == '%' && p[1] == '%') {
-            add = "%";
-            p++;
-        }
-        if (add) {
-            size_t k = strlen(add);
-            if (k > cap - 1 - n)
-                k = cap - 1 - n;
-            memcpy(out + n, add, k);
-            n += k;
-        } else {
-            out[n++] = *p;
-        }
-    }
-    out[n] = '\0';
 }

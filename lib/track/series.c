@@ -1,5 +1,6 @@
 /* series.c: the time series (series.h): each pool's current bytes and the
- * process RSS every interval_ms, as the ticker thread asks. */
+ * process RSS, a point each time service.c finds one due (every interval_ms
+ * while the program allocates) and one at every dump. */
 #include "track/series.h"
 
 #include "track/ledger.h"
@@ -21,7 +22,6 @@ static int npoints, stride = 1, ticks;
 static int32_t col_ids[COLS];
 static int ncols;
 static int32_t scanned; /* pool ids below this have been given a column or not */
-static int64_t next_ns; /* the next point is due then (ticker thread only) */
 
 static int64_t rss_bytes(void)
 {
@@ -60,17 +60,15 @@ static void assign_columns(void)
     }
 }
 
-void tt_series_tick(void)
+void tt_series_tick_now(bool last)
 {
-    int interval = tt_cfg.interval_ms;
-    int64_t now = tt_now_ns();
-    if (interval <= 0 || now < next_ns)
+    if (tt_cfg.interval_ms <= 0)
         return;
-    next_ns = now + (int64_t)interval * 1000000;
     pthread_mutex_lock(&lock);
     if (!points)
         points = base_map(CAP * ROW * sizeof(int64_t));
-    if (points && ticks++ % stride == 0) {
+    /* A thinned series keeps every stride-th point, and a dump's last one. */
+    if (points && (ticks++ % stride == 0 || last)) {
         if (npoints == CAP) {
             for (int i = 0; i < CAP / 2; i++)
                 memcpy(&points[i * ROW], &points[2 * i * ROW], ROW * sizeof(int64_t));

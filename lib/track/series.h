@@ -8,8 +8,10 @@
 
 #include "profile/write.h"
 
-/* Records one point if its period has come (ticker.c calls it). */
-void tt_series_tick(void);
+/* Records a point now (service.c when one is due, dump.c before each
+ * snapshot: `last`, kept even when the series is thinned). The RSS is read from /proc/self/statm: a
+ * system call, on this slow path only, at most once per interval and dump. */
+void tt_series_tick_now(bool last);
 /* Appends the SERIES payload to out. */
 void tt_series_payload(prof_writer *out);
 void tt_series_lock(void);

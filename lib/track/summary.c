@@ -382,6 +382,23 @@ static void print_unclassified(printer *p, const char *head)
     print_groups(p, 1u << PROF_LEAK_LIVE, tt_cfg.report == TT_REPORT_FULL ? 0 : 5, "leak");
 }
 
+TALLY_INTERNAL tally_error_counts tally_track_errors;
+
+/* valgrind's last line: the program's allocator errors, when it made any. */
+static void print_errors(int fd)
+{
+    uint64_t n = atomic_load(&tally_track_errors.errors);
+    uint64_t contexts = atomic_load(&tally_track_errors.contexts);
+    uint64_t past = atomic_load(&tally_track_errors.unassigned);
+    if (n == 0)
+        return;
+    char more[96] = "";
+    if (past)
+        snprintf(more, sizeof more, ", and %llu past the report limits", (unsigned long long)past);
+    tt_say(fd, "tally: ERROR SUMMARY: %llu error%s from %llu context%s%s\n", (unsigned long long)n,
+           n == 1 ? "" : "s", (unsigned long long)contexts, contexts == 1 ? "" : "s", more);
+}
+
 void tt_summary_print(const tt_snapshot *s, const char *path, bool wrote)
 {
     if (tt_cfg.report == TT_REPORT_NONE)
@@ -389,7 +406,7 @@ void tt_summary_print(const tt_snapshot *s, const char *path, bool wrote)
     char peak[32], head[1200];
     human(peak, sizeof peak, s->peak_bytes);
     snprintf(head, sizeof head, "peak %s; profile %s%s", peak, path, wrote ? "" : " (not written)");
-    printer p = {.fd = STDERR_FILENO, .s = s, .estimated = tt_cfg.sample_bytes > 0};
+    printer p = {.fd = tally_track_say_fd(), .s = s, .estimated = tt_cfg.sample_bytes > 0};
     size_t bytes = (s->nleaks + s->nrecs + 1) * sizeof(group);
     p.g = base_map(bytes);
     if (p.g) {
@@ -413,9 +430,14 @@ void tt_summary_print(const tt_snapshot *s, const char *path, bool wrote)
     tt_names_close(p.names);
     if (p.g)
         base_unmap(p.g, bytes);
+    print_errors(p.fd);
 }
 
 /* ---- a pool destroyed with live blocks ------------------------------------------- */
+/* The blocks follow lib/pool's own line ("pool '...' destroyed with ...",
+ * written to the program's stderr by the library the program linked and
+ * called), so they go to fd 2 as well, not to tally's descriptor: one
+ * report, one stream. Only a program that uses libtally's pools gets it. */
 #define DESTROY_SHOWN 10
 typedef struct {
     int32_t pool;

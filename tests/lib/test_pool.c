@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "check_main.h"
 
@@ -121,6 +122,106 @@ START_TEST(test_reallocate_keeps_alignment_and_contents)
         tally_pool_free_aligned(pools[k], p, 100, alignment);
         for (int step = 0; step < 16; step++)
             tally_pool_free(pools[k], others[step], 64);
+        ck_assert_int_eq(tally_pool_bytes_allocated(pools[k]), 0);
+    }
+}
+END_TEST
+
+/* Every power-of-two alignment up to 1 MiB, with sizes around it, the ones
+ * mimalloc 2.0.9's mi_malloc_aligned got wrong (powers of two from 256 to
+ * 1024 at alignments of 256 to 1024: lib/backend/mimalloc.c) and big ones,
+ * on every backend: each block is aligned, holds its size without
+ * overlapping the others alive with it, and keeps both through reallocate. */
+enum { GRID_LIVE = 4 };
+
+static void fill(uint8_t *p, int64_t size, uint8_t v)
+{
+    int64_t head = size < 65536 ? size : 65536;
+    memset(p, v, (size_t)head);
+    if (size > head)
+        memset(p + size - 65536, v, 65536);
+}
+
+/* The first kept bytes of a block filled with v over filled bytes (as
+ * fill writes them) still hold v. */
+static bool holds(const uint8_t *p, int64_t filled, int64_t kept, uint8_t v)
+{
+    int64_t head = filled < 65536 ? filled : 65536;
+    for (int64_t i = 0; i < head && i < kept; i++)
+        if (p[i] != v)
+            return false;
+    for (int64_t i = filled - (filled - head < 65536 ? filled - head : 65536); i < kept; i++)
+        if (p[i] != v)
+            return false;
+    return true;
+}
+
+static int grid_sizes(int64_t alignment, int64_t *sizes)
+{
+    static const int64_t fixed[] = {255,  256,  257,  384,  500,  511,  512,   513,     768,
+                                    1000, 1023, 1024, 1025, 2048, 4096, 65536, 1 << 20, 3 << 20};
+    int n = 0;
+    sizes[n++] = 0;
+    sizes[n++] = 1;
+    sizes[n++] = alignment - 1;
+    sizes[n++] = alignment;
+    sizes[n++] = alignment + 1;
+    sizes[n++] = 2 * alignment;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        sizes[n++] = fixed[i];
+    return n;
+}
+
+START_TEST(test_alignment_grid_every_backend)
+{
+    tally_pool *pools[4];
+    int n = backend_pools(pools);
+    for (int k = 0; k < n; k++) {
+        const char *name = tally_pool_name(pools[k]);
+        for (int64_t alignment = 1; alignment <= (1 << 20); alignment *= 2) {
+            int64_t sizes[32];
+            int nsizes = grid_sizes(alignment, sizes);
+            for (int i = 0; i < nsizes; i++) {
+                int64_t size = sizes[i];
+                uint8_t *p[GRID_LIVE];
+                for (int r = 0; r < GRID_LIVE; r++) {
+                    ck_assert_int_eq(tally_pool_allocate_aligned(pools[k], size, alignment, &p[r]),
+                                     0);
+                    ck_assert_msg(aligned(p[r], alignment),
+                                  "%s: allocate %lld aligned to %lld gave %p, %llu mod it", name,
+                                  (long long)size, (long long)alignment, (void *)p[r],
+                                  (unsigned long long)((uintptr_t)p[r] % (uintptr_t)alignment));
+                    fill(p[r], size, (uint8_t)(r + 1));
+                }
+                for (int r = 0; r < GRID_LIVE; r++)
+                    ck_assert_msg(holds(p[r], size, size, (uint8_t)(r + 1)),
+                                  "%s: blocks of %lld aligned to %lld overlap", name,
+                                  (long long)size, (long long)alignment);
+                /* Shrink, grow past the next size class, and back: alignment
+                 * and the bytes in common stay. */
+                const int64_t next[] = {size / 2, size + 1, 2 * size + alignment + 100, 1024};
+                for (int r = 0; r < GRID_LIVE; r++) {
+                    int64_t cur = size;
+                    for (size_t j = 0; j < sizeof next / sizeof next[0]; j++) {
+                        int64_t want = next[j];
+                        ck_assert_int_eq(
+                            tally_pool_reallocate_aligned(pools[k], cur, want, alignment, &p[r]),
+                            0);
+                        ck_assert_msg(aligned(p[r], alignment),
+                                      "%s: reallocate %lld to %lld aligned to %lld gave %p", name,
+                                      (long long)cur, (long long)want, (long long)alignment,
+                                      (void *)p[r]);
+                        int64_t kept = cur < want ? cur : want;
+                        ck_assert_msg(holds(p[r], cur, kept, (uint8_t)(r + 1)),
+                                      "%s: reallocate %lld to %lld aligned to %lld lost bytes",
+                                      name, (long long)cur, (long long)want, (long long)alignment);
+                        fill(p[r], want, (uint8_t)(r + 1));
+                        cur = want;
+                    }
+                    tally_pool_free_aligned(pools[k], p[r], cur, alignment);
+                }
+            }
+        }
         ck_assert_int_eq(tally_pool_bytes_allocated(pools[k]), 0);
     }
 }
@@ -412,6 +513,7 @@ int main(void)
     tcase_add_test(tc, test_default_alignment_every_backend);
     tcase_add_test(tc, test_explicit_alignment);
     tcase_add_test(tc, test_reallocate_keeps_alignment_and_contents);
+    tcase_add_test(tc, test_alignment_grid_every_backend);
     tcase_add_test(tc, test_bad_sizes);
     tcase_add_test(tc, test_zero_size_sentinel);
     tcase_add_test(tc, test_exact_statistics);

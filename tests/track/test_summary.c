@@ -3,6 +3,7 @@
  * is lib/track/mark.c's; here the classes are given). Linked with libtally
  * statically: tt_summary_print and the snapshot are internal. */
 #include "check_main.h"
+#include "tally_capture.h"
 
 #include "profile/format.h"
 #include "track/config.h"
@@ -58,9 +59,9 @@ static const char *summary_of(const tt_snapshot *s, int report, int64_t sample_b
     tt_cfg.report = report;
     tt_cfg.sample_bytes = sample_bytes;
     stderr_capture c;
-    capture_stderr(&c);
+    capture_tally(&c);
     tt_summary_print(s, "t.prof", true);
-    return captured_stderr(&c);
+    return captured_tally(&c);
 }
 
 #define CLASSES_LINE                                                                               \

@@ -3,6 +3,7 @@
 #include <config.h> /* _GNU_SOURCE: dladdr */
 
 #include "check_main.h"
+#include "tally_capture.h"
 #include "track_test_util.h"
 
 #include "pool/scope.h"
@@ -89,9 +90,9 @@ START_TEST(leaks_named_in_profile_and_summary)
     prof_free(p);
 
     stderr_capture c;
-    capture_stderr(&c);
+    capture_tally(&c);
     tally_track_at_exit();
-    const char *out = captured_stderr(&c);
+    const char *out = captured_tally(&c);
     /* The leak check ran at exit: kept[] is a global, so both blocks are
      * still reachable, listed with TALLY_REPORT=full. */
     ck_assert_msg(strstr(out, "tally: definitely lost: 0 bytes in 0 blocks; indirectly lost: 0 "
@@ -279,10 +280,10 @@ START_TEST(failed_write_warns_once)
     uint8_t *p;
     ck_assert_int_eq(tally_pool_allocate(NULL, 10, &p), 0);
     stderr_capture c;
-    capture_stderr(&c);
+    capture_tally(&c);
     int rc1 = tally_track_dump("/nonexistent-dir/x.prof");
     int rc2 = tally_track_dump("/nonexistent-dir/y.prof");
-    const char *out = captured_stderr(&c);
+    const char *out = captured_tally(&c);
     ck_assert_int_eq(rc1, ENOENT);
     ck_assert_int_eq(rc2, ENOENT);
     const char *first = strstr(out, "tally: cannot write the profile");

@@ -15,8 +15,12 @@ fail() {
 # The leak check runs at exit: kept[] is a global, so both blocks are still
 # reachable; TALLY_REPORT=full lists them, named.
 TALLY_TRACK=1 TALLY_REPORT=full "$PROG" >out 2>err || fail "prog_leaks exited $?"
-grep -Eq '^tally: definitely lost: 0 bytes in 0 blocks; indirectly lost: 0 bytes in 0 blocks; possibly lost: 0 bytes in 0 blocks; still reachable: 128 bytes in 2 blocks; peak [0-9.]+ (bytes|KiB); profile tally\.[^ ]*prog_leaks\.[0-9]+\.prof$' err ||
+grep -Eq '^tally: definitely lost: 0 bytes in 0 blocks; indirectly lost: 0 bytes in 0 blocks; possibly lost: 0 bytes in 0 blocks; still reachable: 128 bytes in 2 blocks; peak [0-9.]+ (bytes|KiB); profile /[^ ]*/tally\.[^ /]*prog_leaks\.[0-9]+\.prof$' err ||
     fail "summary line"
+# The default name is relative: resolved against the start directory, so
+# the summary names the profile with its absolute path.
+grep -q "; profile $W/tally\." err || grep -q "; profile $(cd "$W" && pwd -P)/tally\." err ||
+    fail "the summary does not name the profile in the start directory"
 grep -q '^  pool p1: still reachable 128 bytes in 2 blocks$' err || fail "classes per pool"
 grep -q '^100 bytes in 1 block still reachable in pool p1, allocated at:$' err || fail "leak_a's group"
 grep -q '^28 bytes in 1 block still reachable in pool p1, allocated at:$' err || fail "leak_b's group"
@@ -35,7 +39,7 @@ rm -f tally.*.prof
 
 # Without the leak check nothing is called lost: live at exit, listed.
 TALLY_TRACK=1 TALLY_LEAK_CHECK=off "$PROG" >out 2>err || fail "prog_leaks exited $?"
-grep -Eq '^tally: 128 bytes live at exit in 2 allocations; peak [0-9.]+ (bytes|KiB); profile tally\.[^ ]*prog_leaks\.[0-9]+\.prof$' err ||
+grep -Eq '^tally: 128 bytes live at exit in 2 allocations; peak [0-9.]+ (bytes|KiB); profile /[^ ]*/tally\.[^ /]*prog_leaks\.[0-9]+\.prof$' err ||
     fail "unclassified summary line"
 grep -q '^  pool p1: 128 bytes in 2 allocations$' err || fail "live blocks per pool"
 grep -q '^100 bytes in 1 allocation in pool p1, allocated at:$' err || fail "leak_a's live group"

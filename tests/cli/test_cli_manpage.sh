@@ -1,0 +1,31 @@
+#!/bin/sh
+# tally(1) stays true to the code: every TALLY_* variable the sources read
+# (getenv) is in ENVIRONMENT, every long option of every subcommand is
+# there too, and groff renders the page without a warning.
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
+
+MAN=$S/docs/tally.1
+vars=$(cd "$S" && grep -rhoE 'getenv\("TALLY_[A-Z_]+"\)' lib shim tools | sed 's/getenv("\(.*\)")/\1/' | sort -u)
+[ -n "$vars" ] || fail "no getenv(\"TALLY_...\") in the sources"
+env_section=$(sed -n '/^\.SH ENVIRONMENT/,/^\.SH /p' "$MAN")
+for v in $vars TALLY_DUMP_SIGNAL TALLY_CHECKPOINT; do
+    printf '%s\n' "$env_section" | grep -qx ".B $v" || fail "tally(1) ENVIRONMENT lacks $v"
+done
+ok "man: ENVIRONMENT has every variable the sources read ($(echo $vars | wc -w))"
+
+n=0
+for f in "$S"/tools/*.c; do
+    for opt in $(sed -n 's/^ *{"\([a-z-]*\)", \(no\|required\)_argument.*/\1/p' "$f"); do
+        esc=$(printf '%s' "$opt" | sed 's/-/\\\\-/g')
+        grep -q -- "\\\\-\\\\-$esc" "$MAN" || fail "tally(1) lacks --$opt ($(basename "$f"))"
+        n=$((n + 1))
+    done
+done
+[ $n -gt 20 ] || fail "only $n options found in tools/*.c"
+ok "man: every long option of run, report and diff ($n)"
+
+if command -v groff >/dev/null; then
+    groff -man -ww -z "$MAN" 2>"$WORK/warn" || fail "groff failed"
+    [ -s "$WORK/warn" ] && { cat "$WORK/warn"; fail "groff warns about tally(1)"; }
+    ok "man: groff renders it without a warning"
+fi

@@ -1,0 +1,137 @@
+#!/bin/sh
+# A profile survives the ends that skip exit: fatal signals (written, then
+# the signal re-raised: the same status and core dump as plain), quick_exit,
+# exec (the old image's), and SIGKILL after a checkpoint. The dump signal
+# is opt-in, and a program's own handler keeps its signal.
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
+HOST=$B/tests/progs/lifetime_prog
+
+# meta FILE KEY: a field of the profile's META, from the JSON report.
+meta() {
+    "$TALLY" report --format json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["meta"][sys.argv[1]])' "$2"
+}
+
+# status CMD...: "<exit status> <core dumped>" as the parent sees it.
+status() {
+    python3 -c '
+import os, resource, subprocess, sys
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(p.returncode)' "$@"
+}
+
+signum() {
+    python3 -c 'import signal,sys; n = {"abort": "ABRT", "overflow": "SEGV"}.get(sys.argv[1], sys.argv[1].upper()); print(int(getattr(signal, "SIG" + n)))' "$1"
+}
+
+for how in term int hup quit segv abort fpe ill bus overflow; do
+    plain=$(status "$HOST" die $how)
+    mkdir -p "$WORK/die_$how"
+    got=$(TALLY_OUTPUT="$WORK/die_$how/%p.prof" status env LD_PRELOAD="$SHIM" "$HOST" die $how)
+    [ "$got" = "$plain" ] || fail "die $how: status $got under tally, $plain plain"
+    f=$(profile "die_$how")
+    sig=$(signum "$how")
+    reason=$(meta "$f" reason) || fail "die $how: unreadable profile"
+    [ "$reason $(meta "$f" signal)" = "5 $sig" ] || fail "die $how: reason $reason, expected fatal signal $sig"
+    bytes=$(facts leaks "$f" | cut -d' ' -f1)
+    [ "$bytes" -ge 1000 ] || fail "die $how: $bytes bytes live, the 1000-byte block is missing"
+    echo "ok: die $how: profile written, status $got as plain"
+done
+
+# Core dumps: the same as plain (whatever this machine's core_pattern does).
+corestat() {
+    python3 -c '
+import os, resource, subprocess, sys, tempfile
+resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+d = tempfile.mkdtemp()
+p = subprocess.Popen(sys.argv[1:], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_, st = os.waitpid(p.pid, 0)
+print(os.WTERMSIG(st) if os.WIFSIGNALED(st) else -1, bool(os.WCOREDUMP(st)))
+subprocess.run(["rm", "-rf", d])' "$@"
+}
+for how in segv quit; do
+    plain=$(corestat "$HOST" die $how)
+    got=$(TALLY_OUTPUT="$WORK/core.%p.prof" corestat env LD_PRELOAD="$SHIM" "$HOST" die $how)
+    [ "$got" = "$plain" ] || fail "die $how: (signal, core) $got under tally, $plain plain"
+done
+echo "ok: core dumps as plain"
+
+run own "$HOST" own-handler
+rc=$?
+[ "$rc" -eq 7 ] || fail "own SIGTERM handler: exit $rc, expected 7"
+[ "$(meta "$(profile own)" reason)" -eq 0 ] || fail "own handler: the profile is not the exit one"
+echo "ok: the program's own SIGTERM handler runs"
+
+run ignored sh -c "trap '' TERM; exec '$HOST' die term"
+rc=$?
+[ "$rc" -eq 99 ] || fail "inherited SIG_IGN: exit $rc, expected 99 (TERM ignored)"
+echo "ok: an inherited SIG_IGN stays ignored"
+
+run quick "$HOST" quick
+rc=$?
+[ "$rc" -eq 3 ] || fail "quick_exit: exit $rc"
+f=$(profile quick)
+[ "$(meta "$f" reason)" -eq 0 ] || fail "quick_exit: not an exit profile"
+[ "$(facts leaks "$f" | cut -d' ' -f1)" -ge 1000 ] || fail "quick_exit: the 1000-byte block is missing"
+echo "ok: quick_exit writes the exit profile"
+
+# A termination signal while threads allocate (some land inside tally and
+# are acted on when the thread leaves it): a valid profile, status 143.
+for i in 1 2 3 4 5; do
+    mkdir -p "$WORK/churn$i"
+    timeout -s KILL 30 env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$WORK/churn$i/%p.prof" TALLY_REPORT=none \
+        "$HOST" churn 2 >"$WORK/churn$i.out" 2>"$WORK/churn$i.err" &
+    pid=$!
+    n=0
+    until [ -s "$WORK/churn$i.out" ] || [ $n -ge 100 ]; do sleep 0.1; n=$((n + 1)); done
+    sleep 0.2
+    pkill -TERM -P "$pid" || fail "churn $i: no program to signal"
+    wait "$pid"
+    rc=$?
+    [ "$rc" -eq 143 ] || fail "churn $i: exit $rc, expected 143 (137: hung, killed after 30 s)"
+    f=$(profile "churn$i")
+    reason=$(meta "$f" reason) || fail "churn $i: unreadable profile"
+    [ "$reason $(meta "$f" signal)" = "5 15" ] || fail "churn $i: reason $reason"
+done
+echo "ok: SIGTERM while threads allocate: a valid profile each time, status 143"
+
+# SIGKILL after checkpoints: the last checkpoint is a valid profile.
+mkdir -p "$WORK/ckpt"
+env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$WORK/ckpt/%p.prof" TALLY_CHECKPOINT=0.1 \
+    "$HOST" idle >"$WORK/ckpt.out" 2>"$WORK/ckpt.err" &
+pid=$!
+sleep 1
+kill -KILL "$pid"
+wait "$pid"
+f=$(profile ckpt)
+[ "$(meta "$f" reason)" -eq 3 ] || fail "checkpoint: reason $(meta "$f" reason)"
+[ "$(facts leaks "$f" | cut -d' ' -f1)" -ge 1000 ] || fail "checkpoint: the 1000-byte block is missing"
+"$TALLY" report "$f" | grep -q "checkpoint at [0-9.]* s; the process did not exit" ||
+    fail "checkpoint: the report does not say so"
+echo "ok: SIGKILL after a checkpoint leaves the checkpoint"
+
+# The dump signal only when asked for; then the program goes on.
+mkdir -p "$WORK/dumpsig"
+env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$WORK/dumpsig/%p.prof" TALLY_DUMP_SIGNAL=USR1 TALLY_REPORT=none \
+    "$HOST" idle >"$WORK/dumpsig.out" 2>"$WORK/dumpsig.err" &
+pid=$!
+n=0
+until [ -s "$WORK/dumpsig.out" ] || [ $n -ge 100 ]; do sleep 0.1; n=$((n + 1)); done
+kill -USR1 "$pid"
+sleep 0.5
+kill -0 "$pid" || fail "dump signal: the program died"
+[ "$(meta "$(profile dumpsig)" reason)" -eq 2 ] || fail "dump signal: no dump-signal profile"
+kill -TERM "$pid"
+wait "$pid"
+f=$(profile dumpsig)
+[ "$(meta "$f" reason) $(meta "$f" signal)" = "5 15" ] || fail "dump signal, then TERM"
+echo "ok: TALLY_DUMP_SIGNAL=USR1 dumps and the program goes on"
+
+# exec: each image of the chain leaves its own profile (%n numbers them):
+# env (tracked too) execs the program, which execs itself twice.
+run execchain env TALLY_OUTPUT="$WORK/execchain/%p.%n.prof" "$HOST" exec 2 || fail "exec chain exited $?"
+n=$(ls "$WORK/execchain"/*.prof | wc -l)
+[ "$n" -eq 4 ] || fail "exec chain: $n profiles, expected 4 (three execs, one exit)"
+reasons=$(for f in "$WORK/execchain"/*.prof; do meta "$f" reason; done | sort | tr '\n' ' ')
+[ "$reasons" = "0 4 4 4 " ] || fail "exec chain: reasons '$reasons'"
+echo "ok: an exec chain leaves one profile per image"
