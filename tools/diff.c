@@ -2,7 +2,13 @@
  *
  * Two profiles of one process (tally_track_dump snapshots) share stack ids
  * and addresses; two runs do not (ASLR, other ids). So stacks are matched
- * by their frames as (module path, offset in the module) and pools by name. */
+ * by their frames as (module path, offset in the module) and pools by name.
+ *
+ * Both profiles' stack trees are merged into one: each frame gets an id for
+ * its (module, offset), each node an id for (its parent's id, its frame's
+ * id), so equal stacks of A and B end at the same merged node whatever their
+ * addresses. A record is then keyed by (pool name, merged node): integers,
+ * found in a hash, with no text made per stack. */
 #include <config.h>
 
 #include "base/hash.h"
@@ -13,9 +19,190 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- an index of 32-bit ids over a dense array that holds the keys ---------- */
+
 typedef struct {
-    char *key;
-    uint64_t hash;
+    uint32_t *slots; /* id + 1; 0 empty */
+    size_t cap;      /* a power of two, kept at least twice the ids */
+} id_index;
+
+typedef int (*id_equal)(const void *keys, uint32_t id, const void *key);
+
+static void *must(void *p)
+{
+    if (!p) {
+        fprintf(stderr, "tally: out of memory\n");
+        exit(CLI_EXIT_FAILURE);
+    }
+    return p;
+}
+
+/* The slot of key (found, or empty for it), growing the index first so that
+ * n ids (the dense array's length) plus one fit at half load. */
+static uint32_t *id_slot(id_index *x, size_t n, uint64_t h, const void *keys, const void *key,
+                         id_equal eq, uint64_t (*rehash)(const void *keys, uint32_t id))
+{
+    if ((n + 1) * 2 > x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 1024;
+        uint32_t *s = must(calloc(cap, sizeof *s));
+        for (size_t i = 0; i < n; i++) {
+            size_t j = rehash(keys, (uint32_t)i) & (cap - 1);
+            while (s[j])
+                j = (j + 1) & (cap - 1);
+            s[j] = (uint32_t)i + 1;
+        }
+        free(x->slots);
+        x->slots = s;
+        x->cap = cap;
+    }
+    size_t j = h & (x->cap - 1);
+    while (x->slots[j] && !eq(keys, x->slots[j] - 1, key))
+        j = (j + 1) & (x->cap - 1);
+    return &x->slots[j];
+}
+
+/* A merged node's key, one 64-bit word: parent << 32 | frame. */
+static uint64_t word_hash(const void *keys, uint32_t id)
+{
+    return base_hash_u64(((const uint64_t *)keys)[id]);
+}
+
+static int word_equal(const void *keys, uint32_t id, const void *key)
+{
+    return ((const uint64_t *)keys)[id] == *(const uint64_t *)key;
+}
+
+/* A growable array of n items of size bytes. */
+static void *grow(void *a, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return a;
+    *cap = *cap ? *cap * 2 : 1024;
+    return must(realloc(a, *cap * size));
+}
+
+/* ---- frames and nodes of both profiles, merged ------------------------------ */
+
+typedef struct {
+    uint32_t module; /* 1 + an index in names, or 0: no module, offset is the address */
+    uint64_t offset;
+} frame_key;
+
+typedef struct {
+    /* the strings met, once each: module paths and pool names */
+    const char **names;
+    size_t nnames, names_cap;
+    id_index name_index;
+    /* frames by (module, offset) */
+    frame_key *frames;
+    size_t nframes, frames_cap;
+    id_index frame_index;
+    /* merged nodes by (parent << 32 | frame); id 0 is the root */
+    uint64_t *nodes;
+    size_t nnodes, nodes_cap;
+    id_index node_index;
+    /* per side: each profile node's merged node */
+    uint32_t *node_of[2];
+} merged;
+
+static uint64_t name_hash(const void *keys, uint32_t id)
+{
+    return base_hash_str(((const char *const *)keys)[id]);
+}
+
+static int name_equal(const void *keys, uint32_t id, const void *key)
+{
+    return !strcmp(((const char *const *)keys)[id], (const char *)key);
+}
+
+static uint32_t name_id(merged *m, const char *name)
+{
+    uint32_t *slot = id_slot(&m->name_index, m->nnames, base_hash_str(name), m->names, name,
+                             name_equal, name_hash);
+    if (!*slot) {
+        m->names = grow(m->names, &m->names_cap, m->nnames, sizeof *m->names);
+        m->names[m->nnames] = name;
+        *slot = (uint32_t)++m->nnames;
+    }
+    return *slot - 1;
+}
+
+static uint64_t frame_hash_of(const frame_key *k)
+{
+    return base_hash_u64(k->offset ^ (uint64_t)k->module << 48 ^ k->module);
+}
+
+static uint64_t frame_hash(const void *keys, uint32_t id)
+{
+    return frame_hash_of(&((const frame_key *)keys)[id]);
+}
+
+static int frame_equal(const void *keys, uint32_t id, const void *key)
+{
+    const frame_key *a = &((const frame_key *)keys)[id], *b = key;
+    return a->module == b->module && a->offset == b->offset;
+}
+
+static uint32_t frame_id(merged *m, frame_key k)
+{
+    uint32_t *slot = id_slot(&m->frame_index, m->nframes, frame_hash_of(&k), m->frames, &k,
+                             frame_equal, frame_hash);
+    if (!*slot) {
+        m->frames = grow(m->frames, &m->frames_cap, m->nframes, sizeof *m->frames);
+        m->frames[m->nframes] = k;
+        *slot = (uint32_t)++m->nframes;
+    }
+    return *slot - 1;
+}
+
+static uint32_t node_id(merged *m, uint32_t parent, uint32_t frame)
+{
+    uint64_t key = (uint64_t)parent << 32 | frame;
+    uint32_t *slot = id_slot(&m->node_index, m->nnodes, base_hash_u64(key), m->nodes, &key,
+                             word_equal, word_hash);
+    if (!*slot) {
+        m->nodes = grow(m->nodes, &m->nodes_cap, m->nnodes, sizeof *m->nodes);
+        m->nodes[m->nnodes] = key;
+        *slot = (uint32_t)++m->nnodes;
+    }
+    return *slot - 1;
+}
+
+/* Every node of side s into the merged tree: its frame's (module, offset)
+ * worked out once per address, a node after its parent. */
+static void merge_side(merged *m, int s, const prof_profile *p, cli_symbolizer *sym)
+{
+    uint32_t *fid = must(malloc((p->naddrs ? p->naddrs : 1) * sizeof *fid));
+    for (size_t f = 0; f < p->naddrs; f++) {
+        const prof_module *mod = cli_sym_module(sym, p->addrs[f] - 1);
+        frame_key k = {0, p->addrs[f]};
+        if (mod)
+            k = (frame_key){1 + name_id(m, mod->path), p->addrs[f] - mod->base};
+        fid[f] = frame_id(m, k);
+    }
+    m->node_of[s] = must(malloc(p->nnodes * sizeof *m->node_of[s]));
+    m->node_of[s][0] = 0;
+    for (size_t k = 1; k < p->nnodes; k++)
+        m->node_of[s][k] = node_id(m, m->node_of[s][p->nodes[k].parent], fid[p->nodes[k].frame]);
+    free(fid);
+}
+
+static void merged_free(merged *m)
+{
+    free(m->names);
+    free(m->name_index.slots);
+    free(m->frames);
+    free(m->frame_index.slots);
+    free(m->nodes);
+    free(m->node_index.slots);
+    free(m->node_of[0]);
+    free(m->node_of[1]);
+}
+
+/* ---- the entries: one per (pool name, merged node) -------------------------- */
+
+typedef struct {
+    uint64_t key; /* pool name id << 32 | merged node */
     int64_t live[2], count[2], total[2], peak[2];
     uint32_t stack_id[2]; /* 0 when absent from that side */
     const char *pool;
@@ -24,84 +211,29 @@ typedef struct {
 typedef struct {
     entry *e;
     size_t n, cap;
-    size_t *slots; /* index + 1; 0 empty */
-    size_t nslots;
+    id_index index;
 } table;
 
-static void key_add(char **buf, size_t *len, size_t *cap, const char *text)
+static uint64_t entry_hash(const void *keys, uint32_t id)
 {
-    size_t n = strlen(text) + 1; /* with the separator */
-    if (*len + n + 1 > *cap) {
-        *cap = (*len + n + 1) * 2;
-        *buf = realloc(*buf, *cap);
-        if (!*buf) {
-            fprintf(stderr, "tally: out of memory\n");
-            exit(CLI_EXIT_FAILURE);
-        }
-    }
-    memcpy(*buf + *len, text, n - 1);
-    (*buf)[*len + n - 1] = '\n';
-    *len += n;
-    (*buf)[*len] = '\0';
+    return base_hash_u64(((const entry *)keys)[id].key);
 }
 
-/* The stack's identity across processes. */
-static char *stack_key(const prof_profile *p, cli_symbolizer *sym, uint32_t stack_id,
-                       const char *pool)
+static int entry_equal(const void *keys, uint32_t id, const void *key)
 {
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    key_add(&buf, &len, &cap, pool);
-    const prof_stack *st = prof_find_stack(p, stack_id);
-    for (uint32_t f = 0; st && f < st->nframes; f++) {
-        char text[4200];
-        const prof_module *m = cli_sym_module(sym, st->frames[f] - 1);
-        if (m)
-            snprintf(text, sizeof text, "%s+%" PRIx64, m->path, st->frames[f] - m->base);
-        else
-            snprintf(text, sizeof text, "%" PRIx64, st->frames[f]);
-        key_add(&buf, &len, &cap, text);
-    }
-    return buf;
+    return ((const entry *)keys)[id].key == *(const uint64_t *)key;
 }
 
-static entry *find(table *t, char *key)
+static entry *find(table *t, uint64_t key, const char *pool)
 {
-    uint64_t h = base_hash_str(key);
-    if ((t->n + 1) * 2 > t->nslots) {
-        size_t ns = t->nslots ? t->nslots * 2 : 1024;
-        size_t *s = calloc(ns, sizeof *s);
-        entry *e = realloc(t->e, ns / 2 * sizeof *e);
-        if (!s || !e) {
-            fprintf(stderr, "tally: out of memory\n");
-            exit(CLI_EXIT_FAILURE);
-        }
-        t->e = e;
-        for (size_t i = 0; i < t->n; i++) {
-            size_t j = t->e[i].hash & (ns - 1);
-            while (s[j])
-                j = (j + 1) & (ns - 1);
-            s[j] = i + 1;
-        }
-        free(t->slots);
-        t->slots = s;
-        t->nslots = ns;
+    uint32_t *slot =
+        id_slot(&t->index, t->n, base_hash_u64(key), t->e, &key, entry_equal, entry_hash);
+    if (!*slot) {
+        t->e = grow(t->e, &t->cap, t->n, sizeof *t->e);
+        t->e[t->n] = (entry){.key = key, .pool = pool};
+        *slot = (uint32_t)++t->n;
     }
-    size_t j = h & (t->nslots - 1);
-    while (t->slots[j]) {
-        entry *e = &t->e[t->slots[j] - 1];
-        if (e->hash == h && !strcmp(e->key, key)) {
-            free(key);
-            return e;
-        }
-        j = (j + 1) & (t->nslots - 1);
-    }
-    entry *e = &t->e[t->n];
-    memset(e, 0, sizeof *e);
-    e->key = key;
-    e->hash = h;
-    t->slots[j] = ++t->n;
-    return e;
+    return &t->e[*slot - 1];
 }
 
 /* What "growth" measures: live bytes (snapshots), or, to compare two exit
@@ -120,13 +252,18 @@ static int64_t growth(const entry *e)
     return metric(e, 1) - metric(e, 0);
 }
 
+/* Largest growth first; equal growths by pool name, then in the order the
+ * stacks were met (A's, then B's new ones): the same output every run. */
 static int cmp_growth(const void *a, const void *b)
 {
     const entry *x = a, *y = b;
     int64_t gx = growth(x), gy = growth(y);
     if (gx != gy)
         return gx > gy ? -1 : 1;
-    return strcmp(x->key, y->key);
+    int c = strcmp(x->pool, y->pool);
+    if (c)
+        return c;
+    return (x->key > y->key) - (x->key < y->key);
 }
 
 typedef struct {
@@ -268,12 +405,16 @@ int cmd_diff(int argc, char **argv)
         fprintf(stderr, "tally: out of memory\n");
         exit(CLI_EXIT_FAILURE);
     }
+    merged m = {0};
     table t = {0};
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < 2; s++) {
+        merge_side(&m, s, p[s], sym[s]);
         for (size_t i = 0; i < p[s]->nrecords; i++) {
             const prof_record *r = &p[s]->records[i];
             const char *pool = prof_pool_name(p[s], r->pool_id);
-            entry *e = find(&t, stack_key(p[s], sym[s], r->stack_id, pool));
+            const prof_stack *st = prof_find_stack(p[s], r->stack_id);
+            uint64_t node = m.node_of[s][st ? st->node : 0];
+            entry *e = find(&t, (uint64_t)name_id(&m, pool) << 32 | node, pool);
             e->live[s] += r->live_bytes;
             e->count[s] += r->live_count;
             e->total[s] += r->total_bytes;
@@ -281,7 +422,9 @@ int cmd_diff(int argc, char **argv)
             e->stack_id[s] = r->stack_id;
             e->pool = pool;
         }
-    qsort(t.e, t.n, sizeof *t.e, cmp_growth);
+    }
+    if (t.n) /* t.e is NULL when neither profile has a record */
+        qsort(t.e, t.n, sizeof *t.e, cmp_growth);
 
     FILE *out = stdout;
     int64_t la = live_total(p[0]), lb = live_total(p[1]);
@@ -313,10 +456,9 @@ int cmd_diff(int argc, char **argv)
         if (shown < shrank)
             fprintf(out, "  ... %zu more stacks shrank\n", shrank - shown);
     }
-    for (size_t i = 0; i < t.n; i++)
-        free(t.e[i].key);
     free(t.e);
-    free(t.slots);
+    free(t.index.slots);
+    merged_free(&m);
     for (int s = 0; s < 2; s++) {
         cli_sym_free(sym[s]);
         prof_free(p[s]);

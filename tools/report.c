@@ -184,6 +184,56 @@ static size_t distinct_stacks(const leak_list *L, uint32_t *ids)
     return n;
 }
 
+uint32_t report_stack_path(const prof_profile *p, uint32_t node, uint32_t *out)
+{
+    uint32_t n = p->nodes[node].depth;
+    for (uint32_t i = n; i-- > 0; node = p->nodes[node].parent)
+        out[i] = node;
+    return n;
+}
+
+/* Which suppression hides a stack, worked out once per node and once per
+ * address, since a million stacks share a few thousand addresses:
+ * node_memo[k] is 0 while unknown, else 1 + (the rule's index + 1, or 0 for
+ * none); addr_memo the same per frame. */
+typedef struct {
+    uint32_t *node_memo, *addr_memo;
+} supp_memo;
+
+static long supp_of_node(report_ctx *c, supp_memo *m, uint32_t node)
+{
+    const prof_profile *p = c->p;
+    uint32_t k = node, found = 1; /* none, unless a frame matches */
+    /* Innermost first: the first frame a rule matches decides. Nodes on the
+     * way without a match of their own take the answer of the one above. */
+    while (k != 0 && m->node_memo[k] == 0) {
+        uint32_t f = p->nodes[k].frame;
+        if (m->addr_memo[f] == 0)
+            m->addr_memo[f] = (uint32_t)(2 + cli_supp_match_address(c->supp, c->sym, p->addrs[f]));
+        if (m->addr_memo[f] > 1) {
+            m->node_memo[k] = m->addr_memo[f];
+            break;
+        }
+        k = p->nodes[k].parent;
+    }
+    if (k != 0)
+        found = m->node_memo[k];
+    for (uint32_t j = node; j != k; j = p->nodes[j].parent)
+        m->node_memo[j] = found;
+    return (long)found - 2;
+}
+
+/* The rule that suppresses the stack, or NULL; a stack that is not in the
+ * profile (not sampled) is never suppressed. */
+static const char *supp_of_stack(report_ctx *c, supp_memo *m, uint32_t stack_id, int *builtin)
+{
+    const prof_stack *st = prof_find_stack(c->p, stack_id);
+    if (!st || cli_supp_count(c->supp) == 0)
+        return NULL;
+    long r = supp_of_node(c, m, st->node);
+    return r < 0 ? NULL : cli_supp_rule(c->supp, r, builtin);
+}
+
 /* The profile's leak groups into the report's lists. A version 1 profile
  * (a group per block) and any repeated (stack, pool, kind) merge here. */
 static int prepare_leaks(report_ctx *c)
@@ -191,14 +241,18 @@ static int prepare_leaks(report_ctx *c)
     const prof_profile *p = c->p;
     size_t n = p->nleaks ? p->nleaks : 1;
     prof_leak *sorted = malloc(n * sizeof *sorted);
+    supp_memo memo = {calloc(p->nnodes, sizeof(uint32_t)),
+                      calloc(p->naddrs ? p->naddrs : 1, sizeof(uint32_t))};
     c->rules = calloc(n, sizeof *c->rules);
     for (int l = 0; l < REPORT_LISTS; l++)
         c->lists[l].g = calloc(n, sizeof *c->lists[l].g);
-    int oom = !sorted || !c->rules;
+    int oom = !sorted || !c->rules || !memo.node_memo || !memo.addr_memo;
     for (int l = 0; l < REPORT_LISTS; l++)
         oom |= !c->lists[l].g;
     if (oom) {
         free(sorted);
+        free(memo.node_memo);
+        free(memo.addr_memo);
         return -1;
     }
     if (p->nleaks) /* p->leaks is NULL without a LEAKS section */
@@ -212,10 +266,12 @@ static int prepare_leaks(report_ctx *c)
             g.bytes += sorted[i].bytes;
             g.count += sorted[i].count;
         }
-        g.rule = cli_supp_match(c->supp, c->sym, prof_find_stack(p, g.stack_id), &g.builtin);
+        g.rule = supp_of_stack(c, &memo, g.stack_id, &g.builtin);
         int l = g.rule ? REPORT_SUPPRESSED : list_of(g.kind);
         if (g.rule && rule_used(c, &g, n) != 0) {
             free(sorted);
+            free(memo.node_memo);
+            free(memo.addr_memo);
             return -1;
         }
         if (!g.rule && g.kind < PROF_LEAK_KINDS) {
@@ -227,6 +283,8 @@ static int prepare_leaks(report_ctx *c)
         L->bytes += g.bytes;
         L->count += g.count;
     }
+    free(memo.node_memo);
+    free(memo.addr_memo);
     for (int l = 0; l < REPORT_LISTS; l++)
         c->lists[l].stacks = distinct_stacks(&c->lists[l], (uint32_t *)sorted);
     free(sorted);
@@ -462,6 +520,11 @@ int cmd_report(int argc, char **argv)
         if (!c.out) {
             perror(output);
             rc = CLI_EXIT_BAD_INPUT;
+        } else {
+            /* A report of a million stacks is hundreds of megabytes: a
+             * megabyte at a time, not stdio's page at a time. */
+            static char big[1 << 20];
+            setvbuf(c.out, big, _IOFBF, sizeof big);
         }
     }
     if (rc == CLI_EXIT_OK)

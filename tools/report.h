@@ -114,6 +114,10 @@ const char *report_human(int64_t bytes, char buf[32]);
 /* The global peak: META's, or the sum of the records' peak bytes when META has none. */
 int64_t report_peak_total(const report_ctx *c);
 
+/* The nodes from the root down to node, outermost frame first, into
+ * out[PROF_MAX_FRAMES]: how many (the node's depth). */
+uint32_t report_stack_path(const prof_profile *p, uint32_t node, uint32_t *out);
+
 /* Prints a stack, one line per frame (inlined frames on lines of their own):
  *   INDENT#1 0x000055d0c1a0b2a3 leaky_mid /src/x.c:42
  * or "INDENT(not sampled)" for stack 0. max_frames: 0 for all. */

@@ -6,9 +6,9 @@
 
 #include "base/hash.h"
 #include "report.h"
-#include "trie.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -58,12 +58,12 @@ static void stack_cell(report_ctx *c, uint32_t stack_id)
         return;
     }
     size_t n;
-    const cli_sym_frame *fr = cli_sym_lookup(c->sym, st->frames[0], &n);
+    const cli_sym_frame *fr = cli_sym_lookup(c->sym, prof_node_addr(c->p, st->node), &n);
     fputs("<td><details><summary>", c->out);
     frame_text(c->out, &fr[0]);
     fputs("</summary><ol>", c->out);
-    for (uint32_t f = 0; f < st->nframes; f++) {
-        fr = cli_sym_lookup(c->sym, st->frames[f], &n);
+    for (uint32_t k = st->node; k != 0; k = c->p->nodes[k].parent) {
+        fr = cli_sym_lookup(c->sym, prof_node_addr(c->p, k), &n);
         for (size_t k = 0; k < n; k++) {
             fputs("<li>", c->out);
             frame_text(c->out, &fr[k]);
@@ -275,32 +275,36 @@ static void leaks(report_ctx *c)
 
 /* ---- flame graph of the peak ------------------------------------------------ */
 
+/* Drawn from the profile's own stack tree, which is rooted at the outermost
+ * frame as a flame graph is: per pool, each node's value is the bytes its
+ * subtree held at the peak (one sweep up the nodes, children after their
+ * parents), and only nodes at least half a pixel wide are walked. Each node
+ * is as many boxes as its address has frames, the inlined ones on top. */
 typedef struct {
     report_ctx *c;
-    trie t;
     double width, row;
-    int64_t total;
+    int64_t total; /* everything at the peak: the "all" box */
+    int maxdepth;
+    int64_t *val;           /* per node: the pool's bytes at the peak under it */
+    uint32_t *first, *next; /* per node: its first child, the next sibling; 0 for none */
+    uint32_t *ninl;         /* per frame: how many frames its address has, 0 while unknown */
 } flame;
 
-static void flame_node(flame *f, uint32_t id, double x, int depth, int maxdepth)
+static uint32_t inlined(flame *f, uint32_t frame)
 {
-    const trie_node *n = &f->t.n[id];
-    double w = f->width * (double)n->value / (double)f->total;
-    if (w < 0.5)
-        return;
-    double y = (maxdepth - depth) * f->row;
-    const char *label = "all";
-    char pool[300];
-    const cli_sym_frame *fr = NULL;
-    if (id != 0 && n->k == TRIE_NONE) {
-        snprintf(pool, sizeof pool, "pool %s", prof_pool_name(f->c->p, (int32_t)n->addr));
-        label = pool;
-    } else if (id != 0) {
-        size_t nf;
-        fr = cli_sym_lookup(f->c->sym, n->addr, &nf);
-        fr = &fr[n->k < nf ? n->k : 0];
-        label = fr->function;
+    if (!f->ninl[frame]) {
+        size_t n;
+        cli_sym_lookup(f->c->sym, f->c->p->addrs[frame], &n);
+        f->ninl[frame] = (uint32_t)n;
     }
+    return f->ninl[frame];
+}
+
+static void box(flame *f, double x, int depth, int64_t value, const char *label,
+                const cli_sym_frame *fr)
+{
+    double w = f->width * (double)value / (double)f->total;
+    double y = (f->maxdepth - depth) * f->row;
     uint64_t h = base_hash_str(label);
     fprintf(f->c->out,
             "<g class=frame><rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' rx='2' "
@@ -312,8 +316,8 @@ static void flame_node(flame *f, uint32_t id, double x, int depth, int maxdepth)
         esc(f->c->out, fr->file);
         fprintf(f->c->out, ":%d)", fr->line);
     }
-    fprintf(f->c->out, ": %lld bytes (%.1f%%)</title>", (long long)n->value,
-            100.0 * (double)n->value / (double)f->total);
+    fprintf(f->c->out, ": %lld bytes (%.1f%%)</title>", (long long)value,
+            100.0 * (double)value / (double)f->total);
     if (w > 40) {
         int chars = (int)(w / 7);
         fprintf(f->c->out, "<text x='%.1f' y='%.1f' font-size='11'>", x + 3, y + f->row - 5);
@@ -323,64 +327,160 @@ static void flame_node(flame *f, uint32_t id, double x, int depth, int maxdepth)
         fputs("</text>", f->c->out);
     }
     fputs("</g>\n", f->c->out);
-    for (uint32_t k = n->child; k != TRIE_NONE; k = f->t.n[k].sibling) {
-        flame_node(f, k, x, depth + 1, maxdepth);
-        x += f->width * (double)f->t.n[k].value / (double)f->total;
-    }
 }
 
-static int depth_of(const trie *t, uint32_t id)
+/* The pool's values into f->val; its total, the records without a stack
+ * included (they stop at the pool's box). */
+static int64_t pool_values(flame *f, int32_t pool)
 {
-    int d = 0;
-    for (uint32_t k = t->n[id].child; k != TRIE_NONE; k = t->n[k].sibling) {
-        int dk = depth_of(t, k);
-        if (dk > d)
-            d = dk;
+    const prof_profile *p = f->c->p;
+    int64_t total = 0;
+    memset(f->val, 0, p->nnodes * sizeof *f->val);
+    for (size_t i = 0; i < p->nrecords; i++) {
+        const prof_record *r = &p->records[i];
+        if (r->pool_id != pool || r->peak_bytes <= 0)
+            continue;
+        total += r->peak_bytes;
+        const prof_stack *st = prof_find_stack(p, r->stack_id);
+        if (st)
+            f->val[st->node] += r->peak_bytes;
     }
-    return d + 1;
+    for (size_t k = p->nnodes; k-- > 1;)
+        f->val[p->nodes[k].parent] += f->val[k];
+    return total;
+}
+
+/* The deepest box under node, whose boxes start at depth. */
+static int deepest(flame *f, uint32_t node, int depth)
+{
+    int d = depth - 1;
+    if (node != 0)
+        d += (int)inlined(f, f->c->p->nodes[node].frame);
+    int best = d;
+    for (uint32_t k = f->first[node]; k != 0; k = f->next[k])
+        if (f->val[k] > 0) {
+            int dk = deepest(f, k, d + 1);
+            if (dk > best)
+                best = dk;
+        }
+    return best;
+}
+
+static int cmp_value(const void *a, const void *b, void *arg)
+{
+    const int64_t *val = arg;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    if (val[x] != val[y])
+        return val[x] > val[y] ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
+/* node's boxes from depth up, then its children's, largest first. */
+static void draw(flame *f, uint32_t node, double x, int depth)
+{
+    const prof_profile *p = f->c->p;
+    int64_t value = f->val[node];
+    if (f->width * (double)value / (double)f->total < 0.5)
+        return;
+    if (node != 0) {
+        size_t n;
+        const cli_sym_frame *fr = cli_sym_lookup(f->c->sym, prof_node_addr(p, node), &n);
+        for (size_t k = n; k-- > 0;) /* outermost first */
+            box(f, x, depth++, value, fr[k].function, &fr[k]);
+    }
+    size_t nkids = 0;
+    for (uint32_t k = f->first[node]; k != 0; k = f->next[k])
+        nkids += f->val[k] > 0;
+    uint32_t *kids = malloc((nkids ? nkids : 1) * sizeof *kids);
+    if (!kids)
+        return;
+    nkids = 0;
+    for (uint32_t k = f->first[node]; k != 0; k = f->next[k])
+        if (f->val[k] > 0)
+            kids[nkids++] = k;
+    qsort_r(kids, nkids, sizeof *kids, cmp_value, f->val);
+    for (size_t i = 0; i < nkids; i++) {
+        draw(f, kids[i], x, depth);
+        x += f->width * (double)f->val[kids[i]] / (double)f->total;
+    }
+    free(kids);
+}
+
+typedef struct {
+    int32_t id;
+    int64_t value;
+} pool_total;
+
+static int cmp_pool(const void *a, const void *b)
+{
+    const pool_total *x = a, *y = b;
+    if (x->value != y->value)
+        return x->value > y->value ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
 }
 
 static void flamegraph(report_ctx *c)
 {
+    const prof_profile *p = c->p;
     flame f = {.c = c, .width = 1180, .row = 17};
     fputs("<h2>Flame graph of the peak</h2>\n", c->out);
-    if (trie_init(&f.t) != 0)
-        return;
-    const prof_profile *p = c->p;
-    for (size_t i = 0; i < p->nrecords; i++) {
-        const prof_record *r = &p->records[i];
-        if (r->peak_bytes <= 0)
-            continue;
-        f.t.n[0].value += r->peak_bytes;
-        uint32_t at = trie_child(&f.t, 0, (uint64_t)(uint32_t)r->pool_id, TRIE_NONE);
-        if (at != TRIE_NONE)
-            f.t.n[at].value += r->peak_bytes;
-        const prof_stack *st = prof_find_stack(p, r->stack_id);
-        for (uint32_t fr = st ? st->nframes : 0; fr-- > 0 && at != TRIE_NONE;) {
-            size_t n;
-            cli_sym_lookup(c->sym, st->frames[fr], &n);
-            for (size_t k = n; k-- > 0 && at != TRIE_NONE;) { /* outermost first */
-                at = trie_child(&f.t, at, st->frames[fr], (uint32_t)k);
-                if (at != TRIE_NONE)
-                    f.t.n[at].value += r->peak_bytes;
-            }
+    f.val = malloc(p->nnodes * sizeof *f.val);
+    f.first = calloc(p->nnodes, sizeof *f.first);
+    f.next = calloc(p->nnodes, sizeof *f.next);
+    f.ninl = calloc(p->naddrs ? p->naddrs : 1, sizeof *f.ninl);
+    pool_total *pools = calloc(p->npools ? p->npools : 1, sizeof *pools);
+    size_t npools = 0;
+    if (!f.val || !f.first || !f.next || !f.ninl || !pools) {
+        fprintf(stderr, "tally: out of memory: no flame graph\n");
+        goto out;
+    }
+    for (size_t k = p->nnodes; k-- > 1;) { /* children in node order */
+        f.next[k] = f.first[p->nodes[k].parent];
+        f.first[p->nodes[k].parent] = (uint32_t)k;
+    }
+    for (size_t i = 0; i < p->npools; i++) {
+        int64_t v = pool_values(&f, p->pools[i].id);
+        if (v > 0) {
+            pools[npools++] = (pool_total){p->pools[i].id, v};
+            f.total += v;
         }
     }
-    f.total = f.t.n[0].value;
     if (f.total <= 0) {
         fputs("<p id=flame-none>Nothing was live at the peak.</p>\n", c->out);
-        trie_free(&f.t);
-        return;
+        goto out;
     }
-    trie_sort(&f.t);
-    int maxdepth = depth_of(&f.t, 0) - 1;
+    qsort(pools, npools, sizeof *pools, cmp_pool);
+    f.maxdepth = 1; /* all, then the pools */
+    for (size_t i = 0; i < npools; i++) {
+        pool_values(&f, pools[i].id);
+        int d = deepest(&f, 0, 2);
+        if (d > f.maxdepth)
+            f.maxdepth = d;
+    }
     fprintf(c->out,
             "<svg id=flame xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
             "role='img' aria-label='flame graph of the peak'>\n",
-            f.width, (maxdepth + 1) * f.row);
-    flame_node(&f, 0, 0, 0, maxdepth);
+            f.width, (f.maxdepth + 1) * f.row);
+    box(&f, 0, 0, f.total, "all", NULL);
+    double x = 0;
+    for (size_t i = 0; i < npools; i++) {
+        double w = f.width * (double)pools[i].value / (double)f.total;
+        if (w >= 0.5) {
+            char label[300];
+            snprintf(label, sizeof label, "pool %s", prof_pool_name(p, pools[i].id));
+            box(&f, x, 1, pools[i].value, label, NULL);
+            pool_values(&f, pools[i].id);
+            draw(&f, 0, x, 2);
+        }
+        x += w;
+    }
     fputs("</svg>\n", c->out);
-    trie_free(&f.t);
+out:
+    free(f.val);
+    free(f.first);
+    free(f.next);
+    free(f.ninl);
+    free(pools);
 }
 
 int report_html(report_ctx *c)

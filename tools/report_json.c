@@ -40,9 +40,27 @@ static void stack_ref(report_ctx *c, uint32_t stack_id)
     fprintf(c->out, "\"stack\": %u", st ? stack_id : 0);
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* "0x..." as the JSON wants an address, without printf: a report of a
+ * million stacks writes sixteen million of them. */
+static void put_addr(FILE *out, uint64_t a)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    char buf[24], *e = buf + sizeof buf, *q = e;
+    do {
+        *--q = "0123456789abcdef"[a & 15];
+        a >>= 4;
+    } while (a);
+    *--q = 'x';
+    *--q = '0';
+    *--q = '"';
+    fwrite_unlocked(q, 1, (size_t)(e - q), out);
+    putc_unlocked('"', out);
+}
+
+/* Frame indexes by their address. */
+static int cmp_frame(const void *a, const void *b, void *arg)
+{
+    const uint64_t *addrs = arg;
+    uint64_t x = addrs[*(const uint32_t *)a], y = addrs[*(const uint32_t *)b];
     return (x > y) - (x < y);
 }
 
@@ -71,38 +89,53 @@ static void location(report_ctx *c, uint64_t addr)
     fputc(']', c->out);
 }
 
+/* The stacks the entries named, and each address they hold, once: the
+ * nodes a stack shares with one listed before are not walked again. */
 static void tables(report_ctx *c)
 {
     const prof_profile *p = c->p;
-    size_t naddr = 0;
+    uint8_t *seen = calloc(p->nnodes, 1);
+    uint32_t *frames = malloc((p->naddrs ? p->naddrs : 1) * sizeof *frames);
+    uint8_t *frame_used = calloc(p->naddrs ? p->naddrs : 1, 1);
     fputs(",\n  \"stacks\": {", c->out);
     int first = 1;
     for (size_t i = 0; i < p->nstacks; i++) {
         if (!used[i])
             continue;
-        fprintf(c->out, "%s\n    \"%u\": [", first ? "" : ",", p->stacks[i].id);
+        const prof_stack *st = &p->stacks[i];
+        fprintf(c->out, "%s\n    \"%u\": [", first ? "" : ",", st->id);
         first = 0;
-        for (uint32_t f = 0; f < p->stacks[i].nframes; f++)
-            fprintf(c->out, "%s\"0x%" PRIx64 "\"", f ? ", " : "", p->stacks[i].frames[f]);
+        for (uint32_t k = st->node; k != 0; k = p->nodes[k].parent) {
+            if (k != st->node)
+                fputs(", ", c->out);
+            put_addr(c->out, prof_node_addr(p, k));
+        }
         fputc(']', c->out);
-        naddr += p->stacks[i].nframes;
+        for (uint32_t k = st->node; seen && frame_used && k != 0 && !seen[k];
+             k = p->nodes[k].parent) {
+            seen[k] = 1;
+            frame_used[p->nodes[k].frame] = 1;
+        }
     }
     fputs("\n  },\n  \"locations\": {", c->out);
-    uint64_t *addr = malloc((naddr ? naddr : 1) * sizeof *addr);
-    if (addr) {
+    if (seen && frames && frame_used) {
         size_t n = 0;
-        for (size_t i = 0; i < p->nstacks; i++)
-            for (uint32_t f = 0; used[i] && f < p->stacks[i].nframes; f++)
-                addr[n++] = p->stacks[i].frames[f];
-        qsort(addr, n, sizeof *addr, cmp_u64);
+        for (size_t f = 0; f < p->naddrs; f++)
+            if (frame_used[f])
+                frames[n++] = (uint32_t)f;
+        qsort_r(frames, n, sizeof *frames, cmp_frame, p->addrs);
         for (size_t i = 0; i < n; i++) {
-            if (i > 0 && addr[i] == addr[i - 1])
-                continue;
+            if (i > 0 && p->addrs[frames[i]] == p->addrs[frames[i - 1]])
+                continue; /* an address FRAMES lists twice */
             fputs(i ? ",\n    " : "\n    ", c->out);
-            location(c, addr[i]);
+            location(c, p->addrs[frames[i]]);
         }
-        free(addr);
+    } else {
+        fprintf(stderr, "tally: out of memory: the locations are left out\n");
     }
+    free(seen);
+    free(frames);
+    free(frame_used);
     fputs("\n  }", c->out);
 }
 

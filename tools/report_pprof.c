@@ -135,6 +135,7 @@ typedef struct {
     report_ctx *c;
     pbuf out, sub, sub2;
     itab strings, functions, locations;
+    uint64_t *frame_location; /* per frame index: its location id, 0 while not made */
 } pprof;
 
 /* String table index; new strings go straight into the output (field 6). */
@@ -251,8 +252,12 @@ static void sample(pprof *w, sample_bufs *b, uint32_t stack_id, const int64_t v[
 {
     const prof_profile *p = w->c->p;
     const prof_stack *st = prof_find_stack(p, stack_id);
-    for (uint32_t f = 0; st && f < st->nframes; f++) /* the leaf first */
-        pb_varint(&b->ids, location_id(w, st->frames[f]));
+    for (uint32_t k = st ? st->node : 0; k != 0; k = p->nodes[k].parent) { /* the leaf first */
+        uint32_t f = p->nodes[k].frame;
+        if (!w->frame_location[f])
+            w->frame_location[f] = location_id(w, p->addrs[f]);
+        pb_varint(&b->ids, w->frame_location[f]);
+    }
     for (int k = 0; k < NVALUES; k++)
         pb_varint(&b->vals, (uint64_t)v[k]);
     pb_msg(&w->sub, 1, &b->ids); /* packed */
@@ -318,8 +323,12 @@ int report_pprof(report_ctx *c)
         fprintf(stderr, "tally report: pprof is binary: write it with -o FILE or a redirection\n");
         return CLI_EXIT_BAD_INPUT;
     }
-    pprof w = {.c = c};
     const prof_profile *p = c->p;
+    pprof w = {.c = c, .frame_location = calloc(p->naddrs ? p->naddrs : 1, sizeof(uint64_t))};
+    if (!w.frame_location) {
+        fprintf(stderr, "tally: out of memory\n");
+        return CLI_EXIT_FAILURE;
+    }
     str(&w, ""); /* string 0 is always "" */
     value_type(&w, 1, "alloc_objects", "count");
     value_type(&w, 1, "alloc_space", "bytes");
@@ -348,5 +357,6 @@ int report_pprof(report_ctx *c)
     free(w.strings.s);
     free(w.functions.s);
     free(w.locations.s);
+    free(w.frame_location);
     return rc;
 }

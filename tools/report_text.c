@@ -18,13 +18,14 @@ void report_print_stack(FILE *out, cli_symbolizer *sym, const prof_profile *p, u
     if (st->nframes == 0)
         fprintf(out, "%s(empty stack)\n", indent);
     uint32_t shown = max_frames && max_frames < st->nframes ? max_frames : st->nframes;
-    for (uint32_t f = 0; f < shown; f++) {
+    uint32_t node = st->node;
+    for (uint32_t f = 0; f < shown; f++, node = p->nodes[node].parent) {
         size_t n;
-        const cli_sym_frame *fr = cli_sym_lookup(sym, st->frames[f], &n);
+        uint64_t addr = prof_node_addr(p, node);
+        const cli_sym_frame *fr = cli_sym_lookup(sym, addr, &n);
         for (size_t k = 0; k < n; k++) {
             if (k == 0)
-                fprintf(out, "%s#%-2u 0x%016" PRIx64 " %s", indent, f, st->frames[f],
-                        fr[k].function);
+                fprintf(out, "%s#%-2u 0x%016" PRIx64 " %s", indent, f, addr, fr[k].function);
             else
                 fprintf(out, "%s                       %s", indent, fr[k].function);
             if (fr[k].file)

@@ -126,26 +126,32 @@ static int matches(const char *pattern, const char *text)
     return text && fnmatch(pattern, text, 0) == 0;
 }
 
-const char *cli_supp_match(const cli_suppressions *s, cli_symbolizer *sym, const prof_stack *st,
-                           int *builtin)
+size_t cli_supp_count(const cli_suppressions *s)
 {
-    if (!s || !st || s->n == 0)
-        return NULL;
-    for (uint32_t f = 0; f < st->nframes; f++) {
-        size_t n;
-        const cli_sym_frame *fr = cli_sym_lookup(sym, st->frames[f], &n);
-        for (size_t k = 0; k < n; k++)
-            for (size_t r = 0; r < s->n; r++) {
-                const char *pat = s->rules[r].pattern;
-                /* C++: the demangled name, as LSan matches it, or the mangled one */
-                if ((fr[k].known &&
-                     (matches(pat, fr[k].function) || matches(pat, fr[k].system_name))) ||
-                    matches(pat, fr[k].file) || matches(pat, fr[k].module)) {
-                    if (builtin)
-                        *builtin = s->rules[r].builtin;
-                    return s->rules[r].rule;
-                }
-            }
-    }
-    return NULL;
+    return s ? s->n : 0;
+}
+
+long cli_supp_match_address(const cli_suppressions *s, cli_symbolizer *sym, uint64_t addr)
+{
+    if (!s || s->n == 0)
+        return -1;
+    size_t n;
+    const cli_sym_frame *fr = cli_sym_lookup(sym, addr, &n);
+    for (size_t k = 0; k < n; k++)
+        for (size_t r = 0; r < s->n; r++) {
+            const char *pat = s->rules[r].pattern;
+            /* C++: the demangled name, as LSan matches it, or the mangled one */
+            if ((fr[k].known &&
+                 (matches(pat, fr[k].function) || matches(pat, fr[k].system_name))) ||
+                matches(pat, fr[k].file) || matches(pat, fr[k].module))
+                return (long)r;
+        }
+    return -1;
+}
+
+const char *cli_supp_rule(const cli_suppressions *s, long i, int *builtin)
+{
+    if (builtin)
+        *builtin = s->rules[i].builtin;
+    return s->rules[i].rule;
 }

@@ -22,9 +22,16 @@ cli_suppressions *cli_supp_new(int builtin);
 void cli_supp_free(cli_suppressions *s);
 /* Adds a file's rules. 0, or -1 with a message in err. */
 int cli_supp_load(cli_suppressions *s, const char *path, char *err, size_t errlen);
-/* The rule ("leak:...") that suppresses the stack, or NULL; *builtin says
- * whether it is one of ours. A NULL stack (not sampled) is never suppressed. */
-const char *cli_supp_match(const cli_suppressions *s, cli_symbolizer *sym, const prof_stack *st,
-                           int *builtin);
+/* How many rules there are. */
+size_t cli_supp_count(const cli_suppressions *s);
+/* The first rule that matches one of the return address's frames (inlined
+ * ones first, as the symbolizer lists them), or -1. A stack is suppressed
+ * by the first of its frames, innermost first, that a rule matches: the
+ * caller walks the stack and asks once per address, so a report with a
+ * million stacks over a few thousand addresses matches a few thousand
+ * times. */
+long cli_supp_match_address(const cli_suppressions *s, cli_symbolizer *sym, uint64_t addr);
+/* Rule i as written ("leak:..."); *builtin says whether it is one of ours. */
+const char *cli_supp_rule(const cli_suppressions *s, long i, int *builtin);
 
 #endif

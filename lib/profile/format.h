@@ -1,4 +1,4 @@
-/* format.h: the tally profile format (docs/FORMAT.md), version 2.
+/* format.h: the tally profile format (docs/FORMAT.md), version 3.
  *
  * The one place its numbers are spelled: the magic, the version, the
  * section tags, the layout of the header, of a section and of the end, the
@@ -14,10 +14,14 @@
 /* header := magic[8] u32 version u32 flags */
 #define PROF_MAGIC "TALLYPRF"
 #define PROF_MAGIC_BYTES 8
-#define PROF_VERSION 2
+#define PROF_VERSION 3
 /* The oldest version a reader still reads: version 1's LEAKS list blocks,
- * not groups, and carry no kind (read.c turns each into a LIVE group). */
+ * not groups, and carry no kind (read.c turns each into a LIVE group).
+ * Versions 1 and 2 store each stack as an array of frames, fixed-size
+ * RECORDS and LEAKS; read_stacks.c turns their stacks into the tree. */
 #define PROF_VERSION_OLDEST 1
+/* The first version with the stack tree (FRAMES, NODES) and varint records. */
+#define PROF_VERSION_TREE 3
 #define PROF_HEADER_BYTES 16
 #define PROF_HEADER_VERSION_AT 8
 #define PROF_HEADER_FLAGS_AT 12
@@ -41,7 +45,9 @@ enum {
     PROF_SEC_SERIES = 6,
     PROF_SEC_LEAKS = 7,
     PROF_SEC_LEAK_BLOCKS = 8, /* version 2, only when asked for (TALLY_LEAK_ADDRESSES=1) */
-    PROF_SEC_KNOWN_LAST = PROF_SEC_LEAK_BLOCKS,
+    PROF_SEC_FRAMES = 9,      /* version 3: the distinct return addresses */
+    PROF_SEC_NODES = 10,      /* version 3: the stack tree, each node (parent, frame) */
+    PROF_SEC_KNOWN_LAST = PROF_SEC_NODES,
 };
 /* end := u32 tag u32 count = 0 u64 length = 8 u64 checksum */
 #define PROF_SEC_END 0xFFFFFFFFu
@@ -53,15 +59,37 @@ enum {
 #define PROF_MAX_FRAMES 256    /* frames in a stack */
 #define PROF_MAX_BUCKETS 64    /* histogram buckets in a pool */
 
-/* Record sizes: fixed, or the least a record with strings or arrays takes. */
-#define PROF_MODULE_MIN_BYTES 32 /* start, end, base, two empty strs */
-#define PROF_STACK_MIN_BYTES 8   /* id, nframes = 0 */
-#define PROF_POOL_MIN_BYTES 60   /* id, an empty name, six i64, nbuckets = 0 */
-#define PROF_RECORD_BYTES 64
-#define PROF_LEAK_BYTES 28       /* a group: stack, pool, kind, bytes, count */
-#define PROF_LEAK_V1_BYTES 24    /* version 1, a block: address, size, stack, pool */
-#define PROF_LEAK_BLOCK_BYTES 20 /* address, size, group */
+/* Record sizes: fixed, or the least a record with strings, arrays or
+ * varints takes (a varint takes 1 to PROF_VARINT_MAX_BYTES bytes). */
+#define PROF_MODULE_MIN_BYTES 32  /* start, end, base, two empty strs */
+#define PROF_STACK_V2_MIN_BYTES 8 /* versions 1 and 2: id, nframes = 0 */
+#define PROF_STACK_MIN_BYTES 2    /* two varints: id step, node step */
+#define PROF_FRAME_MIN_BYTES 1    /* one varint: the step from the last address */
+#define PROF_NODE_MIN_BYTES 2     /* two varints: up, frame */
+#define PROF_POOL_MIN_BYTES 60    /* id, an empty name, six i64, nbuckets = 0 */
+#define PROF_RECORD_V2_BYTES 64   /* versions 1 and 2 */
+#define PROF_RECORD_MIN_BYTES 9   /* nine varints */
+#define PROF_LEAK_V2_BYTES 28     /* version 2, a group: stack, pool, kind, bytes, count */
+#define PROF_LEAK_MIN_BYTES 5     /* five varints */
+#define PROF_LEAK_V1_BYTES 24     /* version 1, a block: address, size, stack, pool */
+#define PROF_LEAK_BLOCK_BYTES 20  /* address, size, group */
 #define PROF_SERIES_POINT_BYTES(npools) (16 + 8 * (size_t)(npools))
+#define PROF_VARINT_MAX_BYTES 10
+
+/* Varints (version 3): LEB128, seven bits a byte, low bits first, the top
+ * bit set on every byte but the last. A signed value goes through zigzag
+ * first (0, -1, 1, -2, ... as 0, 1, 2, 3, ...), so small magnitudes of
+ * either sign take one byte. Steps between neighbours (ids, addresses,
+ * node numbers) are signed and wrap modulo 2^64. */
+static inline uint64_t prof_zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t prof_unzigzag(uint64_t u)
+{
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
 
 /* The checksum: 64-bit FNV-1a over every byte before the end section. */
 static inline uint64_t prof_checksum(const void *data, size_t len)

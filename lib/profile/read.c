@@ -4,10 +4,11 @@
  * the end section and its checksum) without looking inside; the second
  * decodes each known section through a bounds-checked cursor. Counts are
  * checked against the payload's length before anything is allocated, so a
- * corrupt count cannot ask for gigabytes. */
+ * corrupt count cannot ask for gigabytes. The stack sections are
+ * read_stacks.c's. */
 #include <config.h>
 
-#include "profile/read.h"
+#include "profile/read_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,27 +19,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const section_name[PROF_SEC_KNOWN_LAST + 1] = {
+const char *const prof_section_name[PROF_SEC_KNOWN_LAST + 1] = {
     [PROF_SEC_META] = "META",       [PROF_SEC_MODULES] = "MODULES",
     [PROF_SEC_STACKS] = "STACKS",   [PROF_SEC_POOLS] = "POOLS",
     [PROF_SEC_RECORDS] = "RECORDS", [PROF_SEC_SERIES] = "SERIES",
     [PROF_SEC_LEAKS] = "LEAKS",     [PROF_SEC_LEAK_BLOCKS] = "LEAK_BLOCKS",
+    [PROF_SEC_FRAMES] = "FRAMES",   [PROF_SEC_NODES] = "NODES",
 };
-
-typedef struct {
-    const uint8_t *p;
-    size_t left;
-    int overrun;
-} cursor;
-
-typedef struct {
-    int present;
-    uint32_t count;
-    const uint8_t *payload;
-    size_t length;
-} section;
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
+void prof_say(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
         return;
@@ -56,7 +44,7 @@ static uint64_t le(const uint8_t *b, int n)
     return v;
 }
 
-static const uint8_t *take(cursor *c, size_t n)
+static const uint8_t *take(prof_cursor *c, size_t n)
 {
     if (c->overrun || c->left < n) {
         c->overrun = 1;
@@ -69,31 +57,31 @@ static const uint8_t *take(cursor *c, size_t n)
     return at;
 }
 
-static uint32_t u32(cursor *c)
+static uint32_t u32(prof_cursor *c)
 {
     const uint8_t *b = take(c, 4);
     return b ? (uint32_t)le(b, 4) : 0;
 }
 
-static uint64_t u64(cursor *c)
+static uint64_t u64(prof_cursor *c)
 {
     const uint8_t *b = take(c, 8);
     return b ? le(b, 8) : 0;
 }
 
-static int64_t i64(cursor *c)
+static int64_t i64(prof_cursor *c)
 {
     return (int64_t)u64(c);
 }
 
-static int32_t i32(cursor *c)
+static int32_t i32(prof_cursor *c)
 {
     return (int32_t)u32(c);
 }
 
 /* A str; *too_long is set for a length over the format's limit. The result
  * is NUL-terminated (and NULL after an overrun). */
-static char *str(cursor *c, uint32_t *len_out, int *too_long)
+static char *str(prof_cursor *c, uint32_t *len_out, int *too_long)
 {
     uint32_t n = u32(c);
     if (n > PROF_MAX_STRING) {
@@ -116,27 +104,17 @@ static char *str(cursor *c, uint32_t *len_out, int *too_long)
     return s;
 }
 
-typedef struct {
-    prof_profile *p;
-    char *err;
-    size_t errlen;
-    int32_t *pool_ids_sorted; /* for reference checks */
-} reader;
-
 static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
 }
 
-static int cmp_stack(const void *a, const void *b)
-{
-    uint32_t x = ((const prof_stack *)a)->id, y = ((const prof_stack *)b)->id;
-    return (x > y) - (x < y);
-}
-
 const prof_stack *prof_find_stack(const prof_profile *p, uint32_t id)
 {
+    /* A tracked program's ids run 1, 2, 3, ...: stack id sits at id - 1. */
+    if (id != 0 && id <= p->nstacks && p->stacks[id - 1].id == id)
+        return &p->stacks[id - 1];
     size_t lo = 0, hi = p->nstacks;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -162,7 +140,7 @@ const char *prof_pool_name(const prof_profile *p, int32_t id)
     return pool ? pool->name : "?";
 }
 
-static int pool_known(const reader *r, int32_t id)
+static int pool_known(const prof_reader *r, int32_t id)
 {
     if (r->p->npools == 0) /* no POOLS section: bsearch must not see a NULL base */
         return 0;
@@ -170,45 +148,50 @@ static int pool_known(const reader *r, int32_t id)
 }
 
 /* The end-of-section verdict shared by every parser. */
-static int finish(reader *r, const cursor *c, int sec, int too_long)
+int prof_finish(prof_reader *r, const prof_cursor *c, int sec, int too_long)
 {
     if (too_long) {
-        say(r->err, r->errlen, "corrupt profile: a string in %s is longer than %u bytes",
-            section_name[sec], PROF_MAX_STRING);
+        prof_say(r->err, r->errlen, "corrupt profile: a string in %s is longer than %u bytes",
+                 prof_section_name[sec], PROF_MAX_STRING);
+        return -1;
+    }
+    if (c->bad_varint) {
+        prof_say(r->err, r->errlen, "corrupt profile: a varint in %s is longer than %d bytes",
+                 prof_section_name[sec], PROF_VARINT_MAX_BYTES);
         return -1;
     }
     if (c->overrun) {
-        say(r->err, r->errlen, "corrupt profile: %s records run past their section",
-            section_name[sec]);
+        prof_say(r->err, r->errlen, "corrupt profile: %s records run past their section",
+                 prof_section_name[sec]);
         return -1;
     }
     if (c->left != 0) {
-        say(r->err, r->errlen, "corrupt profile: %s records do not fill their section",
-            section_name[sec]);
+        prof_say(r->err, r->errlen, "corrupt profile: %s records do not fill their section",
+                 prof_section_name[sec]);
         return -1;
     }
     return 0;
 }
 
 /* Refuses a count that cannot fit in the payload at min_size bytes each. */
-static int count_fits(reader *r, const section *s, int sec, size_t min_size)
+int prof_count_fits(prof_reader *r, const prof_section *s, int sec, size_t min_size)
 {
     if (s->count > s->length / min_size) {
-        say(r->err, r->errlen, "corrupt profile: %s count %u does not fit its section",
-            section_name[sec], s->count);
+        prof_say(r->err, r->errlen, "corrupt profile: %s count %u does not fit its section",
+                 prof_section_name[sec], s->count);
         return -1;
     }
     return 0;
 }
 
-static int parse_meta(reader *r, const section *s)
+static int parse_meta(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
     if (s->count != 1) {
-        say(r->err, r->errlen, "corrupt profile: META count is %u, not 1", s->count);
+        prof_say(r->err, r->errlen, "corrupt profile: META count is %u, not 1", s->count);
         return -1;
     }
-    cursor c = {s->payload, s->length, 0};
+    prof_cursor c = prof_cursor_of(s);
     int too_long = 0;
     p->has_meta = 1;
     p->pid = u32(&c);
@@ -225,18 +208,18 @@ static int parse_meta(reader *r, const section *s)
     p->exe = str(&c, NULL, &too_long);
     if (!too_long)
         p->cmdline = str(&c, NULL, &too_long);
-    return finish(r, &c, PROF_SEC_META, too_long);
+    return prof_finish(r, &c, PROF_SEC_META, too_long);
 }
 
-static int parse_modules(reader *r, const section *s)
+static int parse_modules(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    if (count_fits(r, s, PROF_SEC_MODULES, PROF_MODULE_MIN_BYTES))
+    if (prof_count_fits(r, s, PROF_SEC_MODULES, PROF_MODULE_MIN_BYTES))
         return -1;
     p->modules = calloc(s->count ? s->count : 1, sizeof *p->modules);
     if (!p->modules)
         goto oom;
-    cursor c = {s->payload, s->length, 0};
+    prof_cursor c = prof_cursor_of(s);
     int too_long = 0;
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
         prof_module *m = &p->modules[i];
@@ -249,72 +232,24 @@ static int parse_modules(reader *r, const section *s)
             break;
         m->build_id = (uint8_t *)str(&c, &m->build_id_len, &too_long);
     }
-    return finish(r, &c, PROF_SEC_MODULES, too_long);
+    return prof_finish(r, &c, PROF_SEC_MODULES, too_long);
 oom:
-    say(r->err, r->errlen, "out of memory reading MODULES");
+    prof_say(r->err, r->errlen, "out of memory reading MODULES");
     return -1;
 }
 
-static int parse_stacks(reader *r, const section *s)
+static int parse_pools(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    if (count_fits(r, s, PROF_SEC_STACKS, PROF_STACK_MIN_BYTES))
-        return -1;
-    p->stacks = calloc(s->count ? s->count : 1, sizeof *p->stacks);
-    p->frame_pool = malloc(s->length / 8 * sizeof(uint64_t) + sizeof(uint64_t));
-    if (!p->stacks || !p->frame_pool) {
-        say(r->err, r->errlen, "out of memory reading STACKS");
-        return -1;
-    }
-    cursor c = {s->payload, s->length, 0};
-    size_t used = 0;
-    for (uint32_t i = 0; i < s->count; i++) {
-        prof_stack *st = &p->stacks[i];
-        st->id = u32(&c);
-        st->nframes = u32(&c);
-        if (c.overrun)
-            break;
-        if (st->id == 0) {
-            say(r->err, r->errlen, "corrupt profile: a stack has id 0");
-            return -1;
-        }
-        if (st->nframes > PROF_MAX_FRAMES) {
-            say(r->err, r->errlen, "corrupt profile: stack %u has %u frames (at most %d)", st->id,
-                st->nframes, PROF_MAX_FRAMES);
-            return -1;
-        }
-        if ((size_t)st->nframes * 8 > c.left) {
-            c.overrun = 1;
-            break;
-        }
-        st->frames = p->frame_pool + used;
-        for (uint32_t f = 0; f < st->nframes; f++)
-            p->frame_pool[used++] = u64(&c);
-        p->nstacks = i + 1;
-    }
-    if (finish(r, &c, PROF_SEC_STACKS, 0))
-        return -1;
-    qsort(p->stacks, p->nstacks, sizeof *p->stacks, cmp_stack);
-    for (size_t i = 1; i < p->nstacks; i++)
-        if (p->stacks[i].id == p->stacks[i - 1].id) {
-            say(r->err, r->errlen, "corrupt profile: stack id %u appears twice", p->stacks[i].id);
-            return -1;
-        }
-    return 0;
-}
-
-static int parse_pools(reader *r, const section *s)
-{
-    prof_profile *p = r->p;
-    if (count_fits(r, s, PROF_SEC_POOLS, PROF_POOL_MIN_BYTES))
+    if (prof_count_fits(r, s, PROF_SEC_POOLS, PROF_POOL_MIN_BYTES))
         return -1;
     p->pools = calloc(s->count ? s->count : 1, sizeof *p->pools);
     r->pool_ids_sorted = calloc(s->count ? s->count : 1, sizeof(int32_t));
     if (!p->pools || !r->pool_ids_sorted) {
-        say(r->err, r->errlen, "out of memory reading POOLS");
+        prof_say(r->err, r->errlen, "out of memory reading POOLS");
         return -1;
     }
-    cursor c = {s->payload, s->length, 0};
+    prof_cursor c = prof_cursor_of(s);
     int too_long = 0;
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
         prof_pool *pl = &p->pools[i];
@@ -331,55 +266,69 @@ static int parse_pools(reader *r, const section *s)
         pl->live_count = i64(&c);
         pl->nbuckets = u32(&c);
         if (pl->nbuckets > PROF_MAX_BUCKETS) {
-            say(r->err, r->errlen, "corrupt profile: pool %d has %u histogram buckets (at most %d)",
-                pl->id, pl->nbuckets, PROF_MAX_BUCKETS);
+            prof_say(r->err, r->errlen,
+                     "corrupt profile: pool %d has %u histogram buckets (at most %d)", pl->id,
+                     pl->nbuckets, PROF_MAX_BUCKETS);
             return -1;
         }
         for (uint32_t b = 0; b < pl->nbuckets; b++)
             pl->histogram[b] = i64(&c);
         r->pool_ids_sorted[i] = pl->id;
     }
-    if (finish(r, &c, PROF_SEC_POOLS, too_long))
+    if (prof_finish(r, &c, PROF_SEC_POOLS, too_long))
         return -1;
     qsort(r->pool_ids_sorted, p->npools, sizeof(int32_t), cmp_i32);
     for (size_t i = 1; i < p->npools; i++)
         if (r->pool_ids_sorted[i] == r->pool_ids_sorted[i - 1]) {
-            say(r->err, r->errlen, "corrupt profile: pool id %d appears twice",
-                r->pool_ids_sorted[i]);
+            prof_say(r->err, r->errlen, "corrupt profile: pool id %d appears twice",
+                     r->pool_ids_sorted[i]);
             return -1;
         }
     return 0;
 }
 
-static int check_stack_ref(reader *r, uint32_t id, int sec)
+/* id: 64 bits, since version 3 stores it as a step that can land anywhere. */
+static int check_stack_ref(prof_reader *r, uint64_t id, int sec)
 {
-    if (id != 0 && prof_find_stack(r->p, id))
+    if (id != 0 && id <= UINT32_MAX && prof_find_stack(r->p, (uint32_t)id))
         return 0;
-    say(r->err, r->errlen, "corrupt profile: %s refers to stack %u, which is not in the file",
-        section_name[sec], id);
+    prof_say(r->err, r->errlen,
+             "corrupt profile: %s refers to stack %llu, which is not in the file",
+             prof_section_name[sec], (unsigned long long)id);
     return -1;
 }
 
-static int check_pool_ref(reader *r, int32_t id, int sec)
+/* A pool id stored as a varint, which must fit an i32. */
+static int check_pool_range(prof_reader *r, int64_t id, int sec)
+{
+    if (id >= INT32_MIN && id <= INT32_MAX)
+        return 0;
+    prof_say(r->err, r->errlen, "corrupt profile: %s refers to pool %lld, which is not in the file",
+             prof_section_name[sec], (long long)id);
+    return -1;
+}
+
+static int check_pool_ref(prof_reader *r, int32_t id, int sec)
 {
     if (pool_known(r, id))
         return 0;
-    say(r->err, r->errlen, "corrupt profile: %s refers to pool %d, which is not in the file",
-        section_name[sec], id);
+    prof_say(r->err, r->errlen, "corrupt profile: %s refers to pool %d, which is not in the file",
+             prof_section_name[sec], id);
     return -1;
 }
 
-static int parse_records(reader *r, const section *s)
+/* Versions 1 and 2: 64 bytes a record. */
+static int parse_records_v2(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    if (count_fits(r, s, PROF_SEC_RECORDS, PROF_RECORD_BYTES))
+    if (prof_count_fits(r, s, PROF_SEC_RECORDS, PROF_RECORD_V2_BYTES))
         return -1;
     p->records = calloc(s->count ? s->count : 1, sizeof *p->records);
     if (!p->records) {
-        say(r->err, r->errlen, "out of memory reading RECORDS");
+        prof_say(r->err, r->errlen, "out of memory reading RECORDS");
         return -1;
     }
-    cursor c = {s->payload, s->length, 0};
+    prof_cursor c = prof_cursor_of(s);
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
         prof_record *rec = &p->records[i];
         rec->stack_id = u32(&c);
@@ -398,17 +347,56 @@ static int parse_records(reader *r, const section *s)
             check_pool_ref(r, rec->pool_id, PROF_SEC_RECORDS))
             return -1;
     }
-    return finish(r, &c, PROF_SEC_RECORDS, 0);
+    return prof_finish(r, &c, PROF_SEC_RECORDS, 0);
 }
 
-static int parse_series(reader *r, const section *s)
+/* Version 3: varints, the stack id as the step from the record before. */
+static int parse_records(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    cursor c = {s->payload, s->length, 0};
+    if (p->version < PROF_VERSION_TREE)
+        return parse_records_v2(r, s);
+    if (prof_count_fits(r, s, PROF_SEC_RECORDS, PROF_RECORD_MIN_BYTES))
+        return -1;
+    p->records = calloc(s->count ? s->count : 1, sizeof *p->records);
+    if (!p->records) {
+        prof_say(r->err, r->errlen, "out of memory reading RECORDS");
+        return -1;
+    }
+    prof_cursor c = prof_cursor_of(s);
+    uint64_t stack = 0;
+    for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
+        prof_record *rec = &p->records[i];
+        stack += (uint64_t)prof_svarint(&c);
+        int64_t pool = prof_svarint(&c);
+        rec->live_bytes = prof_svarint(&c);
+        rec->live_count = prof_svarint(&c);
+        rec->total_bytes = prof_svarint(&c);
+        rec->total_count = prof_svarint(&c);
+        rec->temporary_count = prof_svarint(&c);
+        rec->peak_bytes = prof_svarint(&c);
+        rec->pool_peak_bytes = prof_svarint(&c);
+        if (c.overrun)
+            break;
+        if (check_stack_ref(r, stack, PROF_SEC_RECORDS) ||
+            check_pool_range(r, pool, PROF_SEC_RECORDS) ||
+            check_pool_ref(r, (int32_t)pool, PROF_SEC_RECORDS))
+            return -1;
+        rec->stack_id = (uint32_t)stack;
+        rec->pool_id = (int32_t)pool;
+        p->nrecords = i + 1;
+    }
+    return prof_finish(r, &c, PROF_SEC_RECORDS, 0);
+}
+
+static int parse_series(prof_reader *r, const prof_section *s)
+{
+    prof_profile *p = r->p;
+    prof_cursor c = prof_cursor_of(s);
     uint32_t np = u32(&c);
     if (c.overrun || np > c.left / 4) {
-        say(r->err, r->errlen, "corrupt profile: SERIES pool count %u does not fit its section",
-            np);
+        prof_say(r->err, r->errlen,
+                 "corrupt profile: SERIES pool count %u does not fit its section", np);
         return -1;
     }
     p->series_npools = np;
@@ -422,8 +410,8 @@ static int parse_series(reader *r, const section *s)
     }
     size_t point_size = PROF_SERIES_POINT_BYTES(np);
     if (s->count > c.left / point_size) {
-        say(r->err, r->errlen, "corrupt profile: SERIES count %u does not fit its section",
-            s->count);
+        prof_say(r->err, r->errlen, "corrupt profile: SERIES count %u does not fit its section",
+                 s->count);
         return -1;
     }
     size_t n = s->count;
@@ -438,31 +426,32 @@ static int parse_series(reader *r, const section *s)
         for (uint32_t j = 0; j < np; j++)
             p->series_bytes[i * np + j] = i64(&c);
         if (i > 0 && p->series_t_ns[i] < p->series_t_ns[i - 1]) {
-            say(r->err, r->errlen, "corrupt profile: SERIES time goes backwards at point %zu", i);
+            prof_say(r->err, r->errlen, "corrupt profile: SERIES time goes backwards at point %zu",
+                     i);
             return -1;
         }
     }
     p->npoints = n;
-    return finish(r, &c, PROF_SEC_SERIES, 0);
+    return prof_finish(r, &c, PROF_SEC_SERIES, 0);
 oom:
-    say(r->err, r->errlen, "out of memory reading SERIES");
+    prof_say(r->err, r->errlen, "out of memory reading SERIES");
     return -1;
 }
 
 /* Version 1: one record per block, no kind. Each becomes a group of one,
  * LIVE, with its address kept as a block. */
-static int parse_leaks_v1(reader *r, const section *s)
+static int parse_leaks_v1(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    if (count_fits(r, s, PROF_SEC_LEAKS, PROF_LEAK_V1_BYTES))
+    if (prof_count_fits(r, s, PROF_SEC_LEAKS, PROF_LEAK_V1_BYTES))
         return -1;
     p->leaks = calloc(s->count ? s->count : 1, sizeof *p->leaks);
     p->blocks = calloc(s->count ? s->count : 1, sizeof *p->blocks);
     if (!p->leaks || !p->blocks) {
-        say(r->err, r->errlen, "out of memory reading LEAKS");
+        prof_say(r->err, r->errlen, "out of memory reading LEAKS");
         return -1;
     }
-    cursor c = {s->payload, s->length, 0};
+    prof_cursor c = prof_cursor_of(s);
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
         prof_leak_block *b = &p->blocks[i];
         prof_leak *l = &p->leaks[i];
@@ -481,22 +470,49 @@ static int parse_leaks_v1(reader *r, const section *s)
             check_pool_ref(r, l->pool_id, PROF_SEC_LEAKS))
             return -1;
     }
-    return finish(r, &c, PROF_SEC_LEAKS, 0);
+    return prof_finish(r, &c, PROF_SEC_LEAKS, 0);
 }
 
-static int parse_leaks(reader *r, const section *s)
+/* What every group must be: known stack and pool, a known kind, none
+ * without the check, bytes and at least one block. */
+static int check_leak(prof_reader *r, uint32_t i, const prof_leak *l)
+{
+    const prof_profile *p = r->p;
+    if ((l->stack_id != 0 && check_stack_ref(r, l->stack_id, PROF_SEC_LEAKS)) ||
+        check_pool_ref(r, l->pool_id, PROF_SEC_LEAKS))
+        return -1;
+    if (l->kind > PROF_LEAK_REACHABLE) {
+        prof_say(r->err, r->errlen, "corrupt profile: LEAKS group %u has an unknown kind %u", i,
+                 l->kind);
+        return -1;
+    }
+    /* Without the check there are no classes: a kind would claim one. */
+    if (!p->classified && l->kind != PROF_LEAK_LIVE) {
+        prof_say(r->err, r->errlen,
+                 "corrupt profile: LEAKS group %u has kind %u, but the profile is not classified",
+                 i, l->kind);
+        return -1;
+    }
+    if (l->count < 1 || l->bytes < 0) {
+        prof_say(r->err, r->errlen, "corrupt profile: LEAKS group %u has %lld bytes in %lld blocks",
+                 i, (long long)l->bytes, (long long)l->count);
+        return -1;
+    }
+    return 0;
+}
+
+/* Version 2: 28 bytes a group. */
+static int parse_leaks_v2(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    if (p->version == 1)
-        return parse_leaks_v1(r, s);
-    if (count_fits(r, s, PROF_SEC_LEAKS, PROF_LEAK_BYTES))
+    if (prof_count_fits(r, s, PROF_SEC_LEAKS, PROF_LEAK_V2_BYTES))
         return -1;
     p->leaks = calloc(s->count ? s->count : 1, sizeof *p->leaks);
     if (!p->leaks) {
-        say(r->err, r->errlen, "out of memory reading LEAKS");
+        prof_say(r->err, r->errlen, "out of memory reading LEAKS");
         return -1;
     }
-    cursor c = {s->payload, s->length, 0};
+    prof_cursor c = prof_cursor_of(s);
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
         prof_leak *l = &p->leaks[i];
         l->stack_id = u32(&c);
@@ -507,46 +523,72 @@ static int parse_leaks(reader *r, const section *s)
         if (c.overrun)
             break;
         p->nleaks = i + 1;
-        if ((l->stack_id != 0 && check_stack_ref(r, l->stack_id, PROF_SEC_LEAKS)) ||
-            check_pool_ref(r, l->pool_id, PROF_SEC_LEAKS))
+        if (check_leak(r, i, l))
             return -1;
-        if (l->kind > PROF_LEAK_REACHABLE) {
-            say(r->err, r->errlen, "corrupt profile: LEAKS group %u has an unknown kind %u", i,
-                l->kind);
-            return -1;
-        }
-        /* Without the check there are no classes: a kind would claim one. */
-        if (!p->classified && l->kind != PROF_LEAK_LIVE) {
-            say(r->err, r->errlen,
-                "corrupt profile: LEAKS group %u has kind %u, but the profile is not classified", i,
-                l->kind);
-            return -1;
-        }
-        if (l->count < 1 || l->bytes < 0) {
-            say(r->err, r->errlen, "corrupt profile: LEAKS group %u has %lld bytes in %lld blocks",
-                i, (long long)l->bytes, (long long)l->count);
-            return -1;
-        }
     }
-    return finish(r, &c, PROF_SEC_LEAKS, 0);
+    return prof_finish(r, &c, PROF_SEC_LEAKS, 0);
+}
+
+/* Version 3: varints, the stack id as the step from the group before. */
+static int parse_leaks(prof_reader *r, const prof_section *s)
+{
+    prof_profile *p = r->p;
+    if (p->version == 1)
+        return parse_leaks_v1(r, s);
+    if (p->version < PROF_VERSION_TREE)
+        return parse_leaks_v2(r, s);
+    if (prof_count_fits(r, s, PROF_SEC_LEAKS, PROF_LEAK_MIN_BYTES))
+        return -1;
+    p->leaks = calloc(s->count ? s->count : 1, sizeof *p->leaks);
+    if (!p->leaks) {
+        prof_say(r->err, r->errlen, "out of memory reading LEAKS");
+        return -1;
+    }
+    prof_cursor c = prof_cursor_of(s);
+    uint64_t stack = 0;
+    for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
+        prof_leak *l = &p->leaks[i];
+        stack += (uint64_t)prof_svarint(&c);
+        int64_t pool = prof_svarint(&c);
+        uint64_t kind = prof_uvarint(&c);
+        l->bytes = (int64_t)prof_uvarint(&c);
+        l->count = (int64_t)prof_uvarint(&c);
+        if (c.overrun)
+            break;
+        if ((stack > UINT32_MAX && check_stack_ref(r, stack, PROF_SEC_LEAKS)) ||
+            check_pool_range(r, pool, PROF_SEC_LEAKS))
+            return -1;
+        if (kind > PROF_LEAK_REACHABLE) {
+            prof_say(r->err, r->errlen, "corrupt profile: LEAKS group %u has an unknown kind %llu",
+                     i, (unsigned long long)kind);
+            return -1;
+        }
+        l->stack_id = (uint32_t)stack;
+        l->pool_id = (int32_t)pool;
+        l->kind = (uint32_t)kind;
+        p->nleaks = i + 1;
+        if (check_leak(r, i, l))
+            return -1;
+    }
+    return prof_finish(r, &c, PROF_SEC_LEAKS, 0);
 }
 
 /* The blocks of the groups: each names one, and together they make up each
  * group's bytes and count exactly. */
-static int parse_leak_blocks(reader *r, const section *s)
+static int parse_leak_blocks(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    if (count_fits(r, s, PROF_SEC_LEAK_BLOCKS, PROF_LEAK_BLOCK_BYTES))
+    if (prof_count_fits(r, s, PROF_SEC_LEAK_BLOCKS, PROF_LEAK_BLOCK_BYTES))
         return -1;
     p->blocks = calloc(s->count ? s->count : 1, sizeof *p->blocks);
     /* per group: bytes, then blocks, unsigned so that no sum overflows */
     uint64_t *sums = calloc(p->nleaks ? 2 * p->nleaks : 1, sizeof *sums);
     if (!p->blocks || !sums) {
         free(sums);
-        say(r->err, r->errlen, "out of memory reading LEAK_BLOCKS");
+        prof_say(r->err, r->errlen, "out of memory reading LEAK_BLOCKS");
         return -1;
     }
-    cursor c = {s->payload, s->length, 0};
+    prof_cursor c = prof_cursor_of(s);
     int rc = 0;
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
         prof_leak_block *b = &p->blocks[i];
@@ -557,9 +599,9 @@ static int parse_leak_blocks(reader *r, const section *s)
             break;
         p->nblocks = i + 1;
         if (b->group >= p->nleaks) {
-            say(r->err, r->errlen,
-                "corrupt profile: LEAK_BLOCKS refers to group %u, which is not in the file",
-                b->group);
+            prof_say(r->err, r->errlen,
+                     "corrupt profile: LEAK_BLOCKS refers to group %u, which is not in the file",
+                     b->group);
             rc = -1;
             break;
         }
@@ -567,12 +609,12 @@ static int parse_leak_blocks(reader *r, const section *s)
         sums[2 * b->group + 1]++;
     }
     if (rc == 0)
-        rc = finish(r, &c, PROF_SEC_LEAK_BLOCKS, 0);
+        rc = prof_finish(r, &c, PROF_SEC_LEAK_BLOCKS, 0);
     for (size_t g = 0; rc == 0 && g < p->nleaks; g++)
         if (sums[2 * g] != (uint64_t)p->leaks[g].bytes ||
             sums[2 * g + 1] != (uint64_t)p->leaks[g].count) {
-            say(r->err, r->errlen, "corrupt profile: LEAK_BLOCKS do not add up to LEAKS group %zu",
-                g);
+            prof_say(r->err, r->errlen,
+                     "corrupt profile: LEAK_BLOCKS do not add up to LEAKS group %zu", g);
             rc = -1;
         }
     free(sums);
@@ -580,8 +622,8 @@ static int parse_leak_blocks(reader *r, const section *s)
 }
 
 /* Pass one: finds the sections and checks the frame of the file. */
-static int walk(const uint8_t *d, size_t len, unsigned flags, uint32_t last_known, section *secs,
-                char *err, size_t errlen)
+static int walk(const uint8_t *d, size_t len, unsigned flags, uint32_t last_known,
+                prof_section *secs, char *err, size_t errlen)
 {
     enum { HDR = PROF_SECTION_HEADER_BYTES };
     /* A whole file ends with its end section. Check the checksum before the
@@ -592,14 +634,14 @@ static int walk(const uint8_t *d, size_t len, unsigned flags, uint32_t last_know
         if ((uint32_t)le(end, 4) == PROF_SEC_END && le(end + PROF_SECTION_COUNT_AT, 4) == 0 &&
             le(end + PROF_SECTION_LENGTH_AT, 8) == PROF_END_LENGTH &&
             prof_checksum(d, len - PROF_END_BYTES) != le(end + HDR, 8)) {
-            say(err, errlen, "corrupt profile: checksum mismatch");
+            prof_say(err, errlen, "corrupt profile: checksum mismatch");
             return -1;
         }
     }
     size_t off = PROF_HEADER_BYTES;
     for (;;) {
         if (len - off < HDR) {
-            say(err, errlen, "truncated profile");
+            prof_say(err, errlen, "truncated profile");
             return -1;
         }
         uint32_t tag = (uint32_t)le(d + off, 4);
@@ -607,35 +649,36 @@ static int walk(const uint8_t *d, size_t len, unsigned flags, uint32_t last_know
         uint64_t length = le(d + off + PROF_SECTION_LENGTH_AT, 8);
         if (tag == PROF_SEC_END) {
             if (length > len - off - HDR) {
-                say(err, errlen, "truncated profile");
+                prof_say(err, errlen, "truncated profile");
                 return -1;
             }
             if (count != 0 || length != PROF_END_LENGTH) {
-                say(err, errlen, "corrupt profile: malformed end section");
+                prof_say(err, errlen, "corrupt profile: malformed end section");
                 return -1;
             }
             uint64_t want = le(d + off + HDR, 8);
             if (!(flags & PROF_PARSE_NO_CHECKSUM) && prof_checksum(d, off) != want) {
-                say(err, errlen, "corrupt profile: checksum mismatch");
+                prof_say(err, errlen, "corrupt profile: checksum mismatch");
                 return -1;
             }
             if (off + PROF_END_BYTES != len) {
-                say(err, errlen, "corrupt profile: %zu bytes after the end section",
-                    len - off - PROF_END_BYTES);
+                prof_say(err, errlen, "corrupt profile: %zu bytes after the end section",
+                         len - off - PROF_END_BYTES);
                 return -1;
             }
             return 0;
         }
         if (length > len - off - HDR) {
-            say(err, errlen, "truncated profile");
+            prof_say(err, errlen, "truncated profile");
             return -1;
         }
         if (tag >= PROF_SEC_META && tag <= last_known) {
             if (secs[tag].present) {
-                say(err, errlen, "corrupt profile: duplicate %s section", section_name[tag]);
+                prof_say(err, errlen, "corrupt profile: duplicate %s section",
+                         prof_section_name[tag]);
                 return -1;
             }
-            secs[tag] = (section){1, count, d + off + HDR, (size_t)length};
+            secs[tag] = (prof_section){1, count, d + off + HDR, (size_t)length};
         }
         off += HDR + (size_t)length;
     }
@@ -647,46 +690,56 @@ int prof_parse(const void *data, size_t len, unsigned flags, prof_profile **out,
     const uint8_t *d = data;
     *out = NULL;
     if (len < PROF_HEADER_BYTES || memcmp(d, PROF_MAGIC, PROF_MAGIC_BYTES) != 0) {
-        say(err, errlen, "not a tally profile");
+        prof_say(err, errlen, "not a tally profile");
         return -1;
     }
     uint32_t version = (uint32_t)le(d + PROF_HEADER_VERSION_AT, 4);
     if (version < PROF_VERSION_OLDEST || version > PROF_VERSION) {
-        say(err, errlen, "unsupported profile version %u (this tally reads versions %d to %d)",
-            version, PROF_VERSION_OLDEST, PROF_VERSION);
+        prof_say(err, errlen, "unsupported profile version %u (this tally reads versions %d to %d)",
+                 version, PROF_VERSION_OLDEST, PROF_VERSION);
         return -1;
     }
-    section secs[PROF_SEC_KNOWN_LAST + 1] = {{0}};
+    prof_section secs[PROF_SEC_KNOWN_LAST + 1] = {{0}};
     /* Sections a version does not define are unknown to it, and skipped. */
-    uint32_t last_known = version == 1 ? PROF_SEC_LEAKS : PROF_SEC_KNOWN_LAST;
+    uint32_t last_known = version == 1                  ? PROF_SEC_LEAKS
+                          : version < PROF_VERSION_TREE ? PROF_SEC_LEAK_BLOCKS
+                                                        : PROF_SEC_KNOWN_LAST;
     if (walk(d, len, flags, last_known, secs, err, errlen))
         return -1;
 
-    reader r = {calloc(1, sizeof(prof_profile)), err, errlen, NULL};
+    prof_reader r = {calloc(1, sizeof(prof_profile)), err, errlen, NULL};
     if (!r.p) {
-        say(err, errlen, "out of memory");
+        prof_say(err, errlen, "out of memory");
         return -1;
     }
     r.p->version = version;
     r.p->flags = (uint32_t)le(d + PROF_HEADER_FLAGS_AT, 4);
     r.p->classified = version >= 2 && (r.p->flags & PROF_FLAG_CLASSIFIED);
-    /* Pools and stacks first: the other sections refer to them; the leaks'
-     * groups before their blocks. */
-    static const int order[] = {PROF_SEC_POOLS,   PROF_SEC_STACKS,     PROF_SEC_META,
-                                PROF_SEC_MODULES, PROF_SEC_RECORDS,    PROF_SEC_SERIES,
-                                PROF_SEC_LEAKS,   PROF_SEC_LEAK_BLOCKS};
-    static int (*const parse[])(reader *, const section *) = {
-        [PROF_SEC_META] = parse_meta,       [PROF_SEC_MODULES] = parse_modules,
-        [PROF_SEC_STACKS] = parse_stacks,   [PROF_SEC_POOLS] = parse_pools,
-        [PROF_SEC_RECORDS] = parse_records, [PROF_SEC_SERIES] = parse_series,
-        [PROF_SEC_LEAKS] = parse_leaks,     [PROF_SEC_LEAK_BLOCKS] = parse_leak_blocks,
+    /* Pools and stacks first: the other sections refer to them; the frames
+     * before the nodes that name them, the nodes before the stacks; the
+     * leaks' groups before their blocks. */
+    static const int order[] = {
+        PROF_SEC_POOLS,   PROF_SEC_FRAMES,  PROF_SEC_NODES,  PROF_SEC_STACKS, PROF_SEC_META,
+        PROF_SEC_MODULES, PROF_SEC_RECORDS, PROF_SEC_SERIES, PROF_SEC_LEAKS,  PROF_SEC_LEAK_BLOCKS};
+    static int (*const parse[])(prof_reader *, const prof_section *) = {
+        [PROF_SEC_META] = parse_meta,          [PROF_SEC_MODULES] = parse_modules,
+        [PROF_SEC_STACKS] = prof_parse_stacks, [PROF_SEC_POOLS] = parse_pools,
+        [PROF_SEC_RECORDS] = parse_records,    [PROF_SEC_SERIES] = parse_series,
+        [PROF_SEC_LEAKS] = parse_leaks,        [PROF_SEC_LEAK_BLOCKS] = parse_leak_blocks,
+        [PROF_SEC_FRAMES] = prof_parse_frames, [PROF_SEC_NODES] = prof_parse_nodes,
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0] && rc == 0; i++) {
-        const section *s = &secs[order[i]];
-        if (s->present)
+        const prof_section *s = &secs[order[i]];
+        if (!s->present)
+            continue;
+        if (order[i] == PROF_SEC_STACKS && version < PROF_VERSION_TREE)
+            rc = prof_parse_stacks_v2(&r, s);
+        else
             rc = parse[order[i]](&r, s);
     }
+    if (rc == 0)
+        rc = prof_stacks_ensure_root(&r);
     free(r.pool_ids_sorted);
     if (rc) {
         prof_free(r.p);
@@ -701,19 +754,19 @@ int prof_read(const char *path, prof_profile **out, char *err, size_t errlen)
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        say(err, errlen, "cannot open: %s", strerror(errno));
+        prof_say(err, errlen, "cannot open: %s", strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        say(err, errlen, "not a regular file");
+        prof_say(err, errlen, "not a regular file");
         close(fd);
         return -1;
     }
     size_t len = (size_t)st.st_size;
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
-        say(err, errlen, "out of memory (file of %zu bytes)", len);
+        prof_say(err, errlen, "out of memory (file of %zu bytes)", len);
         close(fd);
         return -1;
     }
@@ -729,7 +782,8 @@ int prof_read(const char *path, prof_profile **out, char *err, size_t errlen)
     int saved = errno;
     close(fd);
     if (got < len) {
-        say(err, errlen, "cannot read: %s", got == 0 && saved ? strerror(saved) : "short read");
+        prof_say(err, errlen, "cannot read: %s",
+                 got == 0 && saved ? strerror(saved) : "short read");
         free(buf);
         return -1;
     }
@@ -749,8 +803,9 @@ void prof_free(prof_profile *p)
         free(p->modules[i].build_id);
     }
     free(p->modules);
+    free(p->addrs);
+    free(p->nodes);
     free(p->stacks);
-    free(p->frame_pool);
     for (size_t i = 0; i < p->npools; i++)
         free(p->pools[i].name);
     free(p->pools);

@@ -1,11 +1,18 @@
-/* read.h: reads a tally profile (docs/FORMAT.md, versions 1 and 2).
+/* read.h: reads a tally profile (docs/FORMAT.md, versions 1 to 3).
  *
  * The reader checks everything the format page lists under "What a reader
  * rejects" and never trusts a length or a count before checking it against
  * the bytes that are really there, so any input gives either a profile or
  * one message. It has no dependency beyond libc: it is built once, as a
  * convenience library (lib/profile/libtallyprofile.la) that the tally
- * command and the tests link without libtally. */
+ * command and the tests link without libtally.
+ *
+ * Stacks come as the format's tree whatever the version (the reader builds
+ * it from an older file's frame arrays): each distinct return address once
+ * (addrs), each chain of callers once (nodes), and a stack as the node of
+ * its innermost frame. Walking a node's parents gives the stack innermost
+ * first; a consumer that works per address or per node (symbolizing, a
+ * suppression, a diff's key) does it once, not once per stack. */
 #ifndef TALLY_PROFILE_READ_H
 #define TALLY_PROFILE_READ_H
 
@@ -21,10 +28,19 @@ typedef struct {
     uint32_t build_id_len;
 } prof_module;
 
+/* A node of the stack tree: one frame under its caller's node. Node 0 is
+ * the root, above every outermost frame; it has no frame of its own. */
+typedef struct {
+    uint32_t
+        parent; /* the caller's node: smaller than this node's number; 0 for an outermost frame */
+    uint32_t frame; /* its return address is addrs[frame] */
+    uint32_t depth; /* frames from this node up to the root, itself included; 0 for the root */
+} prof_node;
+
 typedef struct {
     uint32_t id;
-    uint32_t nframes;
-    const uint64_t *frames; /* innermost first; points into the profile's frame pool */
+    uint32_t nframes; /* the node's depth */
+    uint32_t node;    /* its innermost frame's node; 0 (the root) for an empty stack */
 } prof_stack;
 
 typedef struct {
@@ -49,8 +65,12 @@ typedef struct prof_profile {
 
     size_t nmodules;
     prof_module *modules;
+    size_t naddrs;
+    uint64_t *addrs; /* the return addresses the stacks hold, each once */
+    size_t nnodes;
+    prof_node *nodes; /* nnodes of them, the root first: a parent before its children */
     size_t nstacks;
-    prof_stack *stacks; /* sorted by id after reading */
+    prof_stack *stacks; /* sorted by id */
     size_t npools;
     prof_pool *pools; /* in file order */
     size_t nrecords;
@@ -70,8 +90,6 @@ typedef struct prof_profile {
     int32_t *series_pools;
     size_t npoints;
     int64_t *series_t_ns, *series_rss, *series_bytes;
-
-    uint64_t *frame_pool; /* every stack's frames, one allocation */
 } prof_profile;
 
 /* Skip the checksum check: for the fuzz target only, so mutations reach the
@@ -91,5 +109,15 @@ const prof_stack *prof_find_stack(const prof_profile *p, uint32_t id);
 const prof_pool *prof_find_pool(const prof_profile *p, int32_t id);
 /* The pool's name, or "?" for an unknown id. */
 const char *prof_pool_name(const prof_profile *p, int32_t id);
+
+/* The return address of a node other than the root. */
+static inline uint64_t prof_node_addr(const prof_profile *p, uint32_t node)
+{
+    return p->addrs[p->nodes[node].frame];
+}
+/* A stack's frames, innermost first, into out[max]: how many were written
+ * (the innermost min(nframes, max)). */
+uint32_t prof_stack_frames(const prof_profile *p, const prof_stack *st, uint64_t *out,
+                           uint32_t max);
 
 #endif

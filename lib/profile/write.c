@@ -29,6 +29,30 @@ static void put_str(base_buf *b, const void *s, size_t n)
     base_buf_put(b, s, n);
 }
 
+void prof_put_uvarint(base_buf *b, uint64_t v)
+{
+    uint8_t tmp[PROF_VARINT_MAX_BYTES];
+    size_t n = 0;
+    while (v > 0x7f) {
+        tmp[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    tmp[n++] = (uint8_t)v;
+    base_buf_put(b, tmp, n);
+}
+
+void prof_put_svarint(base_buf *b, int64_t v)
+{
+    prof_put_uvarint(b, prof_zigzag(v));
+}
+
+/* A stack id as the step from the section's last one. */
+static void put_stack_step(prof_writer *w, uint32_t id)
+{
+    prof_put_svarint(&w->buf, (int64_t)id - (int64_t)w->last_stack);
+    w->last_stack = id;
+}
+
 /* ---- header and sections ----------------------------------------------------- */
 void prof_write_begin(prof_writer *w, uint32_t flags)
 {
@@ -42,6 +66,7 @@ void prof_section_begin(prof_writer *w, uint32_t tag)
     w->section = w->buf.len;
     w->count = 0;
     w->open = true;
+    w->last_stack = 0;
     base_buf_u32(&w->buf, tag);
     base_buf_u32(&w->buf, 0);
     base_buf_u64(&w->buf, 0);
@@ -107,18 +132,6 @@ void prof_write_module(prof_writer *w, uint64_t start, uint64_t end, uint64_t ba
     w->count++;
 }
 
-void prof_write_stack(prof_writer *w, uint32_t id, const uintptr_t *frames, uint32_t nframes)
-{
-    base_buf *b = &w->buf;
-    if (nframes > PROF_MAX_FRAMES)
-        nframes = PROF_MAX_FRAMES; /* the innermost ones */
-    base_buf_u32(b, id);
-    base_buf_u32(b, nframes);
-    for (uint32_t i = 0; i < nframes; i++)
-        base_buf_u64(b, (uint64_t)frames[i]);
-    w->count++;
-}
-
 void prof_write_pool(prof_writer *w, const prof_pool_stats *p)
 {
     base_buf *b = &w->buf;
@@ -140,15 +153,15 @@ void prof_write_pool(prof_writer *w, const prof_pool_stats *p)
 void prof_write_record(prof_writer *w, const prof_record *r)
 {
     base_buf *b = &w->buf;
-    base_buf_u32(b, r->stack_id);
-    base_buf_u32(b, (uint32_t)r->pool_id);
-    base_buf_u64(b, (uint64_t)r->live_bytes);
-    base_buf_u64(b, (uint64_t)r->live_count);
-    base_buf_u64(b, (uint64_t)r->total_bytes);
-    base_buf_u64(b, (uint64_t)r->total_count);
-    base_buf_u64(b, (uint64_t)r->temporary_count);
-    base_buf_u64(b, (uint64_t)r->peak_bytes);
-    base_buf_u64(b, (uint64_t)r->pool_peak_bytes);
+    put_stack_step(w, r->stack_id);
+    prof_put_svarint(b, r->pool_id);
+    prof_put_svarint(b, r->live_bytes);
+    prof_put_svarint(b, r->live_count);
+    prof_put_svarint(b, r->total_bytes);
+    prof_put_svarint(b, r->total_count);
+    prof_put_svarint(b, r->temporary_count);
+    prof_put_svarint(b, r->peak_bytes);
+    prof_put_svarint(b, r->pool_peak_bytes);
     w->count++;
 }
 
@@ -172,11 +185,11 @@ void prof_write_series_point(prof_writer *w, int64_t t_ns, int64_t rss_bytes, co
 void prof_write_leak(prof_writer *w, const prof_leak *l)
 {
     base_buf *b = &w->buf;
-    base_buf_u32(b, l->stack_id);
-    base_buf_u32(b, (uint32_t)l->pool_id);
-    base_buf_u32(b, l->kind);
-    base_buf_u64(b, (uint64_t)l->bytes);
-    base_buf_u64(b, (uint64_t)l->count);
+    put_stack_step(w, l->stack_id);
+    prof_put_svarint(b, l->pool_id);
+    prof_put_uvarint(b, l->kind);
+    prof_put_uvarint(b, (uint64_t)l->bytes);
+    prof_put_uvarint(b, (uint64_t)l->count);
     w->count++;
 }
 

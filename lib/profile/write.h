@@ -1,4 +1,4 @@
-/* write.h: the profile encoder (docs/FORMAT.md, version 2).
+/* write.h: the profile encoder (docs/FORMAT.md, version 3).
  *
  * A profile is built in memory, section by section, then written to a file
  * in one go:
@@ -6,9 +6,10 @@
  *     prof_writer w = {0};
  *     prof_write_begin(&w, flags);
  *     prof_write_meta(&w, &meta);
- *     prof_section_begin(&w, PROF_SEC_STACKS);
- *     prof_write_stack(&w, id, frames, n);   (one call per record)
+ *     prof_section_begin(&w, PROF_SEC_RECORDS);
+ *     prof_write_record(&w, &rec);           (one call per record)
  *     prof_section_end(&w);
+ *     prof_write_stack_tree(&w, &tree);      (the stacks: stack_tree.h)
  *     ...
  *     rc = prof_write_end(&w);
  *     if (rc == 0) rc = prof_write_file(&w, path);
@@ -34,6 +35,9 @@ typedef struct {
     size_t section; /* where the open (or else the last) section's header starts */
     uint32_t count; /* records in the open section */
     bool open;      /* a section is open */
+    /* The open section's last stack id: RECORDS and LEAKS store each
+     * record's as the step from the one before. */
+    uint32_t last_stack;
 } prof_writer;
 
 /* META, as the writer takes it; strings are NUL-terminated. */
@@ -66,8 +70,6 @@ void prof_section_end(prof_writer *w);
 /* In PROF_SEC_MODULES: one loaded object. */
 void prof_write_module(prof_writer *w, uint64_t start, uint64_t end, uint64_t base,
                        const char *path, const void *build_id, uint32_t build_id_len);
-/* In PROF_SEC_STACKS: one stack, innermost frame first. */
-void prof_write_stack(prof_writer *w, uint32_t id, const uintptr_t *frames, uint32_t nframes);
 /* In PROF_SEC_POOLS. */
 void prof_write_pool(prof_writer *w, const prof_pool_stats *p);
 /* In PROF_SEC_RECORDS. */
@@ -81,6 +83,9 @@ void prof_write_series_point(prof_writer *w, int64_t t_ns, int64_t rss_bytes, co
 void prof_write_leak(prof_writer *w, const prof_leak *l);
 /* In PROF_SEC_LEAK_BLOCKS: one block of a group written before. */
 void prof_write_leak_block(prof_writer *w, const prof_leak_block *b);
+/* Varints (format.h): unsigned, and signed through zigzag. */
+void prof_put_uvarint(base_buf *b, uint64_t v);
+void prof_put_svarint(base_buf *b, int64_t v);
 /* Bytes appended to the open section as `records` records, unchecked: for a
  * test that needs a file no writer function would make. */
 void prof_write_raw(prof_writer *w, const void *p, size_t n, uint32_t records);

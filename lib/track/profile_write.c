@@ -19,6 +19,7 @@
 #include "track/stack_table.h"
 
 #include "profile/leak_groups.h"
+#include "profile/stack_tree.h"
 #include "profile/write.h"
 
 #include <errno.h>
@@ -79,16 +80,21 @@ static void write_meta(prof_writer *w, base_buf *scratch, const tt_snapshot *s, 
     prof_write_meta(w, &m);
 }
 
+/* The stack table holds each stack as its own frame array, innermost
+ * first, for the hot path's one-lookup interning; the profile stores them as
+ * a tree of shared callers (lib/profile/stack_tree.h), built here in mmap'd
+ * memory, ids ascending. */
 static void write_stacks(prof_writer *w)
 {
-    prof_section_begin(w, PROF_SEC_STACKS);
+    prof_stack_tree t = {0};
     uint32_t max = tt_stack_max_id();
     for (uint32_t id = 1; id < max; id++) {
         const tt_stack *st = tt_stack_get(id);
         if (st)
-            prof_write_stack(w, id, st->frames, st->nframes);
+            prof_stack_tree_add(&t, id, st->frames, st->nframes);
     }
-    prof_section_end(w);
+    prof_write_stack_tree(w, &t);
+    prof_stack_tree_free(&t);
 }
 
 static void write_pools(prof_writer *w, const tt_snapshot *s)

@@ -10,13 +10,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdlib.h>
+
+/* The tree's promises: the root first, a parent before its child, a depth
+ * one more than the parent's and at most the limit, a frame that exists,
+ * and each stack as deep as its node. Broken, they would send the reports
+ * out of bounds, so the target aborts (libFuzzer reports it). */
+static void check_tree(const prof_profile *p)
+{
+    if (p->nnodes < 1 || p->nodes[0].depth != 0)
+        abort();
+    for (size_t k = 1; k < p->nnodes; k++) {
+        const prof_node *n = &p->nodes[k];
+        if (n->parent >= k || n->frame >= p->naddrs || n->depth != p->nodes[n->parent].depth + 1 ||
+            n->depth > PROF_MAX_FRAMES)
+            abort();
+    }
+    for (size_t i = 0; i < p->nstacks; i++)
+        if (p->stacks[i].node >= p->nnodes ||
+            p->stacks[i].nframes != p->nodes[p->stacks[i].node].depth ||
+            (i > 0 && p->stacks[i].id <= p->stacks[i - 1].id))
+            abort();
+}
+
 static void walk(const prof_profile *p)
 {
     volatile uint64_t sink = 0;
+    check_tree(p);
+    uint64_t frames[PROF_MAX_FRAMES];
     for (size_t i = 0; i < p->nrecords; i++) {
         const prof_stack *st = prof_find_stack(p, p->records[i].stack_id);
-        for (uint32_t f = 0; st && f < st->nframes; f++)
-            sink += st->frames[f];
+        uint32_t n = st ? prof_stack_frames(p, st, frames, PROF_MAX_FRAMES) : 0;
+        if (st && n != st->nframes)
+            abort();
+        for (uint32_t f = 0; f < n; f++)
+            sink += frames[f];
         sink += (uint64_t)prof_pool_name(p, p->records[i].pool_id)[0];
     }
     for (size_t i = 0; i < p->nleaks; i++)

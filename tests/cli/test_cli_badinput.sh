@@ -40,10 +40,12 @@ printf "$(printf '\\%03o' $(((byte + 1) % 256)))" | dd of="$WORK/flip.prof" bs=1
 expect_bad "one byte flipped" "$WORK/flip.prof" "corrupt profile: checksum mismatch"
 
 # broken in ways a checksum does not catch (make_profile writes a valid one)
-"$MP" version3 "$WORK/v3.prof"
-expect_bad "version 3" "$WORK/v3.prof" "unsupported profile version 3 (this tally reads versions 1 to 2)"
+"$MP" badversion "$WORK/v4.prof"
+expect_bad "version 4" "$WORK/v4.prof" "unsupported profile version 4 (this tally reads versions 1 to 3)"
 for kind in badref:"refers to stack 77" unknownpool:"refers to pool 9" dupsec:"duplicate STACKS" \
-    badcount:"RECORDS count" longstr:"longer than 65536" deepstack:"300 frames" \
+    badcount:"RECORDS count" longstr:"longer than 65536" deepstack:"node 257 is 257 frames deep" \
+    badnode:"names a parent that is not before it" badframe:"node 1 refers to frame 1000" \
+    badstacknode:"stack 1 refers to node 1000, which is not in the file" \
     trailing:"after the end section" zerostack:"a stack has id 0" \
     badkind:"LEAKS group 5 has an unknown kind 9" \
     kindunclassified:"has kind 1, but the profile is not classified" \

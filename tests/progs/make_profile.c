@@ -18,16 +18,26 @@
  *   make_profile live OUT       the same blocks, no leak check: all of them live
  *   make_profile addresses OUT  basic, with each block's address (LEAK_BLOCKS)
  *   make_profile v1 OUT         the same blocks in a version 1 profile (LEAKS per block, no kind)
+ *   make_profile v2 OUT         basic in a version 2 profile (stacks as frame arrays, fixed-size
+ *                               records)
  *   make_profile snap1 OUT      a snapshot (a dump: no leak check) ...
  *   make_profile snap2 OUT      ... and a later one: +12345 bytes at leaky_leaf, +1000 at peak_leaf
  *   make_profile cxx OUT        C++ frames (tests/progs/cxx_frames.cc), with and without debug info
+ *   make_profile empty OUT      a program that allocated nothing: no stack, no record, no leak
  *   make_profile big N OUT      N unique stacks of 16 frames (the report benchmark)
- *   make_profile BAD OUT        a broken profile; BAD is one of: version3 badref dupsec
+ *   make_profile big-v2 N OUT   the same in a version 2 profile
+ *   make_profile BAD OUT        a broken profile; BAD is one of: badversion badref dupsec
  *                               badcount longstr unknownpool deepstack zerostack trailing
- *                               badkind kindunclassified badblocks blockref
+ *                               badkind kindunclassified badblocks blockref badnode badframe
+ *                               badstacknode
+ *
+ * The current version goes through lib/profile's writer; versions 1 and 2,
+ * which it no longer writes, are spelled here from docs/FORMAT.md, so the
+ * tests check that today's reader still reads them.
  */
 #define _GNU_SOURCE
 #include "profile/leak_groups.h"
+#include "profile/stack_tree.h"
 #include "profile/write.h"
 
 #include <dlfcn.h>
@@ -119,12 +129,27 @@ static void pool(prof_writer *w, int32_t id, const char *name, int64_t cur, int6
     prof_write_pool(w, &p);
 }
 
+/* The version being written: PROF_VERSION, or 1 or 2 in their layouts. */
+static int file_version = PROF_VERSION;
+
 static void record(prof_writer *w, uint32_t stack, int32_t pool_id, int64_t live,
                    int64_t live_count, int64_t tb, int64_t tc, int64_t tmp, int64_t peak,
                    int64_t pool_peak)
 {
     prof_record r = {stack, pool_id, live, live_count, tb, tc, tmp, peak, pool_peak};
-    prof_write_record(w, &r);
+    if (file_version >= PROF_VERSION_TREE) {
+        prof_write_record(w, &r);
+        return;
+    }
+    /* versions 1 and 2: 64 bytes */
+    static base_buf b; /* reused: a buffer is an mmap */
+    b.len = 0;
+    base_buf_u32(&b, r.stack_id);
+    base_buf_u32(&b, (uint32_t)r.pool_id);
+    const int64_t v[] = {live, live_count, tb, tc, tmp, peak, pool_peak};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        base_buf_u64(&b, (uint64_t)v[i]);
+    prof_write_raw(w, b.data, b.len, 1);
 }
 
 /* A live block, as the tracking core's snapshot lists it. */
@@ -144,8 +169,21 @@ static void leaks(prof_writer *w, const block *b, size_t n, int addresses, const
     for (size_t i = 0; i < n; i++)
         prof_leak_group_add(&g, b[i].stack, b[i].pool, b[i].kind, b[i].size);
     prof_section_begin(w, PROF_SEC_LEAKS);
-    for (size_t i = 0; i < g.n; i++)
-        prof_write_leak(w, (const prof_leak *)g.groups.data + i);
+    for (size_t i = 0; i < g.n; i++) {
+        const prof_leak *l = (const prof_leak *)g.groups.data + i;
+        if (file_version >= PROF_VERSION_TREE) {
+            prof_write_leak(w, l);
+            continue;
+        }
+        static base_buf raw; /* version 2: 28 bytes; reused: a buffer is an mmap */
+        raw.len = 0;
+        base_buf_u32(&raw, l->stack_id);
+        base_buf_u32(&raw, (uint32_t)l->pool_id);
+        base_buf_u32(&raw, l->kind);
+        base_buf_u64(&raw, (uint64_t)l->bytes);
+        base_buf_u64(&raw, (uint64_t)l->count);
+        prof_write_raw(w, raw.data, raw.len, 1);
+    }
     if (bad && !strcmp(bad, "badkind")) { /* a kind the format does not have */
         prof_leak l = {1, 0, 9, 8, 1};
         prof_write_leak(w, &l);
@@ -275,50 +313,145 @@ SITE(13);
 SITE(14);
 SITE(15);
 
-static void stack_out(prof_writer *w, uint32_t id, const stk *s)
+/* Versions 1 and 2: a stack as its frame array. */
+static void stack_v2(base_buf *b, uint32_t id, const uintptr_t *f, uint32_t n)
 {
-    prof_write_stack(w, id, s->f, s->n);
+    base_buf_u32(b, id);
+    base_buf_u32(b, n);
+    for (uint32_t i = 0; i < n; i++)
+        base_buf_u64(b, f[i]);
+}
+
+typedef struct {
+    uint32_t id;
+    stk s;
+} stack_entry;
+
+/* A tree that shares nothing, each stack a chain of its own from the root,
+ * every frame listed once per use: what lib/profile's writer never makes,
+ * for the broken profiles, and a second, naive encoder of the format's
+ * FRAMES, NODES and STACKS that the reader must read the same. */
+static void naive_tree(prof_writer *w, const stack_entry *e, size_t n, const char *bad)
+{
+    base_buf frames = {0}, nodes = {0}, stacks = {0};
+    uint32_t nframes = 0, nnodes = 0;
+    uint64_t last_addr = 0, last_id = 0, last_node = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (uint32_t d = e[i].s.n; d-- > 0;) { /* the outermost frame first */
+            uint64_t a = e[i].s.f[d];
+            prof_put_svarint(&frames, (int64_t)(a - last_addr));
+            last_addr = a;
+            nnodes++;
+            /* up: to the root for the outermost, else to the node just before */
+            prof_put_uvarint(&nodes, d + 1 == e[i].s.n ? nnodes : 1);
+            prof_put_uvarint(&nodes, bad && !strcmp(bad, "badframe") ? nframes + 1000 : nframes);
+            nframes++;
+        }
+        uint64_t node = e[i].s.n ? nnodes : 0;
+        if (bad && !strcmp(bad, "badstacknode") && i == 0)
+            node = 1000;
+        prof_put_uvarint(&stacks, e[i].id - last_id);
+        prof_put_svarint(&stacks, (int64_t)(node - last_node));
+        last_id = e[i].id;
+        last_node = node;
+    }
+    if (bad && !strcmp(bad, "badnode")) { /* a parent after its child */
+        prof_put_uvarint(&nodes, nnodes + 2);
+        prof_put_uvarint(&nodes, 0);
+        nnodes++;
+    }
+    prof_write_section(w, PROF_SEC_FRAMES, nframes, frames.data, frames.len);
+    prof_write_section(w, PROF_SEC_NODES, nnodes, nodes.data, nodes.len);
+    prof_write_section(w, PROF_SEC_STACKS, (uint32_t)n, stacks.data, stacks.len);
+    base_buf_free(&frames);
+    base_buf_free(&nodes);
+    base_buf_free(&stacks);
+}
+
+static void stacks_out(prof_writer *w, const stack_entry *e, size_t n, const char *bad)
+{
+    if (file_version < PROF_VERSION_TREE) {
+        base_buf b = {0};
+        for (size_t i = 0; i < n; i++)
+            stack_v2(&b, e[i].id, e[i].s.f, e[i].s.n);
+        prof_write_section(w, PROF_SEC_STACKS, (uint32_t)n, b.data, b.len);
+        base_buf_free(&b);
+    } else if (bad) {
+        naive_tree(w, e, n, bad);
+    } else {
+        prof_stack_tree t = {0};
+        for (size_t i = 0; i < n; i++)
+            prof_stack_tree_add(&t, e[i].id, e[i].s.f, e[i].s.n);
+        prof_write_stack_tree(w, &t);
+        prof_stack_tree_free(&t);
+    }
 }
 
 enum { ST_LEAK = 1, ST_PEAK, ST_INLINE, ST_LIBC, ST_CHURN };
 
+/* The basic profile's stacks; bad: a broken profile's. */
 static void stacks(prof_writer *o, const char *bad)
 {
-    stk s;
-    prof_section_begin(o, PROF_SEC_STACKS);
-    s.n = 0;
-    leaky_mid(&s);
-    top(&s);
-    stack_out(o, ST_LEAK, &s);
-    s.n = 0;
-    peak_leaf(&s);
-    top(&s);
-    stack_out(o, ST_PEAK, &s);
-    s.n = 0;
-    with_inline(&s);
-    top(&s);
-    stack_out(o, ST_INLINE, &s);
-    /* A libc one-time allocation, which the built-in suppressions hide. */
-    s.n = 0;
-    void *doalloc = dlsym(RTLD_DEFAULT, "_IO_file_doallocate");
-    s.f[s.n++] = (uintptr_t)(doalloc ? doalloc : (void *)&fopen) + 16;
-    top(&s);
-    stack_out(o, ST_LIBC, &s);
-    s.n = 0;
-    churn(&s);
-    top(&s);
-    stack_out(o, ST_CHURN, &s);
-    if (bad && !strcmp(bad, "deepstack")) { /* nframes over the limit */
-        base_buf b = {0};
-        base_buf_u32(&b, 99);
-        base_buf_u32(&b, PROF_MAX_FRAMES + 44);
-        for (int i = 0; i < PROF_MAX_FRAMES + 44; i++)
-            base_buf_u64(&b, 0x1000);
-        raw_record(o, &b);
+    static stack_entry e[8];
+    size_t n = 0;
+    if (bad && !strcmp(bad, "zerostack")) { /* id 0 is not a stack */
+        e[n].id = 0;
+        e[n].s.n = 0;
+        churn(&e[n].s);
+        n++;
     }
-    if (bad && !strcmp(bad, "zerostack")) /* id 0 is not a stack */
-        stack_out(o, 0, &s);
-    prof_section_end(o);
+    e[n] = (stack_entry){ST_LEAK, {.n = 0}};
+    leaky_mid(&e[n].s);
+    top(&e[n++].s);
+    e[n] = (stack_entry){ST_PEAK, {.n = 0}};
+    peak_leaf(&e[n].s);
+    top(&e[n++].s);
+    e[n] = (stack_entry){ST_INLINE, {.n = 0}};
+    with_inline(&e[n].s);
+    top(&e[n++].s);
+    /* A libc one-time allocation, which the built-in suppressions hide. */
+    e[n] = (stack_entry){ST_LIBC, {.n = 0}};
+    void *doalloc = dlsym(RTLD_DEFAULT, "_IO_file_doallocate");
+    e[n].s.f[e[n].s.n++] = (uintptr_t)(doalloc ? doalloc : (void *)&fopen) + 16;
+    top(&e[n++].s);
+    e[n] = (stack_entry){ST_CHURN, {.n = 0}};
+    churn(&e[n].s);
+    top(&e[n++].s);
+    if (bad && !strcmp(bad, "deepstack")) { /* more frames than a stack may have */
+        static uintptr_t deep[PROF_MAX_FRAMES + 44];
+        for (size_t i = 0; i < sizeof deep / sizeof deep[0]; i++)
+            deep[i] = 0x1000 + i;
+        base_buf b = {0};
+        if (file_version < PROF_VERSION_TREE) {
+            for (size_t i = 0; i < n; i++)
+                stack_v2(&b, e[i].id, e[i].s.f, e[i].s.n);
+            stack_v2(&b, 99, deep, PROF_MAX_FRAMES + 44);
+            prof_write_section(o, PROF_SEC_STACKS, (uint32_t)n + 1, b.data, b.len);
+            base_buf_free(&b);
+            return;
+        }
+        /* a chain of nodes, each under the one before */
+        for (size_t i = 0; i < sizeof deep / sizeof deep[0]; i++) {
+            prof_put_uvarint(&b, 1);
+            prof_put_uvarint(&b, 0);
+        }
+        base_buf f = {0}, st = {0};
+        prof_put_svarint(&f, 0x1000);
+        prof_put_uvarint(&st, 99);
+        prof_put_svarint(&st, PROF_MAX_FRAMES + 44);
+        prof_write_section(o, PROF_SEC_FRAMES, 1, f.data, f.len);
+        prof_write_section(o, PROF_SEC_NODES, PROF_MAX_FRAMES + 44, b.data, b.len);
+        prof_write_section(o, PROF_SEC_STACKS, 1, st.data, st.len);
+        base_buf_free(&b);
+        base_buf_free(&f);
+        base_buf_free(&st);
+        return;
+    }
+    stacks_out(o, e, n,
+               bad && strcmp(bad, "zerostack") && strcmp(bad, "badnode") &&
+                       strcmp(bad, "badframe") && strcmp(bad, "badstacknode")
+                   ? NULL
+                   : bad);
 }
 
 /* What write_basic writes: basic by default. */
@@ -327,7 +460,7 @@ typedef struct {
                    */
     int classified; /* the leak check ran (an exit profile); snapshots are dumps without it */
     int addresses;  /* LEAK_BLOCKS */
-    int version;    /* 2, or 1 */
+    int version;    /* PROF_VERSION, 2 or 1 */
     const char *bad;
 } variant;
 
@@ -339,10 +472,10 @@ static void write_basic(const char *path, variant v)
     uint32_t flags = v.classified ? PROF_FLAG_CLASSIFIED : 0;
     if (has && !strcmp(bad, "kindunclassified"))
         flags = 0;
+    file_version = v.version;
     prof_write_begin(&o, v.version == 1 ? 0 : flags);
-    if (v.version == 1)
-        o.buf.data[PROF_HEADER_VERSION_AT] = 1;
-    if (has && !strcmp(bad, "version3"))
+    o.buf.data[PROF_HEADER_VERSION_AT] = (uint8_t)v.version;
+    if (has && !strcmp(bad, "badversion"))
         o.buf.data[PROF_HEADER_VERSION_AT] = PROF_VERSION + 1;
     int64_t add_leak = v.snapshot == 2 ? 12345 : 0, add_peak = v.snapshot == 2 ? 1000 : 0;
     meta(&o, v.snapshot ? 1 : 0, 1004960 + add_leak + add_peak, 1500000000);
@@ -424,24 +557,37 @@ static void write_basic(const char *path, variant v)
     finish_file(&o, path);
 }
 
-static void write_big(const char *path, uint32_t n)
+/* n stacks of 16 frames: the outer 11 the same, the inner 5 the digits of
+ * the stack's number in base 16, so neighbours share all but their
+ * innermost frames, as a program's stacks share their callers. */
+static void write_big(const char *path, uint32_t n, int version)
 {
     uintptr_t sites[16] = {site0(),  site1(),  site2(),  site3(), site4(),  site5(),
                            site6(),  site7(),  site8(),  site9(), site10(), site11(),
                            site12(), site13(), site14(), site15()};
+    file_version = version;
     prof_writer o = {0};
     prof_write_begin(&o, 0);
+    o.buf.data[PROF_HEADER_VERSION_AT] = (uint8_t)version;
     meta(&o, 0, (int64_t)n * 64, 1000);
     modules(&o);
-    prof_section_begin(&o, PROF_SEC_STACKS);
+    prof_stack_tree t = {0};
+    base_buf v2 = {0};
     for (uint32_t i = 0; i < n; i++) {
-        stk s = {.n = 16};
-        /* Distinct digits in base 16 make distinct stacks. */
+        uintptr_t f[16];
         for (int d = 0; d < 16; d++)
-            s.f[d] = sites[d < 5 ? (i >> (4 * d)) & 15 : (uint32_t)d];
-        stack_out(&o, i + 1, &s);
+            f[d] = sites[d < 5 ? (i >> (4 * d)) & 15 : (uint32_t)d];
+        if (version < PROF_VERSION_TREE)
+            stack_v2(&v2, i + 1, f, 16);
+        else
+            prof_stack_tree_add(&t, i + 1, f, 16);
     }
-    prof_section_end(&o);
+    if (version < PROF_VERSION_TREE)
+        prof_write_section(&o, PROF_SEC_STACKS, n, v2.data, v2.len);
+    else
+        prof_write_stack_tree(&o, &t);
+    prof_stack_tree_free(&t);
+    base_buf_free(&v2);
     prof_section_begin(&o, PROF_SEC_POOLS);
     pool(&o, 0, "malloc", (int64_t)n * 32, (int64_t)n * 64, (int64_t)n * 128, (int64_t)n * 2, 0, n);
     prof_section_end(&o);
@@ -449,11 +595,25 @@ static void write_big(const char *path, uint32_t n)
     for (uint32_t i = 0; i < n; i++)
         record(&o, i + 1, 0, 32, 1, 128, 2, 0, 64, 64);
     prof_section_end(&o);
-    prof_leak_groups g = {0};
-    for (uint32_t i = 0; i < n; i++)
-        prof_leak_group_add(&g, i + 1, 0, PROF_LEAK_LIVE, 32);
-    prof_write_leak_groups(&o, &g);
-    prof_leak_groups_free(&g);
+    /* one live block of 32 bytes per stack */
+    if (version < PROF_VERSION_TREE) {
+        prof_section_begin(&o, PROF_SEC_LEAKS);
+        for (uint32_t i = 0; i < n; i++) { /* version 2: 28 bytes a group */
+            base_buf_u32(&o.buf, i + 1);
+            base_buf_u32(&o.buf, 0);
+            base_buf_u32(&o.buf, PROF_LEAK_LIVE);
+            base_buf_u64(&o.buf, 32);
+            base_buf_u64(&o.buf, 1);
+            o.count++;
+        }
+        prof_section_end(&o);
+    } else {
+        prof_leak_groups g = {0};
+        for (uint32_t i = 0; i < n; i++)
+            prof_leak_group_add(&g, i + 1, 0, PROF_LEAK_LIVE, 32);
+        prof_write_leak_groups(&o, &g);
+        prof_leak_groups_free(&g);
+    }
     finish_file(&o, path);
 }
 
@@ -470,9 +630,8 @@ static void write_cxx(const char *path)
     prof_write_begin(&o, PROF_FLAG_CLASSIFIED);
     meta(&o, 0, 4096, 1000);
     modules(&o);
-    prof_section_begin(&o, PROF_SEC_STACKS);
-    stack_out(&o, 1, &s);
-    prof_section_end(&o);
+    stack_entry e = {1, s};
+    stacks_out(&o, &e, 1, NULL);
     prof_section_begin(&o, PROF_SEC_POOLS);
     pool(&o, 0, "malloc", 4096, 4096, 4096, 1, 0, 1);
     prof_section_end(&o);
@@ -484,27 +643,53 @@ static void write_cxx(const char *path)
     finish_file(&o, path);
 }
 
+static void write_empty(const char *path)
+{
+    prof_writer o = {0};
+    prof_write_begin(&o, PROF_FLAG_CLASSIFIED);
+    meta(&o, 0, 0, 0);
+    modules(&o);
+    prof_stack_tree t = {0};
+    prof_write_stack_tree(&o, &t);
+    prof_section_begin(&o, PROF_SEC_POOLS);
+    pool(&o, 0, "malloc", 0, 0, 0, 0, 0, 0);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_RECORDS);
+    prof_section_end(&o);
+    prof_section_begin(&o, PROF_SEC_LEAKS);
+    prof_section_end(&o);
+    finish_file(&o, path);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc == 4 && !strcmp(argv[1], "big")) {
-        write_big(argv[3], (uint32_t)strtoul(argv[2], NULL, 10));
+    if (argc == 4 && (!strcmp(argv[1], "big") || !strcmp(argv[1], "big-v2"))) {
+        write_big(argv[3], (uint32_t)strtoul(argv[2], NULL, 10),
+                  !strcmp(argv[1], "big") ? PROF_VERSION : 2);
         return 0;
     }
     if (argc != 3) {
         fprintf(stderr,
-                "usage: make_profile basic|live|addresses|v1|snap1|snap2|cxx|big N|BAD OUT\n");
+                "usage: make_profile basic|live|addresses|v1|v2|snap1|snap2|cxx|empty|big N|"
+                "big-v2 N|BAD OUT\n");
         return 2;
     }
     const char *kind = argv[1];
-    variant v = {.classified = 1, .version = 2};
+    variant v = {.classified = 1, .version = PROF_VERSION};
     if (!strcmp(kind, "cxx")) {
         write_cxx(argv[2]);
+        return 0;
+    }
+    if (!strcmp(kind, "empty")) {
+        write_empty(argv[2]);
         return 0;
     }
     if (!strcmp(kind, "live")) {
         v.classified = 0;
     } else if (!strcmp(kind, "addresses")) {
         v.addresses = 1;
+    } else if (!strcmp(kind, "v2")) {
+        v.version = 2;
     } else if (!strcmp(kind, "v1")) {
         v.version = 1;
         v.classified = 0;

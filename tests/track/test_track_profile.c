@@ -137,11 +137,11 @@ START_TEST(wrong_version_rejected)
     file[PROF_HEADER_VERSION_AT] = PROF_VERSION + 1;
     fix_checksum(file, file_len);
     ck_assert_str_eq(parse_error(file, file_len),
-                     "unsupported profile version 3 (this tally reads versions 1 to 2)");
+                     "unsupported profile version 4 (this tally reads versions 1 to 3)");
     file[PROF_HEADER_VERSION_AT] = 0;
     fix_checksum(file, file_len);
     ck_assert_str_eq(parse_error(file, file_len),
-                     "unsupported profile version 0 (this tally reads versions 1 to 2)");
+                     "unsupported profile version 0 (this tally reads versions 1 to 3)");
     free(file);
 }
 END_TEST
@@ -213,6 +213,73 @@ START_TEST(leaks_are_grouped_by_stack_pool_and_kind)
 }
 END_TEST
 
+/* depth calls of itself, then one block: each depth a stack of its own,
+ * all with the same callers. */
+TEST_FN void nest(tally_pool *pool, int depth, uint8_t **out)
+{
+    if (depth > 0) {
+        nest(pool, depth - 1, out);
+        __asm__ volatile("" ::: "memory"); /* keeps the call a call */
+        return;
+    }
+    ck_assert_int_eq(tally_pool_allocate(pool, 64, out), 0);
+}
+
+static const char *name_of(uint64_t ret)
+{
+    Dl_info info;
+    return dladdr((void *)(uintptr_t)(ret - 1), &info) && info.dli_sname ? info.dli_sname : "";
+}
+
+/* The core's stacks go out as a tree (docs/FORMAT.md, NODES): the 21
+ * stacks of nest() at depths 0 to 20 each read back whole, and share their
+ * callers: the deepest stack's nodes, and one more for each shallower
+ * stack's innermost frame. */
+START_TEST(stacks_share_their_callers)
+{
+    enum { DEEPEST = 20 };
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(0, 1000);
+    tally_pool *pool = tally_proxy_pool_new(NULL, "nested");
+    int32_t id = tally_pool_id(pool);
+    uint8_t *b[DEEPEST + 1];
+    for (int d = 0; d <= DEEPEST; d++)
+        nest(pool, d, &b[d]);
+    prof_profile *p = dump_and_read();
+    uint8_t *on_path = calloc(p->nnodes, 1);
+    uint64_t frames[PROF_MAX_FRAMES];
+    size_t nrecords = 0, distinct = 0;
+    uint32_t deepest = 0, seen_depth = 0;
+    for (size_t i = 0; i < p->nrecords; i++) {
+        if (p->records[i].pool_id != id)
+            continue;
+        nrecords++;
+        const prof_stack *st = prof_find_stack(p, p->records[i].stack_id);
+        ck_assert_ptr_nonnull(st);
+        uint32_t n = prof_stack_frames(p, st, frames, PROF_MAX_FRAMES);
+        ck_assert_uint_eq(n, st->nframes);
+        uint32_t nests = 0;
+        while (nests < n && !strcmp(name_of(frames[nests]), "nest"))
+            nests++;
+        ck_assert_uint_ge(nests, 1);
+        ck_assert_uint_le(nests, DEEPEST + 1);
+        seen_depth |= 1u << (nests - 1);
+        if (n > deepest)
+            deepest = n;
+        for (uint32_t k = st->node; k != 0 && !on_path[k]; k = p->nodes[k].parent) {
+            on_path[k] = 1;
+            distinct++;
+        }
+    }
+    ck_assert_uint_eq(nrecords, DEEPEST + 1);
+    ck_assert_uint_eq(seen_depth, (1u << (DEEPEST + 1)) - 1); /* every depth, once */
+    ck_assert_uint_eq(distinct, deepest + DEEPEST);
+    free(on_path);
+    prof_free(p);
+    unlink(test_profile);
+}
+END_TEST
+
 START_TEST(missing_file_is_an_error_not_a_crash)
 {
     prof_profile *p = NULL;
@@ -234,6 +301,7 @@ int main(void)
     tcase_add_test(tc, checksum_mismatch_rejected);
     tcase_add_test(tc, missing_file_is_an_error_not_a_crash);
     tcase_add_test(tc, leaks_are_grouped_by_stack_pool_and_kind);
+    tcase_add_test(tc, stacks_share_their_callers);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

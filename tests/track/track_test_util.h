@@ -48,8 +48,8 @@ static inline const char *frame0_name(const prof_profile *p, uint32_t stack_id)
 {
     const prof_stack *s = prof_find_stack(p, stack_id);
     Dl_info info;
-    if (!s || s->nframes == 0 || !dladdr((void *)(uintptr_t)(s->frames[0] - 1), &info) ||
-        !info.dli_sname)
+    if (!s || s->nframes == 0 ||
+        !dladdr((void *)(uintptr_t)(prof_node_addr(p, s->node) - 1), &info) || !info.dli_sname)
         return "";
     return info.dli_sname;
 }
