@@ -126,8 +126,7 @@ static void *realloc_tracked(void *ptr, size_t size, tally_stack_id stack)
     }
     tally_track_alloc(p, (int64_t)size, shim_pool_for(stack), stack, TALLY_KIND_MALLOC);
     shim_busy = 0;
-    if (SHIM_UNLIKELY(shim_deferred_count))
-        shim_run_deferred();
+    SHIM_AFTER_BOOKING();
     return p;
 }
 

@@ -58,6 +58,7 @@ bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized)
     shim_errors_note_freed(ptr, &info);
     shim_busy = 0;
     shim_raw.free(ptr);
-    SHIM_AFTER_BOOKING();
+    if (SHIM_UNLIKELY(shim_pending))
+        shim_run_pending();
     return true;
 }

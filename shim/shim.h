@@ -47,8 +47,11 @@ extern __thread int shim_in_init __attribute__((tls_model("initial-exec")));
  * tracked block while the interrupted code holds a table lock) are deferred
  * until the outer call leaves the shim. */
 void shim_defer_free(void *ptr);
-void shim_run_deferred(void);
-extern __thread int shim_deferred_count __attribute__((tls_model("initial-exec")));
+/* Nonzero when this thread has work for when it leaves the shim: deferred
+ * frees, or a termination signal that came while it was inside (signals.c).
+ * One TLS load on every way out. */
+extern __thread int shim_pending __attribute__((tls_model("initial-exec")));
+void shim_run_pending(void);
 
 /* ---- bootstrap arena (bootstrap.c) ---------------------------------------- */
 /* Serves allocations made before the raw allocator is bound (dlsym's calloc)
@@ -104,16 +107,19 @@ extern int shim_pid;
 /* Holds the fatal signals the program left at their default, and the dump
  * signal if TALLY_DUMP_SIGNAL names one. After tracking started. */
 void shim_signals_init(void);
-/* The work tally_track_due holds: the core's, then a termination signal
- * that came while this thread was inside the shim. */
+/* The core's work tally_track_due holds, done on this thread. */
 void shim_service(void);
+/* A termination signal that came while this thread was inside the shim:
+ * the profile, then the signal's default action (shim_run_pending). */
+void shim_signals_act(void);
 
-/* After an entry point's own booking, outside shim_busy: the frees deferred
- * by re-entry, then whatever work fell due. */
+/* After an allocation's booking, outside shim_busy: this thread's pending
+ * work, then the core's. Frees look at shim_pending only: the core's work
+ * waits for the next allocation. */
 #define SHIM_AFTER_BOOKING()                                                                       \
     do {                                                                                           \
-        if (SHIM_UNLIKELY(shim_deferred_count))                                                    \
-            shim_run_deferred();                                                                   \
+        if (SHIM_UNLIKELY(shim_pending))                                                           \
+            shim_run_pending();                                                                    \
         if (SHIM_UNLIKELY(tally_track_service_due()))                                              \
             shim_service();                                                                        \
     } while (0)

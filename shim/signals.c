@@ -18,7 +18,7 @@
  * A handler may interrupt its thread anywhere. Inside tally (shim_busy: a
  * table or ledger lock may be held by this very thread) it writes nothing:
  * a termination signal is remembered and acted on when the thread leaves
- * the shim (shim_service); a fault there (tally's own bug, or a heap the
+ * the shim (shim_pending); a fault there (tally's own bug, or a heap the
  * program corrupted) just takes the default action. Outside, the dump uses
  * no malloc and takes only locks that other threads release. The main
  * thread gets an alternate stack, so that a stack overflow can be written
@@ -118,7 +118,7 @@ static void on_fatal(int sig, siginfo_t *info, void *ucontext)
     if (shim_busy || shim_in_init) {
         if (is_termination(sig)) {
             atomic_store(&pending_fatal, sig);
-            tally_track_raise(TT_DUE_SHIM);
+            shim_pending = 1; /* this thread acts on it as it leaves the shim */
             errno = saved;
             return;
         }
@@ -174,7 +174,7 @@ static int what_to_hold(int sig)
     return is_fatal(sig) ? HELD_FATAL : HELD_NONE;
 }
 
-/* ---- leaving the shim: a termination signal that came while inside ----------- */
+/* ---- leaving the shim: the core's work, a termination signal kept --------- */
 void shim_service(void)
 {
     if (shim_busy)
@@ -182,9 +182,10 @@ void shim_service(void)
     shim_busy = 1;
     tally_track_service();
     shim_busy = 0;
-    if (!(atomic_load(&tally_track_due) & TT_DUE_SHIM))
-        return;
-    atomic_fetch_and(&tally_track_due, ~TT_DUE_SHIM);
+}
+
+void shim_signals_act(void)
+{
     int sig = atomic_exchange(&pending_fatal, 0);
     if (sig == 0)
         return;

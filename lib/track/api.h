@@ -123,7 +123,6 @@ TALLY_INTERNAL void tally_track_fork_child(void);
 enum {
     TT_DUE_CLOCK = 1, /* the series or a checkpoint may be due: look at the clock */
     TT_DUE_DUMP = 2,  /* the dump signal came */
-    TT_DUE_SHIM = 4,  /* the shim's own work (a fatal signal that came while inside tally) */
 };
 extern TALLY_INTERNAL _Atomic int tally_track_due;
 
@@ -131,8 +130,7 @@ static inline bool tally_track_service_due(void)
 {
     return __builtin_expect(atomic_load_explicit(&tally_track_due, memory_order_relaxed), 0);
 }
-/* Does the core's work that is due (TT_DUE_SHIM stays raised: it is the
- * shim's to clear). The caller holds no lock of the core's. */
+/* Does the core's work that is due. The caller holds no lock of the core's. */
 TALLY_INTERNAL void tally_track_service(void);
 /* Async-signal-safe: raises the bits (one atomic or). */
 TALLY_INTERNAL void tally_track_raise(int due_bits);

@@ -13,9 +13,10 @@
 /* The earliest time (CLOCK_MONOTONIC ns) that timed work is due. */
 extern _Atomic int64_t tt_due_next_ns;
 
-/* The ledger calls this every TT_CLOCK_ALLOCS allocations of a thread: one
- * read of the coarse clock (vDSO, no system call; its few ms of resolution
- * are enough for periods of 10 ms and more). When something is due it
+/* entry.c calls this every TT_CLOCK_CAPTURES stack captures of a thread,
+ * and the ledger at every fold: one read of the coarse clock (vDSO, no
+ * system call; its few ms of resolution are enough for periods of 10 ms
+ * and more). When something is due it
  * raises tally_track_due; the next entry point that returns to the program
  * does the work (tally_track_service). */
 static inline void tt_due_check_clock(void)

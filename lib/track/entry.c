@@ -8,6 +8,8 @@
  * the late state's lock is released around every capture. */
 #include "track/api.h"
 
+#include "track/due.h"
+
 #include "track/live_table.h"
 #include "track/sample.h"
 #include "track/shadow.h"
@@ -46,12 +48,33 @@ static inline tally_block_info block_info(int64_t size, uint32_t stack, int32_t 
     return (tally_block_info){size, stack, pool, (uint8_t)kind};
 }
 
+/* ---- the clock ------------------------------------------------------------------ */
+/* A thread that captures stacks looks at the clock every TT_CLOCK_CAPTURES
+ * captures (due.h): in a full run every allocation captures, so a
+ * checkpoint or a series point is at most that many allocations late; in a
+ * sampled run the ledger's fold looks too, at least every TT_BATCH_OPS
+ * bookings. A capture costs far more than the countdown. */
+#define TT_CLOCK_CAPTURES 64
+
+static inline void clock_tick(tt_thread *t)
+{
+    if (TT_UNLIKELY(t->clock_countdown-- == 0)) {
+        t->clock_countdown = TT_CLOCK_CAPTURES;
+        tt_due_check_clock();
+    }
+}
+
 /* ---- the preload shim ------------------------------------------------------------ */
 /* api.h's tally_track_capture_at makes the common "not sampled" case of
  * sample_hit inline in the shim; it calls here for every other case. */
 TALLY_INTERNAL tally_stack_id tally_track_capture(int64_t size, int skip)
 {
-    return captured(size) ? tt_capture(skip) : 0;
+    if (!captured(size))
+        return 0;
+    tt_thread *t = tt_thread_current();
+    if (t)
+        clock_tick(t);
+    return tt_capture(skip);
 }
 
 TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintptr_t *ret_slot)
@@ -59,6 +82,8 @@ TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintp
     if (!captured(size))
         return 0;
     tt_thread *t = tt_thread_current();
+    if (t)
+        clock_tick(t);
     /* The fallback unwind skips the entry point that called us. */
     return tt_capture_from(t ? tt_thread_stack_cache(t) : NULL, ret_slot, 1);
 }
@@ -223,6 +248,7 @@ TALLY_INTERNAL void tally_track_pool_alloc(int32_t pool_id, void *ptr, int64_t s
         return;
     }
     if (!wrapper) {
+        clock_tick(t);
         tt_thread_leave(t);
         b.stack = tt_capture(0); /* no lock held while unwinding */
         t = tt_thread_enter();

@@ -2,6 +2,8 @@
  * (ledger.h says how the books and the peak attribution work). */
 #include "track/ledger.h"
 
+#include "track/due.h"
+
 #include "track/sample.h"
 
 #include <string.h>
@@ -113,6 +115,7 @@ void tt_ledger_fold(tt_ledger_cache *c)
     c->nsites_dirty = c->npools_dirty = 0;
     c->net = 0;
     c->ops = 0;
+    tt_due_check_clock(); /* at least every TT_BATCH_OPS bookings (due.h) */
 }
 
 /* ---- peaks ------------------------------------------------------------------------ */

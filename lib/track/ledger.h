@@ -28,7 +28,6 @@
 #include "base/spin.h"
 #include "track/config.h"
 #include "track/live_table.h"
-#include "track/due.h"
 
 #include <pthread.h>
 #include <stdalign.h>
@@ -38,9 +37,6 @@
  * bound per thread), or after this many calls. */
 #define TT_BATCH_BYTES (64 * 1024)
 #define TT_BATCH_OPS 4096
-/* A thread looks at the clock (due.h) every this many allocations: a
- * coarse vDSO read, a few ns spread over them. */
-#define TT_CLOCK_ALLOCS 64
 /* Pool ids the core can book: ids from lib/pool and the shim's 0. */
 #define TT_MAX_POOLS (1 << 18)
 
@@ -116,10 +112,9 @@ typedef struct {
 } tt_pool_delta;
 
 typedef struct {
-    int64_t net;              /* unfolded change of tt_g.current */
-    int64_t ops;              /* bookings since the last fold */
-    uint32_t clock_countdown; /* allocations until this thread next reads the clock */
-    uintptr_t last_ptr;       /* the last block allocated: freed next, it is a temporary */
+    int64_t net;        /* unfolded change of tt_g.current */
+    int64_t ops;        /* bookings since the last fold */
+    uintptr_t last_ptr; /* the last block allocated: freed next, it is a temporary */
     /* This thread's last non-wrapper booking made a new global peak. */
     bool just_peaked;
     int nsites_dirty, npools_dirty;
@@ -217,10 +212,6 @@ tt_after_grow(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size,
         tt_ledger_pool_peak(c, p);
     if (TT_UNLIKELY(tt_must_fold(c, d)))
         tt_ledger_fold(c);
-    if (TT_UNLIKELY(c->clock_countdown-- == 0)) {
-        c->clock_countdown = TT_CLOCK_ALLOCS;
-        tt_due_check_clock();
-    }
 }
 
 /* A block of size bytes leaves the pool's books; true when it was a

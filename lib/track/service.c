@@ -4,16 +4,18 @@
  * tally: a helper thread keeps a process alive after main's pthread_exit
  * (it ends only with the last thread), shows in /proc/self/task, and makes
  * unshare(CLONE_NEWUSER) fail. So the time series and the checkpoints are
- * driven by the allocation path itself. Every TT_CLOCK_ALLOCS allocations a
- * thread reads the coarse vDSO clock (no system call) and, when a point or
- * a checkpoint is due, raises a bit;
- * the next entry point that returns to the program holding no lock of the
- * core's runs tally_track_service. A program that stops allocating gets no
+ * driven by the allocation path itself. Every TT_CLOCK_CAPTURES stack
+ * captures (entry.c) and at every fold of its books (at least every
+ * TT_BATCH_OPS bookings) a thread reads the coarse vDSO clock (no system
+ * call) and, when a point or a checkpoint is due, raises a bit; the next
+ * allocation that returns to the program holding no lock of the core's
+ * runs tally_track_service. A program that stops allocating gets no
  * new points, and needs none: its books do not change. A dump's snapshot
  * adds a last point (tt_series_tick_now(true)), so the series always reaches it.
  *
- * The dump signal's handler raises a bit the same way (async-signal-safe):
- * the dump is written by the next allocating thread. */
+ * The dump signal's handler (shim/signals.c) writes the dump at once when
+ * its thread was outside tally; inside, it raises a bit the same way
+ * (async-signal-safe) for the next allocating thread. */
 #include "track/service.h"
 
 #include "track/due.h"
@@ -65,8 +67,7 @@ TALLY_INTERNAL void tally_track_service(void)
 {
     if (atomic_exchange(&servicing, 1))
         return;
-    /* The shim's bit stays for the shim. */
-    int due = atomic_fetch_and(&tally_track_due, TT_DUE_SHIM);
+    int due = atomic_exchange(&tally_track_due, 0);
     if (tally_track_is_on()) {
         if (due & TT_DUE_DUMP)
             tt_dump(NULL, PROF_REASON_DUMP_SIGNAL, NULL);

@@ -23,6 +23,7 @@ typedef struct tt_thread {
     uint64_t rng;
     uint32_t last_stack; /* the last non-wrapper pool block's, for its wrappers */
     bool last_sampled;
+    uint16_t clock_countdown; /* captures until this thread next reads the clock */
     tt_ledger_cache books;
 } tt_thread;
 

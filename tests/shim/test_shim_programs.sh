@@ -73,4 +73,72 @@ if command -v gcc >/dev/null; then
 else
     echo "SKIP: gcc not installed"
 fi
+if command -v g++ >/dev/null; then
+    cat >"$WORK/maps.cc" <<'CC'
+#include <map>
+#include <string>
+#include <vector>
+std::map<std::string, std::vector<int>> index_words(const std::vector<std::string> &words)
+{
+    std::map<std::string, std::vector<int>> m;
+    for (size_t i = 0; i < words.size(); i++)
+        m[words[i]].push_back((int)i);
+    return m;
+}
+CC
+    same gxx g++ -O2 -S -o - "$WORK/maps.cc"
+else
+    echo "SKIP: g++ not installed"
+fi
+
+if command -v bash >/dev/null; then
+    same bash bash -c 'a=(); for i in $(seq 1 20000); do a+=("item$i"); done
+        s=$(printf "%s," "${a[@]}"); echo "${#a[@]} ${#s}"; declare -A h
+        for w in ${s//,/ }; do h[${w:0:6}]=$(( ${h[${w:0:6}]:-0} + 1 )); done
+        for k in $(printf "%s\n" "${!h[@]}" | sort); do echo "$k ${h[$k]}"; done'
+else
+    echo "SKIP: bash not installed"
+fi
+
+# make -j2: parallel jobs writing files; the output is the files in order.
+if command -v make >/dev/null; then
+    mkdir -p "$WORK/mk"
+    printf 'all: %s\n\t@cat $^\n%%.txt:\n\t@seq 1 $$(( $(subst p,,$*) * 1000 )) | sort -r | head -3 >$@\n' \
+        "$(for i in 1 2 3 4 5 6 7 8; do printf 'p%d.txt ' $i; done)" >"$WORK/mk/Makefile"
+    same make make -s -j2 -C "$WORK/mk" --no-print-directory
+else
+    echo "SKIP: make not installed"
+fi
+
+if command -v tar >/dev/null; then
+    mkdir -p "$WORK/tree/a/b"
+    for i in 1 2 3 4 5 6 7 8 9; do seq 1 $((i * 3000)) >"$WORK/tree/a/b/f$i"; done
+    same tar tar -C "$WORK" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - tree
+else
+    echo "SKIP: tar not installed"
+fi
+
+if command -v sqlite3 >/dev/null; then
+    same sqlite3 sqlite3 :memory: "create table t(k integer primary key, v text);
+        with recursive n(i) as (select 1 union all select i + 1 from n where i < 50000)
+        insert into t select i, printf('%08d', i * 7919 % 100003) from n;
+        create index tv on t(v); select count(*), min(v), max(v) from t;
+        select v from t order by v desc limit 3;"
+else
+    echo "SKIP: sqlite3 not installed"
+fi
+
+if command -v node >/dev/null; then
+    same node node -e 'const m = new Map(); for (let i = 0; i < 200000; i++) m.set("k" + i, [i, String(i)]);
+        let s = 0; for (const [k, v] of m) s += v[1].length; console.log(m.size, s);'
+else
+    echo "SKIP: node not installed"
+fi
+
+if command -v openssl >/dev/null; then
+    head -c 5000000 "$WORK/tree/a/b/f9" "$WORK/50mb.txt" 2>/dev/null >"$WORK/blob" || seq 1 400000 >"$WORK/blob"
+    same openssl openssl dgst -sha256 -r "$WORK/blob"
+else
+    echo "SKIP: openssl not installed"
+fi
 exit 0
