@@ -57,6 +57,8 @@ int64_t tt_parse_duration(const char *s)
         unit = 1e6;
     else if (strcmp(end, "m") == 0)
         unit = 60e9;
+    else if (strcmp(end, "h") == 0)
+        unit = 3600e9;
     else if (*end && strcmp(end, "s") != 0)
         return -1;
     if (end == s || !(v > 0) || v * unit > 1e18)

@@ -54,7 +54,7 @@ extern tt_config tt_cfg;
 void tt_configure(const tally_track_options *opts);
 
 /* TALLY_CHECKPOINT's value, in ns: seconds ("10", "1.5", "10s"), or with
- * ms or m; -1 when it is not a positive duration. */
+ * ms, m or h; -1 when it is not a positive duration. */
 int64_t tt_parse_duration(const char *s);
 
 /* A size with an optional k, m or g suffix (powers of 1024); dflt when s is

@@ -110,6 +110,18 @@ f=$(profile ckpt)
     fail "checkpoint: the report does not say so"
 echo "ok: SIGKILL after a checkpoint leaves the checkpoint"
 
+# TALLY_CHECKPOINT's durations; anything else is one warning, no checkpoints.
+for v in 10 1.5 10s 500ms 2m 1h; do
+    run "ckval_$v" env TALLY_CHECKPOINT=$v "$HOST" quick
+    grep -q "TALLY_CHECKPOINT" "$WORK/ckval_$v.err" && fail "TALLY_CHECKPOINT=$v: $(cat "$WORK/ckval_$v.err")"
+done
+for v in soon -5 1x 0.0; do
+    run "ckbad_$v" env TALLY_CHECKPOINT=$v "$HOST" quick
+    [ "$(grep -c "TALLY_CHECKPOINT=$v: not a duration" "$WORK/ckbad_$v.err")" -eq 1 ] ||
+        fail "TALLY_CHECKPOINT=$v: no single warning"
+done
+echo "ok: TALLY_CHECKPOINT takes seconds, ms, s, m and h; anything else is one warning"
+
 # The dump signal only when asked for; then the program goes on.
 mkdir -p "$WORK/dumpsig"
 env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$WORK/dumpsig/%p.prof" TALLY_DUMP_SIGNAL=USR1 TALLY_REPORT=none \
