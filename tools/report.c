@@ -377,6 +377,25 @@ void report_close(report_ctx *c)
     c->ready = 0;
 }
 
+/* --store-names: the frames' names into each profile, for one written
+ * without `tally run` (which stores them itself). */
+static int report_store_names(int n, char **paths)
+{
+    if (n < 1) {
+        fprintf(stderr, "tally report: --store-names wants at least one profile\n");
+        return CLI_EXIT_BAD_INPUT;
+    }
+    int rc = CLI_EXIT_OK;
+    for (int i = 0; i < n; i++) {
+        char err[512];
+        if (cli_names_store(paths[i], err, sizeof err) != 0) {
+            fprintf(stderr, "tally: %s: %s\n", paths[i], err);
+            rc = CLI_EXIT_BAD_INPUT;
+        }
+    }
+    return rc;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -384,7 +403,8 @@ static void usage(void)
             "                    [--leaks] [--peak] [--pools] [--top N] [--frames N]\n"
             "                    [--show-reachable] [--suppressions FILE]\n"
             "                    [--no-default-suppressions] [--cost "
-            "leaked|live|peak|allocated|temporary]\n");
+            "leaked|live|peak|allocated|temporary]\n"
+            "       tally report --store-names FILE...\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -401,10 +421,12 @@ int cmd_report(int argc, char **argv)
         {"no-default-suppressions", no_argument, NULL, 'N'},
         {"cost", required_argument, NULL, 'c'},
         {"show-reachable", no_argument, NULL, 'R'},
+        {"store-names", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *format = "text", *output = NULL;
+    int store_names = 0;
     const char *supp_files[64];
     int nsupp = 0, builtin = 1, top_given = 0;
     report_ctx c = {0};
@@ -479,6 +501,9 @@ int cmd_report(int argc, char **argv)
                 return CLI_EXIT_BAD_INPUT;
             }
             break;
+        case 'S':
+            store_names = 1;
+            break;
         case 'h':
             usage();
             return CLI_EXIT_OK;
@@ -487,6 +512,8 @@ int cmd_report(int argc, char **argv)
             return CLI_EXIT_BAD_INPUT;
         }
     }
+    if (store_names)
+        return report_store_names(argc - optind, argv + optind);
     if (optind != argc - 1) {
         usage();
         return CLI_EXIT_BAD_INPUT;
