@@ -113,6 +113,128 @@ static uint32_t string_ref(string_set *ss, const char *s)
     return ss->slots[j] = ss->n;
 }
 
+/* The names of (object, offset) pairs already worked out, for the life of
+ * the command: a run leaves a profile per process, and most of them (a
+ * shell script's) share their objects, so each address is named once, and
+ * a profile whose addresses are all known here never starts libdw. An
+ * object is known by its path and build-id (one without a build-id is not
+ * cached: a rebuild would not show). The strings are copies, never freed. */
+typedef struct {
+    const prof_module *mod; /* while being filled: the key's object */
+    const char *object;     /* path, NUL, build-id bytes: kept */
+    size_t object_len;
+    uint64_t offset;
+    uint32_t n;
+    cli_sym_frame *frames;
+} known_addr;
+
+static struct {
+    known_addr *slots;
+    size_t cap, used;
+} known;
+
+static uint64_t known_hash(const char *object, size_t len, uint64_t offset)
+{
+    return base_hash_bytes(object, len) ^ base_hash_u64(offset);
+}
+
+/* The object key of a module: path, NUL, build-id, in buf[cap]; its length,
+ * or 0 when it is not cached. */
+static size_t object_key(const prof_module *m, char *buf, size_t cap)
+{
+    size_t n = strlen(m->path);
+    if (!m->build_id_len || n + 1 + m->build_id_len > cap)
+        return 0;
+    memcpy(buf, m->path, n + 1);
+    memcpy(buf + n + 1, m->build_id, m->build_id_len);
+    return n + 1 + m->build_id_len;
+}
+
+static known_addr *known_find(const char *object, size_t len, uint64_t offset)
+{
+    if (!known.slots)
+        return NULL;
+    size_t j = known_hash(object, len, offset) & (known.cap - 1);
+    for (; known.slots[j].object; j = (j + 1) & (known.cap - 1)) {
+        known_addr *k = &known.slots[j];
+        if (k->offset == offset && k->object_len == len && !memcmp(k->object, object, len))
+            return k;
+    }
+    return NULL;
+}
+
+static char *copy(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Remembers fr[n] for (object, offset); quietly nothing when out of memory. */
+static void known_add(const char *object, size_t len, uint64_t offset, const cli_sym_frame *fr,
+                      size_t n)
+{
+    if ((known.used + 1) * 2 > known.cap) {
+        size_t cap = known.cap ? known.cap * 2 : 4096;
+        known_addr *t = calloc(cap, sizeof *t);
+        if (!t)
+            return;
+        for (size_t i = 0; i < known.cap; i++) {
+            known_addr *k = &known.slots[i];
+            if (!k->object)
+                continue;
+            size_t j = known_hash(k->object, k->object_len, k->offset) & (cap - 1);
+            while (t[j].object)
+                j = (j + 1) & (cap - 1);
+            t[j] = *k;
+        }
+        free(known.slots);
+        known.slots = t;
+        known.cap = cap;
+    }
+    char *obj = malloc(len);
+    cli_sym_frame *frames = calloc(n, sizeof *frames);
+    if (!obj || !frames) {
+        free(obj);
+        free(frames);
+        return;
+    }
+    memcpy(obj, object, len);
+    for (size_t k = 0; k < n; k++) {
+        frames[k] = fr[k];
+        frames[k].function = copy(fr[k].function);
+        frames[k].file = copy(fr[k].file);
+        frames[k].system_name =
+            fr[k].system_name == fr[k].function ? frames[k].function : copy(fr[k].system_name);
+        frames[k].module = NULL;
+        if (!frames[k].function)
+            frames[k].function = "??";
+    }
+    size_t j = known_hash(obj, len, offset) & (known.cap - 1);
+    while (known.slots[j].object)
+        j = (j + 1) & (known.cap - 1);
+    known.slots[j] = (known_addr){NULL, obj, len, offset, (uint32_t)n, frames};
+    known.used++;
+}
+
+/* An address's frames: known from an earlier profile of the command, else
+ * from the profile's own symbolizer (and then remembered). */
+static const cli_sym_frame *name_of(cli_symbolizer *sym, uint64_t addr, size_t *n)
+{
+    const prof_module *m = cli_sym_module(sym, addr - 1);
+    char object[4096 + 256];
+    size_t len = m ? object_key(m, object, sizeof object) : 0;
+    if (len) {
+        known_addr *k = known_find(object, len, addr - m->base);
+        if (k) {
+            *n = k->n;
+            return k->frames;
+        }
+    }
+    const cli_sym_frame *fr = cli_sym_lookup(sym, addr, n);
+    if (len)
+        known_add(object, len, addr - m->base, fr, *n);
+    return fr;
+}
+
 /* The file's sections but NAMES, as they are, into w after its header. */
 static void copy_sections(prof_writer *w, const uint8_t *d, size_t len)
 {
@@ -155,7 +277,7 @@ static int write_names(prof_writer *w, const prof_profile *p, cli_symbolizer *sy
     int rc = refs && count && start ? 0 : -1;
     for (size_t f = 0; rc == 0 && f < p->naddrs; f++) {
         size_t n;
-        const cli_sym_frame *fr = cli_sym_lookup(sym, p->addrs[f], &n);
+        const cli_sym_frame *fr = name_of(sym, p->addrs[f], &n);
         int useful = 0;
         for (size_t k = 0; k < n; k++)
             useful |= fr[k].known || fr[k].file;
