@@ -299,7 +299,7 @@ typedef struct {
 
 /* Per rebuilt module, how many stacks of both profiles matched by name
  * through one of its frames, said under the totals. */
-static void say_by_name(FILE *out, const merged *m, const table *t)
+static void say_by_name(FILE *out, const merged *m, const table *t, prof_profile *const p[2])
 {
     for (size_t r = 0; r < m->nrebuilt; r++) {
         size_t matched = 0;
@@ -320,6 +320,13 @@ static void say_by_name(FILE *out, const merged *m, const table *t)
                 "and source file\n",
                 m->rebuilt[r], matched);
     }
+    /* Without names of its own, the old build's frames are only offsets. */
+    for (int side = 0; side < 2 && m->nrebuilt; side++)
+        if (!p[side]->name_at)
+            fprintf(out,
+                    "note: %s stores no names: its frames in a rebuilt binary match nothing "
+                    "(tally run stores them; tally report --store-names before a rebuild)\n",
+                    side ? "B" : "A");
 }
 
 static uint64_t entry_hash(const void *keys, uint32_t id)
@@ -542,7 +549,7 @@ int cmd_diff(int argc, char **argv)
     fprintf(out, "tally diff: A = %s\n            B = %s\n", argv[optind], argv[optind + 1]);
     fprintf(out, "live bytes: %lld -> %lld (%+lld)\n", (long long)la, (long long)lb,
             (long long)(lb - la));
-    say_by_name(out, &m, &t);
+    say_by_name(out, &m, &t, p);
     pools(out, p);
 
     size_t grew = 0, shrank = 0;

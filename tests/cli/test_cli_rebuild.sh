@@ -34,6 +34,8 @@ gen 1
 GROW_A=$(line 'void \*grow'); STEADY_A=$(line 'void \*steady'); MAIN_A=$(line 'int main')
 "$TALLY" run -o "$WORK/A.prof" -- "$SRC/prog" 2>"$WORK/runA.err" || { cat "$WORK/runA.err"; fail "run A"; }
 "$TALLY" run -o "$WORK/A2.prof" -- "$SRC/prog" 2>/dev/null || fail "run A2"
+# A0: the same build, written without tally run, so without names
+TALLY_OUTPUT=$WORK/A0.prof LD_PRELOAD=$B/.libs/libtally-preload.so "$SRC/prog" 2>/dev/null || fail "preloaded run A0"
 gen 2
 GROW_B=$(line 'void \*grow')
 [ "$GROW_A" != "$GROW_B" ] || fail "the rebuild did not move grow()"
@@ -56,6 +58,9 @@ if grep -q "SHRANK" "$WORK/d.txt"; then cat "$WORK/d.txt"; fail "diff: identical
 "$TALLY" diff "$WORK/A.prof" "$WORK/B.prof" --cost allocated >"$WORK/da.txt" || fail "diff --cost allocated"
 expect_in "$WORK/da.txt" "1 grew, 0 shrank" "+3000 bytes in pool malloc: 2000 -> 5000 allocated"
 ok "rebuild: diff A B lists grow() alone, 2000 -> 5000, matched by name"
+"$TALLY" diff "$WORK/A0.prof" "$WORK/B.prof" >"$WORK/d0.txt" 2>/dev/null || fail "diff A0 B"
+expect_in "$WORK/d0.txt" "note: A stores no names" "3 grew, 3 shrank"
+ok "rebuild: a profile without names says why nothing matched"
 
 # (3) two runs of one build: matched exactly, nothing changed, no note
 "$TALLY" diff "$WORK/A.prof" "$WORK/A2.prof" >"$WORK/same.txt" || fail "diff A A2"
