@@ -112,6 +112,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
+    if (!strcmp(cmd, "help") && argc > 3) {
+        fprintf(stderr, "tally help: one command at a time\n");
+        return cli_usage_error(NULL, synopsis);
+    }
     if (!strcmp(cmd, "help") && argc == 3) {
         /* tally help CMD: CMD --help */
         for (size_t i = 0; i < NCOMMANDS; i++)

@@ -83,6 +83,8 @@ usage_bad unknown --frobnicate
 expect_in "$WORK/unknown.err" "tally: unknown option '--frobnicate'"
 usage_bad helpbad help frobnicate
 expect_in "$WORK/helpbad.err" "tally help: unknown command 'frobnicate'"
+usage_bad helptwo help run diff
+expect_in "$WORK/helptwo.err" "tally help: one command at a time"
 usage_bad noprof report
 expect_in "$WORK/noprof.err" "tally report: no profile"
 usage_bad oneb diff "$WORK/x"
