@@ -466,19 +466,25 @@ static int64_t live_total(const prof_profile *p)
     return sum;
 }
 
+static const char diff_synopsis[] = "usage: tally diff [options] A B";
+
+/* Every option, one help line each (tally(1), DIFF OPTIONS, says more). */
+static const cli_option diff_options[] = {
+    {"top", required_argument, 't', "N", "at most N stacks (default 10)"},
+    {"cost", required_argument, 'c', "live|peak|allocated",
+     "what grew: live bytes (default), bytes at the peak, bytes allocated"},
+    {"help", no_argument, 'h', NULL, "this help, on standard output"},
+    {NULL, 0, 0, NULL, NULL},
+};
+#define DIFF_SHORT ":t:h"
+
 int cmd_diff(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"top", required_argument, NULL, 't'},
-        {"cost", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     long top = 10;
     int o;
     optind = 1;
     cost = 0;
-    while ((o = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+    while ((o = cli_getopt(argc, argv, DIFF_SHORT, diff_options)) != -1) {
         if (o == 'c') {
             if (!strcmp(optarg, "live"))
                 cost = 0;
@@ -498,14 +504,16 @@ int cmd_diff(int argc, char **argv)
                 fprintf(stderr, "tally diff: --top wants a count, not '%s'\n", optarg);
                 return CLI_EXIT_BAD_INPUT;
             }
+        } else if (o == 'h') {
+            cli_help(stdout, diff_synopsis, DIFF_SHORT, diff_options);
+            return CLI_EXIT_OK;
         } else {
-            fprintf(stderr, "usage: tally diff A B [--top N] [--cost live|peak|allocated]\n");
-            return o == 'h' ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+            return cli_usage_error("diff", diff_synopsis);
         }
     }
     if (optind != argc - 2) {
-        fprintf(stderr, "usage: tally diff A B [--top N] [--cost live|peak|allocated]\n");
-        return CLI_EXIT_BAD_INPUT;
+        fprintf(stderr, "tally diff: wants two profiles, A and B\n");
+        return cli_usage_error("diff", diff_synopsis);
     }
     prof_profile *p[2] = {report_load(argv[optind]), NULL};
     if (!p[0])

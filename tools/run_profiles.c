@@ -293,6 +293,8 @@ static int summarize(const run_output *out, const run_prof *r, const char *prog,
                     cli_reason_phrase(c.p->reason, c.p->duration_ns, why, sizeof why));
         }
         report_text_summary(&c);
+        if (o->gate)
+            run_gate_check(o->gate, &c);
         for (uint32_t k = PROF_LEAK_DEFINITE; k <= PROF_LEAK_REACHABLE; k++)
             errors |= (o->error_kinds >> k & 1) && c.kind_count[k] > 0;
     }
