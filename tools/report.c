@@ -365,6 +365,7 @@ void report_close(report_ctx *c)
     free(c->rules);
     c->rules = NULL;
     c->nrules = 0;
+    report_view_free(c);
     free(c->by_peak);
     free(c->by_total);
     cli_sym_free(c->sym);
@@ -383,8 +384,10 @@ static void usage(void)
             "usage: tally report FILE [--format text|json|folded|massif|pprof|html] [-o OUT]\n"
             "                    [--leaks] [--peak] [--pools] [--top N] [--frames N]\n"
             "                    [--show-reachable] [--suppressions FILE]\n"
-            "                    [--no-default-suppressions] [--cost "
-            "leaked|live|peak|allocated|temporary]\n");
+            "                    [--no-default-suppressions]\n"
+            "                    [--cost leaked|live|peak|allocated|temporary|temporary-calls]\n"
+            "                    [--histogram] [--sort bytes|calls|temporary|peak|leaked]\n"
+            "                    [--merge site] [--filter-function PATTERN]\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -401,6 +404,10 @@ int cmd_report(int argc, char **argv)
         {"no-default-suppressions", no_argument, NULL, 'N'},
         {"cost", required_argument, NULL, 'c'},
         {"show-reachable", no_argument, NULL, 'R'},
+        {"histogram", no_argument, NULL, 'H'},
+        {"sort", required_argument, NULL, 'S'},
+        {"merge", required_argument, NULL, 'M'},
+        {"filter-function", required_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -471,13 +478,47 @@ int cmd_report(int argc, char **argv)
                 c.cost = COST_PEAK;
             else if (!strcmp(optarg, "temporary"))
                 c.cost = COST_TEMPORARY;
+            else if (!strcmp(optarg, "temporary-calls"))
+                c.cost = COST_TEMPORARY_CALLS;
             else {
                 fprintf(stderr,
-                        "tally report: --cost is leaked, live, peak, allocated or temporary, "
-                        "not '%s'\n",
+                        "tally report: --cost is leaked, live, peak, allocated, temporary or "
+                        "temporary-calls, not '%s'\n",
                         optarg);
                 return CLI_EXIT_BAD_INPUT;
             }
+            break;
+        case 'H':
+            c.want_histogram = 1;
+            break;
+        case 'S': {
+            static const char *const sorts[] = {[SORT_BYTES] = "bytes",
+                                                [SORT_CALLS] = "calls",
+                                                [SORT_TEMPORARY] = "temporary",
+                                                [SORT_PEAK] = "peak",
+                                                [SORT_LEAKED] = "leaked"};
+            size_t k = 0;
+            while (k < sizeof sorts / sizeof *sorts && strcmp(optarg, sorts[k]) != 0)
+                k++;
+            if (k == sizeof sorts / sizeof *sorts) {
+                fprintf(stderr,
+                        "tally report: --sort is bytes, calls, temporary, peak or leaked, not "
+                        "'%s'\n",
+                        optarg);
+                return CLI_EXIT_BAD_INPUT;
+            }
+            c.sort = (report_sort)k;
+            break;
+        }
+        case 'M':
+            if (strcmp(optarg, "site") != 0) {
+                fprintf(stderr, "tally report: --merge takes 'site', not '%s'\n", optarg);
+                return CLI_EXIT_BAD_INPUT;
+            }
+            c.merge_site = 1;
+            break;
+        case 'X':
+            c.filter_function = optarg;
             break;
         case 'h':
             usage();
@@ -507,8 +548,13 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "tally report: unknown format '%s'\n", format);
         return CLI_EXIT_BAD_INPUT;
     }
-    if (!c.want_leaks && !c.want_peak && !c.want_pools)
+    /* --histogram is a section of its own, shown only when asked for; a
+     * view of the top list (--sort, --merge, --filter-function) asks for
+     * that list beside the sections chosen. */
+    if (!c.want_leaks && !c.want_peak && !c.want_pools && !c.want_histogram)
         c.want_leaks = c.want_peak = c.want_pools = c.want_top = 1;
+    if (c.sort != SORT_BYTES || c.merge_site || c.filter_function)
+        c.want_top = 1;
     if (!top_given && !strcmp(format, "html"))
         c.top = 50; /* a page for people: the tables stay readable */
     else if (!top_given && strcmp(format, "text") != 0)
