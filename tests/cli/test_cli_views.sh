@@ -215,3 +215,13 @@ if (tot !== n(process.argv[3])) { console.log("FAIL: peak_space " + tot); proces
 else
     echo "note: pprof-format is not installed (test_cli_pprof.sh installs it): peak_space not decoded here"
 fi
+
+# ---- a view's bad word is a usage error, named
+for bad in "--sort size" "--merge stack" "--cost temporaries"; do
+    # shellcheck disable=SC2086
+    R $bad >"$WORK/bad.out" 2>"$WORK/bad.err"
+    rc=$?
+    [ $rc = 2 ] || fail "$bad exited $rc, not 2"
+    expect_in "$WORK/bad.err" "'${bad#* }'"
+done
+ok "--sort, --merge and --cost name the word they do not take (exit 2)"
