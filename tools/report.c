@@ -365,6 +365,7 @@ void report_close(report_ctx *c)
     free(c->rules);
     c->rules = NULL;
     c->nrules = 0;
+    report_view_free(c);
     free(c->by_peak);
     free(c->by_total);
     cli_sym_free(c->sym);
@@ -416,7 +417,14 @@ static const cli_option report_options[] = {
     {"no-default-suppressions", no_argument, 'N', NULL,
      "no built-in suppressions of libc's own blocks"},
     {"cost", required_argument, 'c', "COST",
-     "folded: leaked, live, peak, allocated (default) or temporary"},
+     "folded: leaked, live, peak, allocated (default), temporary (bytes) or temporary-calls"},
+    {"histogram", no_argument, 'H', NULL, "text: the request sizes per pool, by power of two"},
+    {"sort", required_argument, 'O', "COST",
+     "the top list by bytes (allocated), calls, temporary, peak or leaked"},
+    {"merge", required_argument, 'M', "site",
+     "merge stacks by allocation site, the first frame outside allocator internals"},
+    {"filter-function", required_argument, 'X', "GLOB",
+     "only stacks with a frame whose function matches GLOB"},
     {"store-names", no_argument, 'S', NULL,
      "store the frames' names in each PROFILE given (no report), so it outlives its binaries"},
     {"help", no_argument, 'h', NULL, "this help, on standard output"},
@@ -494,16 +502,50 @@ int cmd_report(int argc, char **argv)
                 c.cost = COST_PEAK;
             else if (!strcmp(optarg, "temporary"))
                 c.cost = COST_TEMPORARY;
+            else if (!strcmp(optarg, "temporary-calls"))
+                c.cost = COST_TEMPORARY_CALLS;
             else {
                 fprintf(stderr,
-                        "tally report: --cost is leaked, live, peak, allocated or temporary, "
-                        "not '%s'\n",
+                        "tally report: --cost is leaked, live, peak, allocated, temporary or "
+                        "temporary-calls, not '%s'\n",
                         optarg);
                 return CLI_EXIT_BAD_INPUT;
             }
             break;
         case 'S':
             store_names = 1;
+            break;
+        case 'H':
+            c.want_histogram = 1;
+            break;
+        case 'O': {
+            static const char *const sorts[] = {[SORT_BYTES] = "bytes",
+                                                [SORT_CALLS] = "calls",
+                                                [SORT_TEMPORARY] = "temporary",
+                                                [SORT_PEAK] = "peak",
+                                                [SORT_LEAKED] = "leaked"};
+            size_t k = 0;
+            while (k < sizeof sorts / sizeof *sorts && strcmp(optarg, sorts[k]) != 0)
+                k++;
+            if (k == sizeof sorts / sizeof *sorts) {
+                fprintf(stderr,
+                        "tally report: --sort is bytes, calls, temporary, peak or leaked, not "
+                        "'%s'\n",
+                        optarg);
+                return CLI_EXIT_BAD_INPUT;
+            }
+            c.sort = (report_sort)k;
+            break;
+        }
+        case 'M':
+            if (strcmp(optarg, "site") != 0) {
+                fprintf(stderr, "tally report: --merge takes 'site', not '%s'\n", optarg);
+                return CLI_EXIT_BAD_INPUT;
+            }
+            c.merge_site = 1;
+            break;
+        case 'X':
+            c.filter_function = optarg;
             break;
         case 'h':
             cli_help(stdout, report_synopsis, REPORT_SHORT, report_options);
@@ -535,8 +577,13 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "tally report: unknown format '%s'\n", format);
         return CLI_EXIT_BAD_INPUT;
     }
-    if (!c.want_leaks && !c.want_peak && !c.want_pools)
+    /* --histogram is a section of its own, shown only when asked for; a
+     * view of the top list (--sort, --merge, --filter-function) asks for
+     * that list beside the sections chosen. */
+    if (!c.want_leaks && !c.want_peak && !c.want_pools && !c.want_histogram)
         c.want_leaks = c.want_peak = c.want_pools = c.want_top = 1;
+    if (c.sort != SORT_BYTES || c.merge_site || c.filter_function)
+        c.want_top = 1;
     if (!top_given && !strcmp(format, "html"))
         c.top = 50; /* a page for people: the tables stay readable */
     else if (!top_given && strcmp(format, "text") != 0)

@@ -14,8 +14,32 @@
 #include <stdio.h>
 
 /* What folded counts: bytes allocated, lost (definitely and indirectly),
- * live at the end, held at the peak, or temporary allocations. */
-typedef enum { COST_ALLOCATED, COST_LEAKED, COST_LIVE, COST_PEAK, COST_TEMPORARY } report_cost;
+ * live at the end, held at the peak, temporary bytes or temporary
+ * allocations (heaptrack's: freed before the thread's next allocation). */
+typedef enum {
+    COST_ALLOCATED,
+    COST_LEAKED,
+    COST_LIVE,
+    COST_PEAK,
+    COST_TEMPORARY,
+    COST_TEMPORARY_CALLS
+} report_cost;
+
+/* What ranks the top stacks (--sort): bytes allocated, allocations,
+ * temporary bytes, bytes at the peak, lost bytes. */
+typedef enum { SORT_BYTES, SORT_CALLS, SORT_TEMPORARY, SORT_PEAK, SORT_LEAKED } report_sort;
+
+/* A line of the top list: one (stack, pool) record, or with --merge site
+ * every record whose allocation site (report_site_node) and pool are the
+ * same, summed. */
+typedef struct {
+    uint32_t stack_id; /* the stack shown: with --merge site, the costliest merged one */
+    int32_t pool_id;
+    uint32_t node;   /* where the shown stack starts: its innermost node, or its site's */
+    uint32_t stacks; /* records summed into it */
+    int64_t total_bytes, total_count, temporary_count, temporary_bytes, peak_bytes, live_bytes,
+        live_count, leaked_bytes;
+} report_row;
 
 /* Live blocks with one stack, pool and kind (a profile's LEAKS group). */
 typedef struct {
@@ -70,6 +94,11 @@ typedef struct report_ctx {
     report_cost cost;                                /* folded only */
     uint32_t max_frames;                             /* text: frames shown per stack; 0: all */
     int show_reachable; /* text, html: list the still reachable groups, not only their total */
+    int want_histogram; /* text: the request sizes per pool (--histogram) */
+    report_sort sort;   /* text, json: the top list's order */
+    int merge_site;     /* text, json: the top list by allocation site (--merge site) */
+    const char
+        *filter_function; /* text, json, folded: only stacks with a frame matching this glob */
 
     /* Derived once, by report_open. */
     leak_list lists[REPORT_LISTS];
@@ -81,6 +110,10 @@ typedef struct report_ctx {
     size_t npeak;
     const prof_record **by_total; /* every record, most bytes allocated first */
     size_t ntotal;
+    /* The top list (report_view.c), made by report_rows on first use. */
+    report_row *rows;
+    size_t nrows;
+    uint8_t *internal_memo, *match_memo; /* per address, per node: 0 unknown, 1 no, 2 yes */
 } report_ctx;
 
 /* Opens a report session on the profile at path, for `tally report` and
@@ -123,6 +156,26 @@ uint32_t report_stack_path(const prof_profile *p, uint32_t node, uint32_t *out);
  * or "INDENT(not sampled)" for stack 0. max_frames: 0 for all. */
 void report_print_stack(FILE *out, cli_symbolizer *sym, const prof_profile *p, uint32_t stack_id,
                         const char *indent, uint32_t max_frames);
+
+/* report_view.c: heaptrack_print's views. The top list: the records that
+ * pass --filter-function, merged by site under --merge site, ranked by
+ * --sort. 0, or -1 when out of memory (message printed). */
+int report_rows(report_ctx *c);
+/* Whether a stack has a frame (inlined ones included) whose function
+ * matches --filter-function; always true without the option. */
+int report_stack_kept(report_ctx *c, uint32_t stack_id);
+/* A stack's allocation site: its innermost node whose address is not
+ * allocator internals (malloc and its kin, operator new, libstdc++'s and
+ * CPython's allocator wrappers, tally's own); the innermost node when every
+ * frame is. 0 for stack 0 (not sampled). */
+uint32_t report_site_node(report_ctx *c, uint32_t stack_id);
+/* The sort key's name for headings: "bytes allocated", "allocations", ... */
+const char *report_sort_phrase(report_sort s);
+void report_view_free(report_ctx *c);
+
+/* Prints up to nframes frames from node upward, as report_print_stack. */
+void report_print_node(FILE *out, cli_symbolizer *sym, const prof_profile *p, uint32_t node,
+                       const char *indent, uint32_t max_frames);
 
 /* The formats: each writes to c->out and returns an exit status (cli.h). */
 int report_text(report_ctx *c);

@@ -2,7 +2,9 @@
  * flamegraph.pl, inferno and speedscope. The root frame is the pool, so a
  * flame graph splits by pool first; inlined frames are frames of their own.
  * --cost leaked counts the lost blocks (definitely and indirectly, not
- * suppressed) from the leak groups; every other cost comes from the records. */
+ * suppressed) from the leak groups; every other cost comes from the records
+ * (--cost temporary their temporary bytes, temporary-calls their count).
+ * --filter-function keeps the stacks with a matching frame. */
 #include <config.h>
 
 #include "report.h"
@@ -18,6 +20,8 @@ static int64_t cost(const report_ctx *c, const prof_record *r)
     case COST_PEAK:
         return r->peak_bytes;
     case COST_TEMPORARY:
+        return r->temporary_bytes;
+    case COST_TEMPORARY_CALLS:
         return r->temporary_count;
     default:
         return r->total_bytes;
@@ -116,13 +120,14 @@ static int lines(report_ctx *c, folded *F)
                     c->path);
         const leak_list *L = &c->lists[REPORT_LOST];
         for (size_t i = 0; i < L->n; i++)
-            line(F, L->g[i].pool_id, L->g[i].stack_id, L->g[i].bytes);
+            if (report_stack_kept(c, L->g[i].stack_id))
+                line(F, L->g[i].pool_id, L->g[i].stack_id, L->g[i].bytes);
         return CLI_EXIT_OK;
     }
     for (size_t i = 0; i < p->nrecords; i++) {
         const prof_record *r = &p->records[i];
         int64_t v = cost(c, r);
-        if (v > 0)
+        if (v > 0 && report_stack_kept(c, r->stack_id))
             line(F, r->pool_id, r->stack_id, v);
     }
     return CLI_EXIT_OK;
@@ -130,6 +135,8 @@ static int lines(report_ctx *c, folded *F)
 
 int report_folded(report_ctx *c)
 {
+    if (c->filter_function && report_rows(c) != 0) /* the filter's memos */
+        return CLI_EXIT_FAILURE;
     size_t nf = c->p->naddrs ? c->p->naddrs : 1;
     folded F = {.c = c, .at = calloc(nf, sizeof(uint32_t)), .len = calloc(nf, sizeof(uint32_t))};
     int rc = F.at && F.len ? lines(c, &F) : CLI_EXIT_FAILURE;

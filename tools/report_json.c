@@ -301,24 +301,37 @@ static void leaks(report_ctx *c)
     fputs("}", c->out);
 }
 
-static void top(report_ctx *c)
+/* The top list, as the text report's: --sort, --merge site and
+ * --filter-function shape it. stacks: how many records a row sums. */
+static int top(report_ctx *c)
 {
-    fputs(",\n  \"top\": [", c->out);
-    size_t n = report_limit(c, c->ntotal);
+    if (report_rows(c) != 0)
+        return -1;
+    fprintf(c->out, ",\n  \"top_order\": \"%s\", \"top_merged\": %s, \"top\": [",
+            c->sort == SORT_CALLS       ? "calls"
+            : c->sort == SORT_TEMPORARY ? "temporary"
+            : c->sort == SORT_PEAK      ? "peak"
+            : c->sort == SORT_LEAKED    ? "leaked"
+                                        : "bytes",
+            c->merge_site ? "true" : "false");
+    size_t n = report_limit(c, c->nrows);
     for (size_t i = 0; i < n; i++) {
-        const prof_record *r = c->by_total[i];
+        const report_row *r = &c->rows[i];
         fprintf(c->out,
                 "%s\n    {\"total_bytes\": %lld, \"total_count\": %lld, \"temporary_count\": %lld, "
-                "\"live_bytes\": %lld, \"live_count\": %lld, \"peak_bytes\": %lld, \"pool\": ",
+                "\"temporary_bytes\": %lld, \"live_bytes\": %lld, \"live_count\": %lld, "
+                "\"peak_bytes\": %lld, \"leaked_bytes\": %lld, \"stacks\": %u, \"pool\": ",
                 i ? "," : "", (long long)r->total_bytes, (long long)r->total_count,
-                (long long)r->temporary_count, (long long)r->live_bytes, (long long)r->live_count,
-                (long long)r->peak_bytes);
+                (long long)r->temporary_count, (long long)r->temporary_bytes,
+                (long long)r->live_bytes, (long long)r->live_count, (long long)r->peak_bytes,
+                (long long)r->leaked_bytes, r->stacks);
         jstr(c->out, prof_pool_name(c->p, r->pool_id));
         fputs(", ", c->out);
         stack_ref(c, r->stack_id);
         fputc('}', c->out);
     }
     fputs("\n  ]", c->out);
+    return 0;
 }
 
 static void series(report_ctx *c)
@@ -352,14 +365,16 @@ int report_json(report_ctx *c)
     jstr(c->out, c->path);
     fputs(",\n", c->out);
     meta(c);
-    if (c->want_pools)
+    if (c->want_pools || c->want_histogram) /* each pool carries its histogram */
         pools(c);
     if (c->want_peak)
         peak(c);
     if (c->want_leaks)
         leaks(c);
+    int rc = CLI_EXIT_OK;
     if (c->want_top) {
-        top(c);
+        if (top(c) != 0)
+            rc = CLI_EXIT_FAILURE;
         series(c);
     }
     if (used)
@@ -367,5 +382,5 @@ int report_json(report_ctx *c)
     free(used);
     used = NULL;
     fputs("\n}\n", c->out);
-    return CLI_EXIT_OK;
+    return rc;
 }

@@ -4,14 +4,13 @@
  * Encoded by hand: a profile is a handful of message types made of varints
  * and length-delimited fields, which a small writer covers without a
  * protobuf library. Each (stack, pool) record is one sample with the values
- * alloc_objects, alloc_space, inuse_objects, inuse_space and the pool as the
- * "pool" label; each leak group (stack, pool, kind) is one more, with the
- * values leak_objects and leak_space and the labels "pool", "kind"
- * (definite, indirect, possible, reachable, or live when no leak check ran)
- * and, when suppressed, "suppressed_by". So `pprof -sample_index=leak_space
- * -tagfocus=kind=definite,indirect` shows the leaks. Each return address is
- * one location whose lines are its inlined frames, innermost first, as pprof
- * expects; a function's name is demangled, its system_name the mangled one. */
+ * alloc_objects, alloc_space, inuse_objects, inuse_space, peak_space (its
+ * bytes at the global peak) and the pool as the "pool" label; each leak group (stack, pool, kind)
+ * is one more, with the values leak_objects and leak_space and the labels "pool", "kind" (definite,
+ * indirect, possible, reachable, or live when no leak check ran) and, when suppressed,
+ * "suppressed_by". So `pprof -sample_index=leak_space -tagfocus=kind=definite,indirect` shows the
+ * leaks. Each return address is one location whose lines are its inlined frames, innermost first,
+ * as pprof expects; a function's name is demangled, its system_name the mangled one. */
 #include <config.h>
 
 #include "base/hash.h"
@@ -234,7 +233,7 @@ static void mappings(pprof *w)
     }
 }
 
-enum { NVALUES = 6 }; /* the sample types, in report_pprof's order */
+enum { NVALUES = 7 }; /* the sample types, in report_pprof's order */
 
 typedef struct {
     pbuf ids, vals, label;
@@ -270,7 +269,8 @@ static void samples(pprof *w)
     sample_bufs b = {{0}, {0}, {0}};
     for (size_t i = 0; i < p->nrecords; i++) {
         const prof_record *r = &p->records[i];
-        int64_t v[NVALUES] = {r->total_count, r->total_bytes, r->live_count, r->live_bytes, 0, 0};
+        int64_t v[NVALUES] = {r->total_count, r->total_bytes, r->live_count, r->live_bytes, 0, 0,
+                              r->peak_bytes};
         sample(w, &b, r->stack_id, v);
         label(w, &b, "pool", prof_pool_name(p, r->pool_id));
         pb_msg(&w->out, 2, &w->sub);
@@ -279,7 +279,7 @@ static void samples(pprof *w)
         const leak_list *L = &w->c->lists[l];
         for (size_t i = 0; i < L->n; i++) {
             const leak_group *g = &L->g[i];
-            int64_t v[NVALUES] = {0, 0, 0, 0, g->count, g->bytes};
+            int64_t v[NVALUES] = {0, 0, 0, 0, g->count, g->bytes, 0};
             sample(w, &b, g->stack_id, v);
             label(w, &b, "pool", prof_pool_name(p, g->pool_id));
             label(w, &b, "kind", report_kind_name(g->kind));
@@ -336,6 +336,7 @@ int report_pprof(report_ctx *c)
     value_type(&w, 1, "inuse_space", "bytes");
     value_type(&w, 1, "leak_objects", "count");
     value_type(&w, 1, "leak_space", "bytes");
+    value_type(&w, 1, "peak_space", "bytes");
     mappings(&w);
     samples(&w);
     pb_int(&w.out, 9, p->start_ns);

@@ -7,18 +7,13 @@
 
 #include <inttypes.h>
 
-void report_print_stack(FILE *out, cli_symbolizer *sym, const prof_profile *p, uint32_t stack_id,
-                        const char *indent, uint32_t max_frames)
+void report_print_node(FILE *out, cli_symbolizer *sym, const prof_profile *p, uint32_t node,
+                       const char *indent, uint32_t max_frames)
 {
-    const prof_stack *st = prof_find_stack(p, stack_id);
-    if (!st) {
-        fprintf(out, "%s(not sampled: no stack was recorded)\n", indent);
-        return;
-    }
-    if (st->nframes == 0)
+    uint32_t nframes = p->nodes[node].depth;
+    if (nframes == 0)
         fprintf(out, "%s(empty stack)\n", indent);
-    uint32_t shown = max_frames && max_frames < st->nframes ? max_frames : st->nframes;
-    uint32_t node = st->node;
+    uint32_t shown = max_frames && max_frames < nframes ? max_frames : nframes;
     for (uint32_t f = 0; f < shown; f++, node = p->nodes[node].parent) {
         size_t n;
         uint64_t addr = prof_node_addr(p, node);
@@ -35,9 +30,20 @@ void report_print_stack(FILE *out, cli_symbolizer *sym, const prof_profile *p, u
             fprintf(out, "%s\n", fr[k].inlined ? " (inlined)" : "");
         }
     }
-    if (shown < st->nframes)
-        fprintf(out, "%s... %u more frame%s\n", indent, st->nframes - shown,
-                st->nframes - shown == 1 ? "" : "s");
+    if (shown < nframes)
+        fprintf(out, "%s... %u more frame%s\n", indent, nframes - shown,
+                nframes - shown == 1 ? "" : "s");
+}
+
+void report_print_stack(FILE *out, cli_symbolizer *sym, const prof_profile *p, uint32_t stack_id,
+                        const char *indent, uint32_t max_frames)
+{
+    const prof_stack *st = prof_find_stack(p, stack_id);
+    if (!st) {
+        fprintf(out, "%s(not sampled: no stack was recorded)\n", indent);
+        return;
+    }
+    report_print_node(out, sym, p, st->node, indent, max_frames);
 }
 
 static const char *plural(int64_t n, const char *one, const char *many)
@@ -88,6 +94,9 @@ static void peak(report_ctx *c)
     if (c->p->has_meta)
         fprintf(c->out, " at %.3f s", (double)c->p->peak_ns / 1e9);
     fprintf(c->out, "; %zu %s held it\n", c->npeak, plural((int64_t)c->npeak, "stack", "stacks"));
+    if (c->p->max_rss_bytes > 0) /* the process's, allocator overhead and all: getrusage's */
+        fprintf(c->out, "PEAK RSS: %lld bytes (%s)\n", (long long)c->p->max_rss_bytes,
+                report_human(c->p->max_rss_bytes, h));
     size_t shown = report_limit(c, c->npeak);
     for (size_t i = 0; i < shown; i++) {
         const prof_record *r = c->by_peak[i];
@@ -203,20 +212,86 @@ static void leaks(report_ctx *c)
     }
 }
 
-static void top(report_ctx *c)
+/* The sorted cost when the line does not already show it. */
+static void row_extra(report_ctx *c, const report_row *r)
 {
-    fprintf(c->out, "\nTOP ALLOCATING STACKS (by bytes allocated)\n");
-    size_t shown = report_limit(c, c->ntotal);
-    for (size_t i = 0; i < shown; i++) {
-        const prof_record *r = c->by_total[i];
-        fprintf(c->out, "  %lld bytes in %lld %s (%lld temporary) in pool %s, allocated at:\n",
-                (long long)r->total_bytes, (long long)r->total_count,
-                plural(r->total_count, "allocation", "allocations"), (long long)r->temporary_count,
-                prof_pool_name(c->p, r->pool_id));
-        report_print_stack(c->out, c->sym, c->p, r->stack_id, "    ", c->max_frames);
+    switch (c->sort) {
+    case SORT_TEMPORARY:
+        fprintf(c->out, ", %lld temporary bytes", (long long)r->temporary_bytes);
+        break;
+    case SORT_PEAK:
+        fprintf(c->out, ", %lld bytes at the peak", (long long)r->peak_bytes);
+        break;
+    case SORT_LEAKED:
+        fprintf(c->out, ", %lld bytes lost", (long long)r->leaked_bytes);
+        break;
+    default:
+        break;
     }
-    if (shown < c->ntotal)
-        fprintf(c->out, "  ... %zu more (--top N shows more)\n", c->ntotal - shown);
+}
+
+static int top(report_ctx *c)
+{
+    if (report_rows(c) != 0)
+        return CLI_EXIT_FAILURE;
+    fprintf(c->out, "\nTOP ALLOCATING %s (by %s)", c->merge_site ? "SITES" : "STACKS",
+            report_sort_phrase(c->sort));
+    if (c->filter_function)
+        fprintf(c->out, ", stacks with a function matching '%s'", c->filter_function);
+    fputc('\n', c->out);
+    size_t shown = report_limit(c, c->nrows);
+    for (size_t i = 0; i < shown; i++) {
+        const report_row *r = &c->rows[i];
+        fprintf(c->out, "  %lld bytes in %lld %s (%lld temporary)", (long long)r->total_bytes,
+                (long long)r->total_count, plural(r->total_count, "allocation", "allocations"),
+                (long long)r->temporary_count);
+        row_extra(c, r);
+        fprintf(c->out, " in pool %s", prof_pool_name(c->p, r->pool_id));
+        if (c->merge_site)
+            fprintf(c->out, " from %u %s, allocated at the site:\n", r->stacks,
+                    plural(r->stacks, "stack", "stacks"));
+        else
+            fputs(", allocated at:\n", c->out);
+        if (r->node || prof_find_stack(c->p, r->stack_id))
+            report_print_node(c->out, c->sym, c->p, r->node, "    ", c->max_frames);
+        else
+            report_print_stack(c->out, c->sym, c->p, r->stack_id, "    ", c->max_frames);
+    }
+    if (shown < c->nrows)
+        fprintf(c->out, "  ... %zu more (--top N shows more)\n", c->nrows - shown);
+    return CLI_EXIT_OK;
+}
+
+/* Request sizes, per pool: the power-of-two buckets the pools keep (bucket
+ * k holds sizes 2^k to 2^(k+1)-1; bucket 0 sizes 0 and 1). */
+static void histogram(report_ctx *c)
+{
+    const prof_profile *p = c->p;
+    fprintf(c->out, "\nREQUEST SIZES (allocations per size range)\n");
+    for (size_t i = 0; i < p->npools; i++) {
+        const prof_pool *pl = &p->pools[i];
+        int64_t most = 0, sum = 0;
+        for (uint32_t b = 0; b < pl->nbuckets; b++) {
+            sum += pl->histogram[b];
+            most = pl->histogram[b] > most ? pl->histogram[b] : most;
+        }
+        if (sum == 0)
+            continue;
+        fprintf(c->out, "  pool %s: %lld %s\n", pl->name, (long long)sum,
+                plural(sum, "allocation", "allocations"));
+        for (uint32_t b = 0; b < pl->nbuckets; b++) {
+            if (!pl->histogram[b])
+                continue;
+            char range[64];
+            uint64_t lo = b == 0 ? 0 : (uint64_t)1 << b,
+                     hi = b >= 63 ? UINT64_MAX : (2ull << b) - 1;
+            snprintf(range, sizeof range, "%" PRIu64 " - %" PRIu64 " B", lo, b == 0 ? 1 : hi);
+            int bar = (int)(40 * pl->histogram[b] / most);
+            fprintf(c->out, "    %-24s %12lld %5.1f%% %.*s\n", range, (long long)pl->histogram[b],
+                    100.0 * (double)pl->histogram[b] / (double)sum, bar > 0 ? bar : 1,
+                    "########################################");
+        }
+    }
 }
 
 int report_text(report_ctx *c)
@@ -228,8 +303,10 @@ int report_text(report_ctx *c)
         peak(c);
     if (c->want_leaks)
         leaks(c);
+    if (c->want_histogram)
+        histogram(c);
     if (c->want_top)
-        top(c);
+        return top(c);
     return CLI_EXIT_OK;
 }
 

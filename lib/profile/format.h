@@ -1,4 +1,4 @@
-/* format.h: the tally profile format (docs/FORMAT.md), version 3.
+/* format.h: the tally profile format (docs/FORMAT.md), version 4.
  *
  * The one place its numbers are spelled: the magic, the version, the
  * section tags, the layout of the header, of a section and of the end, the
@@ -14,7 +14,7 @@
 /* header := magic[8] u32 version u32 flags */
 #define PROF_MAGIC "TALLYPRF"
 #define PROF_MAGIC_BYTES 8
-#define PROF_VERSION 3
+#define PROF_VERSION 4
 /* The oldest version a reader still reads: version 1's LEAKS list blocks,
  * not groups, and carry no kind (read.c turns each into a LIVE group).
  * Versions 1 and 2 store each stack as an array of frames, fixed-size
@@ -22,6 +22,8 @@
 #define PROF_VERSION_OLDEST 1
 /* The first version with the stack tree (FRAMES, NODES) and varint records. */
 #define PROF_VERSION_TREE 3
+/* The first version whose RECORDS carry temporary bytes (a tenth varint). */
+#define PROF_VERSION_TEMP_BYTES 4
 #define PROF_HEADER_BYTES 16
 #define PROF_HEADER_VERSION_AT 8
 #define PROF_HEADER_FLAGS_AT 12
@@ -63,20 +65,21 @@ enum {
 
 /* Record sizes: fixed, or the least a record with strings, arrays or
  * varints takes (a varint takes 1 to PROF_VARINT_MAX_BYTES bytes). */
-#define PROF_MODULE_MIN_BYTES 32  /* start, end, base, two empty strs */
-#define PROF_STACK_V2_MIN_BYTES 8 /* versions 1 and 2: id, nframes = 0 */
-#define PROF_STACK_MIN_BYTES 2    /* two varints: id step, node step */
-#define PROF_FRAME_MIN_BYTES 1    /* one varint: the step from the last address */
-#define PROF_NODE_MIN_BYTES 2     /* two varints: up, frame */
-#define PROF_POOL_MIN_BYTES 60    /* id, an empty name, six i64, nbuckets = 0 */
-#define PROF_RECORD_V2_BYTES 64   /* versions 1 and 2 */
-#define PROF_RECORD_MIN_BYTES 9   /* nine varints */
-#define PROF_LEAK_V2_BYTES 28     /* version 2, a group: stack, pool, kind, bytes, count */
-#define PROF_LEAK_MIN_BYTES 5     /* five varints */
-#define PROF_LEAK_V1_BYTES 24     /* version 1, a block: address, size, stack, pool */
-#define PROF_LEAK_BLOCK_BYTES 20  /* address, size, group */
-#define PROF_NAMED_MIN_BYTES 7    /* NAMES: frame, nframes, one source frame of five varints */
-#define PROF_NAME_MIN_BYTES 5     /* NAMES: a source frame: function, system, file, line, flags */
+#define PROF_MODULE_MIN_BYTES 32   /* start, end, base, two empty strs */
+#define PROF_STACK_V2_MIN_BYTES 8  /* versions 1 and 2: id, nframes = 0 */
+#define PROF_STACK_MIN_BYTES 2     /* two varints: id step, node step */
+#define PROF_FRAME_MIN_BYTES 1     /* one varint: the step from the last address */
+#define PROF_NODE_MIN_BYTES 2      /* two varints: up, frame */
+#define PROF_POOL_MIN_BYTES 60     /* id, an empty name, six i64, nbuckets = 0 */
+#define PROF_RECORD_V2_BYTES 64    /* versions 1 and 2 */
+#define PROF_RECORD_V3_MIN_BYTES 9 /* version 3: nine varints */
+#define PROF_RECORD_MIN_BYTES 10   /* ten varints */
+#define PROF_LEAK_V2_BYTES 28      /* version 2, a group: stack, pool, kind, bytes, count */
+#define PROF_LEAK_MIN_BYTES 5      /* five varints */
+#define PROF_LEAK_V1_BYTES 24      /* version 1, a block: address, size, stack, pool */
+#define PROF_LEAK_BLOCK_BYTES 20   /* address, size, group */
+#define PROF_NAMED_MIN_BYTES 7     /* NAMES: frame, nframes, one source frame of five varints */
+#define PROF_NAME_MIN_BYTES 5      /* NAMES: a source frame: function, system, file, line, flags */
 #define PROF_SERIES_POINT_BYTES(npools) (16 + 8 * (size_t)(npools))
 #define PROF_VARINT_MAX_BYTES 10
 
@@ -152,7 +155,8 @@ typedef struct {
     int32_t pool_id;
     int64_t live_bytes, live_count, total_bytes, total_count, temporary_count;
     int64_t peak_bytes, pool_peak_bytes;
-} prof_record; /* RECORDS */
+    int64_t temporary_bytes; /* version 4; 0 (unknown) before */
+} prof_record;               /* RECORDS */
 
 typedef struct {
     uint32_t stack_id; /* 0: not sampled */

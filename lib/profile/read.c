@@ -351,13 +351,16 @@ static int parse_records_v2(prof_reader *r, const prof_section *s)
     return prof_finish(r, &c, PROF_SEC_RECORDS, 0);
 }
 
-/* Version 3: varints, the stack id as the step from the record before. */
+/* Version 3 on: varints, the stack id as the step from the record before;
+ * version 4 adds the temporary bytes last. */
 static int parse_records(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
     if (p->version < PROF_VERSION_TREE)
         return parse_records_v2(r, s);
-    if (prof_count_fits(r, s, PROF_SEC_RECORDS, PROF_RECORD_MIN_BYTES))
+    int temp_bytes = p->version >= PROF_VERSION_TEMP_BYTES;
+    if (prof_count_fits(r, s, PROF_SEC_RECORDS,
+                        temp_bytes ? PROF_RECORD_MIN_BYTES : PROF_RECORD_V3_MIN_BYTES))
         return -1;
     p->records = calloc(s->count ? s->count : 1, sizeof *p->records);
     if (!p->records) {
@@ -377,6 +380,7 @@ static int parse_records(prof_reader *r, const prof_section *s)
         rec->temporary_count = prof_svarint(&c);
         rec->peak_bytes = prof_svarint(&c);
         rec->pool_peak_bytes = prof_svarint(&c);
+        rec->temporary_bytes = temp_bytes ? prof_svarint(&c) : 0;
         if (c.overrun)
             break;
         if (check_stack_ref(r, stack, PROF_SEC_RECORDS) ||

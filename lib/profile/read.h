@@ -1,4 +1,4 @@
-/* read.h: reads a tally profile (docs/FORMAT.md, versions 1 to 3).
+/* read.h: reads a tally profile (docs/FORMAT.md, versions 1 to 4).
  *
  * The reader checks everything the format page lists under "What a reader
  * rejects" and never trusts a length or a count before checking it against

@@ -162,6 +162,7 @@ void prof_write_record(prof_writer *w, const prof_record *r)
     prof_put_svarint(b, r->temporary_count);
     prof_put_svarint(b, r->peak_bytes);
     prof_put_svarint(b, r->pool_peak_bytes);
+    prof_put_svarint(b, r->temporary_bytes);
     w->count++;
 }
 

@@ -1,4 +1,4 @@
-/* write.h: the profile encoder (docs/FORMAT.md, version 3).
+/* write.h: the profile encoder (docs/FORMAT.md, version 4).
  *
  * A profile is built in memory, section by section, then written to a file
  * in one go:

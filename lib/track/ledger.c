@@ -75,8 +75,9 @@ static void fold_site(tt_site_delta *d, uint64_t global_epoch)
     r->total_bytes += d->total_bytes;
     r->total_count += d->total_count;
     r->temp += d->temp;
+    r->temp_bytes += d->temp_bytes;
     base_spin_unlock(&r->lock);
-    d->live_bytes = d->live_count = d->total_bytes = d->total_count = d->temp = 0;
+    d->live_bytes = d->live_count = d->total_bytes = d->total_count = d->temp = d->temp_bytes = 0;
     d->dirty = false;
 }
 
@@ -199,8 +200,10 @@ static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t p
         weights(size, flags, &bytes, &count);
         s->live_bytes -= bytes;
         s->live_count -= count;
-        if (temp)
+        if (temp) {
             s->temp += count;
+            s->temp_bytes += bytes;
+        }
         mark_site(c, s);
     }
     if (TT_UNLIKELY(tt_must_fold(c, d)))

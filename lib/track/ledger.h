@@ -62,7 +62,7 @@ typedef struct tt_site_books {
     int32_t pool;
     base_spin lock;
     /* counts are in units of 1/tt_cfg.count_scale */
-    int64_t live_bytes, live_count, total_bytes, total_count, temp;
+    int64_t live_bytes, live_count, total_bytes, total_count, temp, temp_bytes;
     int64_t saved_peak, saved_pool_peak; /* live_bytes before the first change after a bump */
     uint64_t saved_epoch, saved_pool_epoch;
 } tt_site_books;
@@ -99,7 +99,7 @@ void tt_ledger_fork_child(void);
 typedef struct {
     uint64_t key; /* stack << 32 | pool; 0: empty */
     tt_site_books *site;
-    int64_t live_bytes, live_count, total_bytes, total_count, temp;
+    int64_t live_bytes, live_count, total_bytes, total_count, temp, temp_bytes;
     bool dirty;
 } tt_site_delta;
 

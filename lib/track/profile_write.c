@@ -134,6 +134,7 @@ static void write_records(prof_writer *w, const tt_snapshot *s, uint32_t max_sta
             .total_bytes = r->total_bytes,
             .total_count = r->total_count,
             .temporary_count = r->temp,
+            .temporary_bytes = r->temp_bytes,
             .peak_bytes = r->peak_bytes,
             .pool_peak_bytes = r->pool_peak_bytes,
         };

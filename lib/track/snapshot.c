@@ -108,6 +108,7 @@ int tt_snapshot_take(tt_snapshot *s)
         q->total_bytes = r->total_bytes;
         q->total_count = unscale(r->total_count);
         q->temp = unscale(r->temp);
+        q->temp_bytes = r->temp_bytes;
         q->peak_bytes = r->saved_epoch == epoch ? r->saved_peak : r->live_bytes;
         q->pool_peak_bytes = r->saved_pool_epoch == pool_epoch ? r->saved_pool_peak : r->live_bytes;
     }

@@ -19,6 +19,7 @@ typedef struct {
     uint32_t stack;
     int32_t pool;
     int64_t live_bytes, live_count, total_bytes, total_count, temp, peak_bytes, pool_peak_bytes;
+    int64_t temp_bytes; /* bytes of the temporaries */
 } tt_snap_rec;
 typedef struct {
     uint64_t address;

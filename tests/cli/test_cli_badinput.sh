@@ -40,8 +40,8 @@ printf "$(printf '\\%03o' $(((byte + 1) % 256)))" | dd of="$WORK/flip.prof" bs=1
 expect_bad "one byte flipped" "$WORK/flip.prof" "corrupt profile: checksum mismatch"
 
 # broken in ways a checksum does not catch (make_profile writes a valid one)
-"$MP" badversion "$WORK/v4.prof"
-expect_bad "version 4" "$WORK/v4.prof" "unsupported profile version 4 (this tally reads versions 1 to 3)"
+"$MP" badversion "$WORK/v5.prof"
+expect_bad "version 5" "$WORK/v5.prof" "unsupported profile version 5 (this tally reads versions 1 to 4)"
 for kind in badref:"refers to stack 77" unknownpool:"refers to pool 9" dupsec:"duplicate STACKS" \
     badcount:"RECORDS count" longstr:"longer than 65536" deepstack:"node 257 is 257 frames deep" \
     badnode:"names a parent that is not before it" badframe:"node 1 refers to frame 1000" \

@@ -91,9 +91,11 @@ expect_in "$WORK/none.err" "no leak check ran, so nothing is known to be lost (-
 "$TALLY" report "$WORK/p.prof" --format folded --cost peak >"$WORK/peak.folded" || fail "folded peak"
 [ "$(awk '{s += $NF} END {print s}' "$WORK/peak.folded")" = 1004960 ] || fail "peak costs do not sum"
 "$TALLY" report "$WORK/p.prof" --format folded --cost temporary >"$WORK/tmp.folded" || fail "folded temporary"
-[ "$(cat "$WORK/tmp.folded")" = "pool:malloc;top;churn 9000" ] || fail "temporary: $(cat "$WORK/tmp.folded")"
+[ "$(cat "$WORK/tmp.folded")" = "pool:malloc;top;churn 4500000" ] || fail "temporary: $(cat "$WORK/tmp.folded")"
+"$TALLY" report "$WORK/p.prof" --format folded --cost temporary-calls >"$WORK/tmpc.folded" || fail "folded temporary-calls"
+[ "$(cat "$WORK/tmpc.folded")" = "pool:malloc;top;churn 9000" ] || fail "temporary-calls: $(cat "$WORK/tmpc.folded")"
 grep -Evq '^[^ ]+( [^ ]+)* [0-9]+$' "$WORK/all.folded" && fail "a folded line is malformed"
-ok "folded: allocated, leaked (lost only), live, peak, temporary"
+ok "folded: allocated, leaked (lost only), live, peak, temporary bytes and calls"
 
 # ---- massif, through ms_print
 "$TALLY" report "$WORK/p.prof" --format massif >"$WORK/massif.out" || fail "massif"

@@ -20,9 +20,10 @@ command -v "$CLANG" >/dev/null || { echo "SKIP: clang is not installed"; exit 77
 }
 
 mkdir -p "$WORK/corpus"
-# version 3 (the stack tree: FRAMES, NODES, STACKS) good and broken, and
-# versions 1 and 2 (stacks as frame arrays), which the reader makes into it
-for kind in basic live addresses v1 v2 cxx snap1 snap2 badversion badref dupsec badcount unknownpool \
+# version 4 (the stack tree: FRAMES, NODES, STACKS; records with temporary
+# bytes) good and broken, version 3 (records without them), and versions 1
+# and 2 (stacks as frame arrays), which the reader makes into it
+for kind in basic live addresses v1 v2 v3 cxx snap1 snap2 badversion badref dupsec badcount unknownpool \
     trailing badkind kindunclassified badblocks blockref deepstack zerostack badnode badframe \
     badstacknode badnames badnamesframe; do
     "$MP" "$kind" "$WORK/corpus/$kind.prof" || fail "make_profile $kind"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tally report --format pprof: a real reader, npm's pprof-format, decodes
-# it with the six sample types, the right totals, the pool and leak kind
+# it with the seven sample types (peak_space: bytes at the peak), the right totals, the pool and leak kind
 # labels and the symbolized, inlined lines. npm installs the package once, into a cache
 # directory under TMPDIR; without npm (or a registry) the test skips.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
@@ -24,8 +24,8 @@ const p = Profile.decode(zlib.gunzipSync(fs.readFileSync(process.argv[2])));
 const S = p.stringTable.strings, n = Number;
 const fail = (m) => { console.log('FAIL: ' + m); process.exit(1); };
 const types = p.sampleType.map(t => S[n(t.type)] + '/' + S[n(t.unit)]).join(' ');
-if (types !== 'alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes leak_objects/count leak_space/bytes') fail(types);
-const tot = [0, 0, 0, 0, 0, 0], pools = {}, kinds = {};
+if (types !== 'alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes leak_objects/count leak_space/bytes peak_space/bytes') fail(types);
+const tot = [0, 0, 0, 0, 0, 0, 0], pools = {}, kinds = {};
 const lab = (s, k) => { const l = s.label.find(l => S[n(l.key)] === k); return l ? S[n(l.str)] : undefined; };
 for (const s of p.sample) {
   s.value.forEach((v, i) => tot[i] += n(v));
@@ -36,7 +36,7 @@ for (const s of p.sample) {
   if (kind) kinds[kind + (lab(s, 'suppressed_by') ? '/suppressed' : '')] = n(s.value[5]);
   else if (n(s.value[4]) || n(s.value[5])) fail('leak values without a kind label');
 }
-if (tot.join(' ') !== '10006 6004460 5 4460 6 4492') fail('totals ' + tot.join(' '));
+if (tot.join(' ') !== '10006 6004460 5 4460 6 4492 1004960') fail('totals ' + tot.join(' '));
 if (pools.malloc !== 5004460 || pools.arena !== 1000000) fail('pools ' + JSON.stringify(pools));
 if (JSON.stringify(kinds) !== '{"definite":200,"indirect":64,"possible":32,"reachable":100,"reachable/suppressed":4096}')
   fail('kinds ' + JSON.stringify(kinds));
@@ -46,7 +46,7 @@ const frames = p.sample.map(s => s.locationId.map(id => p.location.find(l => n(l
 const want = ['peak_leaf:' + process.argv[4], 'inlined_helper:' + process.argv[5] + '<with_inline:' + process.argv[6]];
 for (const w of want) if (!frames.some(f => f.startsWith(w))) fail('no stack starting ' + w + ' in ' + frames.join('; '));
 if (S[n(p.defaultSampleType)] !== 'inuse_space') fail('default sample type');
-console.log('ok: pprof-format decodes it: 6 sample types, totals ' + tot.join(' ') + ', pools, kinds, inlined lines');
+console.log('ok: pprof-format decodes it: 7 sample types, totals ' + tot.join(' ') + ', pools, kinds, inlined lines');
 JS
 node "$WORK/check.js" "$WORK/p.pb.gz" "$NM" "$(mark peak_leaf)" "$(mark inlined_helper)" "$(mark with_inline)" || fail "pprof check"
 

@@ -4,7 +4,9 @@
 # give the same report in every format, so the reader's tree is the same
 # whichever it came from; and the tree is what makes version 3 small: a
 # profile of 65,536 stacks that share their callers is a tenth of its
-# version 2 size.
+# version 2 size. Version 4 adds each record's temporary bytes: a version 3
+# profile reads with none, and the big profiles (no temporaries) are the
+# same in versions 4 and 2.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
 
 # ---- the same content, two versions: the same reports
@@ -18,7 +20,7 @@ same_addresses() { setarch "$(uname -m)" -R "$@"; }
 # normalise what differs by design: the file's name, the writer's pid, the version
 norm() { sed -e "s|$WORK/v[23][^ \"]*|FILE|g" -e 's/pid [0-9]*/pid N/' -e 's/"pid": [0-9]*/"pid": N/' \
     -e 's/"version": [0-9]/"version": V/' "$1"; }
-for kind in basic:v2 big:big-v2; do
+for kind in v3:v2 big:big-v2; do
     k3=${kind%%:*}
     k2=${kind#*:}
     if [ "$k3" = big ]; then
@@ -26,7 +28,9 @@ for kind in basic:v2 big:big-v2; do
     else
         same_addresses "$MP" "$k3" "$WORK/v3.prof" && same_addresses "$MP" "$k2" "$WORK/v2.prof"
     fi || fail "make_profile $kind"
-    [ "$(od -An -tu4 -j8 -N4 "$WORK/v3.prof" | tr -d ' ')" = 3 ] || fail "$k3 is not version 3"
+    want=3
+    [ "$k3" = big ] && want=4
+    [ "$(od -An -tu4 -j8 -N4 "$WORK/v3.prof" | tr -d ' ')" = $want ] || fail "$k3 is not version $want"
     [ "$(od -An -tu4 -j8 -N4 "$WORK/v2.prof" | tr -d ' ')" = 2 ] || fail "$k2 is not version 2"
     for fmt in text json folded massif html; do
         for v in 2 3; do
@@ -47,6 +51,23 @@ for kind in basic:v2 big:big-v2; do
     expect_in "$WORK/d.txt" "0 grew, 0 shrank"
     ok "$kind: versions 2 and 3 give the same text, json, folded, massif, html and pprof, and no diff"
 done
+
+# ---- version 4's temporary bytes, and a version 3 profile without them
+"$MP" basic "$WORK/b4.prof" && "$MP" v3 "$WORK/b3.prof" || fail "make_profile basic, v3"
+for v in 3 4; do
+    "$TALLY" report "$WORK/b$v.prof" --format json -o "$WORK/b$v.json" || fail "json of version $v"
+done
+python3 - "$WORK/b3.json" "$WORK/b4.json" <<'PY' || fail "temporary bytes by version"
+import json, sys
+r3, r4 = (json.load(open(f)) for f in sys.argv[1:])
+assert (r3["meta"]["version"], r4["meta"]["version"]) == (3, 4)
+t3 = {t["total_bytes"]: t for t in r3["top"]}
+t4 = {t["total_bytes"]: t for t in r4["top"]}
+assert t3[5000000]["temporary_count"] == t4[5000000]["temporary_count"] == 9000
+assert t3[5000000]["temporary_bytes"] == 0, t3[5000000]
+assert t4[5000000]["temporary_bytes"] == 4500000, t4[5000000]
+PY
+ok "version 4 records carry temporary bytes; version 3's read as 0"
 
 # ---- the tree's size: 65,536 stacks of 16 frames, the inner 5 varying
 "$MP" big 65536 "$WORK/b3.prof" && "$MP" big-v2 65536 "$WORK/b2.prof" || fail "make_profile big"

@@ -18,6 +18,7 @@
  *   make_profile live OUT       the same blocks, no leak check: all of them live
  *   make_profile addresses OUT  basic, with each block's address (LEAK_BLOCKS)
  *   make_profile v1 OUT         the same blocks in a version 1 profile (LEAKS per block, no kind)
+ *   make_profile v3 OUT         basic in a version 3 profile (records without temporary bytes)
  *   make_profile v2 OUT         basic in a version 2 profile (stacks as frame arrays, fixed-size
  *                               records)
  *   make_profile snap1 OUT      a snapshot (a dump: no leak check) ...
@@ -136,9 +137,19 @@ static void record(prof_writer *w, uint32_t stack, int32_t pool_id, int64_t live
                    int64_t live_count, int64_t tb, int64_t tc, int64_t tmp, int64_t peak,
                    int64_t pool_peak)
 {
-    prof_record r = {stack, pool_id, live, live_count, tb, tc, tmp, peak, pool_peak};
-    if (file_version >= PROF_VERSION_TREE) {
+    /* the temporaries are the stack's average size */
+    prof_record r = {stack, pool_id, live, live_count, tb,
+                     tc,    tmp,     peak, pool_peak,  tc ? tmp * (tb / tc) : 0};
+    if (file_version >= PROF_VERSION_TEMP_BYTES) {
         prof_write_record(w, &r);
+        return;
+    }
+    if (file_version >= PROF_VERSION_TREE) {
+        /* version 3: the nine varints before the temporary bytes, which
+         * as 0 take the one byte dropped here */
+        r.temporary_bytes = 0;
+        prof_write_record(w, &r);
+        w->buf.len--;
         return;
     }
     /* versions 1 and 2: 64 bytes */
@@ -460,7 +471,7 @@ typedef struct {
                    */
     int classified; /* the leak check ran (an exit profile); snapshots are dumps without it */
     int addresses;  /* LEAK_BLOCKS */
-    int version;    /* PROF_VERSION, 2 or 1 */
+    int version;    /* PROF_VERSION, 3, 2 or 1 */
     const char *bad;
 } variant;
 
@@ -700,6 +711,8 @@ int main(int argc, char **argv)
         v.classified = 0;
     } else if (!strcmp(kind, "addresses")) {
         v.addresses = 1;
+    } else if (!strcmp(kind, "v3")) {
+        v.version = 3;
     } else if (!strcmp(kind, "v2")) {
         v.version = 2;
     } else if (!strcmp(kind, "v1")) {

@@ -138,11 +138,11 @@ START_TEST(wrong_version_rejected)
     file[PROF_HEADER_VERSION_AT] = PROF_VERSION + 1;
     fix_checksum(file, file_len);
     ck_assert_str_eq(parse_error(file, file_len),
-                     "unsupported profile version 4 (this tally reads versions 1 to 3)");
+                     "unsupported profile version 5 (this tally reads versions 1 to 4)");
     file[PROF_HEADER_VERSION_AT] = 0;
     fix_checksum(file, file_len);
     ck_assert_str_eq(parse_error(file, file_len),
-                     "unsupported profile version 0 (this tally reads versions 1 to 3)");
+                     "unsupported profile version 0 (this tally reads versions 1 to 4)");
     free(file);
 }
 END_TEST
@@ -209,6 +209,53 @@ START_TEST(leaks_are_grouped_by_stack_pool_and_kind)
     ck_assert_int_eq(one->bytes, 1000);
     ck_assert(!p->classified);
     ck_assert_uint_eq(p->nblocks, 0); /* no addresses unless asked for */
+    prof_free(p);
+    unlink(test_profile);
+}
+END_TEST
+
+/* Ten blocks of 100 + i bytes, each freed before the next allocation (a
+ * temporary: heaptrack's definition), then one of 300 that a later
+ * allocation outlives (not one). */
+TEST_FN void temporaries(tally_pool *pool, uint8_t **keep)
+{
+    for (int i = 0; i < 10; i++) {
+        uint8_t *t;
+        ck_assert_int_eq(tally_pool_allocate(pool, 100 + i, &t), 0);
+        tally_pool_free(pool, t, 100 + i);
+    }
+    uint8_t *kept;
+    ck_assert_int_eq(tally_pool_allocate(pool, 300, &kept), 0);
+    ck_assert_int_eq(tally_pool_allocate(pool, 8, keep), 0);
+    tally_pool_free(pool, kept, 300);
+}
+
+/* RECORDS carry the temporaries' bytes beside their count (version 4). */
+START_TEST(temporaries_are_counted_in_bytes)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(0, 1000);
+    tally_pool *pool = tally_proxy_pool_new(NULL, "temps");
+    uint8_t *keep;
+    temporaries(pool, &keep);
+    prof_profile *p = dump_and_read();
+    /* three call sites, three records */
+    int64_t count = 0, temp = 0, temp_bytes = 0, loop_temp_bytes = -1;
+    for (size_t i = 0; i < p->nrecords; i++) {
+        const prof_record *r = &p->records[i];
+        if (r->pool_id != tally_pool_id(pool) ||
+            strcmp(frame0_name(p, r->stack_id), "temporaries") != 0)
+            continue;
+        count += r->total_count;
+        temp += r->temporary_count;
+        temp_bytes += r->temporary_bytes;
+        if (r->total_count == 10)
+            loop_temp_bytes = r->temporary_bytes;
+    }
+    ck_assert_int_eq(count, 12);
+    ck_assert_int_eq(temp, 10);
+    ck_assert_int_eq(temp_bytes, 10 * 100 + 45);
+    ck_assert_int_eq(loop_temp_bytes, 10 * 100 + 45);
     prof_free(p);
     unlink(test_profile);
 }
@@ -303,6 +350,7 @@ int main(void)
     tcase_add_test(tc, missing_file_is_an_error_not_a_crash);
     tcase_add_test(tc, leaks_are_grouped_by_stack_pool_and_kind);
     tcase_add_test(tc, stacks_share_their_callers);
+    tcase_add_test(tc, temporaries_are_counted_in_bytes);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
