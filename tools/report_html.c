@@ -249,6 +249,8 @@ static int data(report_ctx *c, FILE *out)
             ",\"max_rss\":%" PRId64 ",\"peak_total\":%" PRId64 ",\"show_reachable\":%d",
             p->pid, p->duration_ns, (p->flags & PROF_FLAG_SAMPLED) != 0, p->classified, p->has_meta,
             p->peak_bytes, p->peak_ns, p->max_rss_bytes, report_peak_total(c), c->show_reachable);
+    fprintf(out, ",\"top\":%ld,\"sections\":{\"pools\":%d,\"peak\":%d,\"leaks\":%d}", c->top,
+            c->want_pools, c->want_peak, c->want_leaks);
     fputs(",\"pools\":[", out);
     for (size_t i = 0; i < p->npools; i++) {
         const prof_pool *pl = &p->pools[i];

@@ -15,7 +15,8 @@
   const PHRASE = ['live', 'definitely lost', 'indirectly lost', 'possibly lost', 'still reachable'];
   const KIND = ['live', 'definite', 'indirect', 'possible', 'reachable'];
   const LOST = 0, POSSIBLE = 1, REACHABLE = 2, LIVE = 3, SUPPRESSED = 4;
-  const ROWS = 200; /* rows a table shows before "more" */
+  const ROWS = 200; /* rows a tree level shows */
+  const LIMIT = D.top < 0 ? Infinity : D.top; /* rows a table shows: --top */
 
   /* ---- helpers ------------------------------------------------------------ */
   function human(b) {
@@ -422,10 +423,10 @@
   function table(id, heads, rows) {
     const t = el('table', { id: id }, el('thead', {}, el('tr', {}, ...heads.map(h => el('th', { text: h })))));
     const body = el('tbody');
-    rows.slice(0, ROWS).forEach(r => body.append(r()));
+    rows.slice(0, LIMIT).forEach(r => body.append(r()));
     t.append(body);
     const box = el('div', {}, t);
-    if (rows.length > ROWS) box.append(el('p', { class: 'more', text: (rows.length - ROWS) + ' more rows not shown.' }));
+    if (rows.length > LIMIT) box.append(el('p', { class: 'more', text: (rows.length - LIMIT) + ' more rows not shown (--top).' }));
     return box;
   }
   const peakSec = el('section', { id: 'peak-section' });
@@ -489,12 +490,18 @@
     drawPeak();
     drawLeaks();
   });
-  chart();
-  histogram();
-  app.append(peakSec, leakSec);
-  pools();
+  /* --pools, --peak, --leaks: the sections asked for (all by default) */
+  if (D.sections.pools) chart();
+  if (D.sections.pools) histogram();
+  if (D.sections.peak) app.append(peakSec);
+  if (D.sections.leaks) app.append(leakSec);
+  if (D.sections.pools) pools();
   recompute();
   drawPeak();
   drawLeaks();
-  document.body.dataset.ready = '1';
+  /* the time from navigation to a drawn page, for bench/html_bench.sh */
+  requestAnimationFrame(() => setTimeout(() => {
+    document.body.dataset.readyMs = Math.round(performance.now());
+    document.body.dataset.ready = '1';
+  }, 0));
 })();
