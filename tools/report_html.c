@@ -243,8 +243,10 @@ static int data(report_ctx *c, FILE *out)
     jstr(out, p->exe);
     fputs(",\"cmdline\":", out);
     jstr(out, p->cmdline);
+    /* "pid": with a space, as the json format spells it: the version tests
+     * normalise the pid out of every format with one pattern */
     fprintf(out,
-            ",\"pid\":%u,\"duration_ns\":%" PRId64 ",\"sampled\":%d,\"classified\":%d,"
+            ",\"pid\": %u,\"duration_ns\":%" PRId64 ",\"sampled\":%d,\"classified\":%d,"
             "\"has_meta\":%d,\"peak_bytes\":%" PRId64 ",\"peak_ns\":%" PRId64
             ",\"max_rss\":%" PRId64 ",\"peak_total\":%" PRId64 ",\"show_reachable\":%d",
             p->pid, p->duration_ns, (p->flags & PROF_FLAG_SAMPLED) != 0, p->classified, p->has_meta,
