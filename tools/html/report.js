@@ -265,30 +265,33 @@
     el('p', {}, el('label', {}, 'view: ', viewSel), ' (the cost is the flame graph\'s; click a row to open it)'), treesDiv));
 
   /* Bottom-up: each stack's self cost walked from its innermost frame out,
-   * identical frames merged at each level. */
-  function bottomUp() {
-    const root = { f: -1, v: 0, kids: new Map() };
-    for (let m = 1; m < T.mparent.length; m++) {
-      const v = C.self[m];
-      if (!(v > 0)) continue;
-      root.v += v;
-      let at = root;
-      for (let k = m; k > 0; k = T.mparent[k]) {
-        const f = T.mfunc[k];
-        let c = at.kids.get(f);
-        if (!c) { c = { f: f, v: 0, kids: new Map() }; at.kids.set(f, c); }
-        c.v += v;
-        at = c;
-      }
+   * identical frames merged at each level. Built a level at a time, when a
+   * row is opened: a row holds the merged nodes it stands for and their
+   * costs, and its callers are their parents, grouped by frame. */
+  function groupBy(pairs) {
+    const by = new Map();
+    for (const [m, v] of pairs) {
+      if (m <= 0) continue;
+      let g = by.get(T.mfunc[m]);
+      if (!g) { g = { f: T.mfunc[m], v: 0, pairs: [] }; by.set(T.mfunc[m], g); }
+      g.v += v;
+      g.pairs.push([m, v]);
     }
-    return root;
+    return [...by.values()];
+  }
+  function bottomUp() {
+    const pairs = [];
+    let v = 0;
+    for (let m = 1; m < T.mparent.length; m++) if (C.self[m] > 0) { pairs.push([m, C.self[m]]); v += C.self[m]; }
+    return { v: v + C.self[0], top: pairs };
   }
   function topDown() {
     function make(m) { return { f: T.mfunc[m], v: C.tot[m], self: C.self[m], m: m }; }
     return { v: C.tot[0], lazyKids: m => [...T.kids[m].values()].filter(c => C.tot[c] > 0).map(make), m: 0 };
   }
   function kidsOf(node) {
-    if (node.kids) return [...node.kids.values()];
+    if (node.top) return groupBy(node.top);
+    if (node.pairs) return node.kids || (node.kids = groupBy(node.pairs.map(([m, v]) => [T.mparent[m], v])));
     return node.m !== undefined ? topDown().lazyKids(node.m) : [];
   }
   function drawTrees() {
