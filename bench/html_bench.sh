@@ -3,7 +3,11 @@
 # stacks (tests/progs/make_profile big 100000): its size, the time tally
 # takes to write it, and the median time headless chromium takes from
 # navigation to a drawn page over RUNS loads (default 5, after a warm-up).
-# Targets (issue 13): at most 10 MB and 2 s.
+# Targets (issue 13): at most 10 MB and 2 s. make_profile's frames are all
+# one function (write_big, its sites inlined), so its page merges to one
+# chain; the same page with each address made a function of its own (every
+# stack distinct after merging, 107k nodes) is timed too: the page's worst
+# case for this profile.
 set -eu
 B=$(cd "${1:-.}" && pwd)
 RUNS=${2:-5}
@@ -29,7 +33,19 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 size=$(stat -c %s "$W/big.html")
 render=$(node "$HERE/html_bench.js" "$W/big.html" "$RUNS")
-awk -v s="$size" -v w="$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" -v r="$render" 'BEGIN {
+python3 - "$W/big.html" "$W/distinct.html" <<'PY'
+import json, sys
+s = open(sys.argv[1]).read()
+a = s.index("id=tally-data>") + len("id=tally-data>")
+b = s.index("</script>", a)
+d = json.loads(s[a:b])
+d["funcs"] = [["fn_%d" % i, "/src/f%d.c" % (i % 50), 0] for i in range(len(d["addrs"]))]
+d["addrs"] = [[i, 10 + i] for i in range(len(d["addrs"]))]
+open(sys.argv[2], "w").write(s[:a] + json.dumps(d, separators=(",", ":")).replace("<", "\\u003c") + s[b:])
+PY
+distinct=$(node "$HERE/html_bench.js" "$W/distinct.html" "$RUNS")
+awk -v s="$size" -v w="$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" -v r="$render" -v d="$distinct" 'BEGIN {
     printf "html, 100k stacks: page %.1f MB (target <= 10), written in %.2f s, drawn in %.2f s (median; target <= 2)\n", s / 1e6, w, r
-    if (s > 10e6 || r > 2) { print "html: over target"; exit 1 }
+    printf "html, 100k stacks, every address its own function: drawn in %.2f s (median; target <= 2)\n", d
+    if (s > 10e6 || r > 2 || d > 2) { print "html: over target"; exit 1 }
 }'
