@@ -170,7 +170,8 @@
   }
   const nav = el('nav', {});
   for (const [id, t] of [['flame-section', 'Flame graph'], ['trees', 'Top-down / bottom-up'], ['chart-section', 'Memory over time'], ['hist-section', 'Size histogram'], ['peak-section', 'Peak'], ['leak-section', 'Leaks'], ['pools-section', 'Pools']])
-    nav.append(el('a', { href: '#' + id, text: t }), ' ');
+    if (!(/chart|hist|pools/.test(id) && !D.sections.pools) && !(id === 'peak-section' && !D.sections.peak) && !(id === 'leak-section' && !D.sections.leaks))
+      nav.append(el('a', { href: '#' + id, text: t }), ' ');
   app.append(nav);
 
   /* ---- controls ----------------------------------------------------------- */
