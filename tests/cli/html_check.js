@@ -146,6 +146,19 @@ const HIDDEN = /^(malloc|calloc|realloc|operator new|std::|__gnu_cxx::|tally_|sh
     const td = await page.locator('#tree-top-down tbody tr').first().textContent();
     check(td.includes(outer), 'top-down starts at ' + outer, td);
 
+    // ---- callers and callees of func: its total is the stacks through it
+    await page.selectOption('#mode', 'peak');
+    const opt = await page.$$eval('#focus option', (os, f) => (os.find(o => o.textContent.startsWith(f)) || {}).value, func);
+    check(opt !== undefined, func + ' is in the callers/callees list');
+    if (opt !== undefined) {
+      await page.selectOption('#focus', opt);
+      const ft = Number(await page.getAttribute('#focus-total', 'data-value'));
+      check(ft === through, 'callers/callees: ' + func + ' costs the ' + through + ' bytes through it', ft);
+      const callers = await page.$$eval('#focus-callers tbody tr td:nth-child(2)', tds => tds.reduce((s, t) => s + Number(t.textContent), 0));
+      const callees = await page.$$eval('#focus-callees tbody tr td:nth-child(2)', tds => tds.reduce((s, t) => s + Number(t.textContent), 0));
+      check(callers === through && callees === through, 'its callers and its callees (itself included) add up to it', [callers, callees]);
+    }
+
     check(requests.length === 0, 'the page fetches nothing', requests);
     check(errors.length === 0, 'no errors while clicking through', errors);
   } finally {

@@ -169,7 +169,7 @@
     app.append(p);
   }
   const nav = el('nav', {});
-  for (const [id, t] of [['flame-section', 'Flame graph'], ['trees', 'Top-down / bottom-up'], ['chart-section', 'Memory over time'], ['hist-section', 'Size histogram'], ['peak-section', 'Peak'], ['leak-section', 'Leaks'], ['pools-section', 'Pools']])
+  for (const [id, t] of [['flame-section', 'Flame graph'], ['trees', 'Top-down / bottom-up'], ['callers', 'Callers / callees'], ['chart-section', 'Memory over time'], ['hist-section', 'Size histogram'], ['peak-section', 'Peak'], ['leak-section', 'Leaks'], ['pools-section', 'Pools']])
     if (!(/chart|hist|pools/.test(id) && !D.sections.pools) && !(id === 'peak-section' && !D.sections.peak) && !(id === 'leak-section' && !D.sections.leaks))
       nav.append(el('a', { href: '#' + id, text: t }), ' ');
   app.append(nav);
@@ -330,6 +330,62 @@
   }
   viewSel.addEventListener('change', drawTrees);
 
+  /* ---- callers and callees of one function -------------------------------
+   * Over every merged node of the function that no node of the same
+   * function encloses (recursion counts once): its callers are the nodes'
+   * parents, its callees their children, each merged by frame. */
+  const focusSel = el('select', { id: 'focus' });
+  const focusDiv = el('div', { id: 'focus-table' });
+  app.append(el('section', { id: 'callers' }, el('h2', { text: 'Callers and callees' }),
+    el('p', {}, el('label', {}, 'function: ', focusSel), ' (the cost is the flame graph\'s)'), focusDiv));
+  function funcTotals() {
+    const n = T.mparent.length, inside = new Uint8Array(n), tot = new Map();
+    for (let m = 1; m < n; m++) {
+      const f = T.mfunc[m];
+      let enclosed = false;
+      for (let k = T.mparent[m]; k > 0; k = T.mparent[k]) if (T.mfunc[k] === f) { enclosed = true; break; }
+      if (enclosed || !(C.tot[m] > 0)) continue;
+      inside[m] = 1;
+      tot.set(f, (tot.get(f) || 0) + C.tot[m]);
+    }
+    return { inside, tot };
+  }
+  function drawFocus(keep) {
+    const F = funcTotals();
+    const prev = keep ? focusSel.value : '';
+    focusSel.textContent = '';
+    const fs = [...F.tot.entries()].sort((a, b) => b[1] - a[1]).slice(0, 1000);
+    for (const [f, v] of fs) focusSel.append(el('option', { value: f, text: funcLabel(f) + ' (' + v + ')' }));
+    if (prev && F.tot.has(Number(prev))) focusSel.value = prev;
+    focusDiv.textContent = '';
+    if (!fs.length) return;
+    const f = Number(focusSel.value);
+    const callers = new Map(), callees = new Map();
+    let self = 0;
+    for (let m = 1; m < T.mparent.length; m++) {
+      if (!F.inside[m] || T.mfunc[m] !== f) continue;
+      const p = T.mparent[m];
+      const key = p > 0 ? T.mfunc[p] : -1;
+      callers.set(key, (callers.get(key) || 0) + C.tot[m]);
+      self += C.self[m];
+      for (const c of T.kids[m].values()) if (C.tot[c] > 0) callees.set(T.mfunc[c], (callees.get(T.mfunc[c]) || 0) + C.tot[c]);
+    }
+    const total = F.tot.get(f);
+    const list = (id, title, map, extra) => {
+      const rows = [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, ROWS);
+      const t = el('table', { id: id, class: 'tree' }, el('thead', {}, el('tr', {}, el('th', { text: title }), el('th', { text: 'cost' }), el('th', { text: 'share' }))));
+      const body = el('tbody');
+      for (const [k, v] of rows) body.append(el('tr', {}, el('td', { text: k < 0 ? '(outermost)' : funcLabel(k) }), el('td', { text: String(v) }), el('td', { text: pct(v, total) })));
+      if (extra) body.append(extra);
+      t.append(body);
+      return t;
+    };
+    focusDiv.append(el('p', { id: 'focus-total', 'data-value': total, text: funcLong(f) + ': ' + fmt(state.mode, total) + ', ' + pct(total, C.tot[0]) + ' of the total' }),
+      list('focus-callers', 'called from', callers),
+      list('focus-callees', 'calls', callees, self > 0 ? el('tr', {}, el('td', { text: '(itself)' }), el('td', { text: String(self) }), el('td', { text: pct(self, total) })) : null));
+  }
+  focusSel.addEventListener('change', () => drawFocus(true));
+
   /* ---- memory over time --------------------------------------------------- */
   const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
   function chart() {
@@ -485,6 +541,7 @@
     C = costs(T, state.mode);
     drawFlame();
     drawTrees();
+    drawFocus(true);
   }
   modeSel.addEventListener('change', () => { state.mode = modeSel.value; recompute(); });
   hideBox.addEventListener('change', () => {
