@@ -3,6 +3,11 @@
  * Two profiles of one process (tally_track_dump snapshots) share stack ids
  * and addresses; two runs do not (ASLR, other ids). So stacks are matched
  * by their frames as (module path, offset in the module) and pools by name.
+ * A module that was rebuilt between the two (the same path, another
+ * build-id) has other offsets for the same code: its frames are matched by
+ * their source frames' functions and files instead (not lines, which move
+ * with any edit above them), from the names the profiles store (NAMES) or
+ * else libdw's. The report says how many stacks matched that way.
  *
  * Both profiles' stack trees are merged into one: each frame gets an id for
  * its (module, offset), each node an id for (its parent's id, its frame's
@@ -84,9 +89,13 @@ static void *grow(void *a, size_t *cap, size_t n, size_t size)
 /* ---- frames and nodes of both profiles, merged ------------------------------ */
 
 typedef struct {
-    uint32_t module; /* 1 + an index in names, or 0: no module, offset is the address */
+    /* 1 + an index in names, or 0: no module, offset is the address; with
+     * BY_NAME, offset is the index in names of the frame's functions and
+     * files (a rebuilt module) */
+    uint32_t module;
     uint64_t offset;
 } frame_key;
+#define BY_NAME 0x80000000u
 
 typedef struct {
     /* the strings met, once each: module paths and pool names */
@@ -103,6 +112,12 @@ typedef struct {
     id_index node_index;
     /* per side: each profile node's merged node */
     uint32_t *node_of[2];
+    /* the modules rebuilt between A and B (paths, each once) */
+    const char **rebuilt;
+    size_t nrebuilt;
+    /* the frames' name keys, made here and freed with the rest */
+    char **owned;
+    size_t nowned, owned_cap;
 } merged;
 
 static uint64_t name_hash(const void *keys, uint32_t id)
@@ -168,16 +183,80 @@ static uint32_t node_id(merged *m, uint32_t parent, uint32_t frame)
     return *slot - 1;
 }
 
-/* Every node of side s into the merged tree: its frame's (module, offset)
- * worked out once per address, a node after its parent. */
+/* The modules both profiles hold, under one path, with two build-ids. A
+ * module without one on either side cannot be told rebuilt: its offsets
+ * are matched as they are. */
+static void find_rebuilt(merged *m, prof_profile *const p[2])
+{
+    m->rebuilt = must(calloc(p[0]->nmodules + 1, sizeof *m->rebuilt));
+    for (size_t i = 0; i < p[0]->nmodules; i++) {
+        const prof_module *a = &p[0]->modules[i];
+        for (size_t j = 0; j < p[1]->nmodules; j++) {
+            const prof_module *b = &p[1]->modules[j];
+            if (strcmp(a->path, b->path) != 0 || !a->build_id_len || !b->build_id_len)
+                continue;
+            int same = a->build_id_len == b->build_id_len &&
+                       !memcmp(a->build_id, b->build_id, a->build_id_len);
+            size_t k = 0;
+            while (k < m->nrebuilt && strcmp(m->rebuilt[k], a->path) != 0)
+                k++;
+            if (!same && k == m->nrebuilt)
+                m->rebuilt[m->nrebuilt++] = a->path;
+            break;
+        }
+    }
+}
+
+static int is_rebuilt(const merged *m, const char *path)
+{
+    for (size_t k = 0; k < m->nrebuilt; k++)
+        if (!strcmp(m->rebuilt[k], path))
+            return 1;
+    return 0;
+}
+
+/* A frame of a rebuilt module by its source frames' functions and files:
+ * the key's name id, or -1 when nothing names it (then its offset). */
+static long name_key(merged *m, cli_symbolizer *sym, uint64_t addr)
+{
+    size_t n;
+    const cli_sym_frame *fr = cli_sym_lookup(sym, addr, &n);
+    size_t len = 1;
+    int known = 0;
+    for (size_t k = 0; k < n; k++) {
+        known |= fr[k].known || fr[k].file;
+        len += strlen(fr[k].function) + (fr[k].file ? strlen(fr[k].file) : 0) + 2;
+    }
+    if (!known)
+        return -1;
+    char *key = must(malloc(len)), *at = key;
+    for (size_t k = 0; k < n; k++)
+        at += sprintf(at, "%s\x1f%s\x1e", fr[k].function, fr[k].file ? fr[k].file : "");
+    uint32_t before = (uint32_t)m->nnames, id = name_id(m, key);
+    if (m->nnames == before) { /* met before: this copy is not kept */
+        free(key);
+        return id;
+    }
+    m->owned = grow(m->owned, &m->owned_cap, m->nowned, sizeof *m->owned);
+    m->owned[m->nowned++] = key;
+    return id;
+}
+
+/* Every node of side s into the merged tree: its frame's (module, offset),
+ * or (module, its name) in a rebuilt module, worked out once per address, a
+ * node after its parent. */
 static void merge_side(merged *m, int s, const prof_profile *p, cli_symbolizer *sym)
 {
     uint32_t *fid = must(malloc((p->naddrs ? p->naddrs : 1) * sizeof *fid));
     for (size_t f = 0; f < p->naddrs; f++) {
         const prof_module *mod = cli_sym_module(sym, p->addrs[f] - 1);
         frame_key k = {0, p->addrs[f]};
-        if (mod)
+        if (mod) {
             k = (frame_key){1 + name_id(m, mod->path), p->addrs[f] - mod->base};
+            long named = is_rebuilt(m, mod->path) ? name_key(m, sym, p->addrs[f]) : -1;
+            if (named >= 0)
+                k = (frame_key){k.module | BY_NAME, (uint64_t)named};
+        }
         fid[f] = frame_id(m, k);
     }
     m->node_of[s] = must(malloc(p->nnodes * sizeof *m->node_of[s]));
@@ -197,6 +276,10 @@ static void merged_free(merged *m)
     free(m->node_index.slots);
     free(m->node_of[0]);
     free(m->node_of[1]);
+    free(m->rebuilt);
+    for (size_t i = 0; i < m->nowned; i++)
+        free(m->owned[i]);
+    free(m->owned);
 }
 
 /* ---- the entries: one per (pool name, merged node) -------------------------- */
@@ -213,6 +296,38 @@ typedef struct {
     size_t n, cap;
     id_index index;
 } table;
+
+/* Per rebuilt module, how many stacks of both profiles matched by name
+ * through one of its frames, said under the totals. */
+static void say_by_name(FILE *out, const merged *m, const table *t, prof_profile *const p[2])
+{
+    for (size_t r = 0; r < m->nrebuilt; r++) {
+        size_t matched = 0;
+        for (size_t i = 0; i < t->n; i++) {
+            if (!t->e[i].stack_id[0] || !t->e[i].stack_id[1])
+                continue;
+            int by_name = 0;
+            for (uint32_t node = (uint32_t)t->e[i].key; node != 0 && !by_name;
+                 node = (uint32_t)(m->nodes[node] >> 32)) {
+                const frame_key *k = &m->frames[(uint32_t)m->nodes[node]];
+                by_name = (k->module & BY_NAME) &&
+                          !strcmp(m->names[(k->module & ~BY_NAME) - 1], m->rebuilt[r]);
+            }
+            matched += by_name;
+        }
+        fprintf(out,
+                "note: %s was rebuilt (another build-id): %zu stacks matched by function "
+                "and source file\n",
+                m->rebuilt[r], matched);
+    }
+    /* Without names of its own, the old build's frames are only offsets. */
+    for (int side = 0; side < 2 && m->nrebuilt; side++)
+        if (!p[side]->name_at)
+            fprintf(out,
+                    "note: %s stores no names: its frames in a rebuilt binary match nothing "
+                    "(tally run stores them; tally report --store-names before a rebuild)\n",
+                    side ? "B" : "A");
+}
 
 static uint64_t entry_hash(const void *keys, uint32_t id)
 {
@@ -351,19 +466,25 @@ static int64_t live_total(const prof_profile *p)
     return sum;
 }
 
+static const char diff_synopsis[] = "usage: tally diff [options] A B";
+
+/* Every option, one help line each (tally(1), DIFF OPTIONS, says more). */
+static const cli_option diff_options[] = {
+    {"top", required_argument, 't', "N", "at most N stacks (default 10)"},
+    {"cost", required_argument, 'c', "live|peak|allocated",
+     "what grew: live bytes (default), bytes at the peak, bytes allocated"},
+    {"help", no_argument, 'h', NULL, "this help, on standard output"},
+    {NULL, 0, 0, NULL, NULL},
+};
+#define DIFF_SHORT ":t:h"
+
 int cmd_diff(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"top", required_argument, NULL, 't'},
-        {"cost", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     long top = 10;
     int o;
     optind = 1;
     cost = 0;
-    while ((o = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+    while ((o = cli_getopt(argc, argv, DIFF_SHORT, diff_options)) != -1) {
         if (o == 'c') {
             if (!strcmp(optarg, "live"))
                 cost = 0;
@@ -383,14 +504,16 @@ int cmd_diff(int argc, char **argv)
                 fprintf(stderr, "tally diff: --top wants a count, not '%s'\n", optarg);
                 return CLI_EXIT_BAD_INPUT;
             }
+        } else if (o == 'h') {
+            cli_help(stdout, diff_synopsis, DIFF_SHORT, diff_options);
+            return CLI_EXIT_OK;
         } else {
-            fprintf(stderr, "usage: tally diff A B [--top N] [--cost live|peak|allocated]\n");
-            return o == 'h' ? CLI_EXIT_OK : CLI_EXIT_BAD_INPUT;
+            return cli_usage_error("diff", diff_synopsis);
         }
     }
     if (optind != argc - 2) {
-        fprintf(stderr, "usage: tally diff A B [--top N] [--cost live|peak|allocated]\n");
-        return CLI_EXIT_BAD_INPUT;
+        fprintf(stderr, "tally diff: wants two profiles, A and B\n");
+        return cli_usage_error("diff", diff_synopsis);
     }
     prof_profile *p[2] = {report_load(argv[optind]), NULL};
     if (!p[0])
@@ -407,6 +530,9 @@ int cmd_diff(int argc, char **argv)
     }
     merged m = {0};
     table t = {0};
+    /* Merged node 0 is the root: no stack's node may take its id. */
+    node_id(&m, UINT32_MAX, UINT32_MAX);
+    find_rebuilt(&m, p);
     for (int s = 0; s < 2; s++) {
         merge_side(&m, s, p[s], sym[s]);
         for (size_t i = 0; i < p[s]->nrecords; i++) {
@@ -431,6 +557,7 @@ int cmd_diff(int argc, char **argv)
     fprintf(out, "tally diff: A = %s\n            B = %s\n", argv[optind], argv[optind + 1]);
     fprintf(out, "live bytes: %lld -> %lld (%+lld)\n", (long long)la, (long long)lb,
             (long long)(lb - la));
+    say_by_name(out, &m, &t, p);
     pools(out, p);
 
     size_t grew = 0, shrank = 0;

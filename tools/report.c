@@ -377,34 +377,57 @@ void report_close(report_ctx *c)
     c->ready = 0;
 }
 
-static void usage(void)
+/* --store-names: the frames' names into each profile, for one written
+ * without `tally run` (which stores them itself). */
+static int report_store_names(int n, char **paths)
 {
-    fprintf(stderr,
-            "usage: tally report FILE [--format text|json|folded|massif|pprof|html] [-o OUT]\n"
-            "                    [--leaks] [--peak] [--pools] [--top N] [--frames N]\n"
-            "                    [--show-reachable] [--suppressions FILE]\n"
-            "                    [--no-default-suppressions] [--cost "
-            "leaked|live|peak|allocated|temporary]\n");
+    if (n < 1) {
+        fprintf(stderr, "tally report: --store-names wants at least one profile\n");
+        return CLI_EXIT_BAD_INPUT;
+    }
+    int rc = CLI_EXIT_OK;
+    for (int i = 0; i < n; i++) {
+        char err[512];
+        if (cli_names_store(paths[i], err, sizeof err) != 0) {
+            fprintf(stderr, "tally: %s: %s\n", paths[i], err);
+            rc = CLI_EXIT_BAD_INPUT;
+        }
+    }
+    return rc;
 }
+
+static const char report_synopsis[] =
+    "usage: tally report [options] PROFILE\n       tally report --store-names PROFILE...";
+
+/* Every option, one help line each: an option added here is parsed and
+ * listed by --help (tally(1), REPORT OPTIONS, says more). */
+static const cli_option report_options[] = {
+    {"format", required_argument, 'f', "FMT",
+     "text (default), json, folded, massif, pprof or html"},
+    {"output", required_argument, 'o', "FILE", "write the report to FILE, not standard output"},
+    {"leaks", no_argument, 'L', NULL, "only the leaks section (combines with --peak, --pools)"},
+    {"peak", no_argument, 'P', NULL, "only the peak section"},
+    {"pools", no_argument, 'p', NULL, "only the pools section"},
+    {"top", required_argument, 't', "N", "at most N entries per list (text 10, html 50, else all)"},
+    {"frames", required_argument, 'F', "N", "text: only the innermost N frames of a stack"},
+    {"show-reachable", no_argument, 'R', NULL,
+     "list the still reachable blocks, not only their total"},
+    {"suppressions", required_argument, 's', "FILE", "leak suppressions (LeakSanitizer's format)"},
+    {"no-default-suppressions", no_argument, 'N', NULL,
+     "no built-in suppressions of libc's own blocks"},
+    {"cost", required_argument, 'c', "COST",
+     "folded: leaked, live, peak, allocated (default) or temporary"},
+    {"store-names", no_argument, 'S', NULL,
+     "store the frames' names in each PROFILE given (no report), so it outlives its binaries"},
+    {"help", no_argument, 'h', NULL, "this help, on standard output"},
+    {NULL, 0, 0, NULL, NULL},
+};
+#define REPORT_SHORT ":f:o:t:s:c:h"
 
 int cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"leaks", no_argument, NULL, 'L'},
-        {"peak", no_argument, NULL, 'P'},
-        {"pools", no_argument, NULL, 'p'},
-        {"top", required_argument, NULL, 't'},
-        {"frames", required_argument, NULL, 'F'},
-        {"suppressions", required_argument, NULL, 's'},
-        {"no-default-suppressions", no_argument, NULL, 'N'},
-        {"cost", required_argument, NULL, 'c'},
-        {"show-reachable", no_argument, NULL, 'R'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *format = "text", *output = NULL;
+    int store_names = 0;
     const char *supp_files[64];
     int nsupp = 0, builtin = 1, top_given = 0;
     report_ctx c = {0};
@@ -412,7 +435,7 @@ int cmd_report(int argc, char **argv)
     c.cost = COST_ALLOCATED;
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "f:o:t:s:c:h", opts, NULL)) != -1) {
+    while ((o = cli_getopt(argc, argv, REPORT_SHORT, report_options)) != -1) {
         switch (o) {
         case 'f':
             format = optarg;
@@ -479,17 +502,22 @@ int cmd_report(int argc, char **argv)
                 return CLI_EXIT_BAD_INPUT;
             }
             break;
+        case 'S':
+            store_names = 1;
+            break;
         case 'h':
-            usage();
+            cli_help(stdout, report_synopsis, REPORT_SHORT, report_options);
             return CLI_EXIT_OK;
         default:
-            usage();
-            return CLI_EXIT_BAD_INPUT;
+            return cli_usage_error("report", report_synopsis);
         }
     }
+    if (store_names)
+        return report_store_names(argc - optind, argv + optind);
     if (optind != argc - 1) {
-        usage();
-        return CLI_EXIT_BAD_INPUT;
+        fprintf(stderr, "tally report: %s\n",
+                optind == argc ? "no profile" : "one profile at a time");
+        return cli_usage_error("report", report_synopsis);
     }
     static const struct {
         const char *name;

@@ -55,7 +55,7 @@ typedef struct {
     int64_t bytes, count;
 } report_rule_use;
 
-typedef struct {
+typedef struct report_ctx {
     /* The session: report_open opens these, report_close closes them. */
     const char *path;
     prof_profile *p;

@@ -75,23 +75,49 @@ static int find_shim(char *out, size_t cap)
     return usable(out) ? 0 : -1;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: tally run [-o FILE|DIR/|PATTERN] [--backend mimalloc|system] [--depth 1..256]\n"
-            "                 [--sample BYTES] [--pools RULES] [--interval MS]\n"
-            "                 [--dump-signal SIG] [--checkpoint DURATION] [--no-follow-exec]\n"
-            "                 [--leak-check exit|all|off] [--show-reachable] [--leak-addresses]\n"
-            "                 [--suppressions FILE] [--no-default-suppressions] [--top N]\n"
-            "                 [--error-exitcode N] [--errors-for-leak-kinds SET]\n"
-            "                 [--] PROGRAM [ARGS]\n"
-            "See tally(1).\n");
-}
+static const char run_synopsis[] = "usage: tally run [options] [--] PROGRAM [ARGS]";
+
+/* Every option, in the help's order (tally(1), RUN OPTIONS, says more). */
+static const cli_option run_options[] = {
+    {"output", required_argument, 'o', "FILE|DIR/|PATTERN",
+     "where the run's profiles go (default: a new tally.PROGRAM.PID.d/)"},
+    {"backend", required_argument, 'b', "mimalloc|system", "the allocator under the shim"},
+    {"depth", required_argument, 'd', "N", "frames kept per stack, 1 to 256 (default 64)"},
+    {"sample", required_argument, 's', "BYTES",
+     "a stack per BYTES allocated on average (k, M, G; default 0: every allocation)"},
+    {"pools", required_argument, 'p', "RULES",
+     "pools by call site: modules, or NAME=PATTERN[,PATTERN...];... (fn:NAME for functions)"},
+    {"interval", required_argument, 'i', "MS", "the time series' period, 0 for none (default 10)"},
+    {"dump-signal", required_argument, 'D', "SIG", "write a profile whenever the program gets SIG"},
+    {"checkpoint", required_argument, 'C', "DURATION",
+     "replace the profile with a fresh one every DURATION (10, 500ms, 2m)"},
+    {"no-follow-exec", no_argument, 'F', NULL, "do not track the programs the program executes"},
+    {"leak-check", required_argument, 'l', "exit|all|off",
+     "classify leaks at exit (default), at every dump too, or never"},
+    {"show-reachable", no_argument, 'R', NULL,
+     "list the still reachable blocks, not only their total"},
+    {"leak-addresses", no_argument, 'A', NULL, "keep each live block's address in the profile"},
+    {"suppressions", required_argument, 'S', "FILE", "leak suppressions (LeakSanitizer's format)"},
+    {"no-default-suppressions", no_argument, 'N', NULL,
+     "no built-in suppressions of libc's own blocks"},
+    {"top", required_argument, 't', "N", "at most N stacks per list in the summary (default 5)"},
+    {"errors-for-leak-kinds", required_argument, 'k', "SET",
+     "the leak kinds that are errors (default definite,indirect)"},
+    {"error-exitcode", required_argument, 'e', "N",
+     "exit N when there are leak errors or a limit is exceeded"},
+    {"max-peak", required_argument, 'P', "SIZE",
+     "fail (exit 3) when the program's peak exceeds SIZE (k, M, G, T)"},
+    {"max-leaked", required_argument, 'L', "SIZE",
+     "fail (exit 3) when its leaks of the error kinds exceed SIZE (k, M, G, T)"},
+    {"help", no_argument, 'h', NULL, "this help, on standard output"},
+    {NULL, 0, 0, NULL, NULL},
+};
+#define RUN_SHORT "+:o:h"
 
 /* ---- the values options take --------------------------------------------------- */
 
-/* "4096", "64k", "1M": bytes, 0 to 1 GiB. */
-static int parse_bytes(const char *text, long long *out)
+/* "4096", "64k", "1M", "2G", "1T": bytes (powers of 1024), 0 to max. */
+static int parse_bytes(const char *text, long long max, long long *out)
 {
     char *end;
     errno = 0;
@@ -102,13 +128,13 @@ static int parse_bytes(const char *text, long long *out)
         return -1;
     int shift = 0;
     if (*end) {
-        const char *units = "kmg";
+        const char *units = "kmgt";
         const char *u = strchr(units, tolower((unsigned char)*end));
         if (!u || end[1])
             return -1;
         shift = 10 * (int)(u - units + 1);
     }
-    if (v > (1LL << 30) >> shift)
+    if (v > max >> shift)
         return -1;
     *out = v << shift;
     return 0;
@@ -197,41 +223,47 @@ static int set_count(const char *env, const char *option, const char *wants, lon
     return 0;
 }
 
+/* --max-peak or --max-leaked SIZE into the gate. */
+static int set_limit(run_gate *g, int peak)
+{
+    long long v;
+    if (parse_bytes(optarg, 1LL << 50, &v) != 0) {
+        bad(peak ? "max-peak" : "max-leaked",
+            "a number of bytes from 0 to 1024T, with an optional k, M, G or T suffix", optarg);
+        return 1;
+    }
+    *(peak ? &g->max_peak : &g->max_leaked) = v;
+    return 0;
+}
+
+/* The status of a run with limits: the program's own when it failed (its
+ * failure says more than the limit's), else the limit's when one was
+ * exceeded, or when there was no profile to check them against. */
+static int gate_status(const run_gate *g, const char *prog, int status, int error_exitcode)
+{
+    int failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    if (!g->checked && !failed)
+        fprintf(stderr, "tally run: no profile of %s to check the limits against\n", prog);
+    if (failed || (g->checked && !g->exceeded))
+        return run_exit_like(status);
+    return error_exitcode >= 0 ? error_exitcode : CLI_EXIT_LIMIT;
+}
+
 int cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"backend", required_argument, NULL, 'b'},
-        {"depth", required_argument, NULL, 'd'},
-        {"sample", required_argument, NULL, 's'},
-        {"pools", required_argument, NULL, 'p'},
-        {"interval", required_argument, NULL, 'i'},
-        {"dump-signal", required_argument, NULL, 'D'},
-        {"checkpoint", required_argument, NULL, 'C'},
-        {"no-follow-exec", no_argument, NULL, 'F'},
-        {"suppressions", required_argument, NULL, 'S'},
-        {"no-default-suppressions", no_argument, NULL, 'N'},
-        {"error-exitcode", required_argument, NULL, 'e'},
-        {"errors-for-leak-kinds", required_argument, NULL, 'k'},
-        {"leak-check", required_argument, NULL, 'l'},
-        {"show-reachable", no_argument, NULL, 'R'},
-        {"leak-addresses", no_argument, NULL, 'A'},
-        {"top", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *supp_files[64];
     int nsupp = 0, error_exitcode = -1, dump_signal = 0;
     /* LeakSanitizer's choice, and the issue's: the lost blocks are the errors. */
-    run_leaks leaks = {supp_files, 0, 1, 0, 5, 1u << PROF_LEAK_DEFINITE | 1u << PROF_LEAK_INDIRECT};
+    run_leaks leaks = {supp_files, 0, 1, 0, 5, 1u << PROF_LEAK_DEFINITE | 1u << PROF_LEAK_INDIRECT,
+                       NULL};
+    run_gate gate = {-1, -1, 0, 0, 0};
     const char *output = NULL;
     char num[32];
     int o;
     optind = 1;
-    opterr = 0; /* tally's own messages, below */
     /* '+': stop at the program's name, so its own options stay its own.
      * ':': a missing value is told apart from an unknown option. */
-    while ((o = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1) {
+    while ((o = cli_getopt(argc, argv, RUN_SHORT, run_options)) != -1) {
         switch (o) {
         case 'o':
             output = optarg;
@@ -248,7 +280,7 @@ int cmd_run(int argc, char **argv)
             break;
         case 's': {
             long long v;
-            if (parse_bytes(optarg, &v) != 0)
+            if (parse_bytes(optarg, 1LL << 30, &v) != 0)
                 return bad("sample",
                            "a mean number of bytes from 0 (every allocation) to 1G, "
                            "with an optional k, M or G suffix",
@@ -355,27 +387,30 @@ int cmd_run(int argc, char **argv)
             if (cli_parse_count("run", "top", "a count", optarg, 0, LONG_MAX, &leaks.top))
                 return CLI_EXIT_BAD_INPUT;
             break;
+        case 'P':
+        case 'L':
+            if (set_limit(&gate, o == 'P'))
+                return CLI_EXIT_BAD_INPUT;
+            break;
         case 'h':
-            usage(stdout);
+            cli_help(stdout, run_synopsis, RUN_SHORT, run_options);
             return CLI_EXIT_OK;
-        case ':':
-            fprintf(stderr, "tally run: %s wants a value\n", argv[optind - 1]);
-            usage(stderr);
-            return CLI_EXIT_BAD_INPUT;
-        default:
-            if (optopt)
-                fprintf(stderr, "tally run: unknown option '-%c'\n", optopt);
-            else
-                fprintf(stderr, "tally run: unknown option '%s'\n", argv[optind - 1]);
-            usage(stderr);
-            return CLI_EXIT_BAD_INPUT;
+        default: /* said by cli_getopt */
+            return cli_usage_error("run", run_synopsis);
         }
     }
     if (optind >= argc) {
         fprintf(stderr, "tally run: no program to run\n");
-        usage(stderr);
+        return cli_usage_error("run", run_synopsis);
+    }
+    if (gate.max_leaked >= 0 &&
+        !strcmp(getenv("TALLY_LEAK_CHECK") ? getenv("TALLY_LEAK_CHECK") : "", "off")) {
+        fprintf(stderr, "tally run: --max-leaked needs the leak check, not --leak-check off\n");
         return CLI_EXIT_BAD_INPUT;
     }
+    gate.leak_kinds = leaks.error_kinds;
+    if (gate.max_peak >= 0 || gate.max_leaked >= 0)
+        leaks.gate = &gate;
     char **prog = argv + optind;
     char shim[PATH_MAX];
     if (find_shim(shim, sizeof shim) != 0) {
@@ -417,5 +452,7 @@ int cmd_run(int argc, char **argv)
     int errors = run_report(&out, pid, prog[0], &leaks);
     if (errors && error_exitcode >= 0)
         return error_exitcode;
+    if (leaks.gate)
+        return gate_status(&gate, prog[0], status, error_exitcode);
     return run_exit_like(status);
 }

@@ -65,6 +65,22 @@ int run_child(const run_child_spec *spec, pid_t *pid, int *status);
  * signal only if the signal did not end tally. */
 int run_exit_like(int status);
 
+/* ---- run_gate.c ----------------------------------------------------------------- */
+
+/* --max-peak and --max-leaked: a test suite's gate on the program's profile. */
+typedef struct {
+    int64_t max_peak, max_leaked; /* bytes; -1: no limit */
+    unsigned leak_kinds;          /* what counts as leaked: --errors-for-leak-kinds */
+    int checked;                  /* out: a profile was there to check */
+    int exceeded;                 /* out: a limit was exceeded */
+} run_gate;
+
+struct report_ctx;
+/* Checks the limits against the summary's open session (a report_ctx):
+ * for each one exceeded, says on stderr which, by how much, and the stack
+ * that did it most, symbolized. Sets g->checked and g->exceeded. */
+void run_gate_check(run_gate *g, struct report_ctx *c);
+
 /* ---- run_profiles.c ------------------------------------------------------------ */
 
 /* The summary's options and which leak kinds are errors. */
@@ -73,6 +89,7 @@ typedef struct {
     int nsupp, builtin, show_reachable;
     long top;
     unsigned error_kinds; /* bit 1 << PROF_LEAK_*; LIVE never: unchecked is not lost */
+    run_gate *gate;       /* the limits, checked in the summary's session; NULL: none */
 } run_leaks;
 
 /* Finds the profiles the run wrote, prints the summary of the program's

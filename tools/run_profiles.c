@@ -293,6 +293,8 @@ static int summarize(const run_output *out, const run_prof *r, const char *prog,
                     cli_reason_phrase(c.p->reason, c.p->duration_ns, why, sizeof why));
         }
         report_text_summary(&c);
+        if (o->gate)
+            run_gate_check(o->gate, &c);
         for (uint32_t k = PROF_LEAK_DEFINITE; k <= PROF_LEAK_REACHABLE; k++)
             errors |= (o->error_kinds >> k & 1) && c.kind_count[k] > 0;
     }
@@ -311,6 +313,14 @@ int run_report(const run_output *o, pid_t child, const char *prog, const run_lea
     run_prof *mine = rs ? main_profile(rs, n, child) : NULL;
     if (mine && o->final[0])
         move_to_final(o, mine);
+    /* Before anything can rebuild or delete the binaries: the profiles
+     * stay readable without them, and a diff can match across a rebuild. */
+    for (size_t i = 0; i < n; i++) {
+        char err[512];
+        if (cli_names_store(rs[i].path, err, sizeof err) < 0) /* an unreadable one: load says */
+            fprintf(stderr, "tally: %s: names not stored: %s\n", run_output_shown(o, rs[i].path),
+                    err);
+    }
     int errors = 0;
     if (mine)
         errors = summarize(o, mine, prog, leaks);

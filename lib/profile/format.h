@@ -47,7 +47,8 @@ enum {
     PROF_SEC_LEAK_BLOCKS = 8, /* version 2, only when asked for (TALLY_LEAK_ADDRESSES=1) */
     PROF_SEC_FRAMES = 9,      /* version 3: the distinct return addresses */
     PROF_SEC_NODES = 10,      /* version 3: the stack tree, each node (parent, frame) */
-    PROF_SEC_KNOWN_LAST = PROF_SEC_NODES,
+    PROF_SEC_NAMES = 11,      /* version 3, optional: the frames' symbolized names */
+    PROF_SEC_KNOWN_LAST = PROF_SEC_NAMES,
 };
 /* end := u32 tag u32 count = 0 u64 length = 8 u64 checksum */
 #define PROF_SEC_END 0xFFFFFFFFu
@@ -58,6 +59,7 @@ enum {
 #define PROF_MAX_STRING 65536u /* bytes in a str */
 #define PROF_MAX_FRAMES 256    /* frames in a stack */
 #define PROF_MAX_BUCKETS 64    /* histogram buckets in a pool */
+#define PROF_MAX_INLINED 64    /* NAMES: source frames (an inlined chain) of one address */
 
 /* Record sizes: fixed, or the least a record with strings, arrays or
  * varints takes (a varint takes 1 to PROF_VARINT_MAX_BYTES bytes). */
@@ -73,6 +75,8 @@ enum {
 #define PROF_LEAK_MIN_BYTES 5     /* five varints */
 #define PROF_LEAK_V1_BYTES 24     /* version 1, a block: address, size, stack, pool */
 #define PROF_LEAK_BLOCK_BYTES 20  /* address, size, group */
+#define PROF_NAMED_MIN_BYTES 7    /* NAMES: frame, nframes, one source frame of five varints */
+#define PROF_NAME_MIN_BYTES 5     /* NAMES: a source frame: function, system, file, line, flags */
 #define PROF_SERIES_POINT_BYTES(npools) (16 + 8 * (size_t)(npools))
 #define PROF_VARINT_MAX_BYTES 10
 
@@ -162,5 +166,18 @@ typedef struct {
     int64_t size;
     uint32_t group; /* its LEAKS group: an index in file order */
 } prof_leak_block;  /* LEAK_BLOCKS */
+
+/* NAMES: one source frame of a return address, as a symbolizer gave it when
+ * the binary was still there. A flags bit of a source frame: */
+#define PROF_NAME_INLINED 1u /* inlined into the next source frame of the same address */
+#define PROF_NAME_KNOWN 2u   /* a symbol was found (else function is "module+0xoffset") */
+#define PROF_NAME_FLAGS (PROF_NAME_INLINED | PROF_NAME_KNOWN)
+typedef struct {
+    const char *function;    /* never NULL */
+    const char *system_name; /* as the object spells it (C++: mangled); NULL: function's text */
+    const char *file;        /* NULL when unknown */
+    uint32_t line;           /* 0 when unknown */
+    uint32_t flags;          /* PROF_NAME_* */
+} prof_name;
 
 #endif

@@ -25,6 +25,7 @@ const char *const prof_section_name[PROF_SEC_KNOWN_LAST + 1] = {
     [PROF_SEC_RECORDS] = "RECORDS", [PROF_SEC_SERIES] = "SERIES",
     [PROF_SEC_LEAKS] = "LEAKS",     [PROF_SEC_LEAK_BLOCKS] = "LEAK_BLOCKS",
     [PROF_SEC_FRAMES] = "FRAMES",   [PROF_SEC_NODES] = "NODES",
+    [PROF_SEC_NAMES] = "NAMES",
 };
 void prof_say(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -718,15 +719,17 @@ int prof_parse(const void *data, size_t len, unsigned flags, prof_profile **out,
     /* Pools and stacks first: the other sections refer to them; the frames
      * before the nodes that name them, the nodes before the stacks; the
      * leaks' groups before their blocks. */
-    static const int order[] = {
-        PROF_SEC_POOLS,   PROF_SEC_FRAMES,  PROF_SEC_NODES,  PROF_SEC_STACKS, PROF_SEC_META,
-        PROF_SEC_MODULES, PROF_SEC_RECORDS, PROF_SEC_SERIES, PROF_SEC_LEAKS,  PROF_SEC_LEAK_BLOCKS};
+    static const int order[] = {PROF_SEC_POOLS,       PROF_SEC_FRAMES, PROF_SEC_NODES,
+                                PROF_SEC_STACKS,      PROF_SEC_META,   PROF_SEC_MODULES,
+                                PROF_SEC_RECORDS,     PROF_SEC_SERIES, PROF_SEC_LEAKS,
+                                PROF_SEC_LEAK_BLOCKS, PROF_SEC_NAMES};
     static int (*const parse[])(prof_reader *, const prof_section *) = {
         [PROF_SEC_META] = parse_meta,          [PROF_SEC_MODULES] = parse_modules,
         [PROF_SEC_STACKS] = prof_parse_stacks, [PROF_SEC_POOLS] = parse_pools,
         [PROF_SEC_RECORDS] = parse_records,    [PROF_SEC_SERIES] = parse_series,
         [PROF_SEC_LEAKS] = parse_leaks,        [PROF_SEC_LEAK_BLOCKS] = parse_leak_blocks,
         [PROF_SEC_FRAMES] = prof_parse_frames, [PROF_SEC_NODES] = prof_parse_nodes,
+        [PROF_SEC_NAMES] = prof_parse_names,
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof order / sizeof order[0] && rc == 0; i++) {
@@ -812,6 +815,9 @@ void prof_free(prof_profile *p)
     free(p->records);
     free(p->leaks);
     free(p->blocks);
+    free(p->names);
+    free(p->name_at);
+    free(p->name_text);
     free(p->series_pools);
     free(p->series_t_ns);
     free(p->series_rss);

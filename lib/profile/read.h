@@ -85,6 +85,15 @@ typedef struct prof_profile {
     size_t nblocks;
     prof_leak_block *blocks;
 
+    /* NAMES (optional, version 3): the frames' names, stored when the binary
+     * was still there. Address addrs[f] has the source frames names[k] for
+     * name_at[f] <= k < name_at[f + 1], innermost (most inlined) first, and
+     * none when the two are equal. name_at is NULL without the section. */
+    size_t nnames;
+    prof_name *names;
+    uint32_t *name_at; /* naddrs + 1 entries */
+    char *name_text;   /* the strings the names point into */
+
     /* SERIES: series_bytes[i * series_npools + j] is pool series_pools[j] at point i */
     uint32_t series_npools;
     int32_t *series_pools;
@@ -114,6 +123,17 @@ const char *prof_pool_name(const prof_profile *p, int32_t id);
 static inline uint64_t prof_node_addr(const prof_profile *p, uint32_t node)
 {
     return p->addrs[p->nodes[node].frame];
+}
+/* The stored source frames of addrs[frame], innermost first, and *n of
+ * them: NULL and 0 when the profile stores none for it. */
+static inline const prof_name *prof_frame_names(const prof_profile *p, uint32_t frame, uint32_t *n)
+{
+    if (!p->name_at || frame >= p->naddrs || p->name_at[frame] == p->name_at[frame + 1]) {
+        *n = 0;
+        return NULL;
+    }
+    *n = p->name_at[frame + 1] - p->name_at[frame];
+    return &p->names[p->name_at[frame]];
 }
 /* A stack's frames, innermost first, into out[max]: how many were written
  * (the innermost min(nframes, max)). */

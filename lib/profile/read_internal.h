@@ -87,6 +87,8 @@ int prof_parse_frames(prof_reader *r, const prof_section *s);
 int prof_parse_nodes(prof_reader *r, const prof_section *s);
 int prof_parse_stacks(prof_reader *r, const prof_section *s);
 int prof_parse_stacks_v2(prof_reader *r, const prof_section *s);
+/* NAMES (read_names.c), after FRAMES. 0, or -1 with the message. */
+int prof_parse_names(prof_reader *r, const prof_section *s);
 /* A profile without a stack section still has the tree's root. */
 int prof_stacks_ensure_root(prof_reader *r);
 

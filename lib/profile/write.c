@@ -202,6 +202,36 @@ void prof_write_leak_block(prof_writer *w, const prof_leak_block *l)
     w->count++;
 }
 
+void prof_write_name_strings(prof_writer *w, const char *const *strings, uint32_t n)
+{
+    base_buf *b = &w->buf;
+    prof_put_uvarint(b, n);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len = strlen(strings[i]);
+        if (len > PROF_MAX_STRING)
+            len = PROF_MAX_STRING;
+        prof_put_uvarint(b, len);
+        base_buf_put(b, strings[i], len);
+    }
+}
+
+void prof_write_named_frame(prof_writer *w, uint32_t frame, const prof_name_ref *src, uint32_t n)
+{
+    base_buf *b = &w->buf;
+    if (n > PROF_MAX_INLINED)
+        n = PROF_MAX_INLINED; /* the outermost beyond the limit are dropped */
+    prof_put_uvarint(b, frame);
+    prof_put_uvarint(b, n);
+    for (uint32_t k = 0; k < n; k++) {
+        prof_put_uvarint(b, src[k].function);
+        prof_put_uvarint(b, src[k].system_name);
+        prof_put_uvarint(b, src[k].file);
+        prof_put_uvarint(b, src[k].line);
+        prof_put_uvarint(b, src[k].flags);
+    }
+    w->count++;
+}
+
 /* ---- the end and the file ------------------------------------------------------------ */
 int prof_write_end(prof_writer *w)
 {

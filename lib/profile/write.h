@@ -83,6 +83,15 @@ void prof_write_series_point(prof_writer *w, int64_t t_ns, int64_t rss_bytes, co
 void prof_write_leak(prof_writer *w, const prof_leak *l);
 /* In PROF_SEC_LEAK_BLOCKS: one block of a group written before. */
 void prof_write_leak_block(prof_writer *w, const prof_leak_block *b);
+/* In PROF_SEC_NAMES: the strings once, first (the k-th, from 1, is
+ * referred to as k; 0 is none), then one call per named frame, in ascending
+ * FRAMES index order, with its source frames innermost first. */
+typedef struct {
+    uint32_t function, system_name, file; /* string references */
+    uint32_t line, flags;                 /* flags: PROF_NAME_* */
+} prof_name_ref;
+void prof_write_name_strings(prof_writer *w, const char *const *strings, uint32_t n);
+void prof_write_named_frame(prof_writer *w, uint32_t frame, const prof_name_ref *src, uint32_t n);
 /* Varints (format.h): unsigned, and signed through zigzag. */
 void prof_put_uvarint(base_buf *b, uint64_t v);
 void prof_put_svarint(base_buf *b, int64_t v);

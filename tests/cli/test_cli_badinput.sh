@@ -50,7 +50,9 @@ for kind in badref:"refers to stack 77" unknownpool:"refers to pool 9" dupsec:"d
     badkind:"LEAKS group 5 has an unknown kind 9" \
     kindunclassified:"has kind 1, but the profile is not classified" \
     badblocks:"LEAK_BLOCKS do not add up to LEAKS group 0" \
-    blockref:"LEAK_BLOCKS refers to group 99, which is not in the file"; do
+    blockref:"LEAK_BLOCKS refers to group 99, which is not in the file" \
+    badnames:"NAMES refers to a string that is not there: 3" \
+    badnamesframe:"NAMES names a frame that is not there or not in order: frame 5000"; do
     "$MP" "${kind%%:*}" "$WORK/bad.prof"
     expect_bad "${kind%%:*}" "$WORK/bad.prof" "corrupt profile: "
     grep -qF -- "${kind#*:}" "$WORK/err" || { cat "$WORK/err"; fail "${kind%%:*}: says no '${kind#*:}'"; }

@@ -12,6 +12,7 @@ CLANG=${CLANG:-clang}
 command -v "$CLANG" >/dev/null || { echo "SKIP: clang is not installed"; exit 77; }
 "$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I"$B" -I"$S/lib" "$S/tests/cli/fuzz_profile_read.c" "$S/lib/profile/read.c" "$S/lib/profile/read_stacks.c" \
+    "$S/lib/profile/read_names.c" \
     -o "$WORK/fuzz" 2>"$WORK/cc.err" || {
     tail -3 "$WORK/cc.err"
     echo "SKIP: clang cannot build a libFuzzer target here (libclang-rt-*-dev missing?)"
@@ -23,9 +24,12 @@ mkdir -p "$WORK/corpus"
 # versions 1 and 2 (stacks as frame arrays), which the reader makes into it
 for kind in basic live addresses v1 v2 cxx snap1 snap2 badversion badref dupsec badcount unknownpool \
     trailing badkind kindunclassified badblocks blockref deepstack zerostack badnode badframe \
-    badstacknode; do
+    badstacknode badnames badnamesframe; do
     "$MP" "$kind" "$WORK/corpus/$kind.prof" || fail "make_profile $kind"
 done
+# NAMES (the frames' names, stored in a profile): good, on top of basic
+cp "$WORK/corpus/basic.prof" "$WORK/corpus/named.prof"
+"$TALLY" report --store-names "$WORK/corpus/named.prof" || fail "tally report --store-names"
 "$MP" big 50 "$WORK/corpus/big.prof" || fail "make_profile big"
 "$MP" big-v2 50 "$WORK/corpus/big-v2.prof" || fail "make_profile big-v2"
 if [ -z "${TALLY_TEST_SANITIZERS:-}" ] && [ -x "$B/tests/progs/cli_prog" ] && [ -f "$B/.libs/libtally-preload.so" ]; then

@@ -1,7 +1,9 @@
 #!/bin/sh
 # tally(1) stays true to the code: every TALLY_* variable the sources read
 # (getenv) is in ENVIRONMENT, every long option of every subcommand is
-# there too, and groff renders the page without a warning.
+# there too, the pool rules, the test gate and the exit statuses have their
+# sections, the page as built (man/tally.1) has the installation's real
+# paths, and groff renders the page without a warning.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/cli/cli_common.sh"
 
 MAN=$S/docs/tally.1
@@ -23,6 +25,28 @@ for f in "$S"/tools/*.c; do
 done
 [ $n -gt 20 ] || fail "only $n options found in tools/*.c"
 ok "man: every long option of run, report and diff ($n)"
+
+for sec in "POOL RULES" "TEST GATE" "EXIT STATUS" "FILES" "SIGNALS"; do
+    grep -qx ".SH $sec" "$MAN" || fail "tally(1) has no $sec section"
+done
+for v in TALLY_UNWIND TALLY_ERRORS TALLY_REPORT TALLY_POOLS TALLY_DUMP_SIGNAL; do
+    k=$(grep -cx ".B $v" "$MAN")
+    [ "$k" -eq 1 ] || fail "tally(1) documents $v $k times"
+done
+sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$MAN" | grep -qx '3' || fail "tally(1) EXIT STATUS lacks the gate's 3"
+ok "man: POOL RULES, TEST GATE, EXIT STATUS (with 3), FILES; each variable once"
+
+# The page as installed: every @dir@ substituted (the Makefile's sed rule).
+BUILT=$B/man/tally.1
+[ -f "$BUILT" ] || fail "$BUILT not built"
+for d in $(grep -o '@[a-z]*@' "$MAN" | sort -u); do
+    case $d in @bindir@ | @libdir@ | @includedir@ | @docdir@) ;; *) fail "tally(1) has $d, which the Makefile does not substitute" ;; esac
+done
+if grep -nE '@[a-z]+@|\$\(' "$BUILT"; then
+    fail "$BUILT has a placeholder left"
+fi
+sed -n '/^\.SH FILES/,/^\.SH /p' "$BUILT" | grep -qE '^\.I /.*/libtally-preload\.so$' || fail "$BUILT: FILES has no absolute path to the shim"
+ok "man: as built, FILES names real paths and no placeholder is left"
 
 if command -v groff >/dev/null; then
     groff -man -ww -z "$MAN" 2>"$WORK/warn" || fail "groff failed"

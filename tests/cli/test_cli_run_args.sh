@@ -52,7 +52,7 @@ bad "tally run: --error-exitcode wants 0..255, not '256'" --error-exitcode 256
 bad "tally run: --leak-check is exit, all or off, not 'sometimes'" --leak-check sometimes
 bad "tally run: unknown option '--bogus'" --bogus
 bad "tally run: unknown option '-x'" -x
-bad "usage: tally run [-o FILE|DIR/|PATTERN]" --bogus
+bad "usage: tally run [options] [--] PROGRAM [ARGS]" --bogus
 printf 'leak:x\nthis is not a suppression\n' >"$WORK/supp"
 bad "tally run: $WORK/supp:2: not a suppression" --suppressions "$WORK/supp"
 bad "tally run: cannot open suppressions $WORK/none" --suppressions "$WORK/none"

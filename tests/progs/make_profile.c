@@ -29,7 +29,7 @@
  *   make_profile BAD OUT        a broken profile; BAD is one of: badversion badref dupsec
  *                               badcount longstr unknownpool deepstack zerostack trailing
  *                               badkind kindunclassified badblocks blockref badnode badframe
- *                               badstacknode
+ *                               badstacknode badnames badnamesframe
  *
  * The current version goes through lib/profile's writer; versions 1 and 2,
  * which it no longer writes, are spelled here from docs/FORMAT.md, so the
@@ -553,6 +553,18 @@ static void write_basic(const char *path, variant v)
         fputs("junk", f);
         fclose(f);
         return;
+    }
+    if (has && (!strcmp(bad, "badnames") || !strcmp(bad, "badnamesframe"))) {
+        /* NAMES naming frame 0 with a string that is not there, or a
+         * frame past FRAMES */
+        static const char *const strings[] = {"leaky_leaf", "make_profile.c"};
+        prof_name_ref ref = {1, 0, 2, 7, PROF_NAME_KNOWN};
+        if (!strcmp(bad, "badnames"))
+            ref.file = 3;
+        prof_section_begin(&o, PROF_SEC_NAMES);
+        prof_write_name_strings(&o, strings, 2);
+        prof_write_named_frame(&o, !strcmp(bad, "badnames") ? 0 : 5000, &ref, 1);
+        prof_section_end(&o);
     }
     finish_file(&o, path);
 }
