@@ -185,6 +185,17 @@ int prof_count_fits(prof_reader *r, const prof_section *s, int sec, size_t min_s
     return 0;
 }
 
+void *prof_section_array(prof_reader *r, const prof_section *s, int sec, size_t min_size,
+                         size_t elem_size)
+{
+    if (prof_count_fits(r, s, sec, min_size))
+        return NULL;
+    void *a = calloc(s->count ? s->count : 1, elem_size);
+    if (!a)
+        prof_say(r->err, r->errlen, "out of memory reading %s", prof_section_name[sec]);
+    return a;
+}
+
 static int parse_meta(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
@@ -215,11 +226,10 @@ static int parse_meta(prof_reader *r, const prof_section *s)
 static int parse_modules(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    if (prof_count_fits(r, s, PROF_SEC_MODULES, PROF_MODULE_MIN_BYTES))
-        return -1;
-    p->modules = calloc(s->count ? s->count : 1, sizeof *p->modules);
+    p->modules =
+        prof_section_array(r, s, PROF_SEC_MODULES, PROF_MODULE_MIN_BYTES, sizeof *p->modules);
     if (!p->modules)
-        goto oom;
+        return -1;
     prof_cursor c = prof_cursor_of(s);
     int too_long = 0;
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
@@ -234,9 +244,6 @@ static int parse_modules(prof_reader *r, const prof_section *s)
         m->build_id = (uint8_t *)str(&c, &m->build_id_len, &too_long);
     }
     return prof_finish(r, &c, PROF_SEC_MODULES, too_long);
-oom:
-    prof_say(r->err, r->errlen, "out of memory reading MODULES");
-    return -1;
 }
 
 static int parse_pools(prof_reader *r, const prof_section *s)
@@ -322,13 +329,10 @@ static int check_pool_ref(prof_reader *r, int32_t id, int sec)
 static int parse_records_v2(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    if (prof_count_fits(r, s, PROF_SEC_RECORDS, PROF_RECORD_V2_BYTES))
+    p->records =
+        prof_section_array(r, s, PROF_SEC_RECORDS, PROF_RECORD_V2_BYTES, sizeof *p->records);
+    if (!p->records)
         return -1;
-    p->records = calloc(s->count ? s->count : 1, sizeof *p->records);
-    if (!p->records) {
-        prof_say(r->err, r->errlen, "out of memory reading RECORDS");
-        return -1;
-    }
     prof_cursor c = prof_cursor_of(s);
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
         prof_record *rec = &p->records[i];
@@ -359,14 +363,11 @@ static int parse_records(prof_reader *r, const prof_section *s)
     if (p->version < PROF_VERSION_TREE)
         return parse_records_v2(r, s);
     int temp_bytes = p->version >= PROF_VERSION_TEMP_BYTES;
-    if (prof_count_fits(r, s, PROF_SEC_RECORDS,
-                        temp_bytes ? PROF_RECORD_MIN_BYTES : PROF_RECORD_V3_MIN_BYTES))
+    p->records = prof_section_array(r, s, PROF_SEC_RECORDS,
+                                    temp_bytes ? PROF_RECORD_MIN_BYTES : PROF_RECORD_V3_MIN_BYTES,
+                                    sizeof *p->records);
+    if (!p->records)
         return -1;
-    p->records = calloc(s->count ? s->count : 1, sizeof *p->records);
-    if (!p->records) {
-        prof_say(r->err, r->errlen, "out of memory reading RECORDS");
-        return -1;
-    }
     prof_cursor c = prof_cursor_of(s);
     uint64_t stack = 0;
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
@@ -510,13 +511,9 @@ static int check_leak(prof_reader *r, uint32_t i, const prof_leak *l)
 static int parse_leaks_v2(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    if (prof_count_fits(r, s, PROF_SEC_LEAKS, PROF_LEAK_V2_BYTES))
+    p->leaks = prof_section_array(r, s, PROF_SEC_LEAKS, PROF_LEAK_V2_BYTES, sizeof *p->leaks);
+    if (!p->leaks)
         return -1;
-    p->leaks = calloc(s->count ? s->count : 1, sizeof *p->leaks);
-    if (!p->leaks) {
-        prof_say(r->err, r->errlen, "out of memory reading LEAKS");
-        return -1;
-    }
     prof_cursor c = prof_cursor_of(s);
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {
         prof_leak *l = &p->leaks[i];
@@ -542,13 +539,9 @@ static int parse_leaks(prof_reader *r, const prof_section *s)
         return parse_leaks_v1(r, s);
     if (p->version < PROF_VERSION_TREE)
         return parse_leaks_v2(r, s);
-    if (prof_count_fits(r, s, PROF_SEC_LEAKS, PROF_LEAK_MIN_BYTES))
+    p->leaks = prof_section_array(r, s, PROF_SEC_LEAKS, PROF_LEAK_MIN_BYTES, sizeof *p->leaks);
+    if (!p->leaks)
         return -1;
-    p->leaks = calloc(s->count ? s->count : 1, sizeof *p->leaks);
-    if (!p->leaks) {
-        prof_say(r->err, r->errlen, "out of memory reading LEAKS");
-        return -1;
-    }
     prof_cursor c = prof_cursor_of(s);
     uint64_t stack = 0;
     for (uint32_t i = 0; i < s->count && !c.overrun; i++) {

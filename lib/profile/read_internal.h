@@ -79,6 +79,11 @@ static inline int64_t prof_svarint(prof_cursor *c)
 int prof_finish(prof_reader *r, const prof_cursor *c, int sec, int too_long);
 /* Refuses a count that cannot fit in the payload at min_size bytes each. */
 int prof_count_fits(prof_reader *r, const prof_section *s, int sec, size_t min_size);
+/* prof_count_fits, then an array of the section's count elements of
+ * elem_size bytes (at least one), zeroed: NULL, with the message said,
+ * when the count does not fit or memory runs out. */
+void *prof_section_array(prof_reader *r, const prof_section *s, int sec, size_t min_size,
+                         size_t elem_size);
 
 /* The stack sections (read_stacks.c). Version 3: FRAMES, then NODES, then
  * STACKS, each absent section standing for an empty one. Versions 1 and 2:

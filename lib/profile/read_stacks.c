@@ -47,13 +47,9 @@ uint32_t prof_stack_frames(const prof_profile *p, const prof_stack *st, uint64_t
 int prof_parse_frames(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    if (prof_count_fits(r, s, PROF_SEC_FRAMES, PROF_FRAME_MIN_BYTES))
+    p->addrs = prof_section_array(r, s, PROF_SEC_FRAMES, PROF_FRAME_MIN_BYTES, sizeof *p->addrs);
+    if (!p->addrs)
         return -1;
-    p->addrs = malloc((s->count ? s->count : 1) * sizeof *p->addrs);
-    if (!p->addrs) {
-        prof_say(r->err, r->errlen, "out of memory reading FRAMES");
-        return -1;
-    }
     prof_cursor c = prof_cursor_of(s);
     uint64_t addr = 0;
     for (uint32_t i = 0; i < s->count; i++) {
@@ -109,13 +105,11 @@ int prof_parse_nodes(prof_reader *r, const prof_section *s)
 int prof_parse_stacks(prof_reader *r, const prof_section *s)
 {
     prof_profile *p = r->p;
-    if (prof_stacks_ensure_root(r) || prof_count_fits(r, s, PROF_SEC_STACKS, PROF_STACK_MIN_BYTES))
+    if (prof_stacks_ensure_root(r))
         return -1;
-    p->stacks = calloc(s->count ? s->count : 1, sizeof *p->stacks);
-    if (!p->stacks) {
-        prof_say(r->err, r->errlen, "out of memory reading STACKS");
+    p->stacks = prof_section_array(r, s, PROF_SEC_STACKS, PROF_STACK_MIN_BYTES, sizeof *p->stacks);
+    if (!p->stacks)
         return -1;
-    }
     prof_cursor c = prof_cursor_of(s);
     uint64_t id = 0, node = 0;
     for (uint32_t i = 0; i < s->count; i++) {
