@@ -33,6 +33,14 @@ static inline uint64_t base_hash_u64(uint64_t x)
     return x;
 }
 
+/* Two keys at once (a parent and an address, a stack and a pool): each
+ * spread by its own odd multiplier before the mix, so (a, b) and (b, a)
+ * differ. */
+static inline uint64_t base_hash_pair(uint64_t a, uint64_t b)
+{
+    return base_hash_u64(a * 0x9e3779b97f4a7c15ull ^ b * 0xc2b2ae3d27d4eb4full);
+}
+
 static inline uint64_t base_hash_str(const char *s)
 {
     return base_hash_bytes(s, strlen(s));

@@ -7,6 +7,9 @@
 
 #include "profile/leak_groups.h"
 
+#include "base/assert.h"
+#include "base/hash.h"
+
 #include <string.h>
 
 #define FIRST_SLOTS 1024u
@@ -14,16 +17,6 @@
 static prof_leak *group_at(const prof_leak_groups *g, size_t i)
 {
     return (prof_leak *)g->groups.data + i;
-}
-
-static uint64_t mix(uint32_t stack, int32_t pool, uint32_t kind)
-{
-    uint64_t x = (uint64_t)stack * 0x9e3779b97f4a7c15ull;
-    x ^= (uint64_t)(uint32_t)pool * 0xc2b2ae3d27d4eb4full + kind;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
 }
 
 static bool same(const prof_leak *l, uint32_t stack, int32_t pool, uint32_t kind)
@@ -34,7 +27,10 @@ static bool same(const prof_leak *l, uint32_t stack, int32_t pool, uint32_t kind
 /* The slot holding the group, or the empty slot where it would go. */
 static size_t slot_of(const prof_leak_groups *g, uint32_t stack, int32_t pool, uint32_t kind)
 {
-    size_t mask = g->cap - 1, j = mix(stack, pool, kind) & mask;
+    /* The kind shares the second key with the pool, in its low byte. */
+    TALLY_ASSERT(kind <= PROF_LEAK_REACHABLE);
+    size_t mask = g->cap - 1,
+           j = base_hash_pair(stack, (uint64_t)(uint32_t)pool << 8 | kind) & mask;
     while (g->slots[j] && !same(group_at(g, g->slots[j] - 1), stack, pool, kind))
         j = (j + 1) & mask;
     return j;

@@ -9,6 +9,8 @@
 
 #include "profile/read_internal.h"
 
+#include "base/hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,20 +156,11 @@ typedef struct {
     size_t node_nslots, addr_nslots;
 } tree_builder;
 
-static uint64_t mix(uint64_t a, uint32_t b)
-{
-    uint64_t x = a * 0x9e3779b97f4a7c15ull ^ (uint64_t)b * 0xc2b2ae3d27d4eb4full;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
-
 static size_t node_slot(const tree_builder *b, const uint32_t *slots, size_t nslots,
                         uint32_t parent, uint64_t addr)
 {
     const prof_profile *p = b->p;
-    size_t mask = nslots - 1, j = mix(addr, parent) & mask;
+    size_t mask = nslots - 1, j = base_hash_pair(addr, parent) & mask;
     while (slots[j] &&
            !(p->nodes[slots[j]].parent == parent && prof_node_addr(p, slots[j]) == addr))
         j = (j + 1) & mask;
@@ -176,7 +169,7 @@ static size_t node_slot(const tree_builder *b, const uint32_t *slots, size_t nsl
 
 static size_t addr_slot(const tree_builder *b, const uint32_t *slots, size_t nslots, uint64_t addr)
 {
-    size_t mask = nslots - 1, j = mix(addr, 0) & mask;
+    size_t mask = nslots - 1, j = base_hash_pair(addr, 0) & mask;
     while (slots[j] && b->p->addrs[slots[j] - 1] != addr)
         j = (j + 1) & mask;
     return j;

@@ -8,6 +8,7 @@
 #include "profile/stack_tree.h"
 
 #include "base/assert.h"
+#include "base/hash.h"
 
 #include <string.h>
 
@@ -29,19 +30,10 @@ static uint64_t *addr_at(const prof_stack_tree *t, uint32_t index)
     return (uint64_t *)t->addrs.data + index;
 }
 
-static uint64_t mix(uint64_t a, uint32_t b)
-{
-    uint64_t x = a * 0x9e3779b97f4a7c15ull ^ (uint64_t)b * 0xc2b2ae3d27d4eb4full;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
-
 /* The slot holding node (parent, addr), or the empty one where it goes. */
 static size_t node_slot(const prof_stack_tree *t, uint32_t parent, uint64_t addr)
 {
-    size_t mask = t->node_cap - 1, j = mix(addr, parent) & mask;
+    size_t mask = t->node_cap - 1, j = base_hash_pair(addr, parent) & mask;
     while (t->node_slots[j]) {
         const tree_node *x = node_at(t, t->node_slots[j]);
         if (x->parent == parent && x->addr == addr)
@@ -53,7 +45,7 @@ static size_t node_slot(const prof_stack_tree *t, uint32_t parent, uint64_t addr
 
 static size_t addr_slot(const prof_stack_tree *t, uint64_t addr)
 {
-    size_t mask = t->addr_cap - 1, j = mix(addr, 0) & mask;
+    size_t mask = t->addr_cap - 1, j = base_hash_pair(addr, 0) & mask;
     while (t->addr_slots[j] && *addr_at(t, t->addr_slots[j] - 1) != addr)
         j = (j + 1) & mask;
     return j;
@@ -72,7 +64,7 @@ static bool resize_nodes(prof_stack_tree *t, size_t cap)
     t->node_cap = cap;
     for (uint32_t k = 1; k <= t->nnodes; k++) {
         const tree_node *x = node_at(t, k);
-        size_t j = mix(x->addr, x->parent) & (cap - 1);
+        size_t j = base_hash_pair(x->addr, x->parent) & (cap - 1);
         while (slots[j])
             j = (j + 1) & (cap - 1);
         slots[j] = k;
