@@ -51,14 +51,16 @@ void tt_service_start(void)
 static void on_clock(void)
 {
     int64_t now = tt_now_ns();
-    if (now >= next_series_ns) {
-        tt_series_tick_now(false);
-        next_series_ns = after(now, (int64_t)tt_cfg.interval_ms * 1000000);
-    }
-    if (now >= next_checkpoint_ns) {
-        tt_dump(NULL, PROF_REASON_CHECKPOINT, NULL);
+    bool dumped = now >= next_checkpoint_ns;
+    if (dumped) {
+        tt_dump(NULL, PROF_REASON_CHECKPOINT, NULL); /* it records a point of its own */
         /* Counted from the end of the write: a slow disk never queues dumps. */
         next_checkpoint_ns = after(tt_now_ns(), tt_cfg.checkpoint_ns);
+    }
+    if (now >= next_series_ns) {
+        if (!dumped)
+            tt_series_tick_now(false);
+        next_series_ns = after(now, (int64_t)tt_cfg.interval_ms * 1000000);
     }
     rearm();
 }
