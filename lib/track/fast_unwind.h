@@ -1,0 +1,35 @@
+/* fast_unwind.h: tally's own x86-64 unwinder, for the common frames.
+ *
+ * Each return address's unwind rule (eh_frame.h) is looked up once, in the
+ * object's .eh_frame, and kept in a process-wide table keyed by the address.
+ * After that, a step from one frame to its caller is a hash probe and two
+ * loads: no lock, no system call. libunwind's unw_step, by contrast, blocks
+ * every signal around its lookups on each step (two rt_sigprocmask calls),
+ * which dominated full tracking on programs with deep, varied stacks. */
+#ifndef TALLY_TRACK_FAST_UNWIND_H
+#define TALLY_TRACK_FAST_UNWIND_H
+
+#include <stdint.h>
+
+/* The registers an unwind starts from: a return address in the function
+ * that called tt_fast_unwind_regs, and that function's RSP and RBP just
+ * after the call. */
+typedef struct {
+    uintptr_t ip, sp, rbp;
+} tt_fast_regs;
+
+/* Fills r for its caller. Written in assembly: no compiler may move RBP or
+ * RSP between the call and the capture. */
+void tt_fast_unwind_regs(tt_fast_regs *r);
+
+/* Walks outwards from r: ips[i] is the i-th caller's return address and
+ * slots[i] the stack slot it was read from (ips[0] is r's caller's return
+ * address). At most max frames. Returns the number of frames, or -1 when a
+ * frame's rule is missing or not simple, or the stack does not look sane
+ * (each CFA above the last, within 1 GiB): the caller then asks libunwind. */
+int tt_fast_unwind(const tt_fast_regs *r, uintptr_t *ips, const uintptr_t **slots, int max);
+
+/* Rules looked up and kept, for tests and the bench notes. */
+uint64_t tt_fast_unwind_rules_cached(void);
+
+#endif
