@@ -110,32 +110,35 @@ uint64_t tt_fast_unwind_rules_cached(void)
 }
 
 /* Reads other frames' stack slots, which the sanitizer would call overflows. */
-__attribute__((no_sanitize_address)) int tt_fast_unwind(const tt_fast_regs *r, uintptr_t *ips,
-                                                        const uintptr_t **slots, int max)
+__attribute__((no_sanitize_address)) int tt_fast_step(tt_fast_regs *r)
 {
-    uintptr_t ip = r->ip, sp = r->sp, rbp = r->rbp;
-    int n = 0;
-    while (n < max) {
-        /* The rule at the call instruction, not after it: the return
-         * address may start another function's code (a noreturn call). */
-        uint64_t rule = rule_for(ip - 1);
-        if (rule & R_NOT_SIMPLE)
+    /* The rule at the call instruction, not after it: the return address
+     * may start another function's code (a call to a noreturn function). */
+    uint64_t rule = rule_for(r->ip - 1);
+    if (rule & R_NOT_SIMPLE)
+        return -1;
+    if (rule & R_OUTERMOST)
+        return 0;
+    uintptr_t cfa = ((rule & R_CFA_ON_RBP) ? r->rbp : r->sp) + (uintptr_t)(int64_t)(int32_t)rule;
+    if (cfa <= r->sp || cfa - r->sp > ((uintptr_t)1 << 30) || (cfa & 7))
+        return -1;
+    if (rule & R_RBP_SAVED)
+        r->rbp = *(const uintptr_t *)(cfa + (uintptr_t)(int64_t)(int16_t)(rule >> 32));
+    r->ip = *(const uintptr_t *)(cfa - sizeof(uintptr_t));
+    r->sp = cfa;
+    return r->ip != 0;
+}
+
+int tt_fast_unwind(const tt_fast_regs *start, uintptr_t *ips, const uintptr_t **slots, int max)
+{
+    tt_fast_regs r = *start;
+    int n = 0, step;
+    while (n < max && (step = tt_fast_step(&r)) != 0) {
+        if (step < 0)
             return -1;
-        if (rule & R_OUTERMOST)
-            break;
-        uintptr_t cfa = ((rule & R_CFA_ON_RBP) ? rbp : sp) + (uintptr_t)(int64_t)(int32_t)rule;
-        if (cfa <= sp || cfa - sp > ((uintptr_t)1 << 30) || (cfa & 7))
-            return -1;
-        const uintptr_t *slot = (const uintptr_t *)(cfa - sizeof(uintptr_t));
-        if (rule & R_RBP_SAVED)
-            rbp = *(const uintptr_t *)(cfa + (uintptr_t)(int64_t)(int16_t)(rule >> 32));
-        ip = *slot;
-        sp = cfa;
-        if (ip == 0)
-            break;
-        ips[n] = ip;
+        ips[n] = r.ip;
         if (slots)
-            slots[n] = slot;
+            slots[n] = tt_fast_slot(&r);
         n++;
     }
     return n;

@@ -22,11 +22,23 @@ typedef struct {
  * RSP between the call and the capture. */
 void tt_fast_unwind_regs(tt_fast_regs *r);
 
+/* One step outwards: r becomes its caller's frame (r->ip the return
+ * address read from tt_fast_slot(r)). 1 after a step; 0 at the outermost
+ * frame (r unchanged or its return address 0); -1 when the frame's rule is
+ * missing or not simple, or the stack does not look sane (each CFA above
+ * the last, within 1 GiB): the caller then asks libunwind. */
+int tt_fast_step(tt_fast_regs *r);
+
+/* The stack slot r->ip was read from: just below the CFA on x86-64. */
+static inline const uintptr_t *tt_fast_slot(const tt_fast_regs *r)
+{
+    return (const uintptr_t *)(r->sp - sizeof(uintptr_t));
+}
+
 /* Walks outwards from r: ips[i] is the i-th caller's return address and
  * slots[i] the stack slot it was read from (ips[0] is r's caller's return
- * address). At most max frames. Returns the number of frames, or -1 when a
- * frame's rule is missing or not simple, or the stack does not look sane
- * (each CFA above the last, within 1 GiB): the caller then asks libunwind. */
+ * address); slots may be NULL. At most max frames. Returns the number of
+ * frames, or -1 when a step returns -1. */
 int tt_fast_unwind(const tt_fast_regs *r, uintptr_t *ips, const uintptr_t **slots, int max);
 
 /* Rules looked up and kept, for tests and the bench notes. */

@@ -259,9 +259,19 @@ typedef struct {
     uintptr_t rets[SC_DEPTH];
 } sc_entry;
 
+/* The thread's last walk, from its ret_slot outwards: where the next walk
+ * may stop and take the rest (see miss_fast). */
+typedef struct {
+    int n;          /* 0: none */
+    bool truncated; /* n is the depth limit, and the stack went on */
+    uintptr_t ips[SC_DEPTH];
+    const uintptr_t *slots[SC_DEPTH];
+} sc_last;
+
 struct tt_stack_cache {
     uint32_t next; /* round-robin victim */
     sc_entry e[SC_ENTRIES];
+    sc_last last;
 };
 
 tt_stack_cache *tt_stack_cache_new(void)
@@ -273,6 +283,7 @@ void tt_stack_cache_clear(tt_stack_cache *c)
 {
     for (int i = 0; i < SC_ENTRIES; i++)
         c->e[i].slot0 = NULL;
+    c->last.n = 0;
 }
 
 __attribute__((no_sanitize_address)) static inline bool sc_holds(const sc_entry *e)
@@ -283,26 +294,76 @@ __attribute__((no_sanitize_address)) static inline bool sc_holds(const sc_entry 
     return true;
 }
 
+/* True when each of last's slots from k on still holds its address. */
+__attribute__((no_sanitize_address)) static bool last_holds(const sc_last *last, int k)
+{
+    for (; k < last->n; k++)
+        if (*last->slots[k] != last->ips[k])
+            return false;
+    return true;
+}
+
 /* The frames from the one whose return address is at ret_slot outwards,
  * with the slots they were read from; -1 when ret_slot is not among the
- * first 17 slots, or (tally's unwinder) a frame is not simple. */
-static int miss_fast(const uintptr_t *ret_slot, uintptr_t *frames, const uintptr_t **slots)
+ * first 17 slots, or a frame's rule is not simple.
+ *
+ * Deep stacks mostly change at their inner end: a compiler's passes, an
+ * interpreter's eval loop stay put while the leaf calls vary. So the walk
+ * stops at the first frame that is also in the thread's last walk, at the
+ * same slot with the same return address, when every later slot of that
+ * walk still holds its address, and takes the rest from it. That is the
+ * stack cache's reasoning (see above), applied to the outer part of the
+ * stack, with the same blind spot; TALLY_UNWIND=check compares the result
+ * with libunwind's on every capture. */
+static int miss_fast(tt_stack_cache *c, const uintptr_t *ret_slot, uintptr_t *frames,
+                     const uintptr_t **slots)
 {
     enum { LEAD = 17 }; /* tally's frames above ret_slot: a few, never this many */
-    uintptr_t ips[SC_DEPTH + LEAD];
-    const uintptr_t *at[SC_DEPTH + LEAD];
     tt_fast_regs r;
     tt_fast_unwind_regs(&r);
-    int n = tt_fast_unwind(&r, ips, at, tt_cfg.depth + LEAD);
-    for (int k = 0; k < n && k < LEAD; k++) {
-        if (at[k] != ret_slot)
-            continue;
-        int kept = n - k < tt_cfg.depth ? n - k : tt_cfg.depth;
-        memcpy(frames, ips + k, (size_t)kept * sizeof *frames);
-        memcpy(slots, at + k, (size_t)kept * sizeof *slots);
-        return kept;
+    for (int lead = 0;; lead++) {
+        if (lead == LEAD || tt_fast_step(&r) <= 0)
+            return -1;
+        if (tt_fast_slot(&r) == ret_slot)
+            break;
     }
-    return -1;
+    sc_last *last = &c->last;
+    int depth = tt_cfg.depth, n = 0, j = 0, step = 1;
+    bool truncated = false;
+    for (;;) {
+        frames[n] = r.ip;
+        slots[n] = tt_fast_slot(&r);
+        n++;
+        while (j < last->n && last->slots[j] < slots[n - 1])
+            j++;
+        if (j < last->n && last->slots[j] == slots[n - 1] && last->ips[j] == frames[n - 1]) {
+            int rest = last->n - (j + 1);
+            int take = n + rest > depth ? depth - n : rest;
+            /* A last walk cut at the depth limit has nothing past its end. */
+            bool complete = take < rest || !last->truncated;
+            if (complete && last_holds(last, j + 1)) {
+                memcpy(frames + n, last->ips + j + 1, (size_t)take * sizeof *frames);
+                memcpy(slots + n, last->slots + j + 1, (size_t)take * sizeof *slots);
+                n += take;
+                truncated = take < rest || last->truncated;
+                break;
+            }
+        }
+        if (n == depth) {
+            truncated = tt_fast_step(&r) != 0; /* -1: maybe more */
+            break;
+        }
+        step = tt_fast_step(&r);
+        if (step < 0)
+            return -1;
+        if (step == 0)
+            break;
+    }
+    memcpy(last->ips, frames, (size_t)n * sizeof *frames);
+    memcpy(last->slots, slots, (size_t)n * sizeof *slots);
+    last->n = n;
+    last->truncated = truncated;
+    return n;
 }
 
 /* miss_fast's answer from libunwind's unw_step, which can also follow
@@ -361,7 +422,7 @@ tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
     bool cacheable = true;
     int n = -1;
     if (tt_cfg.unwind != TT_UNWIND_LIBUNWIND) {
-        n = miss_fast(ret_slot, frames, slots);
+        n = miss_fast(c, ret_slot, frames, slots);
         if (n < 0 && tt_cfg.unwind == TT_UNWIND_CHECK)
             atomic_fetch_add(&check_fallbacks, 1);
     }
