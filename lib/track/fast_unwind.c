@@ -110,11 +110,24 @@ uint64_t tt_fast_unwind_rules_cached(void)
 }
 
 /* Reads other frames' stack slots, which the sanitizer would call overflows. */
-__attribute__((no_sanitize_address)) int tt_fast_step(tt_fast_regs *r)
+__attribute__((no_sanitize_address)) int tt_fast_step(tt_fast_regs *r, tt_rule_cache *l1)
 {
     /* The rule at the call instruction, not after it: the return address
      * may start another function's code (a call to a noreturn function). */
-    uint64_t rule = rule_for(r->ip - 1);
+    uintptr_t pc = r->ip - 1;
+    uint64_t rule;
+    if (l1) {
+        unsigned slot = hash_pc(pc) & (TT_RULE_L1_SLOTS - 1);
+        if (__builtin_expect(l1->e[slot].pc == pc, 1)) {
+            rule = l1->e[slot].rule;
+        } else {
+            rule = rule_for(pc);
+            l1->e[slot].pc = pc;
+            l1->e[slot].rule = rule;
+        }
+    } else {
+        rule = rule_for(pc);
+    }
     if (rule & R_NOT_SIMPLE)
         return -1;
     if (rule & R_OUTERMOST)
@@ -129,11 +142,12 @@ __attribute__((no_sanitize_address)) int tt_fast_step(tt_fast_regs *r)
     return r->ip != 0;
 }
 
-int tt_fast_unwind(const tt_fast_regs *start, uintptr_t *ips, const uintptr_t **slots, int max)
+int tt_fast_unwind(const tt_fast_regs *start, uintptr_t *ips, const uintptr_t **slots, int max,
+                   tt_rule_cache *l1)
 {
     tt_fast_regs r = *start;
     int n = 0, step;
-    while (n < max && (step = tt_fast_step(&r)) != 0) {
+    while (n < max && (step = tt_fast_step(&r, l1)) != 0) {
         if (step < 0)
             return -1;
         ips[n] = r.ip;

@@ -22,12 +22,23 @@ typedef struct {
  * RSP between the call and the capture. */
 void tt_fast_unwind_regs(tt_fast_regs *r);
 
-/* One step outwards: r becomes its caller's frame (r->ip the return
- * address read from tt_fast_slot(r)). 1 after a step; 0 at the outermost
- * frame (r unchanged or its return address 0); -1 when the frame's rule is
- * missing or not simple, or the stack does not look sane (each CFA above
- * the last, within 1 GiB): the caller then asks libunwind. */
-int tt_fast_step(tt_fast_regs *r);
+/* A thread's direct-mapped copy of the rules it used last: the shared
+ * table is large enough that each probe of it is a cache miss. Zeroed
+ * memory is an empty cache. */
+#define TT_RULE_L1_SLOTS 1024
+typedef struct {
+    struct {
+        uintptr_t pc;
+        uint64_t rule;
+    } e[TT_RULE_L1_SLOTS];
+} tt_rule_cache;
+
+/* One step outwards, through l1 (NULL: the shared table only): r becomes its caller's frame (r->ip
+ * the return address read from tt_fast_slot(r)). 1 after a step; 0 at the outermost frame (r
+ * unchanged or its return address 0); -1 when the frame's rule is missing or not simple, or the
+ * stack does not look sane (each CFA above the last, within 1 GiB): the caller then asks libunwind.
+ */
+int tt_fast_step(tt_fast_regs *r, tt_rule_cache *l1);
 
 /* The stack slot r->ip was read from: just below the CFA on x86-64. */
 static inline const uintptr_t *tt_fast_slot(const tt_fast_regs *r)
@@ -39,7 +50,8 @@ static inline const uintptr_t *tt_fast_slot(const tt_fast_regs *r)
  * slots[i] the stack slot it was read from (ips[0] is r's caller's return
  * address); slots may be NULL. At most max frames. Returns the number of
  * frames, or -1 when a step returns -1. */
-int tt_fast_unwind(const tt_fast_regs *r, uintptr_t *ips, const uintptr_t **slots, int max);
+int tt_fast_unwind(const tt_fast_regs *r, uintptr_t *ips, const uintptr_t **slots, int max,
+                   tt_rule_cache *l1);
 
 /* Rules looked up and kept, for tests and the bench notes. */
 uint64_t tt_fast_unwind_rules_cached(void);

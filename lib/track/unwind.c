@@ -201,7 +201,7 @@ static __attribute__((noinline)) int walk_all(void **buf, int max)
         tt_fast_regs r;
         tt_fast_unwind_regs(&r);
         buf[0] = (void *)r.ip;
-        int n = tt_fast_unwind(&r, (uintptr_t *)buf + 1, NULL, max - 1);
+        int n = tt_fast_unwind(&r, (uintptr_t *)buf + 1, NULL, max - 1, NULL);
         if (n >= 0)
             return n + 1;
         if (tt_cfg.unwind == TT_UNWIND_CHECK)
@@ -272,6 +272,8 @@ struct tt_stack_cache {
     uint32_t next; /* round-robin victim */
     sc_entry e[SC_ENTRIES];
     sc_last last;
+    tt_rule_cache rules;      /* fast_unwind.h */
+    tt_intern_cache interned; /* stack_table.h */
 };
 
 tt_stack_cache *tt_stack_cache_new(void)
@@ -322,7 +324,7 @@ static int miss_fast(tt_stack_cache *c, const uintptr_t *ret_slot, uintptr_t *fr
     tt_fast_regs r;
     tt_fast_unwind_regs(&r);
     for (int lead = 0;; lead++) {
-        if (lead == LEAD || tt_fast_step(&r) <= 0)
+        if (lead == LEAD || tt_fast_step(&r, &c->rules) <= 0)
             return -1;
         if (tt_fast_slot(&r) == ret_slot)
             break;
@@ -350,10 +352,10 @@ static int miss_fast(tt_stack_cache *c, const uintptr_t *ret_slot, uintptr_t *fr
             }
         }
         if (n == depth) {
-            truncated = tt_fast_step(&r) != 0; /* -1: maybe more */
+            truncated = tt_fast_step(&r, &c->rules) != 0; /* -1: maybe more */
             break;
         }
-        step = tt_fast_step(&r);
+        step = tt_fast_step(&r, &c->rules);
         if (step < 0)
             return -1;
         if (step == 0)
@@ -440,7 +442,7 @@ tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
         n = miss_libunwind(ret_slot, frames, slots, &cacheable);
     if (n < 0)
         return tt_capture(skip);
-    uint32_t id = tt_stack_intern(frames, n);
+    uint32_t id = tt_stack_intern_cached(&c->interned, frames, n);
     if (cacheable && n > 0 && id) {
         sc_entry *e = &c->e[c->next++ % SC_ENTRIES];
         e->slot0 = NULL;
