@@ -14,7 +14,7 @@ void tally_builder_update_room(tally_builder *b)
 
 int tally_builder_new(tally_type type, tally_pool *pool, tally_builder **out)
 {
-    if (!out || !tally_type_is_valid(type))
+    if (!out || !tally_type_is_valid(type) || tally_type_is_nested(type))
         return EINVAL;
     pool = tally_buffer_resolve_pool(pool);
     tally_builder *b;

@@ -129,3 +129,12 @@ int tally_array_import(struct ArrowArray *array, struct ArrowSchema *schema, tal
 {
     return tally_array_import_with_pool(NULL, array, schema, out);
 }
+
+int tally_array_import_ex(tally_pool *pool, struct ArrowArray *array, struct ArrowSchema *schema,
+                          tally_error *error, tally_array **out)
+{
+    int rc = tally_array_import_with_pool(pool, array, schema, out);
+    if (rc == EINVAL)
+        tally_fail(error, "invalid ArrowArray or ArrowSchema");
+    return rc;
+}
