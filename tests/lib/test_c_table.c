@@ -579,6 +579,92 @@ START_TEST(test_import_fuzz)
 }
 END_TEST
 
+/* Zero columns and zero rows travel too. */
+START_TEST(test_empty_batches_round_trip)
+{
+    tally_schema *s;
+    ck_assert_int_eq(tally_schema_new(test_pool, NULL, 0, NULL, 0, &s), 0);
+    tally_record_batch *rb, *back;
+    ck_assert_int_eq(tally_record_batch_make(test_pool, s, 7, NULL, 0, NULL, &rb), 0);
+    tally_schema_release(s);
+    struct ArrowArray arr;
+    struct ArrowSchema sch;
+    ck_assert_int_eq(tally_record_batch_export(rb, &arr, &sch), 0);
+    ck_assert_int_eq(arr.n_children, 0);
+    ck_assert_int_eq(tally_record_batch_import(test_pool, &arr, &sch, NULL, &back), 0);
+    /* Nothing points into the producer's memory: released at once. */
+    ck_assert_ptr_null(arr.release);
+    ck_assert_int_eq(tally_record_batch_n_rows(back), 7);
+    ck_assert_int_eq(tally_record_batch_n_columns(back), 0);
+    ck_assert(tally_record_batch_equals(rb, back));
+    tally_record_batch_release(back);
+    tally_record_batch_release(rb);
+
+    rb = sample_batch(0);
+    ck_assert_int_eq(tally_record_batch_export(rb, &arr, &sch), 0);
+    ck_assert_int_eq(tally_record_batch_import(test_pool, &arr, &sch, NULL, &back), 0);
+    ck_assert_int_eq(tally_record_batch_n_rows(back), 0);
+    ck_assert(tally_record_batch_equals(rb, back));
+    tally_record_batch_release(back);
+    tally_record_batch_release(rb);
+}
+END_TEST
+
+/* Each call that allocates has an inverse that gives back exactly what it
+ * took, in the pool it took it from. */
+START_TEST(test_each_call_gives_back_exactly)
+{
+    tally_record_batch *rb = sample_batch(25);
+    tally_array *pt = tally_record_batch_column(rb, 1), *l = tally_record_batch_column(rb, 2), *x;
+    int64_t base = tally_pool_bytes_allocated(test_pool);
+#define EXACT(take, give_back)                                                                     \
+    do {                                                                                           \
+        take;                                                                                      \
+        ck_assert_int_gt(tally_pool_bytes_allocated(test_pool), base);                             \
+        give_back;                                                                                 \
+        ck_assert_int_eq(tally_pool_bytes_allocated(test_pool), base);                             \
+    } while (0)
+    EXACT(ck_assert_int_eq(tally_array_slice(pt, 3, 9, &x), 0), tally_array_release(x));
+    EXACT(ck_assert_int_eq(tally_array_struct_field(pt, 1, &x), 0), tally_array_release(x));
+    EXACT(ck_assert_int_eq(tally_array_list_value(l, 3, &x), 0), tally_array_release(x));
+    EXACT(ck_assert_int_eq(tally_array_concat(&pt, 1, test_pool, NULL, &x), 0),
+          tally_array_release(x));
+    tally_record_batch *y;
+    EXACT(ck_assert_int_eq(tally_record_batch_slice(rb, 1, 2, &y), 0),
+          tally_record_batch_release(y));
+    struct ArrowArray arr;
+    struct ArrowSchema sch;
+    EXACT(ck_assert_int_eq(tally_array_export(pt, &arr, &sch), 0),
+          (arr.release(&arr), sch.release(&sch)));
+    EXACT(ck_assert_int_eq(tally_record_batch_export(rb, &arr, &sch), 0),
+          (sch.release(&sch), arr.release(&arr)));
+    EXACT(
+        {
+            ck_assert_int_eq(tally_array_export(l, &arr, &sch), 0);
+            ck_assert_int_eq(tally_array_import_with_pool(test_pool, &arr, &sch, &x), 0);
+        },
+        tally_array_release(x));
+    EXACT(
+        {
+            ck_assert_int_eq(tally_record_batch_export(rb, &arr, &sch), 0);
+            ck_assert_int_eq(tally_record_batch_import(test_pool, &arr, &sch, NULL, &y), 0);
+        },
+        tally_record_batch_release(y));
+    tally_builder *b;
+    EXACT(ck_assert_int_eq(tally_builder_new_typed(tally_array_datatype(l), test_pool, &b), 0),
+          tally_builder_destroy(b));
+    tally_schema *z;
+    EXACT(
+        {
+            ck_assert_int_eq(tally_schema_export(tally_record_batch_schema(rb), &sch), 0);
+            ck_assert_int_eq(tally_schema_import(test_pool, &sch, NULL, &z), 0);
+        },
+        (sch.release(&sch), tally_schema_release(z)));
+#undef EXACT
+    tally_record_batch_release(rb);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("c_table");
@@ -592,6 +678,8 @@ int main(void)
     tcase_add_test(tc, test_foreign_tree_refusals);
     tcase_add_test(tc, test_batch_refusals);
     tcase_add_test(tc, test_import_fuzz);
+    tcase_add_test(tc, test_empty_batches_round_trip);
+    tcase_add_test(tc, test_each_call_gives_back_exactly);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
