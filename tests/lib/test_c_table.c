@@ -665,6 +665,121 @@ START_TEST(test_each_call_gives_back_exactly)
 }
 END_TEST
 
+/* More members than the calls keep on the stack (8): the vectors come from
+ * the pool, and every failure of theirs leaves nothing behind. */
+static tally_datatype *wide_struct(void)
+{
+    tally_field *f[10];
+    char name[8];
+    for (int k = 0; k < 10; k++) {
+        snprintf(name, sizeof name, "m%d", k);
+        f[k] = field_of(name, prim(k % 2 ? TALLY_TYPE_STRING : TALLY_TYPE_INT32), true);
+    }
+    tally_datatype *t;
+    ck_assert_int_eq(tally_datatype_struct(test_pool, f, 10, &t), 0);
+    for (int k = 0; k < 10; k++)
+        tally_field_release(f[k]);
+    return t;
+}
+
+/* rows elements, every fourth null; ENOMEM passed on. */
+static int build_wide(tally_pool *pool, tally_datatype *t, int rows, tally_array **out)
+{
+    tally_builder *b = NULL;
+    int rc = tally_builder_new_typed(t, pool, &b);
+    for (int i = 0; rc == 0 && i < rows; i++) {
+        if (i % 4 == 3) {
+            rc = tally_builder_append_null(b);
+            continue;
+        }
+        for (int k = 0; rc == 0 && k < 10; k++) {
+            tally_builder *c = tally_builder_child(b, k);
+            rc = k % 2 ? tally_builder_append_bytes(c, "wide", k % 5)
+                       : tally_builder_append_int(c, i * k);
+        }
+        if (rc == 0)
+            rc = tally_builder_append_element(b);
+    }
+    if (rc == 0)
+        rc = tally_builder_finish(b, out);
+    tally_builder_destroy(b);
+    return rc;
+}
+
+START_TEST(test_wide_structs)
+{
+    tally_datatype *t = wide_struct();
+    tally_array *a, *b;
+    ck_assert_int_eq(build_wide(test_pool, t, 20, &a), 0);
+    ck_assert_int_eq(tally_array_n_children(a), 10);
+    ck_assert_int_eq(tally_array_null_count(a), 5);
+    ck_assert_int_eq(build_wide(test_pool, t, 20, &b), 0);
+    ck_assert(tally_array_equals(a, b));
+    tally_array_release(b);
+    /* A batch of its members, through the C Data Interface. */
+    tally_field *fields[10];
+    tally_array *cols[10];
+    for (int k = 0; k < 10; k++) {
+        fields[k] = tally_datatype_field(t, k);
+        ck_assert_int_eq(tally_array_struct_field(a, k, &cols[k]), 0);
+    }
+    tally_schema *s;
+    ck_assert_int_eq(tally_schema_new(test_pool, fields, 10, NULL, 0, &s), 0);
+    tally_record_batch *rb;
+    ck_assert_int_eq(tally_record_batch_make(test_pool, s, 20, cols, 10, NULL, &rb), 0);
+    tally_schema_release(s);
+    for (int k = 0; k < 10; k++)
+        tally_array_release(cols[k]);
+    int failures = 0;
+    for (int64_t limit = 0;; limit += 64) {
+        tally_pool *pool = capped(limit);
+        tally_array *built = NULL, *joined = NULL, *parts[2] = {a, a}, *imported = NULL;
+        tally_record_batch *back = NULL;
+        struct ArrowArray arr = {0};
+        struct ArrowSchema sch = {0};
+        int rc = build_wide(pool, t, 20, &built);
+        if (rc == 0)
+            rc = tally_array_concat(parts, 2, pool, NULL, &joined);
+        if (rc == 0)
+            rc = tally_array_export(a, &arr, &sch); /* in test_pool */
+        if (rc == 0)
+            rc = tally_array_import_with_pool(pool, &arr, &sch, &imported);
+        if (arr.release)
+            arr.release(&arr);
+        if (sch.release)
+            sch.release(&sch);
+        if (rc == 0)
+            rc = tally_record_batch_export(rb, &arr, &sch);
+        if (rc == 0)
+            rc = tally_record_batch_import(pool, &arr, &sch, NULL, &back);
+        if (arr.release)
+            arr.release(&arr);
+        if (sch.release)
+            sch.release(&sch);
+        ck_assert(rc == 0 || rc == ENOMEM);
+        if (rc == 0) {
+            ck_assert(tally_array_equals(built, a));
+            ck_assert(tally_array_equals(imported, a));
+            ck_assert_int_eq(tally_array_length(joined), 40);
+            ck_assert(tally_record_batch_equals(back, rb));
+        }
+        tally_array_release(built);
+        tally_array_release(joined);
+        tally_array_release(imported);
+        tally_record_batch_release(back);
+        ck_assert_int_eq(tally_pool_bytes_allocated(pool), 0);
+        tally_pool_destroy(pool);
+        if (rc == 0)
+            break;
+        failures++;
+    }
+    ck_assert_int_gt(failures, 30);
+    tally_record_batch_release(rb);
+    tally_array_release(a);
+    tally_datatype_release(t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("c_table");
@@ -680,6 +795,7 @@ int main(void)
     tcase_add_test(tc, test_import_fuzz);
     tcase_add_test(tc, test_empty_batches_round_trip);
     tcase_add_test(tc, test_each_call_gives_back_exactly);
+    tcase_add_test(tc, test_wide_structs);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
