@@ -20,15 +20,21 @@ static int zeroed(tally_pool *pool, int64_t size, tally_buffer **out)
     return rc;
 }
 
+/* n bits from src at bit from to dst at bit at: bit by bit up to a dst byte
+ * boundary, then a byte at a time (two source bytes shifted together). */
 static void copy_bits(uint8_t *dst, int64_t at, const uint8_t *src, int64_t from, int64_t n)
 {
-    if (at % 8 == 0 && from % 8 == 0) {
-        memcpy(dst + at / 8, src + from / 8, (size_t)(n / 8));
-        for (int64_t i = n / 8 * 8; i < n; i++)
-            tally_bit_put(dst, at + i, tally_bit_get(src, from + i));
-        return;
+    int64_t i = 0;
+    for (; i < n && ((at + i) & 7); i++)
+        tally_bit_put(dst, at + i, tally_bit_get(src, from + i));
+    int shift = (int)((from + i) & 7);
+    for (; i + 8 <= n; i += 8) {
+        int64_t s = (from + i) >> 3;
+        /* bits from + i .. from + i + 7 lie in bytes s and s + 1, both inside n */
+        dst[(at + i) >> 3] =
+            shift ? (uint8_t)((src[s] >> shift) | (src[s + 1] << (8 - shift))) : src[s];
     }
-    for (int64_t i = 0; i < n; i++)
+    for (; i < n; i++)
         tally_bit_put(dst, at + i, tally_bit_get(src, from + i));
 }
 

@@ -330,6 +330,43 @@ START_TEST(test_concat_random_lists)
 }
 END_TEST
 
+/* Random bool slices (values and validity both bit-packed, at every bit
+ * offset) against the same bits appended one by one. */
+START_TEST(test_concat_random_bits)
+{
+    srand(8);
+    enum { N = 300 };
+    uint8_t values[N], valid[N];
+    for (int i = 0; i < N; i++) {
+        values[i] = (uint8_t)(rand() % 2);
+        valid[i] = (uint8_t)(rand() % 5 != 0);
+    }
+    tally_builder *b;
+    ck_assert_int_eq(tally_builder_new(TALLY_TYPE_BOOL, test_pool, &b), 0);
+    ck_assert_int_eq(tally_builder_append_values(b, values, valid, N), 0);
+    tally_array *all = finish_and_destroy(b);
+    for (int round = 0; round < 200; round++) {
+        int n = 1 + rand() % 6, starts[6], counts[6];
+        tally_array *parts[6];
+        ck_assert_int_eq(tally_builder_new(TALLY_TYPE_BOOL, test_pool, &b), 0);
+        for (int k = 0; k < n; k++) {
+            starts[k] = rand() % N;
+            counts[k] = rand() % (N - starts[k] + 1);
+            ck_assert_int_eq(tally_array_slice(all, starts[k], counts[k], &parts[k]), 0);
+            ck_assert_int_eq(
+                tally_builder_append_values(b, values + starts[k], valid + starts[k], counts[k]),
+                0);
+        }
+        tally_array *want = finish_and_destroy(b), *c = concat(parts, n);
+        ck_assert(tally_array_equals(c, want));
+        tally_array_release(c);
+        tally_array_release(want);
+        release_all(parts, n);
+    }
+    tally_array_release(all);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("concat");
@@ -343,6 +380,7 @@ int main(void)
     tcase_add_test(tc, test_concat_charges_the_given_pool);
     tcase_add_test(tc, test_concat_out_of_memory);
     tcase_add_test(tc, test_concat_random_lists);
+    tcase_add_test(tc, test_concat_random_bits);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
