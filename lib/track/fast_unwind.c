@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "base/assert.h"
 #include "track/eh_frame.h"
@@ -135,8 +136,11 @@ __attribute__((no_sanitize_address)) int tt_fast_step(tt_fast_regs *r, tt_rule_c
     uintptr_t cfa = ((rule & R_CFA_ON_RBP) ? r->rbp : r->sp) + (uintptr_t)(int64_t)(int32_t)rule;
     if (cfa <= r->sp || cfa - r->sp > ((uintptr_t)1 << 30) || (cfa & 7))
         return -1;
-    if (rule & R_RBP_SAVED)
-        r->rbp = *(const uintptr_t *)(cfa + (uintptr_t)(int64_t)(int16_t)(rule >> 32));
+    r->rbp_from = NULL;
+    if (rule & R_RBP_SAVED) {
+        r->rbp_from = (const uintptr_t *)(cfa + (uintptr_t)(int64_t)(int16_t)(rule >> 32));
+        r->rbp = *r->rbp_from;
+    }
     r->ip = *(const uintptr_t *)(cfa - sizeof(uintptr_t));
     r->sp = cfa;
     return r->ip != 0;

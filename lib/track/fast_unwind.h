@@ -16,9 +16,14 @@
  * after the call. */
 typedef struct {
     uintptr_t ip, sp, rbp;
+    /* Set by each step: where rbp was just read from, NULL when the step
+     * kept it. With the slot ip was read from, all the memory a step
+     * reads: a walk that reads the same values from the same places from
+     * the same registers is the same walk. */
+    const uintptr_t *rbp_from;
 } tt_fast_regs;
 
-/* Fills r for its caller. Written in assembly: no compiler may move RBP or
+/* Fills r's ip, sp and rbp for its caller. Written in assembly: no compiler may move RBP or
  * RSP between the call and the capture. */
 void tt_fast_unwind_regs(tt_fast_regs *r);
 

@@ -198,7 +198,7 @@ static __attribute__((noinline)) int walk_all(void **buf, int max)
         return fp_walk(buf, max);
     if (tt_cfg.unwind != TT_UNWIND_LIBUNWIND) {
         /* buf[0] is in this function, as unw_backtrace's would be. */
-        tt_fast_regs r;
+        tt_fast_regs r = {0};
         tt_fast_unwind_regs(&r);
         buf[0] = (void *)r.ip;
         int n = tt_fast_unwind(&r, (uintptr_t *)buf + 1, NULL, max - 1, NULL);
@@ -232,147 +232,21 @@ __attribute__((noinline)) int tt_unwind(uintptr_t *frames, int depth, int skip)
     return kept;
 }
 
-/* ---- the per-thread stack cache ------------------------------------------------
- *
- * On x86-64 a frame's return address sits just below its caller's CFA, so
- * after each unw_step the slot that held the frame's return address is
- * SP - 8. For an allocation whose innermost slot (the entry point's own)
- * is at the same address and holds the same return address as a cached
- * stack, and whose every other cached slot still holds the same return
- * address, the frames are the cached ones: a frame's CFA follows from its
- * callee's CFA and the return address in it (the unwind rule at that pc),
- * frame by frame outwards. The check is a load and a compare per frame,
- * against ~7 ns per frame for unw_backtrace. What it cannot see: a function
- * whose frame size at the call differs from one call to the next at the
- * same pc (alloca or a VLA) while every cached slot happens to hold the same
- * address again, as stale stack memory can. A stack with a signal frame is
- * never cached (the interrupted pc is not in a return-address slot). */
-#define SC_ENTRIES 8
-#define SC_DEPTH 64 /* deeper stacks (TALLY_DEPTH > 64) are not cached */
-
-typedef struct {
-    const uintptr_t *slot0;
-    uintptr_t ret0;
-    uint32_t id;
-    uint32_t n;
-    const uintptr_t *slots[SC_DEPTH];
-    uintptr_t rets[SC_DEPTH];
-} sc_entry;
-
-/* The thread's last walk, from its ret_slot outwards: where the next walk
- * may stop and take the rest (see miss_fast). */
-typedef struct {
-    int n;          /* 0: none */
-    bool truncated; /* n is the depth limit, and the stack went on */
-    uintptr_t ips[SC_DEPTH];
-    const uintptr_t *slots[SC_DEPTH];
-} sc_last;
-
-struct tt_stack_cache {
-    uint32_t next; /* round-robin victim */
-    sc_entry e[SC_ENTRIES];
-    sc_last last;
-    tt_rule_cache rules;      /* fast_unwind.h */
-    tt_intern_cache interned; /* stack_table.h */
-};
-
-tt_stack_cache *tt_stack_cache_new(void)
+/* ---- for the stack cache (stack_cache.c) ------------------------------------ */
+void tt_unwind_check_count(bool differ)
 {
-    return base_map(sizeof(tt_stack_cache));
+    atomic_fetch_add(&check_captures, 1);
+    if (differ)
+        atomic_fetch_add(&check_differ, 1);
 }
 
-void tt_stack_cache_clear(tt_stack_cache *c)
+void tt_unwind_check_fallback(void)
 {
-    for (int i = 0; i < SC_ENTRIES; i++)
-        c->e[i].slot0 = NULL;
-    c->last.n = 0;
+    atomic_fetch_add(&check_fallbacks, 1);
 }
 
-__attribute__((no_sanitize_address)) static inline bool sc_holds(const sc_entry *e)
-{
-    for (uint32_t k = 1; k < e->n; k++)
-        if (*e->slots[k] != e->rets[k])
-            return false;
-    return true;
-}
-
-/* True when each of last's slots from k on still holds its address. */
-__attribute__((no_sanitize_address)) static bool last_holds(const sc_last *last, int k)
-{
-    for (; k < last->n; k++)
-        if (*last->slots[k] != last->ips[k])
-            return false;
-    return true;
-}
-
-/* The frames from the one whose return address is at ret_slot outwards,
- * with the slots they were read from; -1 when ret_slot is not among the
- * first 17 slots, or a frame's rule is not simple.
- *
- * Deep stacks mostly change at their inner end: a compiler's passes, an
- * interpreter's eval loop stay put while the leaf calls vary. So the walk
- * stops at the first frame that is also in the thread's last walk, at the
- * same slot with the same return address, when every later slot of that
- * walk still holds its address, and takes the rest from it. That is the
- * stack cache's reasoning (see above), applied to the outer part of the
- * stack, with the same blind spot; TALLY_UNWIND=check compares the result
- * with libunwind's on every capture. */
-static int miss_fast(tt_stack_cache *c, const uintptr_t *ret_slot, uintptr_t *frames,
-                     const uintptr_t **slots)
-{
-    enum { LEAD = 17 }; /* tally's frames above ret_slot: a few, never this many */
-    tt_fast_regs r;
-    tt_fast_unwind_regs(&r);
-    for (int lead = 0;; lead++) {
-        if (lead == LEAD || tt_fast_step(&r, &c->rules) <= 0)
-            return -1;
-        if (tt_fast_slot(&r) == ret_slot)
-            break;
-    }
-    sc_last *last = &c->last;
-    int depth = tt_cfg.depth, n = 0, j = 0, step = 1;
-    bool truncated = false;
-    for (;;) {
-        frames[n] = r.ip;
-        slots[n] = tt_fast_slot(&r);
-        n++;
-        while (j < last->n && last->slots[j] < slots[n - 1])
-            j++;
-        if (j < last->n && last->slots[j] == slots[n - 1] && last->ips[j] == frames[n - 1]) {
-            int rest = last->n - (j + 1);
-            int take = n + rest > depth ? depth - n : rest;
-            /* A last walk cut at the depth limit has nothing past its end. */
-            bool complete = take < rest || !last->truncated;
-            if (complete && last_holds(last, j + 1)) {
-                memcpy(frames + n, last->ips + j + 1, (size_t)take * sizeof *frames);
-                memcpy(slots + n, last->slots + j + 1, (size_t)take * sizeof *slots);
-                n += take;
-                truncated = take < rest || last->truncated;
-                break;
-            }
-        }
-        if (n == depth) {
-            truncated = tt_fast_step(&r, &c->rules) != 0; /* -1: maybe more */
-            break;
-        }
-        step = tt_fast_step(&r, &c->rules);
-        if (step < 0)
-            return -1;
-        if (step == 0)
-            break;
-    }
-    memcpy(last->ips, frames, (size_t)n * sizeof *frames);
-    memcpy(last->slots, slots, (size_t)n * sizeof *slots);
-    last->n = n;
-    last->truncated = truncated;
-    return n;
-}
-
-/* miss_fast's answer from libunwind's unw_step, which can also follow
- * signal frames and DWARF expressions; *cacheable false for a stack the
- * cache's check could not follow. */
-static int miss_libunwind(const uintptr_t *ret_slot, uintptr_t *frames, const uintptr_t **slots,
-                          bool *cacheable)
+int tt_unwind_slots(const uintptr_t *ret_slot, uintptr_t *frames, const uintptr_t **slots,
+                    bool *cacheable)
 {
     unw_context_t uc;
     unw_cursor_t cur;
@@ -403,55 +277,4 @@ static int miss_libunwind(const uintptr_t *ret_slot, uintptr_t *frames, const ui
         n++;
     }
     return found ? n : -1;
-}
-
-/* Reads return-address slots of the caller's frames. */
-__attribute__((noinline, no_sanitize_address)) uint32_t
-tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
-{
-    if (!c || !ret_slot || tt_cfg.unwind == TT_UNWIND_FP || tt_cfg.depth > SC_DEPTH)
-        return tt_capture(skip);
-    uintptr_t ret0 = *ret_slot;
-    for (int i = 0; i < SC_ENTRIES; i++) {
-        sc_entry *e = &c->e[i];
-        if (e->slot0 == ret_slot && e->ret0 == ret0 && sc_holds(e))
-            return e->id;
-    }
-
-    /* A miss: unwind, noting where each return address was. */
-    uintptr_t frames[SC_DEPTH];
-    const uintptr_t *slots[SC_DEPTH];
-    bool cacheable = true;
-    int n = -1;
-    if (tt_cfg.unwind != TT_UNWIND_LIBUNWIND) {
-        n = miss_fast(c, ret_slot, frames, slots);
-        if (n < 0 && tt_cfg.unwind == TT_UNWIND_CHECK)
-            atomic_fetch_add(&check_fallbacks, 1);
-    }
-    if (tt_cfg.unwind == TT_UNWIND_CHECK && n >= 0) {
-        uintptr_t theirs[SC_DEPTH];
-        const uintptr_t *their_slots[SC_DEPTH];
-        bool their_cacheable = true;
-        int m = miss_libunwind(ret_slot, theirs, their_slots, &their_cacheable);
-        atomic_fetch_add(&check_captures, 1);
-        if (m != n || memcmp(theirs, frames, (size_t)n * sizeof *frames) != 0 ||
-            memcmp(their_slots, slots, (size_t)n * sizeof *slots) != 0)
-            atomic_fetch_add(&check_differ, 1);
-    }
-    if (n < 0)
-        n = miss_libunwind(ret_slot, frames, slots, &cacheable);
-    if (n < 0)
-        return tt_capture(skip);
-    uint32_t id = tt_stack_intern_cached(&c->interned, frames, n);
-    if (cacheable && n > 0 && id) {
-        sc_entry *e = &c->e[c->next++ % SC_ENTRIES];
-        e->slot0 = NULL;
-        e->ret0 = frames[0];
-        e->n = (uint32_t)n;
-        e->id = id;
-        memcpy(e->slots, slots, (size_t)n * sizeof *slots);
-        memcpy(e->rets, frames, (size_t)n * sizeof *frames);
-        e->slot0 = ret_slot;
-    }
-    return id;
 }
