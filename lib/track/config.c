@@ -133,4 +133,7 @@ void tt_configure(const tally_track_options *opts)
     tt_cfg.unwind_fp = unwind && strcmp(unwind, "fp") == 0;
     const char *shadow = getenv("TALLY_SHADOW");
     tt_cfg.shadow_allowed = !(shadow && shadow[0] == '0');
+    /* The live view's segment (publish.c): off unless asked for. */
+    const char *live = getenv("TALLY_LIVE");
+    tt_cfg.live = live && *live && *live != '0';
 }
