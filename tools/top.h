@@ -30,6 +30,9 @@ void top_source_close(top_source *s);
 /* A consistent copy of the segment (retried while the process writes):
  * 0, or -1 when none could be had (the process writes without pause). */
 int top_source_read(top_source *s, prof_live_segment *copy);
+/* Whether the segment's file is gone or another: the process exec'd (the
+ * new image makes its own) or ended. */
+int top_source_replaced(const top_source *s);
 /* Whether the process that made the segment still runs. */
 int top_source_alive(const top_source *s);
 /* Asks the process for a snapshot profile at path (absolute) at its next

@@ -26,6 +26,8 @@ struct top_source {
     uint64_t proc_start;
     char path[64];
     prof_live_segment *seg; /* shared: the request words are written */
+    dev_t dev;
+    ino_t ino; /* the file mapped: an exec makes a new one */
     uint64_t token;
 };
 
@@ -132,6 +134,8 @@ int top_source_open(pid_t pid, top_source **out, char *err, size_t cap)
     s->pid = pid;
     s->proc_start = start;
     s->seg = seg;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
     snprintf(s->path, sizeof s->path, "%s", path);
     s->token = atomic_load(&seg->request);
     *out = s;
@@ -163,6 +167,12 @@ int top_source_read(top_source *s, prof_live_segment *copy)
         usleep(100);
     }
     return -1;
+}
+
+int top_source_replaced(const top_source *s)
+{
+    struct stat st;
+    return lstat(s->path, &st) != 0 || st.st_dev != s->dev || st.st_ino != s->ino;
 }
 
 int top_source_alive(const top_source *s)

@@ -200,6 +200,12 @@ static void check_snapshot(top_ui *u)
 /* A new frame from the segment: 0, or TOP_UI_ENDED. */
 static int refresh(top_ui *u)
 {
+    if (u->src && top_source_replaced(u->src) && top_source_alive(u->src)) {
+        /* an exec: the new image's segment, when it has made it */
+        top_source_close(u->src);
+        u->src = NULL;
+        u->token = 0;
+    }
     if (!u->src) {
         char err[512];
         int rc = top_source_open(u->pid, &u->src, err, sizeof err);

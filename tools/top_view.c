@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct top_view {
@@ -267,12 +268,17 @@ void top_view_render(top_view *v, int peak, int rows, int cols, const char *stat
     make_symbolizer(v);
     const char *exe = s->nmodules ? &s->strings[s->modules[0].path] : "?";
     put(v, "tally top: process %d  %s", (int)v->pid, exe);
-    put(v, "elapsed %.1f s   RSS %s (%lld bytes)   threads %u   %s", (double)s->now_ns / 1e9,
+    /* Elapsed: now, not at the last publication (a process that stops
+     * allocating stops publishing). */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t up = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - s->start_realtime_ns;
+    put(v, "elapsed %.1f s   RSS %s (%lld bytes)   threads %u   %s", (double)up / 1e9,
         v->rss >= 0 ? human(v->rss, a, sizeof a) : "?", (long long)v->rss, s->threads,
         s->sample_bytes ? "sampled" : "every allocation");
-    put(v, "live %lld bytes (%s)   peak %lld bytes (%s) at %.1f s", (long long)s->current,
-        human(s->current, a, sizeof a), (long long)s->peak, human(s->peak, b, sizeof b),
-        (double)s->peak_ns / 1e9);
+    put(v, "live %lld bytes (%s)   peak %lld bytes (%s) at %.1f s   (as published at %.1f s)",
+        (long long)s->current, human(s->current, a, sizeof a), (long long)s->peak,
+        human(s->peak, b, sizeof b), (double)s->peak_ns / 1e9, (double)s->now_ns / 1e9);
     put(v, "%s", "");
     put(v, "%-24s %14s %14s %10s %10s", "POOL", "CURRENT", "PEAK", "BLOCKS", "ALLOCS/S");
     double secs = p ? (double)(s->now_ns - p->now_ns) / 1e9 : (double)s->now_ns / 1e9;
