@@ -35,6 +35,10 @@
 #include <unistd.h>
 
 static prof_live_segment *seg;
+/* Unlinked by tt_publish_stop, and still mapped: another thread may be
+ * publishing into it (publications are serialized by service.c, a stop is
+ * not), and an exec or the exit unmaps it anyway. */
+static _Atomic bool unlinked;
 static pid_t seg_pid;
 static char seg_path[64];
 static _Atomic int said;
@@ -108,6 +112,7 @@ static void make_segment(void)
     __atomic_store_n(&s->magic, PROF_LIVE_MAGIC, __ATOMIC_RELEASE);
     modules_seen = tt_modules_generation() - 1;
     seg_pid = pid;
+    atomic_store(&unlinked, false);
     seg = s;
 }
 
@@ -120,18 +125,22 @@ void tt_publish_start(void)
 void tt_publish_stop(void)
 {
     /* Not from a vfork child, which shares our memory but not our pid. */
-    if (!seg || seg_pid != getpid())
+    if (!seg || seg_pid != getpid() || atomic_exchange(&unlinked, true))
         return;
     unlink(seg_path);
-    munmap(seg, sizeof *seg);
+}
+
+/* The mapping let go: only where no other thread can be publishing. */
+static void unmap(void)
+{
+    if (seg)
+        munmap(seg, sizeof *seg);
     seg = NULL;
 }
 
 void tt_publish_fork_child(void)
 {
-    if (seg)
-        munmap(seg, sizeof *seg); /* the parent's: it stays the parent's */
-    seg = NULL;
+    unmap(); /* the parent's: it stays the parent's */
     tt_publish_start();
 }
 
@@ -297,8 +306,10 @@ void tt_publish_now(void)
 {
     if (!tt_cfg.live)
         return;
+    if (seg && atomic_load(&unlinked))
+        unmap(); /* an exec that failed: this image goes on, with a new segment */
     if (!seg || seg_pid != getpid())
-        make_segment(); /* after a failed exec, or a first failure (said once) */
+        make_segment(); /* or after a first failure (said once) */
     prof_live_segment *s = seg;
     if (!s)
         return;

@@ -14,9 +14,10 @@ void tt_publish_start(void);
 /* A publication, and a snapshot profile when a reader asked for one: from
  * service.c, on a program thread that holds no lock of the core's. */
 void tt_publish_now(void);
-/* The segment unlinked and unmapped: at exit, before an exec (a failed exec
- * makes it again at the next publication), on a fatal signal
- * (async-signal-safe: unlink and munmap only). */
+/* The segment unlinked (still mapped until the exec or the exit, for a
+ * publication under way in another thread): at exit, before an exec (a
+ * failed exec makes a new one at the next publication), on a fatal signal
+ * (async-signal-safe: an atomic exchange and unlink). */
 void tt_publish_stop(void);
 /* In a forked child: the parent's mapping let go (not unlinked), and a
  * segment of the child's own. */
