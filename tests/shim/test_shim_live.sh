@@ -4,7 +4,8 @@
 # the user, the process still one thread, the figures `tally top --once`
 # reads exact (tests/progs/live_prog.c holds 100 blocks of 10000 bytes in
 # hold_blocks, 10 of 100 in keep_small), and the segment removed at exit. A
-# segment left by a killed process is removed by the reader; no such
+# forked child publishes a segment of its own. A segment left by a killed
+# process is removed by the reader; no such
 # process, one without a segment, another user's process or segment, a
 # segment that is not mode 0600 or is a symlink: each a clear error, exit 2.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
@@ -90,6 +91,29 @@ EOF
 stop_prog live
 [ -e "$(seg $P)" ] && fail "the segment outlived the process's exit"
 echo "ok: TALLY_LIVE=1: mode 0600, the user's, one thread, exact figures, removed at exit"
+
+# ---- fork: the child publishes its own, the parent's stays the parent's --------------------
+mkdir -p "$WORK/fork"
+env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$WORK/fork/%p.prof" TALLY_REPORT=none TALLY_LIVE=1 \
+    "$LIVE" 100 10000 "$WORK/fork" fork >/dev/null 2>&1 &
+P=$!
+wait_for "$WORK/fork/child" || fail "the forked child did not start"
+C=$(cat "$WORK/fork/child")
+wait_for "$(seg $C)" || fail "the forked child made no segment of its own"
+sleep 1.2
+"$TALLY" top --once "$P" >"$WORK/parent.txt" 2>&1 || fail "tally top --once on the parent: $(cat "$WORK/parent.txt")"
+"$TALLY" top --once "$C" >"$WORK/child.txt" 2>&1 || fail "tally top --once on the child: $(cat "$WORK/child.txt")"
+grep -q "hold_more" "$WORK/parent.txt" && fail "the parent's view shows the child's hold_more"
+grep -qE "^ +1000000 +100 .*hold_more" "$WORK/child.txt" || fail "the child's view lacks its hold_more"
+grep -qE "^ +1000000 +100 .*hold_blocks" "$WORK/child.txt" || fail "the child's view lacks the inherited hold_blocks"
+[ "$(ls /proc/$C/task | wc -l)" -eq 1 ] || fail "the child has more than one thread"
+touch "$WORK/fork/stop"
+wait "$P"
+n=0
+while [ -e "$(seg $C)" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+[ -e "$(seg $P)" ] && fail "the parent's segment outlived it"
+[ -e "$(seg $C)" ] && fail "the child's segment outlived it"
+echo "ok: a forked child publishes its own segment; the parent's shows only the parent's books"
 
 # ---- a killed process's segment, and bad segments ---------------------------------------
 start killed TALLY_LIVE=1
