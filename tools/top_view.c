@@ -273,9 +273,9 @@ void top_view_render(top_view *v, int peak, int rows, int cols, const char *stat
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t up = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - s->start_realtime_ns;
-    put(v, "elapsed %.1f s   RSS %s (%lld bytes)   threads %u   %s", (double)up / 1e9,
-        v->rss >= 0 ? human(v->rss, a, sizeof a) : "?", (long long)v->rss, s->threads,
-        s->sample_bytes ? "sampled" : "every allocation");
+    put(v, "elapsed %.1f s   RSS %s (%lld bytes)   threads that allocated %u   %s",
+        (double)up / 1e9, v->rss >= 0 ? human(v->rss, a, sizeof a) : "?", (long long)v->rss,
+        s->threads, s->sample_bytes ? "sampled" : "every allocation");
     put(v, "live %lld bytes (%s)   peak %lld bytes (%s) at %.1f s   (as published at %.1f s)",
         (long long)s->current, human(s->current, a, sizeof a), (long long)s->peak,
         human(s->peak, b, sizeof b), (double)s->peak_ns / 1e9, (double)s->now_ns / 1e9);
