@@ -98,9 +98,14 @@ int cmd_top(int argc, char **argv)
         fprintf(stderr, "tally top: %s\n", optind >= argc ? "no PID" : "one PID at a time");
         return cli_usage_error("top", top_synopsis);
     }
-    long pid;
-    if (cli_parse_count("top", "PID", "a process id", argv[optind], 1, INT32_MAX, &pid))
+    char *end;
+    errno = 0;
+    long pid = strtol(argv[optind], &end, 10);
+    if (errno || end == argv[optind] || *end || pid < 1 || pid > INT32_MAX) {
+        fprintf(stderr, "tally top: PID is a process id (a positive number), not '%s'\n",
+                argv[optind]);
         return cli_usage_error("top", top_synopsis);
+    }
     if (!one && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         fprintf(stderr, "tally top: the view needs a terminal; --once prints one frame\n");
         return CLI_EXIT_BAD_INPUT;
