@@ -130,7 +130,7 @@ $T kill-session -t live
 ok "tally run --live: the view while it runs, its output in tally.sh.PID.out, then the summary"
 
 # ---- no terminal ---------------------------------------------------------------------------
-setsid "$TALLY" run --live -- true </dev/null >"$WORK/nt.out" 2>"$WORK/nt.err" && fail "run --live without a terminal: exit 0"
+setsid -w "$TALLY" run --live -- true </dev/null >"$WORK/nt.out" 2>"$WORK/nt.err" && fail "run --live without a terminal: exit 0"
 [ $? -eq 2 ] || fail "run --live without a terminal: not exit 2"
 expect_in "$WORK/nt.err" "--live needs a terminal"
 "$TALLY" top 1 </dev/null >"$WORK/nt.out" 2>"$WORK/nt.err" && fail "tally top without a terminal: exit 0"
