@@ -89,7 +89,9 @@ static void make_segment(void)
     }
     size_t size = sizeof(prof_live_segment);
     void *m = MAP_FAILED;
-    int rc = fchmod(fd, 0600) != 0 ? errno : fallocate(fd, 0, 0, (off_t)size) != 0 ? errno : 0;
+    int rc = fchmod(fd, 0600) != 0 ? errno : 0;
+    while (rc == 0 && fallocate(fd, 0, 0, (off_t)size) != 0 && (rc = errno) == EINTR)
+        rc = 0; /* a signal of the program's came: again */
     if (rc == 0) {
         m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         rc = m == MAP_FAILED ? errno : 0;
