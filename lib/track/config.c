@@ -137,4 +137,7 @@ void tt_configure(const tally_track_options *opts)
                                                        : TT_UNWIND_FAST;
     const char *shadow = getenv("TALLY_SHADOW");
     tt_cfg.shadow_allowed = !(shadow && shadow[0] == '0');
+    /* The live view's segment (publish.c): off unless asked for. */
+    const char *live = getenv("TALLY_LIVE");
+    tt_cfg.live = live && *live && *live != '0';
 }

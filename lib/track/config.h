@@ -44,6 +44,7 @@ typedef struct {
     bool leak_addresses; /* TALLY_LEAK_ADDRESSES: each leaked block's address in the profile */
     int unwind;          /* TALLY_UNWIND: a TT_UNWIND_* */
     bool shadow_allowed; /* TALLY_SHADOW is not 0 */
+    bool live;           /* TALLY_LIVE: publish for `tally top` (publish.c) */
     bool started;        /* ever started: the exit profile is due */
     int64_t start_realtime_ns;
     int64_t start_ns; /* CLOCK_MONOTONIC */
