@@ -78,6 +78,8 @@ int cli_usage_error(const char *cmd, const char *synopsis)
 static const char synopsis[] = "usage: tally run [options] [--] PROGRAM [ARGS]\n"
                                "       tally report [options] PROFILE\n"
                                "       tally diff [options] A B\n"
+                               "       tally attach [options] PID\n"
+                               "       tally detach PID\n"
                                "       tally help [COMMAND]";
 
 /* The subcommands, one line each in the help. */
@@ -89,6 +91,8 @@ static const struct {
     {"run", cmd_run, "run a program under the shim; print its leaks and peak"},
     {"report", cmd_report, "print a profile as text, json, folded, massif, pprof or html"},
     {"diff", cmd_diff, "show what grew from profile A to profile B, by pool and stack"},
+    {"attach", cmd_attach, "start tracking in a running process (ptrace)"},
+    {"detach", cmd_detach, "stop tracking an attached process; write its profile"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,0 +1,89 @@
+/* attach_prog: a program started without tally, for tally attach
+ * (tests/cli/test_cli_attach.sh). It allocates before the attach, says
+ * "ready" and reads commands from stdin, one a line:
+ *   go    free the blocks of before the attach (glibc's: no error may be
+ *         reported), realloc one of them, and leak known sizes from
+ *         named functions: 3 x 1000 (malloc), 770 (calloc 10 x 77),
+ *         5000 (a realloc of a 100-byte block); free a 123-byte block.
+ *         Then "done".
+ *   again the same leaks once more, then "done" (after a detach they are
+ *         no longer tracked).
+ *   exit  exit with status 3.
+ * Every answer is a line on stdout, flushed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *keep[4];
+
+__attribute__((noinline)) static void leak_malloc(void)
+{
+    for (int i = 0; i < 3; i++) {
+        void *volatile p = malloc(1000);
+        memset(p, 1, 1000);
+    }
+}
+
+__attribute__((noinline)) static void leak_calloc(void)
+{
+    void *volatile p = calloc(10, 77);
+    (void)p;
+}
+
+__attribute__((noinline)) static void leak_realloc(void)
+{
+    char *p = malloc(100);
+    memset(p, 2, 100);
+    void *volatile q = realloc(p, 5000);
+    (void)q;
+}
+
+__attribute__((noinline)) static void churn(void)
+{
+    void *volatile p = malloc(123);
+    free(p);
+}
+
+/* The leak functions' dead frames, cleared: no old copy of a lost
+ * pointer is left where the next calls' frames (fgets, read) will sit
+ * while the leak check scans them. */
+__attribute__((noinline)) static void clear_stack(void)
+{
+    volatile char buf[8192];
+    memset((char *)buf, 0, sizeof buf);
+}
+
+static void leak_all(void)
+{
+    leak_malloc();
+    leak_calloc();
+    leak_realloc();
+    churn();
+    clear_stack();
+}
+
+int main(void)
+{
+    for (int i = 0; i < 4; i++)
+        keep[i] = malloc(64 + (size_t)i);
+    printf("ready\n");
+    fflush(stdout);
+    char line[64];
+    while (fgets(line, sizeof line, stdin)) {
+        if (strncmp(line, "go", 2) == 0) {
+            keep[0] = realloc(keep[0], 4096); /* a block of before, grown now */
+            for (int i = 0; i < 4; i++) {
+                free(keep[i]);
+                keep[i] = NULL;
+            }
+            leak_all();
+        } else if (strncmp(line, "again", 5) == 0) {
+            leak_all();
+        } else if (strncmp(line, "exit", 4) == 0) {
+            return 3;
+        }
+        printf("done\n");
+        fflush(stdout);
+    }
+    return 1;
+}
