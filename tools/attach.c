@@ -186,8 +186,12 @@ static int load_shim(pid_t pid, const char *shim)
 {
     uint64_t dlopen_fn, dlerror_fn;
     char libc[PATH_MAX];
-    if (proc_symbol(pid, "/libc.so.6", "dlopen", &dlopen_fn, libc, sizeof libc) != 0 ||
-        proc_symbol(pid, "/libc.so.6", "dlerror", &dlerror_fn, NULL, 0) != 0) {
+    int rc = proc_symbol(pid, "/libc.so.6", "dlopen", &dlopen_fn, libc, sizeof libc);
+    if (rc == EACCES || rc == EPERM) { /* its maps are as closed to us as ptrace */
+        explain_eperm("attach", pid);
+        return CLI_EXIT_BAD_INPUT;
+    }
+    if (rc != 0 || proc_symbol(pid, "/libc.so.6", "dlerror", &dlerror_fn, NULL, 0) != 0) {
         if (!*libc)
             fprintf(stderr,
                     "tally attach: process %d has no libc.so.6 mapped (a static program?): "
@@ -200,7 +204,7 @@ static int load_shim(pid_t pid, const char *shim)
     }
     inject_session s;
     char why[256];
-    int rc = inject_begin(&s, pid, why, sizeof why);
+    rc = inject_begin(&s, pid, why, sizeof why);
     if (rc == EPERM) {
         explain_eperm("attach", pid);
         return CLI_EXIT_BAD_INPUT;
@@ -232,8 +236,7 @@ static int detach_pid(const char *cmd, pid_t pid)
 {
     uint64_t stop;
     char shim[PATH_MAX];
-    int rc =
-        proc_symbol(pid, "/libtally-attach.so", "tally_attach_stop", &stop, shim, sizeof shim);
+    int rc = proc_symbol(pid, "/libtally-attach.so", "tally_attach_stop", &stop, shim, sizeof shim);
     if (rc != 0) {
         fprintf(stderr, "tally %s: process %d is not attached (tally is not loaded in it)\n", cmd,
                 (int)pid);

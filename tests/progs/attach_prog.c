@@ -9,10 +9,17 @@
  *   again the same leaks once more, then "done" (after a detach they are
  *         no longer tracked).
  *   exit  exit with status 3.
- * Every answer is a line on stdout, flushed. */
+ * Every answer is a line on stdout, flushed.
+ *
+ * attach_prog traced: a child that is traced by this process already
+ * (PTRACE_TRACEME) runs the same loop, and its pid is the first line;
+ * attaching to it is not permitted (the test of tally's EPERM message). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void *keep[4];
 
@@ -62,8 +69,21 @@ static void leak_all(void)
     clear_stack();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "traced") == 0) {
+        pid_t child = fork();
+        if (child == 0) {
+            if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
+                return 9;
+        } else {
+            printf("%d\n", (int)child);
+            fflush(stdout);
+            int status;
+            waitpid(child, &status, 0);
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 8;
+        }
+    }
     for (int i = 0; i < 4; i++)
         keep[i] = malloc(64 + (size_t)i);
     printf("ready\n");
