@@ -189,7 +189,9 @@ ok "no process: exit 2; a second attach and a second detach are refused, the pro
 # ---- ptrace not permitted: a process traced already, and another user's
 start traced "$AP" traced
 TPID=$PID
-CHILD=$(head -n 1 "$WORK/traced.out")
+i=0
+until grep -qxE '[0-9]+' "$WORK/traced.out" || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
+CHILD=$(grep -xE '[0-9]+' "$WORK/traced.out")
 "$TALLY" attach "$CHILD" >"$WORK/o" 2>"$WORK/e"
 st=$?
 kill -9 "$CHILD"
