@@ -41,6 +41,7 @@ typedef struct {
     bool unwind_fp;
     bool shadow_allowed; /* TALLY_SHADOW is not 0 */
     bool started;        /* ever started: the exit profile is due */
+    bool attached;       /* started by tally attach: glibc's heap holds blocks of before */
     int64_t start_realtime_ns;
     int64_t start_ns; /* CLOCK_MONOTONIC */
     /* Per-stack counts are kept in units of 1/count_scale, so that sampled

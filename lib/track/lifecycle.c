@@ -142,6 +142,7 @@ TALLY_INTERNAL __attribute__((noinline)) void tally_track_at_exit(void)
  * the profile with tally report. */
 TALLY_INTERNAL int tally_track_start_attached(const tally_track_options *opts)
 {
+    tt_cfg.attached = true;
     int rc = tally_track_start(opts);
     if (rc == 0)
         tt_cfg.report = TT_REPORT_NONE;

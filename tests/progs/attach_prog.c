@@ -4,7 +4,9 @@
  *   go    free the blocks of before the attach (glibc's: no error may be
  *         reported), realloc one of them, and leak known sizes from
  *         named functions: 3 x 1000 (malloc), 770 (calloc 10 x 77),
- *         5000 (a realloc of a 100-byte block); free a 123-byte block.
+ *         5000 (a realloc of a 100-byte block); free a 123-byte block;
+ *         hang a chain of 5 x 1000 bytes (grow_chain) on a block allocated
+ *         before the attach, which a global points to: still reachable.
  *         Then "done".
  *   again the same leaks once more, then "done" (after a detach they are
  *         no longer tracked).
@@ -22,6 +24,12 @@
 #include <unistd.h>
 
 static void *keep[4];
+
+struct link {
+    struct link *next;
+    char pad[992];
+};
+static struct link *anchor; /* allocated before the attach */
 
 __attribute__((noinline)) static void leak_malloc(void)
 {
@@ -49,6 +57,15 @@ __attribute__((noinline)) static void churn(void)
 {
     void *volatile p = malloc(123);
     free(p);
+}
+
+__attribute__((noinline)) static void grow_chain(void)
+{
+    for (int i = 0; i < 5; i++) {
+        struct link *l = malloc(sizeof *l); /* not calloc: that skips the cache */
+        l->next = anchor->next;
+        anchor->next = l;
+    }
 }
 
 /* The leak functions' dead frames, cleared: no old copy of a lost
@@ -88,6 +105,19 @@ int main(int argc, char **argv)
         keep[i] = malloc(64 + (size_t)i);
     printf("ready\n");
     fflush(stdout);
+    /* The anchor, then 5 blocks of a link's size after it, freed into
+     * glibc's per-thread cache (up to 7 of a size, never merged): it gives
+     * them back to grow_chain, so the anchor's page holds tracked blocks,
+     * which used to make the leak check skip it as the allocator's, and
+     * the chain looked lost. 1000 bytes: a size the attach itself does not
+     * allocate. */
+    anchor = calloc(1, sizeof *anchor);
+    void *spare[5];
+    for (int i = 0; i < 5; i++)
+        spare[i] = malloc(sizeof *anchor);
+    for (int i = 4; i >= 0; i--)
+        free(spare[i]);
+    explicit_bzero(spare, sizeof spare); /* main's frame lives on: no stale copies */
     char line[64];
     while (fgets(line, sizeof line, stdin)) {
         if (strncmp(line, "go", 2) == 0) {
@@ -96,6 +126,7 @@ int main(int argc, char **argv)
                 free(keep[i]);
                 keep[i] = NULL;
             }
+            grow_chain();
             leak_all();
         } else if (strncmp(line, "again", 5) == 0) {
             leak_all();
