@@ -126,6 +126,8 @@ static int list_threads(pid_t pid, pid_t *tids, int cap)
     return n;
 }
 
+static int begin(inject_session *s, pid_t pid, char *why, size_t cap);
+
 static void let_go(pid_t tid, int sig)
 {
     ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)sig);
@@ -159,6 +161,21 @@ int inject_begin(inject_session *s, pid_t pid, char *why, size_t cap)
     memset(s, 0, sizeof *s);
     s->pid = pid;
     s->mem = -1;
+    sigset_t ending;
+    sigemptyset(&ending);
+    sigaddset(&ending, SIGINT);
+    sigaddset(&ending, SIGTERM);
+    sigaddset(&ending, SIGHUP);
+    sigaddset(&ending, SIGQUIT);
+    sigprocmask(SIG_BLOCK, &ending, &s->held);
+    int rc = begin(s, pid, why, cap);
+    if (rc != 0)
+        sigprocmask(SIG_SETMASK, &s->held, NULL);
+    return rc;
+}
+
+static int begin(inject_session *s, pid_t pid, char *why, size_t cap)
+{
     code_ranges code;
     read_code_ranges(pid, &code);
     pid_t tids[64];
@@ -313,4 +330,5 @@ void inject_end(inject_session *s)
     if (s->mem >= 0)
         close(s->mem);
     s->mem = -1;
+    sigprocmask(SIG_SETMASK, &s->held, NULL);
 }

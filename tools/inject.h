@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <sys/user.h>
 
@@ -34,6 +35,7 @@ typedef struct {
     int pending_sig; /* a signal that was being delivered when it stopped */
     int mem;         /* /proc/PID/mem */
     bool seized;
+    sigset_t held; /* the tool's signal mask before: put back at the end */
 } inject_session;
 
 /* Stops a thread of pid at a safe moment (not inside glibc or the loader,
@@ -48,7 +50,10 @@ int inject_call(inject_session *s, uint64_t fn, const char *str, uint64_t a1, ui
 /* Reads a NUL-terminated string of the process. */
 int inject_read_string(inject_session *s, uint64_t addr, char *out, size_t cap);
 /* Puts the thread's registers back (a system call it was in restarts as
- * if nothing happened) and lets it go. */
+ * if nothing happened) and lets it go. Between inject_begin and this, the
+ * signals that would end tally (INT, TERM, HUP, QUIT) are held: tally
+ * ending there would leave the thread to return from the call into
+ * address 0 and die. */
 void inject_end(inject_session *s);
 
 #endif
