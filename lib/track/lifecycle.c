@@ -132,6 +132,7 @@ TALLY_INTERNAL __attribute__((noinline)) void tally_track_at_exit(void)
     ucontext_t caller;
     getcontext(&caller);
     tt_dump(NULL, PROF_REASON_EXIT, &caller);
+    tt_unwind_report();
     /* What the program frees after this point is no longer booked. */
     atomic_store(&tally_track_on, 0);
 }

@@ -80,9 +80,22 @@ static bool grow(shard *s)
         }
         base_unmap(s->slots, (size_t)s->n * sizeof(tt_entry));
     }
-    s->slots = fresh;
-    s->n = nslots;
+    /* Atomic stores for tt_live_prefetch, which reads them without the lock. */
+    __atomic_store_n(&s->slots, fresh, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->n, nslots, __ATOMIC_RELAXED);
     return true;
+}
+
+void tt_live_prefetch(uintptr_t addr)
+{
+    uint64_t h = mix(addr);
+    const shard *s = shard_of(h);
+    /* Unlocked: slots and n may be a grow apart, and then the prefetch is
+     * of the wrong line. A prefetch never faults, so that costs nothing. */
+    const tt_entry *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+    uint32_t n = __atomic_load_n(&s->n, __ATOMIC_RELAXED);
+    if (slots)
+        __builtin_prefetch(&slots[home_n(h, n)], 1, 3);
 }
 
 void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, unsigned kind,

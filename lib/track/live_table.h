@@ -65,6 +65,9 @@ static inline bool tt_live_maybe(uintptr_t addr)
     return atomic_load_explicit(&tt_live_filter[h & (TT_LIVE_SHARDS - 1)][tt_live_filter_slot(h)],
                                 memory_order_relaxed) != 0;
 }
+/* Starts loading addr's home slot into the cache, for an insert or a
+ * remove soon after: no lock, no effect on the table. */
+void tt_live_prefetch(uintptr_t addr);
 /* Calls fn for every entry, one shard locked at a time. */
 void tt_live_foreach(void (*fn)(const tt_entry *e, void *arg), void *arg);
 int64_t tt_live_count(void);

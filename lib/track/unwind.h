@@ -6,6 +6,8 @@
 #include "track/config.h"
 
 void tt_unwind_init(void);
+/* TALLY_UNWIND=check: one line on how tally's unwinder compared. */
+void tt_unwind_report(void);
 /* Return addresses of the caller, innermost first, with tally's own leading
  * frames dropped and then `skip` more. */
 int tt_unwind(uintptr_t *frames, int depth, int skip);
