@@ -43,11 +43,6 @@ SHIM_EXPORT void *malloc(size_t size)
     return p;
 }
 
-/* For init.c: is the global malloc this one (preloaded), or glibc's
- * (loaded by tally attach)? */
-extern __typeof(malloc) shim_malloc_self
-    __attribute__((alias("malloc"), copy(malloc), visibility("hidden")));
-
 SHIM_EXPORT void free(void *ptr)
 {
     if (SHIM_UNLIKELY(!ptr))

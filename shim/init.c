@@ -133,19 +133,15 @@ void shim_init(void)
     shim_in_init = 0;
 }
 
-/* Loaded by tally attach's dlopen, the shim is not the program's malloc:
- * the global lookup finds glibc's first. It then starts nothing on its own
- * (no environment, no signals, no exit handler): tally_attach_start does
- * what is needed (attach.c). */
-static bool interposing(void)
-{
-    return (void *)&malloc == (void *)shim_malloc_self;
-}
-
 __attribute__((constructor)) static void shim_constructor(void)
 {
-    if (__atomic_load_n((int *)&shim_state, __ATOMIC_ACQUIRE) == 0 && !interposing())
-        return;
+#ifdef TALLY_ATTACH_BUILD
+    /* libtally-attach.so, loaded by tally attach's dlopen: not the program's
+     * malloc (glibc's is found first). It starts nothing on its own (no
+     * environment, no signals, no exit handler): tally_attach_start does
+     * what is needed (attach.c). */
+    return;
+#endif
     shim_init();
     shim_freeres_init();
 }

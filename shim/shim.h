@@ -137,8 +137,6 @@ void *shim_got_original(const char *name);
  * shim (restore: back to the global definitions); *changed counts the
  * entries written. 0 or the first errno value. */
 int shim_got_route(bool restore, int *changed);
-/* The shim's own malloc, whatever the global lookup finds. */
-void *shim_malloc_self(size_t size);
 
 /* ---- exit (freeres.c) ------------------------------------------------------ */
 void shim_freeres_init(void);
