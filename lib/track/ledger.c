@@ -141,7 +141,7 @@ void tt_ledger_global_peak(tt_ledger_cache *c)
     int64_t cur = atomic_load(&tt_g.current);
     if (cur > atomic_load(&tt_g.peak)) {
         atomic_store(&tt_g.peak, cur);
-        tt_g.peak_ns = tt_now_ns() - tt_cfg.start_ns;
+        tt_g.peak_ns = tt_peak_clock_ns();
         atomic_fetch_add(&tt_g.epoch, 1);
         c->just_peaked = true;
     }
@@ -166,7 +166,7 @@ void tt_ledger_pool_peak(tt_ledger_cache *c, tt_pool_books *p)
     int64_t cur = atomic_load(&p->current);
     if (cur > atomic_load(&p->peak)) {
         atomic_store(&p->peak, cur);
-        p->peak_ns = tt_now_ns() - tt_cfg.start_ns;
+        p->peak_ns = tt_peak_clock_ns();
         atomic_fetch_add(&p->epoch, 1);
     }
     base_spin_unlock(&p->lock);
