@@ -57,8 +57,8 @@ TALLY_API void tally_ipc_writer_destroy(tally_ipc_writer *w);
 typedef struct tally_ipc_reader tally_ipc_reader;
 
 /* A stream or a file in memory (which it retains): batches are slices of it. */
-TALLY_API int tally_ipc_reader_open_buffer(tally_pool *pool, tally_buffer *data,
-                                           tally_error *error, tally_ipc_reader **out);
+TALLY_API int tally_ipc_reader_open_buffer(tally_pool *pool, tally_buffer *data, tally_error *error,
+                                           tally_ipc_reader **out);
 /* A stream read from fd with read(2) as batches are asked for; each body is
  * read into one buffer of the pool. */
 TALLY_API int tally_ipc_reader_open_fd(tally_pool *pool, int fd, tally_error *error,

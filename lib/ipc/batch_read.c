@@ -30,9 +30,8 @@ static int next_node(batch_cursor *c, int64_t *length, int64_t *null_count)
     *length = ipc_fb_load_i64(at);
     *null_count = ipc_fb_load_i64(at + 8);
     if (*length < 0 || *length > MAX_LENGTH || *null_count < 0 || *null_count > *length)
-        return ipc_fail(c->error, EINVAL,
-                        "IPC read: a node of length %lld with %lld nulls", (long long)*length,
-                        (long long)*null_count);
+        return ipc_fail(c->error, EINVAL, "IPC read: a node of length %lld with %lld nulls",
+                        (long long)*length, (long long)*null_count);
     return 0;
 }
 
@@ -82,9 +81,9 @@ static int read_array(batch_cursor *c, tally_datatype *type, int depth, tally_ar
     if (rc != 0)
         return rc;
     tally_type id = tally_datatype_id(type);
-    int n_buffers = id == TALLY_TYPE_STRUCT                                  ? 1
+    int n_buffers = id == TALLY_TYPE_STRUCT                              ? 1
                     : id == TALLY_TYPE_STRING || id == TALLY_TYPE_BINARY ? 3
-                                                                             : 2;
+                                                                         : 2;
     int n_children = tally_datatype_n_fields(type);
     tally_buffer *buffers[3] = {NULL, NULL, NULL};
     tally_array *stack_children[4], **children = stack_children;
@@ -149,8 +148,8 @@ int ipc_decode_batch(tally_pool *pool, tally_schema *schema, const ipc_fb_table 
         return ipc_fail(error, EINVAL, "IPC read: a batch of %lld rows", (long long)length);
     int n = tally_schema_n_fields(schema), rc = 0, made = 0;
     tally_array **columns = NULL;
-    if (n > 0 && (rc = tally_pool_allocate(pool, n * (int64_t)sizeof *columns,
-                                           (uint8_t **)&columns)) != 0)
+    if (n > 0 &&
+        (rc = tally_pool_allocate(pool, n * (int64_t)sizeof *columns, (uint8_t **)&columns)) != 0)
         return ipc_fail(error, rc, "IPC read: the pool refused the batch");
     while (rc == 0 && made < n) {
         rc = read_array(&c, tally_field_type(tally_schema_field(schema, made)), 0, &columns[made]);
@@ -158,7 +157,8 @@ int ipc_decode_batch(tally_pool *pool, tally_schema *schema, const ipc_fb_table 
             made++;
     }
     if (rc == 0 && (c.next_node != c.nodes.count || c.next_buffer != c.buffers.count))
-        rc = ipc_fail(error, EINVAL, "IPC read: the batch has more nodes or buffers than the schema");
+        rc = ipc_fail(error, EINVAL,
+                      "IPC read: the batch has more nodes or buffers than the schema");
     if (rc == 0)
         rc = tally_record_batch_make(pool, schema, length, columns, n, error, out);
     for (int k = 0; k < made; k++)

@@ -58,8 +58,7 @@ static int read_metadata(tally_ipc_reader *r, uint8_t **meta, int64_t *len, tall
     if (rc != 0 || got != word) {
         tally_pool_free(r->pool, *meta, word);
         if (rc != 0)
-            return ipc_fail(error, rc, "IPC read: read from fd %d failed: %s", r->fd,
-                            strerror(rc));
+            return ipc_fail(error, rc, "IPC read: read from fd %d failed: %s", r->fd, strerror(rc));
         return ipc_fail(error, EINVAL, "IPC read: the stream is truncated in a message's metadata");
     }
     *len = word;
@@ -131,8 +130,7 @@ int ipc_fd_next(tally_ipc_reader *r, tally_record_batch **out, tally_error *erro
     return rc;
 }
 
-int tally_ipc_reader_open_fd(tally_pool *pool, int fd, tally_error *error,
-                             tally_ipc_reader **out)
+int tally_ipc_reader_open_fd(tally_pool *pool, int fd, tally_error *error, tally_ipc_reader **out)
 {
     if (fd < 0 || !out)
         return ipc_fail(error, EINVAL, "IPC read: a descriptor and out are required");

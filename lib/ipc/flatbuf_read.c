@@ -45,8 +45,7 @@ static int open_table(ipc_fb_buf *buf, uint64_t pos, ipc_fb_table *out)
     return 0;
 }
 
-int ipc_fb_root(ipc_fb_buf *buf, const uint8_t *data, size_t len, int64_t budget,
-                ipc_fb_table *out)
+int ipc_fb_root(ipc_fb_buf *buf, const uint8_t *data, size_t len, int64_t budget, ipc_fb_table *out)
 {
     if (!data || len < 8 || len > INT32_MAX)
         return EINVAL;

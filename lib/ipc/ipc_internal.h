@@ -44,7 +44,7 @@ typedef struct ipc_body {
     struct ipc_scratch {
         uint8_t *data;
         int64_t size;
-    } *scratch;
+    } * scratch;
     int n_scratch, cap_scratch;
 } ipc_body;
 
@@ -55,8 +55,7 @@ int ipc_body_add_batch(ipc_body *b, const tally_record_batch *rb, tally_error *e
 
 /* Flatbuffers of whole messages (and the footer's schema). */
 int ipc_encode_schema_message(ipc_fbw *w, const tally_schema *schema, tally_error *error);
-int ipc_encode_batch_message(ipc_fbw *w, int64_t n_rows, const ipc_body *body,
-                             tally_error *error);
+int ipc_encode_batch_message(ipc_fbw *w, int64_t n_rows, const ipc_body *body, tally_error *error);
 /* The Schema table, its root slot already written by the caller at slot. */
 void ipc_encode_schema(ipc_fbw *w, uint32_t slot, const tally_schema *schema);
 

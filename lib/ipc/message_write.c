@@ -67,9 +67,9 @@ static uint8_t encode_type(ipc_fbw *w, uint32_t slot, tally_type id)
             int32_t bits;
             bool is_signed;
         } ints[] = {
-            {TALLY_TYPE_INT8, 8, true},    {TALLY_TYPE_INT16, 16, true},
-            {TALLY_TYPE_INT32, 32, true},  {TALLY_TYPE_INT64, 64, true},
-            {TALLY_TYPE_UINT8, 8, false},  {TALLY_TYPE_UINT16, 16, false},
+            {TALLY_TYPE_INT8, 8, true},     {TALLY_TYPE_INT16, 16, true},
+            {TALLY_TYPE_INT32, 32, true},   {TALLY_TYPE_INT64, 64, true},
+            {TALLY_TYPE_UINT8, 8, false},   {TALLY_TYPE_UINT16, 16, false},
             {TALLY_TYPE_UINT32, 32, false}, {TALLY_TYPE_UINT64, 64, false},
         };
         member = IPC_TYPE_INT;
@@ -159,8 +159,7 @@ int ipc_encode_schema_message(ipc_fbw *w, const tally_schema *schema, tally_erro
     return encoded(w, error);
 }
 
-int ipc_encode_batch_message(ipc_fbw *w, int64_t n_rows, const ipc_body *body,
-                             tally_error *error)
+int ipc_encode_batch_message(ipc_fbw *w, int64_t n_rows, const ipc_body *body, tally_error *error)
 {
     uint32_t slot = encode_message(w, IPC_HEADER_RECORD_BATCH, body->length);
     ipc_fbw_table t;

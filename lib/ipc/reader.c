@@ -59,14 +59,16 @@ static int message_at(tally_ipc_reader *r, int64_t pos, int64_t limit, ipc_messa
     }
     int64_t meta = pos + prefix;
     if (len > INT32_MAX || len > limit - meta)
-        return ipc_fail(error, EINVAL, "IPC read: metadata of %u bytes at byte %lld runs past the end",
-                        len, (long long)pos);
+        return ipc_fail(error, EINVAL,
+                        "IPC read: metadata of %u bytes at byte %lld runs past the end", len,
+                        (long long)pos);
     int rc = ipc_open_message(m, d + meta, len, error);
     if (rc != 0)
         return rc;
     int64_t body_start = meta + len;
     if (m->body_length > limit - body_start)
-        return ipc_fail(error, EINVAL, "IPC read: a body of %lld bytes at byte %lld runs past the end",
+        return ipc_fail(error, EINVAL,
+                        "IPC read: a body of %lld bytes at byte %lld runs past the end",
                         (long long)m->body_length, (long long)body_start);
     if ((uintptr_t)(d + body_start) % 8 == 0)
         rc = tally_buffer_slice(r->data, body_start, m->body_length, body);

@@ -158,7 +158,8 @@ static int write_footer(tally_ipc_writer *w, tally_error *error)
     ipc_fbw_offset(&t, FOOTER_BATCHES);
     ipc_fbw_patch(&fb, root, ipc_fbw_table_end(&fb, &t));
     ipc_encode_schema(&fb, t.slot[FOOTER_SCHEMA], w->schema);
-    ipc_fbw_patch(&fb, t.slot[FOOTER_DICTIONARIES], ipc_fbw_vector(&fb, IPC_BLOCK_SIZE, 8, 0, NULL));
+    ipc_fbw_patch(&fb, t.slot[FOOTER_DICTIONARIES],
+                  ipc_fbw_vector(&fb, IPC_BLOCK_SIZE, 8, 0, NULL));
     uint32_t vec = ipc_fbw_vector(&fb, IPC_BLOCK_SIZE, 8, (uint32_t)w->n_blocks, NULL);
     ipc_fbw_patch(&fb, t.slot[FOOTER_BATCHES], vec);
     for (int i = 0; i < w->n_blocks && !fb.err; i++) {
@@ -187,8 +188,7 @@ int tally_ipc_writer_finish(tally_ipc_writer *w, tally_buffer **out, tally_error
     if (rc != 0)
         return rc;
     if (!out != !w->sink.stream)
-        return ipc_fail(error, EINVAL,
-                        "IPC writer: out is for a memory writer (and only for one)");
+        return ipc_fail(error, EINVAL, "IPC writer: out is for a memory writer (and only for one)");
     uint32_t eos[2] = {IPC_CONTINUATION, 0};
     struct iovec iov = {eos, sizeof eos};
     rc = ipc_sink_writev(&w->sink, &iov, 1, error);
