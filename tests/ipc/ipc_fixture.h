@@ -9,8 +9,29 @@
 
 #include <tally/tally.h>
 
-#include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* In a Check test a failure is the test's; elsewhere (ipc_interop) it aborts. */
+#ifdef IPC_FIXTURE_NO_CHECK
+#define FIX_OK(expr)                                                                               \
+    do {                                                                                           \
+        if ((expr) != 0)                                                                           \
+            abort();                                                                               \
+    } while (0)
+#define FIX_MSG(cond, ...)                                                                         \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+#else
+#include <check.h>
+#define FIX_OK(expr) ck_assert_int_eq((expr), 0)
+#define FIX_MSG(cond, ...) ck_assert_msg(cond, __VA_ARGS__)
+#endif
 
 #define FIX_N_PRIMITIVE 13
 static const tally_type fix_primitive[FIX_N_PRIMITIVE] = {
@@ -28,11 +49,11 @@ static int fix_is_null(int64_t i, int seed)
 static tally_array *fix_primitive_column(tally_pool *pool, tally_type t, int64_t n, int seed)
 {
     tally_builder *b;
-    ck_assert_int_eq(tally_builder_new(t, pool, &b), 0);
+    FIX_OK(tally_builder_new(t, pool, &b));
     for (int64_t i = 0; i < n; i++) {
         int64_t v = (i * 37 + seed) % 101 - 50;
         if (fix_is_null(i, seed)) {
-            ck_assert_int_eq(tally_builder_append_null(b), 0);
+            FIX_OK(tally_builder_append_null(b));
             continue;
         }
         int rc;
@@ -65,10 +86,10 @@ static tally_array *fix_primitive_column(tally_pool *pool, tally_type t, int64_t
         default:
             rc = tally_builder_append_int(b, v);
         }
-        ck_assert_int_eq(rc, 0);
+        FIX_OK(rc);
     }
     tally_array *a;
-    ck_assert_int_eq(tally_builder_finish(b, &a), 0);
+    FIX_OK(tally_builder_finish(b, &a));
     tally_builder_destroy(b);
     return a;
 }
@@ -76,7 +97,7 @@ static tally_array *fix_primitive_column(tally_pool *pool, tally_type t, int64_t
 static tally_buffer *fix_copy(tally_pool *pool, const void *data, int64_t size)
 {
     tally_buffer *buf;
-    ck_assert_int_eq(tally_buffer_copy_from(pool, data, size, &buf), 0);
+    FIX_OK(tally_buffer_copy_from(pool, data, size, &buf));
     return buf;
 }
 
@@ -98,7 +119,7 @@ static tally_buffer *fix_validity(tally_pool *pool, int64_t n, int seed, int64_t
 static tally_field *fix_field(tally_pool *pool, const char *name, tally_datatype *t)
 {
     tally_field *f;
-    ck_assert_int_eq(tally_field_new(pool, name, t, true, NULL, 0, &f), 0);
+    FIX_OK(tally_field_new(pool, name, t, true, NULL, 0, &f));
     return f;
 }
 
@@ -116,7 +137,7 @@ static tally_array *fix_list_column(tally_pool *pool, tally_datatype *type, int6
     tally_array *a;
     tally_error err = {{0}};
     int rc = tally_array_make_typed(pool, type, n, 0, nulls, bufs, 2, &child, 1, &err, &a);
-    ck_assert_msg(rc == 0, "list: %s", err.message);
+    FIX_MSG(rc == 0, "list: %s", err.message);
     tally_array_release(child);
     tally_buffer_release(bufs[0]);
     tally_buffer_release(bufs[1]);
@@ -133,7 +154,7 @@ static tally_array *fix_struct_column(tally_pool *pool, tally_datatype *type, in
     tally_array *a;
     tally_error err = {{0}};
     int rc = tally_array_make_typed(pool, type, n, 0, nulls, &validity, 1, children, 2, &err, &a);
-    ck_assert_msg(rc == 0, "struct: %s", err.message);
+    FIX_MSG(rc == 0, "struct: %s", err.message);
     tally_array_release(children[0]);
     tally_array_release(children[1]);
     tally_buffer_release(validity);
@@ -148,16 +169,16 @@ static tally_schema *make_schema(tally_pool *pool)
             fix_field(pool, tally_type_name(fix_primitive[k]), tally_datatype_of(fix_primitive[k]));
     tally_field *item = fix_field(pool, "item", tally_datatype_of(TALLY_TYPE_INT32));
     tally_datatype *list;
-    ck_assert_int_eq(tally_datatype_list(pool, item, &list), 0);
+    FIX_OK(tally_datatype_list(pool, item, &list));
     fields[FIX_N_PRIMITIVE] = fix_field(pool, "list", list);
     tally_field *members[2] = {fix_field(pool, "a", tally_datatype_of(TALLY_TYPE_INT64)),
                                fix_field(pool, "b", tally_datatype_of(TALLY_TYPE_STRING))};
     tally_datatype *st;
-    ck_assert_int_eq(tally_datatype_struct(pool, members, 2, &st), 0);
+    FIX_OK(tally_datatype_struct(pool, members, 2, &st));
     fields[FIX_N_PRIMITIVE + 1] = fix_field(pool, "struct", st);
     const tally_kv meta[2] = {{"origin", "tally"}, {"empty", ""}};
     tally_schema *s;
-    ck_assert_int_eq(tally_schema_new(pool, fields, FIX_N_COLUMNS, meta, 2, &s), 0);
+    FIX_OK(tally_schema_new(pool, fields, FIX_N_COLUMNS, meta, 2, &s));
     for (int k = 0; k < FIX_N_COLUMNS; k++)
         tally_field_release(fields[k]);
     tally_field_release(item);
@@ -180,7 +201,7 @@ static tally_record_batch *make_batch(tally_pool *pool, tally_schema *s, int64_t
     tally_record_batch *rb;
     tally_error err = {{0}};
     int rc = tally_record_batch_make(pool, s, n, cols, FIX_N_COLUMNS, &err, &rb);
-    ck_assert_msg(rc == 0, "batch: %s", err.message);
+    FIX_MSG(rc == 0, "batch: %s", err.message);
     for (int k = 0; k < FIX_N_COLUMNS; k++)
         tally_array_release(cols[k]);
     return rb;
