@@ -112,7 +112,8 @@ static int dump(const char *path)
                tally_field_nullable(f) ? "" : " not null");
     }
     for (int k = 0; k < tally_schema_n_metadata(s); k++)
-        printf("meta %s=%s\n", tally_schema_metadata(s, k)->key, tally_schema_metadata(s, k)->value);
+        printf("meta %s=%s\n", tally_schema_metadata(s, k)->key,
+               tally_schema_metadata(s, k)->value);
     for (int b = 0;; b++) {
         tally_record_batch *rb;
         if ((rc = tally_ipc_reader_next(r, &rb, &err)) != 0) {
