@@ -72,6 +72,16 @@ static int empty_offsets(batch_cursor *c, tally_buffer **buf)
     return rc ? ipc_fail(c->error, rc, "IPC read: the pool refused a buffer") : 0;
 }
 
+/* A message from the table layer, said as the reader's. */
+static void prefix_message(tally_error *error, int rc)
+{
+    if (!error)
+        return;
+    char why[sizeof error->message];
+    memcpy(why, error->message, sizeof why);
+    ipc_fail(error, rc, "IPC read: %s", rc == EINVAL ? why : "the pool refused the batch");
+}
+
 static int read_array(batch_cursor *c, tally_datatype *type, int depth, tally_array **out)
 {
     if (depth > IPC_MAX_DEPTH)
@@ -115,10 +125,11 @@ static int read_array(batch_cursor *c, tally_datatype *type, int depth, tally_ar
     if (rc == 0) {
         rc = tally_array_make_typed(c->pool, type, length, 0, null_count, buffers, n_buffers,
                                     children, n_children, c->error, out);
-        if (rc == EINVAL && c->error) {
+        if (rc != 0 && c->error) {
             char why[sizeof c->error->message];
             memcpy(why, c->error->message, sizeof why);
-            ipc_fail(c->error, rc, "IPC read: a %s column: %s", tally_type_name(id), why);
+            ipc_fail(c->error, rc, "IPC read: a %s column: %s", tally_type_name(id),
+                     rc == EINVAL ? why : "the pool refused it");
         }
     }
     for (int k = 0; k < made; k++)
@@ -159,8 +170,9 @@ int ipc_decode_batch(tally_pool *pool, tally_schema *schema, const ipc_fb_table 
     if (rc == 0 && (c.next_node != c.nodes.count || c.next_buffer != c.buffers.count))
         rc = ipc_fail(error, EINVAL,
                       "IPC read: the batch has more nodes or buffers than the schema");
-    if (rc == 0)
-        rc = tally_record_batch_make(pool, schema, length, columns, n, error, out);
+    if (rc == 0 &&
+        (rc = tally_record_batch_make(pool, schema, length, columns, n, error, out)) != 0)
+        prefix_message(error, rc);
     for (int k = 0; k < made; k++)
         tally_array_release(columns[k]);
     tally_pool_free(pool, (uint8_t *)columns, n * (int64_t)sizeof *columns);
