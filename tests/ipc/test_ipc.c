@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ipc/ipc_fixture.h"
@@ -222,6 +223,43 @@ START_TEST(test_file_mapped)
 }
 END_TEST
 
+/* Between processes through a pipe: one writes a stream, the other reads it
+ * with read(2) as it comes. */
+START_TEST(test_stream_through_pipe)
+{
+    tally_schema *s = make_schema(test_pool);
+    tally_record_batch *batches[N_BATCHES];
+    make_batches(s, batches);
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(p[0]);
+        tally_ipc_writer *w;
+        int rc = tally_ipc_writer_open_fd(NULL, p[1], s, TALLY_IPC_STREAM, NULL, &w);
+        for (int i = 0; rc == 0 && i < N_BATCHES; i++)
+            rc = tally_ipc_writer_write(w, batches[i], NULL);
+        if (rc == 0)
+            rc = tally_ipc_writer_finish(w, NULL, NULL);
+        _exit(rc);
+    }
+    close(p[1]);
+    tally_ipc_reader *r;
+    tally_error err = {{0}};
+    int rc = tally_ipc_reader_open_fd(test_pool, p[0], &err, &r);
+    ck_assert_msg(rc == 0, "%s", err.message);
+    read_all(r, s, batches, N_BATCHES);
+    tally_ipc_reader_destroy(r);
+    close(p[0]);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    release_batches(batches, N_BATCHES);
+    tally_schema_release(s);
+}
+END_TEST
+
 /* A file read through read(2) is refused: only streams are read that way. */
 START_TEST(test_file_through_fd_is_refused)
 {
@@ -357,6 +395,7 @@ int main(void)
     tcase_add_test(tc, test_memory_read_shares);
     tcase_add_test(tc, test_stream_through_fd);
     tcase_add_test(tc, test_stream_mapped);
+    tcase_add_test(tc, test_stream_through_pipe);
     tcase_add_test(tc, test_file_mapped);
     tcase_add_test(tc, test_file_through_fd_is_refused);
     tcase_add_test(tc, test_writer_refuses_other_schema);
