@@ -125,12 +125,14 @@ TALLY_API tally_array *tally_array_child(const tally_array *a, int k);
 /* A list's offset i (0 <= i <= length; logical, so element i spans the
  * child's [offset(i), offset(i + 1))); 0 out of range or not a list. */
 TALLY_API int64_t tally_array_list_offset(const tally_array *a, int64_t i);
-/* Element i of a list as a new reference: a zero-copy slice of the child
- * (empty for a null element). EINVAL out of range or not a list. */
+/* Element i of a list as a new reference: a zero-copy slice of the child over
+ * its offsets (empty for a null a builder made; a producer may leave values
+ * under a null). The slice's struct is charged to a's pool. EINVAL out of
+ * range or not a list. */
 TALLY_API int tally_array_list_value(const tally_array *a, int64_t i, tally_array **out);
 /* Member k of a struct as a new reference: the child sliced to a's offset
- * and length (Arrow C++'s StructArray::field). EINVAL out of range or not a
- * struct. */
+ * and length (Arrow C++'s StructArray::field), charged to a's pool. EINVAL
+ * out of range or not a struct. */
 TALLY_API int tally_array_struct_field(const tally_array *a, int k, tally_array **out);
 /* Zero-copy: the same buffers with a new offset and length. */
 TALLY_API int tally_array_slice(const tally_array *a, int64_t offset, int64_t length,

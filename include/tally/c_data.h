@@ -93,9 +93,11 @@ TALLY_API int tally_schema_import(tally_pool *pool, const struct ArrowSchema *sc
 TALLY_API int tally_record_batch_export(const tally_record_batch *rb, struct ArrowArray *out_array,
                                         struct ArrowSchema *out_schema);
 /* Validated and moved as tally_array_import; the top level must be a struct
- * array without nulls (its offset, if any, is applied to the columns). Every
- * byte of bookkeeping (batch, schema, fields, arrays, wrapped buffers) comes
- * from pool. */
+ * array without null rows (its offset, if any, is applied to the columns),
+ * and a non-nullable field's column must hold no nulls. Every byte of
+ * bookkeeping (batch, schema, fields, arrays, wrapped buffers) comes from
+ * pool. On EINVAL nothing is taken; on ENOMEM after the move the array has
+ * been released (as Arrow C++'s import does on any failure), the schema not. */
 TALLY_API int tally_record_batch_import(tally_pool *pool, struct ArrowArray *array,
                                         struct ArrowSchema *schema, tally_error *error,
                                         tally_record_batch **out);

@@ -104,8 +104,9 @@ TALLY_API tally_datatype *tally_field_type(const tally_field *f); /* borrowed */
 TALLY_API bool tally_field_nullable(const tally_field *f);
 TALLY_API int tally_field_n_metadata(const tally_field *f);
 TALLY_API const tally_kv *tally_field_metadata(const tally_field *f, int k); /* NULL out of range */
-/* Same name, nullability and type (tally_datatype_equals); metadata too when
- * check_metadata (same pairs in the same order). */
+/* Same name, nullability and type (tally_datatype_equals); the field's own
+ * metadata too when check_metadata (same pairs in the same order; the child
+ * fields of its type are compared without theirs). */
 TALLY_API bool tally_field_equals(const tally_field *a, const tally_field *b, bool check_metadata);
 
 #ifdef __cplusplus
