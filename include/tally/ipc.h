@@ -59,8 +59,9 @@ typedef struct tally_ipc_reader tally_ipc_reader;
 /* A stream or a file in memory (which it retains): batches are slices of it. */
 TALLY_API int tally_ipc_reader_open_buffer(tally_pool *pool, tally_buffer *data, tally_error *error,
                                            tally_ipc_reader **out);
-/* A stream read from fd with read(2) as batches are asked for; each body is
- * read into one buffer of the pool. */
+/* From fd with read(2): a stream as batches are asked for, each body read
+ * into one buffer of the pool (pipes and sockets too); a file (known by its
+ * magic) read whole into one buffer first, since its footer is at its end. */
 TALLY_API int tally_ipc_reader_open_fd(tally_pool *pool, int fd, tally_error *error,
                                        tally_ipc_reader **out);
 /* The whole of fd (a file or a memfd holding a stream or a file) mapped

@@ -1,8 +1,9 @@
-/* fd_reader.c: a stream read from a descriptor with read(2).
+/* fd_reader.c: IPC read from a descriptor with read(2).
  *
- * Each message's metadata goes into scratch from the pool, freed once
- * decoded; each body into one buffer of the pool, which the batch's arrays
- * then share. */
+ * A stream is read a message at a time: its metadata into scratch from the
+ * pool, freed once decoded; its body into one buffer of the pool, which the
+ * batch's arrays then share. A file (its first bytes are the magic) is read
+ * whole into one buffer and then read as bytes in memory. */
 #include "ipc/reader_internal.h"
 
 #include <errno.h>
@@ -15,10 +16,14 @@
 #define MAX_METADATA (64 << 20)
 #define BODY_STEP ((int64_t)64 << 20)
 
-/* Reads exactly n bytes; *got says how many came before end of file. */
-static int read_full(int fd, void *buf, int64_t n, int64_t *got)
+/* Reads exactly n bytes (the ones peeked at first); *got says how many
+ * came before end of file. */
+static int read_full(tally_ipc_reader *r, void *buf, int64_t n, int64_t *got)
 {
+    int fd = r->fd;
     *got = 0;
+    while (*got < n && r->peek_pos < r->peek_len)
+        ((uint8_t *)buf)[(*got)++] = r->peek[r->peek_pos++];
     while (*got < n) {
         ssize_t k = read(fd, (uint8_t *)buf + *got, (size_t)(n - *got));
         if (k < 0 && errno == EINTR)
@@ -39,11 +44,11 @@ static int read_metadata(tally_ipc_reader *r, uint8_t **meta, int64_t *len, tall
     uint32_t word;
     int64_t got;
     *len = 0;
-    int rc = read_full(r->fd, &word, 4, &got);
+    int rc = read_full(r, &word, 4, &got);
     if (rc == 0 && got == 0) /* the end, without its marker */
         return 0;
     if (rc == 0 && got == 4 && word == IPC_CONTINUATION)
-        rc = read_full(r->fd, &word, 4, &got);
+        rc = read_full(r, &word, 4, &got);
     if (rc != 0)
         return ipc_fail(error, rc, "IPC read: read from fd %d failed: %s", r->fd, strerror(rc));
     if (got != 4)
@@ -54,7 +59,7 @@ static int read_metadata(tally_ipc_reader *r, uint8_t **meta, int64_t *len, tall
         return ipc_fail(error, EINVAL, "IPC read: metadata of %u bytes", word);
     if ((rc = tally_pool_allocate(r->pool, word, meta)) != 0)
         return ipc_fail(error, rc, "IPC read: the pool refused %u bytes of metadata", word);
-    rc = read_full(r->fd, *meta, word, &got);
+    rc = read_full(r, *meta, word, &got);
     if (rc != 0 || got != word) {
         tally_pool_free(r->pool, *meta, word);
         if (rc != 0)
@@ -79,7 +84,7 @@ static int read_message(tally_ipc_reader *r, ipc_message *m, uint8_t **meta, int
         ipc_fail(error, rc, "IPC read: the pool refused a body of %lld bytes", (long long)size);
     while (rc == 0) {
         int64_t got;
-        rc = read_full(r->fd, tally_buffer_mutable_data(*body) + done, size - done, &got);
+        rc = read_full(r, tally_buffer_mutable_data(*body) + done, size - done, &got);
         done += got;
         if (rc != 0)
             ipc_fail(error, rc, "IPC read: read from fd %d failed: %s", r->fd, strerror(rc));
@@ -130,6 +135,39 @@ int ipc_fd_next(tally_ipc_reader *r, tally_record_batch **out, tally_error *erro
     return rc;
 }
 
+/* A file (its magic peeked at) read whole into one pool buffer, then read
+ * as bytes in memory: a file's footer is at its end. The buffer grows as
+ * bytes arrive, so a descriptor that lies about nothing costs no more than
+ * its bytes. */
+static int read_whole_file(tally_ipc_reader *r, tally_error *error)
+{
+    int64_t size = BODY_STEP / 64, done = 0;
+    tally_buffer *buf;
+    int rc = tally_buffer_allocate(r->pool, size, &buf);
+    while (rc == 0) {
+        int64_t got;
+        if ((rc = read_full(r, tally_buffer_mutable_data(buf) + done, size - done, &got)) != 0) {
+            tally_buffer_release(buf);
+            return ipc_fail(error, rc, "IPC read: read from fd %d failed: %s", r->fd, strerror(rc));
+        }
+        done += got;
+        if (done < size) { /* the end of the file */
+            rc = tally_buffer_resize(buf, done, true);
+            break;
+        }
+        size *= 2;
+        rc = tally_buffer_resize(buf, size, false);
+    }
+    if (rc != 0) {
+        tally_buffer_release(buf);
+        return ipc_fail(error, rc, "IPC read: the pool refused a file of %lld bytes or more",
+                        (long long)size);
+    }
+    r->data = buf;
+    r->fd = -1; /* from here on, bytes in memory */
+    return 0;
+}
+
 int tally_ipc_reader_open_fd(tally_pool *pool, int fd, tally_error *error, tally_ipc_reader **out)
 {
     if (fd < 0 || !out)
@@ -139,6 +177,21 @@ int tally_ipc_reader_open_fd(tally_pool *pool, int fd, tally_error *error, tally
     if (rc != 0)
         return rc;
     r->fd = fd;
+    int64_t got;
+    if ((rc = read_full(r, r->peek, sizeof r->peek, &got)) != 0) {
+        tally_ipc_reader_destroy(r);
+        return ipc_fail(error, rc, "IPC read: read from fd %d failed: %s", fd, strerror(rc));
+    }
+    r->peek_len = (int)got;
+    r->peek_pos = 0;
+    if (got == (int64_t)sizeof r->peek && memcmp(r->peek, IPC_MAGIC, IPC_MAGIC_LEN) == 0) {
+        if ((rc = read_whole_file(r, error)) != 0 || (rc = ipc_reader_open_bytes(r, error)) != 0) {
+            tally_ipc_reader_destroy(r);
+            return rc;
+        }
+        *out = r;
+        return 0;
+    }
     ipc_message m;
     uint8_t *meta;
     int64_t meta_len;

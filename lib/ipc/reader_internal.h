@@ -22,8 +22,11 @@ struct tally_ipc_reader {
     const uint8_t *map;
     int64_t map_size;
     tally_pool *map_pool;
-    /* A descriptor read with read(2); -1 when none. */
+    /* A descriptor read with read(2); -1 when none. Its first bytes were
+     * read to tell a file from a stream: peek_pos of peek_len are used. */
     int fd;
+    uint8_t peek[8];
+    int peek_len, peek_pos;
 };
 
 int ipc_reader_new(tally_pool *pool, tally_ipc_reader **out, tally_error *error);

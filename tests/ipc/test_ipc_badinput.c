@@ -144,7 +144,7 @@ static void truncations(tally_ipc_format format)
     memset(outcomes, 0, sizeof outcomes);
     for (int64_t n = 0; n < size; n++) {
         read_everything(d, n, n % 2 == 0);
-        if (format == TALLY_IPC_STREAM && n % 16 == 0)
+        if (n % 16 == 0)
             read_everything_fd(d, n);
     }
     if (format == TALLY_IPC_FILE) /* a file cut anywhere has lost its footer */
@@ -178,7 +178,7 @@ static void corruptions(tally_ipc_format format)
         for (size_t k = 0; k < sizeof patterns; k++) {
             d[i] ^= patterns[k];
             read_in_place(d, size);
-            if (format == TALLY_IPC_STREAM && k == 0 && i % 16 == 0)
+            if (k == 0 && i % 16 == 0)
                 read_everything_fd(d, size);
             d[i] ^= patterns[k];
         }
