@@ -342,6 +342,46 @@ START_TEST(test_refusals_leak_nothing)
 }
 END_TEST
 
+/* Each public call, one by one: what it takes, its counterpart gives back
+ * to the byte. */
+START_TEST(test_each_call_gives_back_exactly)
+{
+    tally_schema *s = make_schema(test_pool);
+    tally_record_batch *rb = make_batch(test_pool, s, 50, 0);
+    int64_t base = tally_pool_bytes_allocated(test_pool);
+    for (int f = 0; f < 2; f++) {
+        tally_ipc_format format = f ? TALLY_IPC_FILE : TALLY_IPC_STREAM;
+        tally_ipc_writer *w;
+        ck_assert_int_eq(tally_ipc_writer_open_memory(test_pool, s, format, NULL, &w), 0);
+        tally_ipc_writer_destroy(w);
+        ck_assert_int_eq(tally_pool_bytes_allocated(test_pool), base);
+        ck_assert_int_eq(tally_ipc_writer_open_memory(test_pool, s, format, NULL, &w), 0);
+        ck_assert_int_eq(tally_ipc_writer_write(w, rb, NULL), 0);
+        tally_ipc_writer_destroy(w); /* written but never finished */
+        ck_assert_int_eq(tally_pool_bytes_allocated(test_pool), base);
+        tally_buffer *bytes = write_memory(s, &rb, 1, format);
+        int64_t with_bytes = tally_pool_bytes_allocated(test_pool);
+        ck_assert_int_ge(with_bytes - base, tally_buffer_size(bytes));
+        tally_ipc_reader *r;
+        ck_assert_int_eq(tally_ipc_reader_open_buffer(test_pool, bytes, NULL, &r), 0);
+        tally_ipc_reader_destroy(r);
+        ck_assert_int_eq(tally_pool_bytes_allocated(test_pool), with_bytes);
+        ck_assert_int_eq(tally_ipc_reader_open_buffer(test_pool, bytes, NULL, &r), 0);
+        tally_record_batch *got;
+        ck_assert_int_eq(tally_ipc_reader_next(r, &got, NULL), 0);
+        int64_t with_batch = tally_pool_bytes_allocated(test_pool);
+        tally_record_batch_release(got);
+        ck_assert_int_lt(tally_pool_bytes_allocated(test_pool), with_batch);
+        tally_ipc_reader_destroy(r);
+        ck_assert_int_eq(tally_pool_bytes_allocated(test_pool), with_bytes);
+        tally_buffer_release(bytes);
+        ck_assert_int_eq(tally_pool_bytes_allocated(test_pool), base);
+    }
+    tally_record_batch_release(rb);
+    tally_schema_release(s);
+}
+END_TEST
+
 /* Under a debug pool (guards around each block, sizes checked at free)
  * nothing is overrun or freed with a wrong size, and all of it is returned. */
 START_TEST(test_debug_pool_round_trip)
@@ -387,6 +427,7 @@ int main(void)
     tcase_add_test(tc, test_writer_refuses_other_schema);
     tcase_add_test(tc, test_refusals_leak_nothing);
     tcase_add_test(tc, test_debug_pool_round_trip);
+    tcase_add_test(tc, test_each_call_gives_back_exactly);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
