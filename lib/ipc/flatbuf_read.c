@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/assert.h"
+
 static uint16_t load_u16(const uint8_t *p)
 {
     uint16_t v;
@@ -190,5 +192,6 @@ int ipc_fb_vector_string(const ipc_fb_vector *v, uint32_t i, const char **s, uin
 
 const uint8_t *ipc_fb_vector_at(const ipc_fb_vector *v, uint32_t i, uint32_t elem_size)
 {
+    TALLY_ASSERT(i < v->count);
     return v->buf->data + v->pos + (uint64_t)i * elem_size;
 }

@@ -5,6 +5,8 @@
 
 int ipc_open_message(ipc_message *m, const uint8_t *data, int64_t len, tally_error *error)
 {
+    m->body_length = 0;
+    m->header_type = 0;
     /* Each table needs at least 8 bytes of the buffer (its vtable and its
      * distance to it): more visits than that means shared children. */
     if (ipc_fb_root(&m->fb, data, (size_t)len, len / 4 + 16, &m->msg) != 0)
