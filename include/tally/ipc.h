@@ -12,7 +12,8 @@
  * Every byte these calls use comes from the pool passed in: metadata,
  * scratch space, control blocks. A mapping is booked to that pool too, while
  * it lives, on a child pool named "ipc mmap" (tally_ipc_reader_mapping_pool)
- * so the books say which bytes are a file's.
+ * so the books say which bytes are a file's. (The pool statistics only:
+ * tracking records no block for a mapping, whose bytes it may not touch.)
  *
  * Fallible calls return 0 or an errno value; bad input is EINVAL, with a
  * sentence in *error when error is not NULL. Nothing is left allocated
