@@ -56,7 +56,8 @@ static int next_buffer(batch_cursor *c, bool may_skip, tally_buffer **out)
         return 0;
     int rc = tally_buffer_slice(c->body, offset, length, out);
     if (rc != 0)
-        return ipc_fail(c->error, rc, "IPC read: the pool refused a buffer");
+        return ipc_fail(c->error, rc, "IPC read: %s",
+                        rc == ENOMEM ? "the pool refused a buffer" : "a buffer outside the body");
     return 0;
 }
 
