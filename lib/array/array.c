@@ -84,8 +84,11 @@ int tally_array_make(tally_type type, int64_t length, tally_buffer *const *buffe
                            out);
 }
 
-int tally_array_check_children(const tally_datatype *dtype, int64_t length, int64_t offset,
-                               tally_array *const *children, int n_children, tally_error *error)
+/* The children's count and types, and for a struct that each is at least
+ * offset + length long (which does not overflow: checked by the caller). A
+ * list's offsets against its child are tally_layout_check's. */
+static int check_children(const tally_datatype *dtype, int64_t length, int64_t offset,
+                          tally_array *const *children, int n_children, tally_error *error)
 {
     tally_type id = dtype->id;
     int want = tally_type_is_nested(id) ? dtype->n_fields : 0;
@@ -105,7 +108,7 @@ int tally_array_check_children(const tally_datatype *dtype, int64_t length, int6
                               tally_field_name(dtype->fields[k]), (long long)c->length,
                               (long long)(offset + length));
     }
-    return 0; /* a list's offsets against its child: tally_layout_check */
+    return 0;
 }
 
 int tally_array_make_typed(tally_pool *pool, tally_datatype *type, int64_t length, int64_t offset,
@@ -122,7 +125,11 @@ int tally_array_make_typed(tally_pool *pool, tally_datatype *type, int64_t lengt
     for (int k = 1; k < n_buffers; k++)
         if (!buffers[k])
             return tally_fail(error, "buffer %d is NULL", k);
-    int rc = tally_array_check_children(type, length, offset, children, n_children, error);
+    int64_t end;
+    if (length < 0 || offset < 0 || __builtin_add_overflow(offset, length, &end))
+        return tally_fail(error, "length %lld at offset %lld", (long long)length,
+                          (long long)offset);
+    int rc = check_children(type, length, offset, children, n_children, error);
     if (rc != 0)
         return rc;
     tally_layout l = layout_of(id, buffers, n_buffers, n_children > 0 ? children[0]->length : 0);

@@ -38,10 +38,5 @@ int tally_array_new_typed(tally_pool *pool, tally_datatype *dtype, int64_t lengt
 /* tally_array_slice with the new struct charged to pool. */
 int tally_array_slice_in(const tally_array *a, int64_t offset, int64_t length, tally_pool *pool,
                          tally_array **out);
-/* Checks an array's children against its type: their count, their types,
- * and for a struct that each is at least offset + length long. (A list's
- * offsets against its child are tally_layout_check's.) */
-int tally_array_check_children(const tally_datatype *dtype, int64_t length, int64_t offset,
-                               tally_array *const *children, int n_children, tally_error *error);
 
 #endif

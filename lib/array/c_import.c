@@ -12,8 +12,8 @@
 
 /* ---- checks ------------------------------------------------------------------------- */
 
-static int check_node(const struct ArrowArray *array, const tally_datatype *t, int depth,
-                      tally_error *error)
+int tally_c_check_array(const struct ArrowArray *array, const tally_datatype *t, int depth,
+                        tally_error *error)
 {
     if (depth > TALLY_C_MAX_DEPTH)
         return tally_fail(error, "array nested deeper than %d levels", TALLY_C_MAX_DEPTH);
@@ -36,7 +36,8 @@ static int check_node(const struct ArrowArray *array, const tally_datatype *t, i
         return tally_fail(error, "%s array with length %lld and offset %lld", tally_type_name(id),
                           (long long)array->length, (long long)array->offset);
     for (int64_t k = 0; k < array->n_children; k++) {
-        int rc = check_node(array->children[k], tally_field_type(t->fields[k]), depth + 1, error);
+        int rc = tally_c_check_array(array->children[k], tally_field_type(t->fields[k]), depth + 1,
+                                     error);
         if (rc != 0)
             return rc;
         /* A struct's offset applies to its children. */
@@ -63,12 +64,6 @@ static int check_node(const struct ArrowArray *array, const tally_datatype *t, i
                           "of order or out of bounds, or a wrong null count",
                           tally_type_name(id), (long long)array->length, (long long)array->offset);
     return 0;
-}
-
-int tally_c_check_array(const struct ArrowArray *array, const tally_datatype *t, int depth,
-                        tally_error *error)
-{
-    return check_node(array, t, depth, error);
 }
 
 /* ---- the move ----------------------------------------------------------------------- */

@@ -419,6 +419,14 @@ START_TEST(test_make_typed_checks)
     kids[1] = child;
     ck_assert_int_eq(tally_array_make_typed(test_pool, st, 4, 0, 0, sbufs, 1, kids, 2, &err, &a),
                      EINVAL);
+    kids[1] = child32;
+    /* offset + length past int64: refused before any sum is formed. */
+    ck_assert_int_eq(
+        tally_array_make_typed(test_pool, st, INT64_MAX, 2, 0, sbufs, 1, kids, 2, &err, &a),
+        EINVAL);
+    ck_assert_str_eq(err.message, "length 9223372036854775807 at offset 2");
+    ck_assert_int_eq(tally_array_make_typed(test_pool, st, -1, 0, 0, sbufs, 1, kids, 2, &err, &a),
+                     EINVAL);
     tally_datatype_release(st);
     for (int i = 0; i < 4; i++)
         tally_buffer_release(offsets[i]);
