@@ -15,9 +15,11 @@
  * so the books say which bytes are a file's. (The pool statistics only:
  * tracking records no block for a mapping, whose bytes it may not touch.)
  *
- * Fallible calls return 0 or an errno value; bad input is EINVAL, with a
- * sentence in *error when error is not NULL. Nothing is left allocated
- * after a failure. */
+ * Fallible calls return 0 or an errno value; bad input (truncated, corrupt,
+ * hostile) is EINVAL, what tally does not support (dictionaries, compressed
+ * bodies, Arrow types tally has not) ENOTSUP, a refusing pool ENOMEM, each
+ * with a sentence in *error when error is not NULL. Nothing is left
+ * allocated after a failure. */
 #ifndef TALLY_IPC_H
 #define TALLY_IPC_H
 
