@@ -9,5 +9,6 @@
 #include <tally/table.h>
 #include <tally/c_data.h>
 #include <tally/track.h>
+#include <tally/ipc.h>
 
 #endif /* TALLY_H */

@@ -5,6 +5,7 @@
  * shared books (stats.h), where the limit check and the booking are one
  * atomic step; every other pool books through this thread's cache
  * (thread_books.h), and a read folds the reader's own share first. */
+#include "pool/foreign.h"
 #include "pool/pool_internal.h"
 #include "pool/thread_books.h"
 #include "track/api.h"
@@ -340,4 +341,31 @@ void tally_pool_destroy(tally_pool *pool)
     if (pool->vt->destroy)
         pool->vt->destroy(pool);
     pool->backend->free(pool, pool->struct_size, alignof(tally_pool));
+}
+
+int pool_book_foreign(tally_pool *pool, int64_t size)
+{
+    if (size < 0)
+        return EINVAL;
+    tally_pool *first = pool_resolve(pool);
+    for (tally_pool *p = first; p; p = p->parent) {
+        if (!is_capped(p)) {
+            book_grow(p, size, true);
+            continue;
+        }
+        int64_t now;
+        if (!pool_stats_reserve(&p->stats, size, p->limit, &now)) {
+            for (tally_pool *q = first; q != p; q = q->parent)
+                book_release(q, size, true);
+            return ENOMEM;
+        }
+        pool_stats_commit(&p->stats, size, now, true);
+    }
+    return 0;
+}
+
+void pool_unbook_foreign(tally_pool *pool, int64_t size)
+{
+    for (tally_pool *p = pool_resolve(pool); p; p = p->parent)
+        book_release(p, size, true);
 }

@@ -12,7 +12,7 @@ import collections, glob, os, subprocess, sys
 
 b = sys.argv[1]
 floor = {"base": 0, "backend": 1, "profile": 1, "symbolize": 1, "track": 2, "pool": 3, "buffer": 4,
-         "array": 5, "shim": 6}
+         "array": 5, "ipc": 6, "shim": 7}
 objs = glob.glob(os.path.join(b, "lib", "*", ".libs", "*.o")) + \
        glob.glob(os.path.join(b, "shim", ".libs", "*.o"))
 if not objs:
