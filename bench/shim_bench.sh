@@ -23,7 +23,7 @@ trap 'rm -rf "$W"' EXIT
 . "$HERE/workloads.sh"
 HAVE_LSAN=0
 if command -v clang >/dev/null; then
-    for p in churn larson bignum; do
+    for p in churn larson bignum liveheavy; do
         clang -O2 -fsanitize=leak -o "$W/$p.lsan" "$HERE/shim_$p.c" -lpthread || break
     done && HAVE_LSAN=1
 fi
@@ -31,6 +31,7 @@ shim_ok=0
 env LD_PRELOAD="$SHIM" true 2>/dev/null && [ -f "$SHIM" ] && shim_ok=1
 
 GLIBC_T=
+VERDICTS=
 # row LABEL RUNS CMD...: median of RUNS measurements.
 row() {
     label=$1
@@ -48,6 +49,7 @@ row() {
     t=$(median <"$W/t")
     m=$(median <"$W/m")
     [ "$label" = glibc ] && GLIBC_T=$t
+    LAST_T=$t
     ratio=$(awk -v a="$t" -v b="$GLIBC_T" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "-"}')
     printf '| %s | %s | %.2f | %s | %.1f |\n' "$WL" "$label" "$t" "$ratio" "$(awk -v m="$m" 'BEGIN {print m / 1024}')"
 }
@@ -62,10 +64,16 @@ workload() {
     shift 3
     row glibc "$RUNS" "$@"
     if [ -f "$MI" ]; then row mimalloc "$RUNS" env LD_PRELOAD="$MI" "$@"; else skip mimalloc; fi
+    FULL_T=
+    SAMPLED_T=
     if [ $shim_ok = 1 ]; then
+        LAST_T=
         row "tally full" "$RUNS" env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+        FULL_T=$LAST_T
+        LAST_T=
         row "tally sampled 512K" "$RUNS" env LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
             TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+        SAMPLED_T=$LAST_T
     else
         skip "tally full (shim cannot load)"
         skip "tally sampled 512K (shim cannot load)"
@@ -81,8 +89,15 @@ workload() {
         skip "heaptrack preload (raw)"
     fi
     if [ "$lsan" != - ] && [ $HAVE_LSAN = 1 ]; then
-        row "LSan" "$RUNS" env ASAN_OPTIONS=detect_leaks=1 $lsan
+        LAST_T=
+        row "LSan" "$RUNS" env LSAN_OPTIONS=detect_leaks=0 $lsan
+        [ -n "$FULL_T" ] && [ -n "$LAST_T" ] && VERDICTS="$VERDICTS$(awk -v w="$WL" -v f="$FULL_T" -v l="$LAST_T" \
+            'BEGIN {printf "%s: tally full %.2fx LSan'"'"'s time (target <= 1.0): %s\n", w, f / l, f <= l ? "met" : "MISSED"}')
+"
     fi
+    [ -n "$SAMPLED_T" ] && [ -n "$GLIBC_T" ] && VERDICTS="$VERDICTS$(awk -v w="$WL" -v s="$SAMPLED_T" -v g="$GLIBC_T" \
+        'BEGIN {printf "%s: tally sampled %.2fx plain glibc (target <= 1.0): %s\n", w, s / g, s <= g ? "met" : "MISSED"}')
+"
     if [ "$massif" = 1 ] && command -v valgrind >/dev/null; then
         row "massif" 1 valgrind -q --tool=massif --massif-out-file="$W/massif.out" "$@"
     fi
@@ -95,7 +110,10 @@ workload "churn 15M pairs, 1 thread" "$W/churn.lsan 1 15000000" 0 "$W/churn" 1 1
 workload "churn 2x15M pairs, 2 threads" "$W/churn.lsan 2 15000000" 0 "$W/churn" 2 15000000
 workload "larson 16 threads" "$W/larson.lsan 16 100" 0 "$W/larson" 16 100
 workload "bignum fib(60000)" "$W/bignum.lsan 60000" 1 "$W/bignum" 60000
+workload "live-heavy: 2M allocations, 1M left live" "$W/liveheavy.lsan 2000000" 0 "$W/liveheavy" 2000000
 workload "python alloc" - 0 "$PY" "$HERE/shim_alloc.py"
 workload "sort 50 MB" - 0 env LC_ALL=C sort -o "$W/sorted" "$W/sort.txt"
 # For memory, not time: 1M blocks of 32 bytes live at once.
 workload "live 1M x 32 B (RSS)" - 0 "$W/live" 1000000 32
+echo
+printf '%s' "$VERDICTS"
