@@ -133,4 +133,8 @@ void tt_configure(const tally_track_options *opts)
     tt_cfg.unwind_fp = unwind && strcmp(unwind, "fp") == 0;
     const char *shadow = getenv("TALLY_SHADOW");
     tt_cfg.shadow_allowed = !(shadow && shadow[0] == '0');
+    /* The preload shim books the program's own anonymous private mappings
+     * in the pool "mmap" (shim/entry_mmap.c, mappings.h); off by default. */
+    const char *mmap = getenv("TALLY_MMAP");
+    tt_cfg.mmap = mmap && *mmap && strcmp(mmap, "0") != 0;
 }

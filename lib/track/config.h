@@ -40,6 +40,7 @@ typedef struct {
     bool leak_addresses; /* TALLY_LEAK_ADDRESSES: each leaked block's address in the profile */
     bool unwind_fp;
     bool shadow_allowed; /* TALLY_SHADOW is not 0 */
+    bool mmap;           /* TALLY_MMAP: the program's anonymous mappings too (mappings.h) */
     bool started;        /* ever started: the exit profile is due */
     int64_t start_realtime_ns;
     int64_t start_ns; /* CLOCK_MONOTONIC */

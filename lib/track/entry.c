@@ -88,6 +88,15 @@ TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintp
     return tt_capture_from(t ? tt_thread_stack_cache(t) : NULL, ret_slot, 1);
 }
 
+/* A mapping's stack: always captured (mappings.h says why). */
+TALLY_INTERNAL tally_stack_id tally_track_capture_mapping(const uintptr_t *ret_slot)
+{
+    tt_thread *t = tt_thread_current();
+    if (t)
+        clock_tick(t);
+    return tt_capture_from(t ? tt_thread_stack_cache(t) : NULL, ret_slot, 1);
+}
+
 TALLY_INTERNAL void tally_track_use_shadow(size_t (*usable_size)(void *))
 {
     if (tt_sampling() && tt_cfg.shadow_allowed && usable_size) {

@@ -1,0 +1,198 @@
+/* mmap_prog: the program's own mappings, for tests/shim/test_shim_mmap.sh.
+ *
+ * Each scenario maps and unmaps in known pages and leaves a known set of
+ * mappings live at exit; the test checks the pool "mmap" against it. Each
+ * checks its own results too (the addresses mremap promises, glibc's
+ * errors), and exits 1 with a message when one is wrong. No stdio: the
+ * only mappings live at exit are the scenario's. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline))
+#define PG 4096UL
+#define RW (PROT_READ | PROT_WRITE)
+#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
+
+static void *volatile sink;
+
+static void die(const char *what)
+{
+    write(2, "mmap_prog: ", 11);
+    write(2, what, strlen(what));
+    write(2, "\n", 1);
+    _exit(1);
+}
+
+static char *map(size_t pages)
+{
+    char *p = mmap(NULL, pages * PG, RW, ANON, -1, 0);
+    if (p == MAP_FAILED)
+        die("mmap failed");
+    return p;
+}
+
+/* Address space with nothing tracked in it: a PROT_NONE reservation. */
+static char *reserve(size_t pages)
+{
+    char *p = mmap(NULL, pages * PG, PROT_NONE, ANON, -1, 0);
+    if (p == MAP_FAILED)
+        die("reservation failed");
+    return p;
+}
+
+static void unmap(char *p, size_t pages)
+{
+    if (munmap(p, pages * PG) != 0)
+        die("munmap failed");
+}
+
+/* 10 pages, then 3 of them released: 7 left in each case. */
+static NOINLINE void head(void)
+{
+    char *p = map(10);
+    unmap(p, 3);
+}
+
+static NOINLINE void tail(void)
+{
+    char *p = map(10);
+    unmap(p + 7 * PG, 3);
+}
+
+static NOINLINE void hole(void)
+{
+    char *p = map(10);
+    unmap(p + 3 * PG, 3); /* 3 pages, then 4: two mappings */
+}
+
+/* 4 pages grown to 8 where they are: the 4 pages after them were freed
+ * just before. */
+static NOINLINE void grow(void)
+{
+    char *p = map(8);
+    unmap(p + 4 * PG, 4);
+    char *q = mremap(p, 4 * PG, 8 * PG, 0);
+    if (q != p)
+        die("mremap did not grow in place");
+}
+
+/* 4 pages that cannot grow where they are (a reservation right after
+ * them) move and grow to 8. */
+static NOINLINE void move(void)
+{
+    char *r = reserve(12);
+    char *p = mmap(r, 4 * PG, RW, ANON | MAP_FIXED, -1, 0);
+    if (p != r)
+        die("MAP_FIXED failed");
+    memset(p, 1, 4 * PG);
+    char *q = mremap(p, 4 * PG, 8 * PG, MREMAP_MAYMOVE);
+    if (q == MAP_FAILED || q == p)
+        die("mremap did not move");
+    if (q[4 * PG - 1] != 1)
+        die("mremap lost the contents");
+    unmap(r, 12); /* the reservation, where p was too */
+}
+
+/* MREMAP_FIXED onto a tracked mapping of 6 pages: its first 4 are
+ * replaced by the 4 moved there, its last 2 stay. */
+static NOINLINE void fixed(void)
+{
+    char *a = map(4), *b = map(6);
+    char *q = mremap(a, 4 * PG, 4 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, b);
+    if (q != b)
+        die("MREMAP_FIXED did not move to its target");
+}
+
+/* MAP_FIXED over a tracked mapping of 8 pages: 3 pages of it replaced by a
+ * new private mapping, then 1 by a shared one (not tracked). Left: pages
+ * 0-1, the new 2-4, 5 and 7: 7 pages in 4 mappings. */
+static NOINLINE void overmap(void)
+{
+    char *p = map(8);
+    if (mmap(p + 2 * PG, 3 * PG, RW, ANON | MAP_FIXED, -1, 0) != p + 2 * PG)
+        die("MAP_FIXED failed");
+    if (mmap(p + 6 * PG, PG, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != p + 6 * PG)
+        die("shared MAP_FIXED failed");
+}
+
+/* One munmap over three mappings and the untracked space between them:
+ * pages 1-4, 7-10 and 13-16 of a reservation, unmapped from 3 to 14. Left:
+ * 1-2 and 15-16, 4 pages in 2 mappings. */
+static NOINLINE void span(void)
+{
+    char *r = reserve(20);
+    for (int at = 1; at <= 13; at += 6)
+        if (mmap(r + at * PG, 4 * PG, RW, ANON | MAP_FIXED, -1, 0) != r + at * PG)
+            die("MAP_FIXED failed");
+    unmap(r + 3 * PG, 12);
+}
+
+/* 100 MiB mapped and touched, then unmapped: at the peak, not at exit. */
+static NOINLINE void map_big(void)
+{
+    char *p = map(100 << 8);
+    for (size_t i = 0; i < (100UL << 20); i += PG)
+        p[i] = 1;
+    unmap(p, 100 << 8);
+}
+
+/* 5 pages that stay mapped, and nothing points to them at exit. */
+static NOINLINE void leak_map(void)
+{
+    sink = map(5);
+    sink = NULL;
+}
+
+/* glibc's answers, and errno left alone by a call that succeeds. */
+static NOINLINE void errors(void)
+{
+    errno = 0;
+    if (mmap(NULL, 0, RW, ANON, -1, 0) != MAP_FAILED || errno != EINVAL)
+        die("mmap of 0 bytes: not EINVAL");
+    errno = 0;
+    if (mmap(NULL, PG, RW, ANON, -1, 1) != MAP_FAILED || errno != EINVAL)
+        die("mmap at an unaligned offset: not EINVAL");
+    errno = 0;
+    if (mmap(NULL, PG, RW, MAP_PRIVATE, -1, 0) != MAP_FAILED || errno != EBADF)
+        die("mmap of a bad descriptor: not EBADF");
+    errno = 0;
+    if (munmap((void *)(PG + 1), PG) != -1 || errno != EINVAL)
+        die("munmap of an unaligned address: not EINVAL");
+    errno = 0;
+    if (mremap(NULL, PG, 2 * PG, 0) != MAP_FAILED || errno != EFAULT)
+        die("mremap of nothing: not EFAULT");
+    errno = 1234;
+    char *p = map(2);
+    if (errno != 1234)
+        die("a successful mmap changed errno");
+    p = mremap(p, 2 * PG, 64 * PG, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED || errno != 1234)
+        die("a successful mremap changed errno");
+    unmap(p, 64);
+    if (errno != 1234)
+        die("a successful munmap changed errno");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(void);
+    } scenarios[] = {
+        {"head", head},   {"tail", tail},     {"hole", hole},       {"grow", grow},
+        {"move", move},   {"fixed", fixed},   {"overmap", overmap}, {"span", span},
+        {"big", map_big}, {"leak", leak_map}, {"errors", errors},
+    };
+    if (argc < 2)
+        die("usage: mmap_prog SCENARIO");
+    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
+        if (strcmp(argv[1], scenarios[i].name) == 0) {
+            scenarios[i].fn();
+            return 0;
+        }
+    die("unknown scenario");
+}
