@@ -210,12 +210,36 @@ TALLY_INTERNAL void tally_track_remap(void *old, size_t old_len, void *addr, siz
         insert(lo, hi, stack, pool);
 }
 
+/* The ranges are copied out under the lock, and fn called without it:
+ * fn may map memory (a snapshot's buffer grows), and a mapping made while
+ * this thread held the lock would wait for it forever if it were booked. */
 void tt_mappings_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, uint32_t stack, int32_t pool,
                                     void *arg),
                          void *arg)
 {
-    pthread_mutex_lock(&lock);
-    for (size_t i = 0; i < nranges; i++)
-        fn(ranges[i].lo, ranges[i].hi, ranges[i].stack, ranges[i].pool, arg);
-    pthread_mutex_unlock(&lock);
+    size_t room = 0, n = 0, bytes = 0;
+    range *copy = NULL;
+    for (int tries = 0; tries < 4; tries++) {
+        pthread_mutex_lock(&lock);
+        n = nranges;
+        if (n <= room) {
+            if (n)
+                memcpy(copy, ranges, n * sizeof *copy);
+            pthread_mutex_unlock(&lock);
+            break;
+        }
+        pthread_mutex_unlock(&lock);
+        base_unmap(copy, bytes);
+        room = n + n / 4 + 16;
+        bytes = room * sizeof *copy;
+        copy = base_map(bytes);
+        if (!copy)
+            return;
+        n = 0;
+    }
+    if (n > room)
+        n = 0; /* the ranges kept growing faster than the copy: none */
+    for (size_t i = 0; i < n; i++)
+        fn(copy[i].lo, copy[i].hi, copy[i].stack, copy[i].pool, arg);
+    base_unmap(copy, bytes);
 }

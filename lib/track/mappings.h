@@ -16,8 +16,8 @@
 
 #include "track/config.h"
 
-/* Calls fn for every tracked range [lo, hi), in address order, under the
- * lock: fn must not map, unmap or book. */
+/* Calls fn for every tracked range [lo, hi), in address order, as they
+ * were at one instant (a copy: fn is called without the lock). */
 void tt_mappings_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, uint32_t stack, int32_t pool,
                                     void *arg),
                          void *arg);

@@ -7,7 +7,9 @@
  * only mappings live at exit are the scenario's. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -30,6 +32,17 @@ static void die(const char *what)
 static char *map(size_t pages)
 {
     char *p = mmap(NULL, pages * PG, RW, ANON, -1, 0);
+    if (p == MAP_FAILED)
+        die("mmap failed");
+    return p;
+}
+
+/* Far from where the kernel puts mappings by default: the pages ld.so
+ * unmapped at start (its cache file) are the first reused, and a stale
+ * pointer ld.so keeps to them would make a mapping there look reachable. */
+static char *map_far(size_t pages)
+{
+    char *p = mmap((void *)0x3f0000000000UL, pages * PG, RW, ANON, -1, 0);
     if (p == MAP_FAILED)
         die("mmap failed");
     return p;
@@ -140,11 +153,76 @@ static NOINLINE void map_big(void)
     unmap(p, 100 << 8);
 }
 
-/* 5 pages that stay mapped, and nothing points to them at exit. */
+/* 5 pages that stay mapped, and nothing points to them at exit; the only
+ * pointer to a 100-byte block is in them: the mapping is definitely lost,
+ * the block indirectly (the leak check reads the mapping as a block). */
 static NOINLINE void leak_map(void)
 {
-    sink = map(5);
+    char *p = map_far(5);
+    void *block = malloc(100);
+    memcpy(p + 3 * PG, &block, sizeof block);
+    sink = p;
     sink = NULL;
+}
+
+/* The same, kept in a global: both still reachable. */
+static char *volatile kept;
+static NOINLINE void keep_map(void)
+{
+    char *p = map_far(5);
+    void *block = malloc(100);
+    memcpy(p + 3 * PG, &block, sizeof block);
+    kept = p;
+}
+
+/* 64 MiB mapped, one page of it touched, kept; then a profile with the
+ * leak check (TALLY_DUMP_SIGNAL=USR1, TALLY_LEAK_CHECK=all: the dump comes
+ * at the next allocation). The check reads the mapping as a block, and must
+ * not fault in its 16383 other pages: still one page resident after. */
+static NOINLINE void untouched(void)
+{
+    size_t pages = 64 << 8;
+    char *p = mmap((void *)0x3e0000000000UL, pages * PG, RW, ANON | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        die("mmap failed");
+    void *block = malloc(100);
+    memcpy(p, &block, sizeof block);
+    kept = p;
+    kill(getpid(), SIGUSR1);
+    free(malloc(16));
+    static unsigned char vec[64 << 8];
+    if (mincore(p, pages * PG, vec) != 0)
+        die("mincore failed");
+    size_t resident = 0;
+    for (size_t i = 0; i < pages; i++)
+        resident += vec[i] & 1;
+    if (resident != 1)
+        die("the leak check faulted in untouched pages");
+}
+
+/* Overwrites the dead stack below main: no stale copy of a pointer. */
+static NOINLINE void scrub(void)
+{
+    char buf[64 * 1024];
+    memset(buf, 0, sizeof buf);
+    __asm__ volatile("" : : "r"(buf) : "memory");
+}
+
+/* Only the allocator maps here (large blocks, many small ones): none of
+ * its mappings is the program's. */
+static NOINLINE void allocator(void)
+{
+    for (int round = 0; round < 4; round++) {
+        char *big = malloc(64 << 20);
+        memset(big, 1, 64 << 20);
+        sink = big;
+        free(sink);
+        void *small[20000];
+        for (int i = 0; i < 20000; i++)
+            sink = small[i] = malloc(100 + i % 900);
+        for (int i = 0; i < 20000; i++)
+            free(small[i]);
+    }
 }
 
 /* glibc's answers, and errno left alone by a call that succeeds. */
@@ -183,15 +261,18 @@ int main(int argc, char **argv)
         const char *name;
         void (*fn)(void);
     } scenarios[] = {
-        {"head", head},   {"tail", tail},     {"hole", hole},       {"grow", grow},
-        {"move", move},   {"fixed", fixed},   {"overmap", overmap}, {"span", span},
-        {"big", map_big}, {"leak", leak_map}, {"errors", errors},
+        {"head", head},       {"tail", tail},           {"hole", hole},
+        {"grow", grow},       {"move", move},           {"fixed", fixed},
+        {"overmap", overmap}, {"span", span},           {"big", map_big},
+        {"leak", leak_map},   {"keep", keep_map},       {"untouched", untouched},
+        {"errors", errors},   {"allocator", allocator},
     };
     if (argc < 2)
         die("usage: mmap_prog SCENARIO");
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
         if (strcmp(argv[1], scenarios[i].name) == 0) {
             scenarios[i].fn();
+            scrub();
             return 0;
         }
     die("unknown scenario");
