@@ -7,6 +7,7 @@
  * only mappings live at exit are the scenario's. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -225,6 +226,37 @@ static NOINLINE void allocator(void)
     }
 }
 
+/* Four threads map and unmap at once, each in pieces (a hole first, then
+ * head and tail), 1000 times, and keep their last mapping: 4 mappings of
+ * 3 pages live at exit, 4000 booked. */
+static void *churn(void *arg __attribute__((unused)))
+{
+    char *p = NULL;
+    for (int i = 0; i < 1000; i++) {
+        if (p)
+            unmap(p, 3);
+        p = map(4);
+        unmap(p + PG, 1); /* a hole */
+        unmap(p, 1);      /* then the head: pages 2 and 3 left */
+        p += 2 * PG;
+        unmap(p + PG, 1); /* the tail: page 2 left */
+        p = mremap(p, PG, 3 * PG, MREMAP_MAYMOVE);
+        if (p == MAP_FAILED)
+            die("mremap failed");
+    }
+    return p;
+}
+
+static NOINLINE void threads(void)
+{
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        if (pthread_create(&t[i], NULL, churn, NULL) != 0)
+            die("pthread_create failed");
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+}
+
 /* glibc's answers, and errno left alone by a call that succeeds. */
 static NOINLINE void errors(void)
 {
@@ -265,7 +297,7 @@ int main(int argc, char **argv)
         {"grow", grow},       {"move", move},           {"fixed", fixed},
         {"overmap", overmap}, {"span", span},           {"big", map_big},
         {"leak", leak_map},   {"keep", keep_map},       {"untouched", untouched},
-        {"errors", errors},   {"allocator", allocator},
+        {"errors", errors},   {"allocator", allocator}, {"threads", threads},
     };
     if (argc < 2)
         die("usage: mmap_prog SCENARIO");

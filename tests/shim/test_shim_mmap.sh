@@ -39,6 +39,9 @@ scenario fixed "$((6 * P)) 3 2"
 scenario overmap "$((7 * P)) 2 4"
 # One munmap over three mappings and the untracked space between them.
 scenario span "$((4 * P)) 3 2"
+# Four threads at once: each 1000 mappings cut in pieces and moved (the
+# 1000 mappings and 1000 mremaps of each are booked), its last one kept.
+scenario threads "$((4 * 3 * P)) 8000 4"
 # A sampled run books every mapping all the same.
 run sampled env TALLY_MMAP=1 TALLY_SAMPLE=64k "$MPROG" hole || fail "sampled hole exited $?"
 [ "$(mmap_pool sampled)" = "$((7 * P)) 1 2" ] || fail "sampled: pool mmap '$(mmap_pool sampled)'"
