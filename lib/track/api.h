@@ -89,7 +89,8 @@ TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info);
 TALLY_INTERNAL bool tally_track_find_containing(const void *ptr, uintptr_t *start,
                                                 tally_block_info *info);
 
-/* The bytes of every live booked block (all pools but wrappers), with the
+/* The bytes of every live booked block (all pools but wrappers and the
+ * program's own mappings, TALLY_MMAP), with the
  * calling thread's unfolded share folded in first: exact for the caller's
  * own blocks, other threads' to within their batch (ledger.h). 0 when
  * tracking never started. For the shim's mallinfo2. */

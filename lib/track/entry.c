@@ -11,6 +11,7 @@
 #include "track/due.h"
 
 #include "track/live_table.h"
+#include "track/mappings.h"
 #include "track/sample.h"
 #include "track/shadow.h"
 #include "track/thread.h"
@@ -221,7 +222,8 @@ TALLY_INTERNAL int64_t tally_track_live_bytes(void)
 {
     if (tally_track_is_on())
         tt_thread_fold_self();
-    return atomic_load_explicit(&tt_g.current, memory_order_relaxed);
+    /* The heap's blocks: the program's own mappings (TALLY_MMAP) are not. */
+    return atomic_load_explicit(&tt_g.current, memory_order_relaxed) - tt_mappings_bytes();
 }
 
 TALLY_INTERNAL void tally_track_forget(const void *ptr)

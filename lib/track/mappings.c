@@ -25,6 +25,7 @@ typedef struct {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static range *ranges;
 static size_t nranges, cap;
+static _Atomic int64_t mapped; /* the ranges' bytes */
 
 void tt_mappings_lock(void)
 {
@@ -93,6 +94,7 @@ static void book_release(tt_ledger_cache *c, const range *r, uintptr_t at, int64
 {
     tt_block b = {at, bytes, r->stack, r->pool, TALLY_KIND_MALLOC, 0};
     tt_ledger_release(c, &b, blocks);
+    atomic_fetch_sub_explicit(&mapped, bytes, memory_order_relaxed);
 }
 
 /* Pages [lo, hi) are no longer what the tracked ranges there mapped: each
@@ -139,6 +141,7 @@ static void insert(uintptr_t lo, uintptr_t hi, uint32_t stack, int32_t pool)
     /* A mapping is never sampled: one is rare and large, and its pages are
      * released a few at a time, which a weight could not follow. */
     tt_block b = {lo, (int64_t)(hi - lo), stack, pool, TALLY_KIND_MALLOC, 0};
+    atomic_fetch_add_explicit(&mapped, b.size, memory_order_relaxed);
     tt_thread *t = tt_thread_enter();
     tt_ledger_alloc(&t->books, &b, TT_UNTABLED);
     tt_thread_leave(t);
@@ -151,6 +154,11 @@ static void release_pages(uintptr_t lo, uintptr_t hi)
     tt_thread *t = tt_thread_enter();
     release(&t->books, lo, hi);
     tt_thread_leave(t);
+}
+
+int64_t tt_mappings_bytes(void)
+{
+    return atomic_load_explicit(&mapped, memory_order_relaxed);
 }
 
 TALLY_INTERNAL bool tally_track_mmap_wanted(void)

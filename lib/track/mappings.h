@@ -21,6 +21,9 @@
 void tt_mappings_foreach(void (*fn)(uintptr_t lo, uintptr_t hi, uint32_t stack, int32_t pool,
                                     void *arg),
                          void *arg);
+/* The tracked ranges' bytes now (exact: kept beside the ranges, not
+ * folded), for what must count the heap alone (mallinfo2). */
+int64_t tt_mappings_bytes(void);
 /* fork: the lock, taken before the threads' and the ledger's (a booking
  * holds it while it books); in the child, a fresh one. */
 void tt_mappings_lock(void);

@@ -7,6 +7,7 @@
  * only mappings live at exit are the scenario's. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -257,6 +258,17 @@ static NOINLINE void threads(void)
         pthread_join(t[i], NULL);
 }
 
+/* mallinfo2 counts the heap: 64 MiB mapped and touched are not in it. */
+static NOINLINE void heap_only(void)
+{
+    char *p = map(64 << 8);
+    memset(p, 1, 64 << 20);
+    struct mallinfo2 m = mallinfo2();
+    if (m.uordblks >= (64 << 20))
+        die("mallinfo2 counts the program's mappings as heap");
+    unmap(p, 64 << 8);
+}
+
 /* glibc's answers, and errno left alone by a call that succeeds. */
 static NOINLINE void errors(void)
 {
@@ -293,11 +305,12 @@ int main(int argc, char **argv)
         const char *name;
         void (*fn)(void);
     } scenarios[] = {
-        {"head", head},       {"tail", tail},           {"hole", hole},
-        {"grow", grow},       {"move", move},           {"fixed", fixed},
-        {"overmap", overmap}, {"span", span},           {"big", map_big},
-        {"leak", leak_map},   {"keep", keep_map},       {"untouched", untouched},
-        {"errors", errors},   {"allocator", allocator}, {"threads", threads},
+        {"head", head},          {"tail", tail},           {"hole", hole},
+        {"grow", grow},          {"move", move},           {"fixed", fixed},
+        {"overmap", overmap},    {"span", span},           {"big", map_big},
+        {"leak", leak_map},      {"keep", keep_map},       {"untouched", untouched},
+        {"errors", errors},      {"allocator", allocator}, {"threads", threads},
+        {"mallinfo", heap_only},
     };
     if (argc < 2)
         die("usage: mmap_prog SCENARIO");

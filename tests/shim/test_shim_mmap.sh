@@ -95,6 +95,9 @@ env LD_PRELOAD="$SHIM" TALLY_MMAP=1 TALLY_DUMP_SIGNAL=USR1 TALLY_LEAK_CHECK=all 
     { cat "$WORK/untouched.err"; fail "untouched exited $?"; }
 echo "ok: the leak check does not fault in a mapping's untouched pages"
 
+# mallinfo2 answers for the heap alone (the shim's books under mimalloc).
+scenario mallinfo "0 1 0"
+
 # glibc's results: EINVAL, EBADF, EFAULT, MAP_FAILED, errno kept on success
 # (the program checks them), with and without tracking.
 "$MPROG" errors || fail "errors: glibc itself does not answer as expected"
