@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
@@ -269,6 +270,25 @@ static NOINLINE void heap_only(void)
     unmap(p, 64 << 8);
 }
 
+/* A child inherits the parent's mappings and books: 4 pages mapped before
+ * the fork; the child unmaps 1 and maps 2 (5 pages, 2 mappings, 2
+ * booked), the parent keeps its 4. */
+static NOINLINE void forked(void)
+{
+    char *p = map(4);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork failed");
+    if (pid == 0) {
+        unmap(p, 1);
+        sink = map(2);
+        exit(0);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die("the child failed");
+}
+
 /* glibc's answers, and errno left alone by a call that succeeds. */
 static NOINLINE void errors(void)
 {
@@ -310,7 +330,7 @@ int main(int argc, char **argv)
         {"overmap", overmap},    {"span", span},           {"big", map_big},
         {"leak", leak_map},      {"keep", keep_map},       {"untouched", untouched},
         {"errors", errors},      {"allocator", allocator}, {"threads", threads},
-        {"mallinfo", heap_only},
+        {"mallinfo", heap_only}, {"fork", forked},
     };
     if (argc < 2)
         die("usage: mmap_prog SCENARIO");

@@ -42,6 +42,13 @@ scenario span "$((4 * P)) 3 2"
 # Four threads at once: each 1000 mappings cut in pieces and moved (the
 # 1000 mappings and 1000 mremaps of each are booked), its last one kept.
 scenario threads "$((4 * 3 * P)) 8000 4"
+# fork: the child goes on from the parent's mappings, in its own profile.
+run fork env TALLY_MMAP=1 "$MPROG" fork || { cat "$WORK/fork.err"; fail "fork exited $?"; }
+n=$(ls "$WORK/fork"/*.prof | wc -l)
+[ "$n" -eq 2 ] || fail "fork: $n profiles, expected 2"
+got=$(for f in "$WORK/fork"/*.prof; do facts pools "$f" | awk '$1 == "mmap" { print $2, $3, $4 }'; done | sort | tr '\n' ';')
+[ "$got" = "$((4 * P)) 1 1;$((5 * P)) 2 2;" ] || fail "fork: pool mmap of parent and child: '$got'"
+echo "ok: fork: the child's mappings go on from the parent's"
 # A sampled run books every mapping all the same.
 run sampled env TALLY_MMAP=1 TALLY_SAMPLE=64k "$MPROG" hole || fail "sampled hole exited $?"
 [ "$(mmap_pool sampled)" = "$((7 * P)) 1 2" ] || fail "sampled: pool mmap '$(mmap_pool sampled)'"
