@@ -15,6 +15,10 @@
 # what the on run booked (the pool mmap's mappings and its peak), so that a
 # ratio is only printed when the mappings were really tracked. Plain
 # python3 (no tool) is timed too, for scale.
+#
+# Then the worst case, bench/mmap_churn.c: nothing but mappings (200000
+# rounds of a 64 KiB mmap, one page touched, two munmaps), off and on the
+# same way, and the cost per round.
 set -u
 B=${1:-$(pwd)}
 RUNS=${2:-7}
@@ -35,9 +39,15 @@ for r in range($ROUNDS):
     del x
 "
 
-# measure ENV...: "seconds maxrss_kb" of python3 under that environment, or "fail".
+# measure ENV...: "seconds maxrss_kb" of python3 under that environment
+# (of $CMD when it is set), or "fail".
+CMD=()
 measure() {
-    /usr/bin/time -f "%x %e %M" -o "$W/time" env "$@" "$PY" -c "$CODE" >/dev/null 2>"$W/err"
+    if [ ${#CMD[@]} -gt 0 ]; then
+        /usr/bin/time -f "%x %e %M" -o "$W/time" env "$@" "${CMD[@]}" >/dev/null 2>"$W/err"
+    else
+        /usr/bin/time -f "%x %e %M" -o "$W/time" env "$@" "$PY" -c "$CODE" >/dev/null 2>"$W/err"
+    fi
     local r
     read -r -a r < <(tail -n 1 "$W/time")
     [ "${r[0]:-x}" = 0 ] && echo "${r[1]} ${r[2]}" || echo fail
@@ -92,3 +102,33 @@ if [ "$1" -gt 0 ]; then
 else
     echo "the on run booked no mapping: no ratio"
 fi
+
+# The worst case: nothing but mappings.
+HERE=$(cd "$(dirname "$0")" && pwd)
+CHURN=200000
+cc -O2 -o "$W/churn" "$HERE/mmap_churn.c" || exit 1
+CMD=("$W/churn" "$CHURN")
+: >"$W/c_off" && : >"$W/c_on" && : >"$W/c_plain"
+for ((i = 0; i < RUNS; i++)); do
+    p=$(measure TALLY_UNUSED=1)
+    a=$(measure "${OFF[@]}")
+    b=$(measure "${ON[@]}")
+    [ "$a" = fail ] || [ "$b" = fail ] || [ "$p" = fail ] && {
+        echo "mmap_bench: a churn run failed" >&2
+        exit 1
+    }
+    echo "${p% *}" >>"$W/c_plain"
+    echo "${a% *}" >>"$W/c_off"
+    echo "${b% *}" >>"$W/c_on"
+done
+c_plain=$(median <"$W/c_plain")
+c_off=$(median <"$W/c_off")
+c_on=$(median <"$W/c_on")
+n_on=$("$TALLY" report --format json --pools "$W/on.prof" | python3 -c '
+import json, sys
+print(next((p["total_count"] for p in json.load(sys.stdin)["pools"] if p["name"] == "mmap"), 0))')
+printf '\nmmap_churn: %d rounds of mmap 64 KiB + 2 munmap, medians of %d runs\n' "$CHURN" "$RUNS"
+printf '%-28s %8s\n' run "wall s"
+printf '%-28s %8s\n' plain "$c_plain" "tally, TALLY_MMAP off" "$c_off" "tally, TALLY_MMAP=1" "$c_on"
+awk -v a="$c_off" -v b="$c_on" -v n="$CHURN" -v k="$n_on" 'BEGIN {
+    printf "ratio on/off %.2f; %.2f us more per round; %d mappings booked\n", b / a, (b - a) * 1e6 / n, k }'
