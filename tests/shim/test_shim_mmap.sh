@@ -34,6 +34,12 @@ scenario grow "$((8 * P)) 2 1"
 scenario move "$((8 * P)) 2 1"
 # MREMAP_FIXED onto a tracked 6-page mapping: its first 4 pages released.
 scenario fixed "$((6 * P)) 3 2"
+# MREMAP_DONTUNMAP: the old range stays mapped beside the new one.
+if "$MPROG" dontunmap; then
+    scenario dontunmap "$((8 * P)) 2 2"
+else
+    echo "skip: this kernel has no MREMAP_DONTUNMAP"
+fi
 # MAP_FIXED over a tracked 8-page mapping: 3 pages by a private mapping
 # (tracked), 1 by a shared one (not): 7 pages in 4 mappings.
 scenario overmap "$((7 * P)) 2 4"
