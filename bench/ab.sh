@@ -21,9 +21,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d "${TMPDIR:-/tmp}/ab.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
+. "$HERE/bench_common.sh"
 . "$HERE/workloads.sh"
-
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # Each prints one figure; $B is the build directory.
 pool_ratio() { "$B/bench/pool_bench" 5000000 1 | awk '/ratio pool\/raw/ {print $3; exit}'; }

@@ -19,6 +19,7 @@ HT_RAW=/usr/lib/heaptrack/libheaptrack_preload.so
 W=$(mktemp -d "${TMPDIR:-/tmp}/shim-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
+. "$HERE/bench_common.sh"
 . "$HERE/workloads.sh"
 HAVE_LSAN=0
 if command -v clang >/dev/null; then
@@ -28,17 +29,6 @@ if command -v clang >/dev/null; then
 fi
 shim_ok=0
 env LD_PRELOAD="$SHIM" true 2>/dev/null && [ -f "$SHIM" ] && shim_ok=1
-
-# One measurement: prints "seconds maxrss_kb" or "fail".
-measure() {
-    if /usr/bin/time -f "%e %M" -o "$W/time" "$@" >/dev/null 2>"$W/err"; then
-        tail -n 1 "$W/time"
-    else
-        echo fail
-    fi
-}
-
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 GLIBC_T=
 # row LABEL RUNS CMD...: median of RUNS measurements.

@@ -159,7 +159,7 @@ SHIM_EXPORT void *realloc(void *ptr, size_t size)
         return p;
     }
     shim_busy = 1;
-    tally_stack_id stack = tally_track_capture_at((int64_t)size, shim_ret_slot());
+    tally_stack_id stack = tally_track_capture_at(NULL, (int64_t)size, shim_ret_slot());
     shim_busy = 0;
     return realloc_tracked(ptr, size, stack);
 }

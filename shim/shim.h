@@ -173,7 +173,7 @@ SHIM_INLINE int32_t shim_pool_for(tally_stack_id stack)
 SHIM_INLINE void shim_book(void *ptr, size_t size, tally_alloc_kind kind)
 {
     tally_track_scrub(ptr, (int64_t)size);
-    tally_stack_id stack = tally_track_capture_at((int64_t)size, shim_ret_slot());
+    tally_stack_id stack = tally_track_capture_at(ptr, (int64_t)size, shim_ret_slot());
     tally_track_alloc(ptr, (int64_t)size, shim_pool_for(stack), stack, kind);
 }
 

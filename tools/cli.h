@@ -25,6 +25,7 @@ enum {
 int cmd_run(int argc, char **argv);    /* run.c */
 int cmd_report(int argc, char **argv); /* report.c */
 int cmd_diff(int argc, char **argv);   /* diff.c */
+int cmd_top(int argc, char **argv);    /* top.c */
 
 /* Parses an option's whole-number argument in [lo, hi]. On anything else it
  * says so on stderr ("tally CMD: --OPT wants WANTS, not 'TEXT'") and

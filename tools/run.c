@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -111,6 +112,8 @@ static const cli_option run_options[] = {
      "fail (exit 3) when the program's peak exceeds SIZE (k, M, G, T)"},
     {"max-leaked", required_argument, 'L', "SIZE",
      "fail (exit 3) when its leaks of the error kinds exceed SIZE (k, M, G, T)"},
+    {"live", no_argument, 'V', NULL,
+     "show the live view (tally top) while it runs; its terminal output goes to a file"},
     {"help", no_argument, 'h', NULL, "this help, on standard output"},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -261,7 +264,7 @@ int cmd_run(int argc, char **argv)
     run_gate gate = {-1, -1, 0, 0, 0};
     const char *output = NULL;
     char num[32];
-    int o;
+    int o, live = 0;
     optind = 1;
     /* '+': stop at the program's name, so its own options stay its own.
      * ':': a missing value is told apart from an unknown option. */
@@ -397,6 +400,9 @@ int cmd_run(int argc, char **argv)
             if (set_limit(&gate, o == 'P'))
                 return CLI_EXIT_BAD_INPUT;
             break;
+        case 'V':
+            live = 1;
+            break;
         case 'h':
             cli_help(stdout, run_synopsis, RUN_SHORT, run_options);
             return CLI_EXIT_OK;
@@ -441,10 +447,28 @@ int cmd_run(int argc, char **argv)
     setenv("LD_PRELOAD", preload, 1);
     free(preload);
 
-    run_child_spec spec = {prog, &out, dump_signal};
+    run_child_spec spec = {prog, &out, dump_signal, -1};
+    if (live) {
+        /* The view's terminal: the controlling one, whatever the standard
+         * streams are. The program publishes for it (TALLY_LIVE). */
+        spec.live_tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (spec.live_tty < 0) {
+            fprintf(stderr, "tally run: --live needs a terminal: /dev/tty: %s\n", strerror(errno));
+            return CLI_EXIT_BAD_INPUT;
+        }
+        setenv("TALLY_LIVE", "1", 1);
+    }
     pid_t pid;
     int status;
     rc = run_child(&spec, &pid, &status);
+    if (spec.live_tty >= 0) {
+        char path[PATH_MAX];
+        run_live_output(path, sizeof path, out.cwd, prog[0], pid);
+        if (rc == 0 && access(path, F_OK) == 0)
+            fprintf(stderr, "tally run: %s's output is in %s\n", prog[0],
+                    run_output_shown(&out, path));
+        close(spec.live_tty);
+    }
     if (rc != 0)
         return rc;
     if (WIFSIGNALED(status)) {

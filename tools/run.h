@@ -51,7 +51,15 @@ typedef struct {
     char *const *argv;
     run_output *out; /* the child names its directory when out->dir_per_pid */
     int dump_signal; /* relayed too when not 0 */
+    /* --live: the view is drawn on this terminal (/dev/tty) while the
+     * program runs, and the program's standard streams that are that
+     * terminal go elsewhere (run_live_output); -1: no view. */
+    int live_tty;
 } run_child_spec;
+
+/* --live: where the program's output goes while the view owns the
+ * terminal: DIR/tally.PROGRAM.PID.out. */
+void run_live_output(char *out, size_t cap, const char *dir, const char *prog, pid_t pid);
 
 /* Starts argv[0] with the environment as it is (TALLY_OUTPUT added in the
  * child when the directory is per pid), relays SIGHUP, SIGINT, SIGQUIT,

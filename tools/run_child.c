@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "run.h"
+#include "top.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +91,37 @@ static void relay(pid_t child)
             continue;
         kill(child, sig);
     }
+}
+
+void run_live_output(char *out, size_t cap, const char *dir, const char *prog, pid_t pid)
+{
+    const char *base = strrchr(prog, '/');
+    int n = snprintf(out, cap, "%s/tally.%s.%d.out", dir, base ? base + 1 : prog, (int)pid);
+    if (n < 0 || (size_t)n >= cap) /* too long for a path: the directory alone would not do */
+        snprintf(out, cap, "/tmp/tally.%d.out", (int)pid);
+}
+
+/* --live, in the child: the standard streams that are a terminal leave it:
+ * input from /dev/null (the view reads the keys), output and errors to
+ * the run's file, so that neither corrupts the other. */
+static int live_streams(int tty, const char *out)
+{
+    int file = -1;
+    for (int fd = 0; fd <= 2; fd++) {
+        if (!isatty(fd))
+            continue;
+        int to = fd == 0 ? open("/dev/null", O_RDONLY | O_CLOEXEC) : file;
+        if (fd > 0 && file < 0)
+            to = file = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (to < 0 || dup2(to, fd) < 0)
+            return errno;
+        if (fd == 0)
+            close(to);
+    }
+    if (file >= 0)
+        close(file);
+    close(tty);
+    return 0;
 }
 
 /* What the child reports through the pipe when it cannot exec. */
@@ -167,6 +199,13 @@ int run_child(const run_child_spec *spec, pid_t *pid_out, int *status)
                 child_fail(fds[1], 1, rc);
         }
         setenv("TALLY_OUTPUT", o->pattern, 1);
+        if (spec->live_tty >= 0) {
+            char out[PATH_MAX];
+            run_live_output(out, sizeof out, o->cwd, spec->argv[0], getpid());
+            int rc = live_streams(spec->live_tty, out);
+            if (rc)
+                child_fail(fds[1], 0, rc);
+        }
         execvp(spec->argv[0], spec->argv);
         child_fail(fds[1], 0, errno);
     }
@@ -184,6 +223,13 @@ int run_child(const run_child_spec *spec, pid_t *pid_out, int *status)
     while ((got = read(fds[0], &f, sizeof f)) < 0 && errno == EINTR)
         ;
     close(fds[0]);
+    /* --live: the view, until q or the program's end; then the plain wait. */
+    top_ui *ui = NULL;
+    if (spec->live_tty >= 0 && got == 0 &&
+        (ui = top_ui_new(pid, NULL, spec->live_tty, spec->live_tty)) != NULL && top_ui_start(ui)) {
+        top_ui_end(ui);
+        ui = NULL;
+    }
 
     for (;;) {
         pid_t r = waitpid(pid, status, WNOHANG);
@@ -195,9 +241,16 @@ int run_child(const run_child_spec *spec, pid_t *pid_out, int *status)
             break;
         }
         relay(pid);
-        if (r == 0)
+        if (r == 0 && ui) {
+            if (top_ui_step(ui, &waiting) != TOP_UI_GOING) {
+                top_ui_end(ui);
+                ui = NULL;
+            }
+        } else if (r == 0) {
             sigsuspend(&waiting);
+        }
     }
+    top_ui_end(ui);
 restore:
     /* The program has ended: tally's report may be cut short as any
      * program's would, and what came meanwhile has no one to go to. */

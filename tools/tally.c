@@ -78,6 +78,7 @@ int cli_usage_error(const char *cmd, const char *synopsis)
 static const char synopsis[] = "usage: tally run [options] [--] PROGRAM [ARGS]\n"
                                "       tally report [options] PROFILE\n"
                                "       tally diff [options] A B\n"
+                               "       tally top [options] PID\n"
                                "       tally help [COMMAND]";
 
 /* The subcommands, one line each in the help. */
@@ -89,6 +90,7 @@ static const struct {
     {"run", cmd_run, "run a program under the shim; print its leaks and peak"},
     {"report", cmd_report, "print a profile as text, json, folded, massif, pprof or html"},
     {"diff", cmd_diff, "show what grew from profile A to profile B, by pool and stack"},
+    {"top", cmd_top, "watch the pools and top stacks of a process run with --live"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

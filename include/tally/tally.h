@@ -4,7 +4,9 @@
 
 #include <tally/pool.h>
 #include <tally/buffer.h>
+#include <tally/type.h>
 #include <tally/array.h>
+#include <tally/table.h>
 #include <tally/c_data.h>
 #include <tally/track.h>
 

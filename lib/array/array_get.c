@@ -5,6 +5,7 @@
 #include "array/bitmap.h"
 #include "array/layout.h"
 
+#include <errno.h>
 #include <string.h>
 
 static bool in_range(const tally_array *a, int64_t i)
@@ -112,30 +113,79 @@ const uint8_t *tally_array_get_bytes(const tally_array *a, int64_t i, int64_t *l
     return data ? data + start : (const uint8_t *)"";
 }
 
+static bool elements_equal(const tally_array *a, int64_t i, const tally_array *b, int64_t j,
+                           int64_t n);
+
+/* Element i of a and element j of b, both valid, of the same data type. */
 static bool same_value(const tally_array *a, int64_t i, const tally_array *b, int64_t j)
 {
-    if (a->type == TALLY_TYPE_BOOL)
+    switch (a->type) {
+    case TALLY_TYPE_BOOL:
         return tally_array_get_bool(a, i) == tally_array_get_bool(b, j);
-    if (tally_type_has_offsets(a->type)) {
+    case TALLY_TYPE_STRING:
+    case TALLY_TYPE_BINARY: {
         int64_t n, m;
         const uint8_t *x = tally_array_get_bytes(a, i, &n), *y = tally_array_get_bytes(b, j, &m);
         return n == m && (n == 0 || memcmp(x, y, (size_t)n) == 0);
     }
-    return memcmp(slot(a, i), slot(b, j), (size_t)tally_type_width(a->type)) == 0;
+    case TALLY_TYPE_LIST: {
+        int64_t sa = tally_array_list_offset(a, i), sb = tally_array_list_offset(b, j);
+        int64_t n = tally_array_list_offset(a, i + 1) - sa;
+        return n == tally_array_list_offset(b, j + 1) - sb &&
+               elements_equal(a->children[0], sa, b->children[0], sb, n);
+    }
+    case TALLY_TYPE_STRUCT:
+        for (int k = 0; k < a->n_children; k++)
+            if (!elements_equal(a->children[k], a->offset + i, b->children[k], b->offset + j, 1))
+                return false;
+        return true;
+    default:
+        return memcmp(slot(a, i), slot(b, j), (size_t)tally_type_width(a->type)) == 0;
+    }
+}
+
+static bool elements_equal(const tally_array *a, int64_t i, const tally_array *b, int64_t j,
+                           int64_t n)
+{
+    for (int64_t k = 0; k < n; k++) {
+        bool valid = tally_array_is_valid(a, i + k);
+        if (valid != tally_array_is_valid(b, j + k))
+            return false;
+        if (valid && !same_value(a, i + k, b, j + k))
+            return false;
+    }
+    return true;
 }
 
 bool tally_array_equals(const tally_array *a, const tally_array *b)
 {
     if (!a || !b)
         return a == b;
-    if (a->type != b->type || a->length != b->length || a->null_count != b->null_count)
+    if (!tally_datatype_equals(a->dtype, b->dtype) || a->length != b->length ||
+        a->null_count != b->null_count)
         return false;
-    for (int64_t i = 0; i < a->length; i++) {
-        bool valid = tally_array_is_valid(a, i);
-        if (valid != tally_array_is_valid(b, i))
-            return false;
-        if (valid && !same_value(a, i, b, i))
-            return false;
-    }
-    return true;
+    return elements_equal(a, 0, b, 0, a->length);
+}
+
+int64_t tally_array_list_offset(const tally_array *a, int64_t i)
+{
+    if (!a || a->type != TALLY_TYPE_LIST || i < 0 || i > a->length)
+        return 0;
+    return tally_offset_at(tally_buffer_data(a->buffers[1]), a->offset + i);
+}
+
+int tally_array_list_value(const tally_array *a, int64_t i, tally_array **out)
+{
+    if (!in_range(a, i) || a->type != TALLY_TYPE_LIST || !out)
+        return EINVAL;
+    int64_t start = tally_array_list_offset(a, i);
+    return tally_array_slice_in(a->children[0], start, tally_array_list_offset(a, i + 1) - start,
+                                a->pool, out);
+}
+
+int tally_array_struct_field(const tally_array *a, int k, tally_array **out)
+{
+    if (!a || a->type != TALLY_TYPE_STRUCT || k < 0 || k >= a->n_children || !out)
+        return EINVAL;
+    return tally_array_slice_in(a->children[k], a->offset, a->length, a->pool, out);
 }

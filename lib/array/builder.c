@@ -14,7 +14,7 @@ void tally_builder_update_room(tally_builder *b)
 
 int tally_builder_new(tally_type type, tally_pool *pool, tally_builder **out)
 {
-    if (!out || !tally_type_is_valid(type))
+    if (!out || !tally_type_is_valid(type) || tally_type_is_nested(type))
         return EINVAL;
     pool = tally_buffer_resolve_pool(pool);
     tally_builder *b;
@@ -22,6 +22,7 @@ int tally_builder_new(tally_type type, tally_pool *pool, tally_builder **out)
     if (rc != 0)
         return rc;
     memset(b, 0, sizeof *b);
+    b->dtype = tally_datatype_of(type);
     b->type = type;
     b->width = tally_type_width(type);
     b->pool = pool;
@@ -64,10 +65,12 @@ int tally_builder_grow(tally_builder *b, int64_t min_capacity)
         !tally_round_up_64(tally_bitmap_bytes(capacity), &validity_bytes))
         return ENOMEM;
     bool first = b->values_bytes == 0;
-    int rc = resize_block(b->pool, &b->head.values, &b->values_bytes, values_bytes, false);
+    int rc = values_bytes == b->values_bytes
+                 ? 0 /* a struct's: none */
+                 : resize_block(b->pool, &b->head.values, &b->values_bytes, values_bytes, false);
     if (rc != 0)
         return rc;
-    if (first && tally_type_has_offsets(b->type))
+    if (first && tally_type_has_int32_offsets(b->type))
         memset(b->head.values, 0, sizeof(int32_t)); /* offsets[0] */
     /* The bitmap keeps every bit past length clear, so finish need not. */
     if (b->validity) {
@@ -156,6 +159,8 @@ void tally_builder_reset(tally_builder *b)
 {
     if (!b)
         return;
+    for (int k = 0; k < b->n_children; k++)
+        tally_builder_reset(b->children[k]);
     b->head.length = 0;
     b->null_count = 0;
     b->data_length = 0;
@@ -170,5 +175,11 @@ void tally_builder_destroy(tally_builder *b)
     free_block(b->pool, &b->head.values, &b->values_bytes);
     free_block(b->pool, &b->validity, &b->validity_bytes);
     free_block(b->pool, &b->data, &b->data_bytes);
+    for (int k = 0; k < b->n_children; k++)
+        tally_builder_destroy(b->children[k]);
+    if (b->children)
+        tally_pool_free(b->pool, (uint8_t *)b->children,
+                        (int64_t)sizeof(tally_builder *) * b->n_children);
+    tally_datatype_release(b->dtype);
     tally_pool_free(b->pool, (uint8_t *)b, sizeof *b);
 }

@@ -127,10 +127,15 @@ int tally_builder_append_bool(tally_builder *b, bool v)
     return 0;
 }
 
-static void set_offset(tally_builder *b, int64_t i, int64_t value)
+void tally_builder_set_offset(tally_builder *b, int64_t i, int64_t value)
 {
     memcpy(b->head.values + i * (int64_t)sizeof(int32_t), &(int32_t){(int32_t)value},
            sizeof(int32_t));
+}
+
+int32_t tally_builder_offset(const tally_builder *b, int64_t i)
+{
+    return tally_offset_at(b->head.values, i);
 }
 
 int tally_builder_append_bytes(tally_builder *b, const void *data, int64_t len)
@@ -148,7 +153,7 @@ int tally_builder_append_bytes(tally_builder *b, const void *data, int64_t len)
     if (len > 0)
         memcpy(b->data + b->data_length, data, (size_t)len);
     b->data_length = end;
-    set_offset(b, b->head.length + 1, end);
+    tally_builder_set_offset(b, b->head.length + 1, end);
     commit_valid(b);
     return 0;
 }
@@ -160,9 +165,30 @@ static void zero_slots(tally_builder *b, int64_t start, int64_t n)
         tally_bits_fill(b->head.values, start, n, false);
     else if (tally_type_has_offsets(b->type))
         for (int64_t i = start; i < start + n; i++)
-            set_offset(b, i + 1, b->data_length); /* an empty slot */
+            tally_builder_set_offset(b, i + 1, b->data_length); /* an empty slot */
+    else if (b->type == TALLY_TYPE_LIST) /* empty: child values still pending stay so */
+        for (int64_t i = start; i < start + n; i++)
+            tally_builder_set_offset(b, i + 1, tally_builder_offset(b, start));
+    else if (b->type == TALLY_TYPE_STRUCT)
+        return; /* no slots: the children got their nulls */
     else
         memset(b->head.values + start * b->width, 0, (size_t)(n * b->width));
+}
+
+/* A struct's null is a null in each child too; all or nothing. */
+static int children_nulls(tally_builder *b, int64_t n)
+{
+    for (int k = 0; k < b->n_children; k++) {
+        int64_t before = tally_builder_length(b->children[k]);
+        int rc = tally_builder_append_nulls(b->children[k], n);
+        if (rc != 0) {
+            tally_builder_truncate(b->children[k], before);
+            while (k-- > 0)
+                tally_builder_truncate(b->children[k], tally_builder_length(b->children[k]) - n);
+            return rc;
+        }
+    }
+    return 0;
 }
 
 int tally_builder_append_nulls(tally_builder *b, int64_t n)
@@ -174,6 +200,8 @@ int tally_builder_append_nulls(tally_builder *b, int64_t n)
     int rc = tally_builder_make_room(b, n);
     if (rc == 0)
         rc = tally_builder_track_nulls(b);
+    if (rc == 0 && b->type == TALLY_TYPE_STRUCT)
+        rc = children_nulls(b, n);
     if (rc != 0)
         return rc;
     int64_t length = b->head.length;
@@ -201,7 +229,8 @@ static int64_t count_nulls(const uint8_t *valid_bytes, int64_t n)
 int tally_builder_append_values(tally_builder *b, const void *values, const uint8_t *valid_bytes,
                                 int64_t n)
 {
-    if (!b || n < 0 || (!values && n > 0) || tally_type_has_offsets(b->type))
+    if (!b || n < 0 || (!values && n > 0) || tally_type_has_offsets(b->type) ||
+        tally_type_is_nested(b->type))
         return EINVAL;
     if (n == 0)
         return 0;

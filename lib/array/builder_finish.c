@@ -65,12 +65,25 @@ static int adopt_all(tally_builder *b, tally_buffer **bufs, int n)
     return 0;
 }
 
-int tally_builder_finish(tally_builder *b, tally_array **out)
+/* Finishes each child into kids; on failure releases what was finished. */
+static int finish_children(tally_builder *b, tally_array **kids)
 {
-    if (!b || !out)
-        return EINVAL;
-    /* An empty string array still needs its single offset, 0. */
-    int rc = tally_type_has_offsets(b->type) ? tally_builder_grow(b, 1) : 0;
+    for (int k = 0; k < b->n_children; k++) {
+        int rc = tally_builder_finish(b->children[k], &kids[k]);
+        if (rc != 0) {
+            while (k-- > 0)
+                tally_array_release(kids[k]);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* The builder's own blocks as an array with the given children. */
+static int finish_self(tally_builder *b, tally_array *const *kids, tally_array **out)
+{
+    /* An empty string or list array still needs its single offset, 0. */
+    int rc = tally_type_has_int32_offsets(b->type) ? tally_builder_grow(b, 1) : 0;
     if (rc != 0)
         return rc;
     trim(b);
@@ -79,8 +92,8 @@ int tally_builder_finish(tally_builder *b, tally_array **out)
     rc = adopt_all(b, bufs, n);
     if (rc != 0)
         return rc;
-    tally_array *a;
-    rc = tally_array_new(b->pool, b->type, b->head.length, 0, b->null_count, bufs, n, &a);
+    rc = tally_array_new_typed(b->pool, b->dtype, b->head.length, 0, b->null_count, bufs, n, kids,
+                               b->n_children, out);
     for (int k = 0; k < n; k++) {
         if (!bufs[k])
             continue;
@@ -89,16 +102,42 @@ int tally_builder_finish(tally_builder *b, tally_array **out)
         else
             tally_buffer_release(bufs[k]); /* the array holds the only reference now */
     }
+    return rc;
+}
+
+int tally_builder_finish(tally_builder *b, tally_array **out)
+{
+    if (!b || !out)
+        return EINVAL;
+    tally_array *kids_small[8], **kids = kids_small;
+    int64_t kids_bytes = (int64_t)sizeof(tally_array *) * b->n_children;
+    if (b->n_children > 8) {
+        int rc = tally_pool_allocate(b->pool, kids_bytes, (uint8_t **)&kids);
+        if (rc != 0)
+            return rc;
+    }
+    int rc = finish_children(b, kids);
+    tally_array *a = NULL;
+    if (rc == 0) {
+        rc = finish_self(b, kids, &a);
+        for (int k = 0; k < b->n_children; k++)
+            tally_array_release(kids[k]); /* on success the array holds them */
+    }
+    if (rc != 0 && b->n_children > 0)
+        tally_builder_reset(b); /* some children may be gone: what it held is lost */
+    if (kids != kids_small)
+        tally_pool_free(b->pool, (uint8_t *)kids, kids_bytes);
     if (rc != 0)
         return rc;
     /* The blocks belong to the array now: start over from nothing. */
-    tally_pool *pool = b->pool;
-    tally_type type = b->type;
-    int width = b->width;
+    tally_builder saved = *b;
     memset(b, 0, sizeof *b);
-    b->type = type;
-    b->width = width;
-    b->pool = pool;
+    b->type = saved.type;
+    b->width = saved.width;
+    b->pool = saved.pool;
+    b->dtype = saved.dtype;
+    b->n_children = saved.n_children;
+    b->children = saved.children;
     *out = a;
     return 0;
 }

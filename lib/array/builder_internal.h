@@ -8,7 +8,9 @@
 #define TALLY_BUILDER_MIN_CAPACITY 32
 
 /* Each block is a raw pool allocation of *_bytes bytes (NULL while 0), so the
- * hot path touches no control block; they become buffers only at finish. */
+ * hot path touches no control block; they become buffers only at finish.
+ * A list builder's values block holds its int32 offsets (as a string's); a
+ * struct builder has no values block, only validity and its children. */
 struct tally_builder {
     struct tally_builder_head head; /* values, length, int64_room: must come first */
     tally_type type;
@@ -22,6 +24,9 @@ struct tally_builder {
     uint8_t *data; /* string and binary bytes */
     int64_t data_bytes;
     int64_t data_length;
+    tally_datatype *dtype; /* retained (static for the primitive ids) */
+    int n_children;
+    tally_builder **children; /* list: 1, struct: one per member; owned */
 };
 
 /* Room for min_capacity value slots, doubling from 32. On failure nothing that
@@ -35,5 +40,12 @@ int tally_builder_track_nulls(tally_builder *b);
 int tally_builder_grow_data(tally_builder *b, int64_t min_bytes);
 /* Keeps the inline fast path's view of the builder up to date. */
 void tally_builder_update_room(tally_builder *b);
+/* Drops the elements from length on (children's too, for a struct), keeping
+ * every invariant: bits past length clear, null count exact. For undoing a
+ * half-done nested append. */
+void tally_builder_truncate(tally_builder *b, int64_t length);
+/* The i-th offset of a list, string or binary builder. */
+int32_t tally_builder_offset(const tally_builder *b, int64_t i);
+void tally_builder_set_offset(tally_builder *b, int64_t i, int64_t value);
 
 #endif

@@ -60,6 +60,28 @@ void *base_map(size_t bytes)
     return p;
 }
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *base_map_huge(size_t *bytes)
+{
+    size_t want = (*bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    uint8_t *p = mmap(NULL, want + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    uint8_t *aligned = (uint8_t *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (aligned > p)
+        munmap(p, (size_t)(aligned - p));
+    size_t tail = (size_t)(p + want + HUGE_PAGE - (aligned + want));
+    if (tail)
+        munmap(aligned + want, tail);
+    /* Only advice: without transparent huge pages this is base_map. */
+    (void)madvise(aligned, want, MADV_HUGEPAGE);
+    own_add(aligned, want);
+    *bytes = want;
+    return aligned;
+}
+
 void base_unmap(void *p, size_t bytes)
 {
     if (p) {

@@ -203,7 +203,8 @@ TALLY_INTERNAL void tally_track_own_module(const void *addr);
  * + 1). A per-thread cache of recent stacks remembers where each frame's
  * return address was saved; when every saved slot still holds the same
  * address, the stack is the cached one and nothing is unwound. */
-TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintptr_t *ret_slot);
+TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintptr_t *ret_slot,
+                                                       const void *ptr);
 
 /* A sampled run (TALLY_SAMPLE), and this thread's bytes until its next
  * sampled block, in initial-exec TLS: what tally_track_capture_at needs to
@@ -217,7 +218,8 @@ extern TALLY_INTERNAL __thread int64_t tally_track_sample_left
  * counted down and gets no stack (0), for a load, a compare and a store.
  * Every other case (the crossing included) is decided by the core, the
  * same way, from the same countdown. */
-static inline tally_stack_id tally_track_capture_at(int64_t size, const uintptr_t *ret_slot)
+static inline tally_stack_id tally_track_capture_at(const void *ptr, int64_t size,
+                                                    const uintptr_t *ret_slot)
 {
     if (tally_track_sampled_run) {
         if (size <= 0)
@@ -228,7 +230,7 @@ static inline tally_stack_id tally_track_capture_at(int64_t size, const uintptr_
             return 0;
         }
     }
-    return tally_track_capture_from(size, ret_slot);
+    return tally_track_capture_from(size, ret_slot, ptr);
 }
 
 /* The preload shim's sampled mode: unsampled blocks of the malloc family

@@ -130,11 +130,18 @@ void tt_configure(const tally_track_options *opts)
     const char *addresses = getenv("TALLY_LEAK_ADDRESSES");
     tt_cfg.leak_addresses = addresses && *addresses && *addresses != '0';
     const char *unwind = getenv("TALLY_UNWIND");
-    tt_cfg.unwind_fp = unwind && strcmp(unwind, "fp") == 0;
+    tt_cfg.unwind = !unwind                            ? TT_UNWIND_FAST
+                    : strcmp(unwind, "fp") == 0        ? TT_UNWIND_FP
+                    : strcmp(unwind, "libunwind") == 0 ? TT_UNWIND_LIBUNWIND
+                    : strcmp(unwind, "check") == 0     ? TT_UNWIND_CHECK
+                                                       : TT_UNWIND_FAST;
     const char *shadow = getenv("TALLY_SHADOW");
     tt_cfg.shadow_allowed = !(shadow && shadow[0] == '0');
     /* The preload shim books the program's own anonymous private mappings
      * in the pool "mmap" (shim/entry_mmap.c, mappings.h); off by default. */
     const char *mmap = getenv("TALLY_MMAP");
     tt_cfg.mmap = mmap && *mmap && strcmp(mmap, "0") != 0;
+    /* The live view's segment (publish.c): off unless asked for. */
+    const char *live = getenv("TALLY_LIVE");
+    tt_cfg.live = live && *live && *live != '0';
 }

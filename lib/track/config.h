@@ -27,6 +27,10 @@
 #define TT_NBUCKETS 64 /* size histogram: one bucket per power of two */
 
 enum { TT_REPORT_SUMMARY, TT_REPORT_FULL, TT_REPORT_NONE };
+/* TALLY_UNWIND: tally's own unwinder with libunwind behind it (the default),
+ * libunwind alone, frame pointers, or both unwinders compared on every
+ * capture (a test of the first: the mismatches are counted and reported). */
+enum { TT_UNWIND_FAST, TT_UNWIND_LIBUNWIND, TT_UNWIND_FP, TT_UNWIND_CHECK };
 /* TALLY_LEAK_CHECK: when the leaks are classified (mark.c). */
 enum { TT_LEAK_CHECK_EXIT, TT_LEAK_CHECK_ALL, TT_LEAK_CHECK_OFF };
 
@@ -38,9 +42,10 @@ typedef struct {
     int report;
     int leak_check;
     bool leak_addresses; /* TALLY_LEAK_ADDRESSES: each leaked block's address in the profile */
-    bool unwind_fp;
+    int unwind;          /* TALLY_UNWIND: a TT_UNWIND_* */
     bool shadow_allowed; /* TALLY_SHADOW is not 0 */
     bool mmap;           /* TALLY_MMAP: the program's anonymous mappings too (mappings.h) */
+    bool live;           /* TALLY_LIVE: publish for `tally top` (publish.c) */
     bool started;        /* ever started: the exit profile is due */
     int64_t start_realtime_ns;
     int64_t start_ns; /* CLOCK_MONOTONIC */

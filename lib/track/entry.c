@@ -78,10 +78,15 @@ TALLY_INTERNAL tally_stack_id tally_track_capture(int64_t size, int skip)
     return tt_capture(skip);
 }
 
-TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintptr_t *ret_slot)
+TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintptr_t *ret_slot,
+                                                       const void *ptr)
 {
     if (!captured(size))
         return 0;
+    /* The block's live-table slot is a cache miss, and in a big table a TLB
+     * miss too: let it load while the stack is unwound. */
+    if (ptr)
+        tt_live_prefetch((uintptr_t)ptr);
     tt_thread *t = tt_thread_current();
     if (t)
         clock_tick(t);

@@ -93,7 +93,7 @@ void tt_ledger_unlock_all(void);
 void tt_ledger_fork_child(void);
 
 /* ---- a thread's unfolded changes ---------------------------------------------- */
-#define TT_SITE_SLOTS 128 /* direct-mapped */
+#define TT_SITE_SLOTS 512 /* direct-mapped */
 #define TT_POOL_SLOTS 16  /* direct-mapped */
 
 typedef struct {

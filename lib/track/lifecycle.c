@@ -12,6 +12,7 @@
 #include "track/live_table.h"
 #include "track/mappings.h"
 #include "track/output.h"
+#include "track/publish.h"
 #include "track/series.h"
 #include "track/stack_table.h"
 #include "track/service.h"
@@ -78,6 +79,7 @@ TALLY_INTERNAL void tally_track_fork_child(void)
     pthread_mutex_init(&start_lock, NULL);
     /* The child writes its own profile (%p) at its own exit. */
     atomic_store(&exit_written, 0);
+    tt_publish_fork_child();
     tt_service_start();
 }
 
@@ -106,6 +108,7 @@ int tally_track_start(const tally_track_options *opts)
         tt_cfg.start_ns = tt_now_ns();
         tt_cfg.started = true;
     }
+    tt_publish_start();
     tt_service_start();
     atomic_store(&tally_track_on, 1);
     pthread_mutex_unlock(&start_lock);
@@ -136,8 +139,10 @@ TALLY_INTERNAL __attribute__((noinline)) void tally_track_at_exit(void)
     ucontext_t caller;
     getcontext(&caller);
     tt_dump(NULL, PROF_REASON_EXIT, &caller);
+    tt_unwind_report();
     /* What the program frees after this point is no longer booked. */
     atomic_store(&tally_track_on, 0);
+    tt_publish_stop();
 }
 
 TALLY_INTERNAL void tally_track_before_exec(void)
@@ -145,6 +150,7 @@ TALLY_INTERNAL void tally_track_before_exec(void)
     if (!tt_cfg.started || !tally_track_is_on() || atomic_load(&exit_written))
         return;
     tt_dump(NULL, PROF_REASON_EXEC, NULL);
+    tt_publish_stop(); /* the new image makes its own; a failed exec, this one again */
 }
 
 /* Once per process. A second fatal signal in another thread (its fault
@@ -167,6 +173,7 @@ TALLY_INTERNAL void tally_track_fatal(int sig, const void *caller)
         return;
     tt_dump(NULL, (int)prof_reason_fatal(sig), (const ucontext_t *)caller);
     atomic_store(&tally_track_on, 0);
+    tt_publish_stop();
 }
 
 static void at_exit_handler(void)

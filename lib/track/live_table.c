@@ -1,8 +1,11 @@
 /* live_table.c: every live tracked block, by address.
  *
- * 64 shards, each an open-addressing table with linear probing and
+ * 16 shards, each an open-addressing table with linear probing and
  * backward-shift deletion (no tombstones), 24 bytes per slot, at most 3/4
- * full, grown by half into fresh mmap'd memory. A shard's spin lock is
+ * full, grown by half into fresh mmap'd memory; from 2 MiB on, in
+ * transparent huge pages, because a big table read at random otherwise
+ * costs a TLB miss on top of the cache miss of nearly every lookup (16
+ * shards rather than 64 so that they reach that size sooner). A shard's spin lock is
  * held for a probe, never while unwinding. Each shard also counts its blocks
  * in TT_LIVE_FILTER (64) address buckets: a zero count proves an address is not here, which
  * lets a sampled run skip the lock for the many blocks it did not sample.
@@ -24,6 +27,7 @@ typedef struct {
     uint32_t n; /* slots, 0 before the first insert */
     uint64_t used;
     tt_entry *slots;
+    size_t bytes; /* mapped for slots: n of them, and a huge page's rounding */
 } shard;
 
 static shard shards[TT_LIVE_SHARDS];
@@ -62,10 +66,20 @@ static inline void filter_add(uint64_t h, int d)
                           memory_order_relaxed);
 }
 
+/* From here a shard's slots take whole huge pages (see base_map_huge). */
+#define HUGE_TABLE_BYTES ((size_t)2 << 20)
+
 static bool grow(shard *s)
 {
     uint32_t nslots = s->n ? (s->n + s->n / 2 + 63) & ~63u : MIN_SLOTS;
-    tt_entry *fresh = base_map((size_t)nslots * sizeof(tt_entry));
+    size_t bytes = (size_t)nslots * sizeof(tt_entry);
+    tt_entry *fresh;
+    if (bytes >= HUGE_TABLE_BYTES) {
+        fresh = base_map_huge(&bytes);
+        nslots = (uint32_t)(bytes / sizeof(tt_entry)); /* the rounding is free room */
+    } else {
+        fresh = base_map(bytes);
+    }
     if (!fresh)
         return false;
     if (s->slots) {
@@ -78,11 +92,25 @@ static bool grow(shard *s)
                 j = next_slot(j, nslots);
             fresh[j] = *e;
         }
-        base_unmap(s->slots, (size_t)s->n * sizeof(tt_entry));
+        base_unmap(s->slots, s->bytes);
     }
-    s->slots = fresh;
-    s->n = nslots;
+    /* Atomic stores for tt_live_prefetch, which reads them without the lock. */
+    __atomic_store_n(&s->slots, fresh, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->n, nslots, __ATOMIC_RELAXED);
+    s->bytes = bytes;
     return true;
+}
+
+void tt_live_prefetch(uintptr_t addr)
+{
+    uint64_t h = mix(addr);
+    const shard *s = shard_of(h);
+    /* Unlocked: slots and n may be a grow apart, and then the prefetch is
+     * of the wrong line. A prefetch never faults, so that costs nothing. */
+    const tt_entry *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+    uint32_t n = __atomic_load_n(&s->n, __ATOMIC_RELAXED);
+    if (slots)
+        __builtin_prefetch(&slots[home_n(h, n)], 1, 3);
 }
 
 void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, unsigned kind,

@@ -48,7 +48,7 @@ bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out);
 bool tt_live_find_containing(uintptr_t addr, tt_entry *out);
 /* Each shard counts its blocks in TT_LIVE_FILTER address buckets: a zero
  * count proves an address is not in the table, without the shard's lock. */
-#define TT_LIVE_SHARDS 64
+#define TT_LIVE_SHARDS 16
 #define TT_LIVE_FILTER 64
 extern _Atomic uint32_t tt_live_filter[TT_LIVE_SHARDS][TT_LIVE_FILTER];
 static inline uint64_t tt_live_mix(uintptr_t a)
@@ -66,6 +66,9 @@ static inline bool tt_live_maybe(uintptr_t addr)
     return atomic_load_explicit(&tt_live_filter[h & (TT_LIVE_SHARDS - 1)][tt_live_filter_slot(h)],
                                 memory_order_relaxed) != 0;
 }
+/* Starts loading addr's home slot into the cache, for an insert or a
+ * remove soon after: no lock, no effect on the table. */
+void tt_live_prefetch(uintptr_t addr);
 /* Calls fn for every entry, one shard locked at a time. */
 void tt_live_foreach(void (*fn)(const tt_entry *e, void *arg), void *arg);
 int64_t tt_live_count(void);

@@ -17,6 +17,7 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static prof_writer cache; /* the MODULES records, built when stale */
 static _Atomic int stale = 1;
+static _Atomic unsigned generation; /* bumped at each change, for the live view */
 static char exe[4096];
 
 const char *tt_exe_path(void)
@@ -125,5 +126,11 @@ void tt_modules_payload(prof_writer *out)
 
 TALLY_INTERNAL void tally_track_modules_changed(void)
 {
+    atomic_fetch_add(&generation, 1);
     atomic_store(&stale, 1);
+}
+
+unsigned tt_modules_generation(void)
+{
+    return atomic_load(&generation);
 }

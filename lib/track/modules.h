@@ -10,6 +10,8 @@
 /* Appends the MODULES records to out (rebuilt when modules changed). */
 void tt_modules_payload(prof_writer *out);
 const char *tt_exe_path(void);
+/* A number that changes whenever the loaded objects do (dlopen, dlclose). */
+unsigned tt_modules_generation(void);
 
 /* A loaded object, as dl_iterate_phdr sees it: what its PT_LOAD segments
  * map, its load bias, its file (the main program's from /proc/self/exe)

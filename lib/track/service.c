@@ -12,6 +12,8 @@
  * runs tally_track_service. A program that stops allocating gets no
  * new points, and needs none: its books do not change. A dump's snapshot
  * adds a last point (tt_series_tick_now(true)), so the series always reaches it.
+ * The live view's publications (TALLY_LIVE, publish.c) are timed work of
+ * the same kind, about once a second.
  *
  * The dump signal's handler (shim/signals.c) writes the dump at once when
  * its thread was outside tally; inside, it raises a bit the same way
@@ -20,11 +22,14 @@
 
 #include "track/due.h"
 #include "track/dump.h"
+#include "track/publish.h"
 #include "track/series.h"
 
 #include <stdatomic.h>
 
 static int64_t next_series_ns = INT64_MAX, next_checkpoint_ns = INT64_MAX;
+/* The live view's next publication (TALLY_LIVE, publish.c). */
+static int64_t next_publish_ns = INT64_MAX;
 /* One thread services at a time; the others go back to the program. */
 static _Atomic int servicing;
 
@@ -36,6 +41,8 @@ static int64_t after(int64_t now, int64_t period_ns)
 static void rearm(void)
 {
     int64_t next = next_series_ns < next_checkpoint_ns ? next_series_ns : next_checkpoint_ns;
+    if (next_publish_ns < next)
+        next = next_publish_ns;
     atomic_store_explicit(&tt_due_next_ns, next, memory_order_relaxed);
 }
 
@@ -44,6 +51,7 @@ void tt_service_start(void)
     int64_t now = tt_now_ns();
     next_series_ns = after(now, (int64_t)tt_cfg.interval_ms * 1000000);
     next_checkpoint_ns = after(now, tt_cfg.checkpoint_ns);
+    next_publish_ns = after(now, tt_cfg.live ? TT_PUBLISH_PERIOD_NS : 0);
     atomic_store(&servicing, 0);
     rearm();
 }
@@ -61,6 +69,10 @@ static void on_clock(void)
         if (!dumped)
             tt_series_tick_now(false);
         next_series_ns = after(now, (int64_t)tt_cfg.interval_ms * 1000000);
+    }
+    if (now >= next_publish_ns) {
+        tt_publish_now(); /* and a snapshot profile, when the reader asked */
+        next_publish_ns = after(tt_now_ns(), TT_PUBLISH_PERIOD_NS);
     }
     rearm();
 }

@@ -19,14 +19,27 @@ static _Atomic(tt_stack **) by_id[DIR_SIZE];
 static _Atomic uint32_t next_id = 1;
 static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Four independent lanes, so that a 64-frame stack costs 16 dependent
+ * multiplies rather than 64; the end mixes every bit into the low ones,
+ * which pick the bucket. */
 static uint64_t hash_frames(const uintptr_t *f, int n)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
-    for (int i = 0; i < n; i++) {
-        h ^= f[i];
-        h *= 0xff51afd7ed558ccdULL;
-        h ^= h >> 32;
+    const uint64_t k = 0xff51afd7ed558ccdULL;
+    uint64_t a = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n, b = 0xc2b2ae3d27d4eb4fULL,
+             c = 0x165667b19e3779f9ULL, d = 0x27d4eb2f165667c5ULL;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a = (a ^ f[i]) * k;
+        b = (b ^ f[i + 1]) * k;
+        c = (c ^ f[i + 2]) * k;
+        d = (d ^ f[i + 3]) * k;
     }
+    for (; i < n; i++)
+        a = (a ^ f[i]) * k;
+    uint64_t h = a ^ (b << 17 | b >> 47) ^ (c << 31 | c >> 33) ^ (d << 47 | d >> 17);
+    h ^= h >> 32;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
     return h;
 }
 
@@ -53,16 +66,49 @@ static bool ensure_buckets(void)
     return buckets != NULL;
 }
 
+static tally_stack_id intern_hashed(uint64_t h, const uintptr_t *frames, int n,
+                                    const tt_stack **found);
+
 tally_stack_id tt_stack_intern(const uintptr_t *frames, int n)
 {
+    return tt_stack_intern_cached(NULL, frames, n);
+}
+
+tally_stack_id tt_stack_intern_cached(tt_intern_cache *c, const uintptr_t *frames, int n)
+{
     TALLY_ASSERT(n <= TT_MAX_DEPTH);
-    if (n <= 0 || !ensure_buckets())
+    if (n <= 0)
         return 0;
     uint64_t h = hash_frames(frames, n);
+    if (c) {
+        /* The bucket's low bits are the table's; the cache takes higher ones. */
+        unsigned slot = (unsigned)(h >> 40) & (TT_INTERN_SLOTS - 1);
+        const tt_stack *s = c->e[slot].stack;
+        if (s && c->e[slot].hash == h && s->nframes == (uint32_t)n &&
+            memcmp(s->frames, frames, (size_t)n * sizeof *frames) == 0)
+            return s->id;
+        tally_stack_id id = intern_hashed(h, frames, n, &s);
+        if (id) {
+            c->e[slot].hash = h;
+            c->e[slot].stack = s;
+        }
+        return id;
+    }
+    const tt_stack *unused;
+    return intern_hashed(h, frames, n, &unused);
+}
+
+static tally_stack_id intern_hashed(uint64_t h, const uintptr_t *frames, int n,
+                                    const tt_stack **found)
+{
+    if (!ensure_buckets())
+        return 0;
     _Atomic(tt_stack *) *b = &buckets[h & (NBUCKETS - 1)];
     tt_stack *s = lookup(b, NULL, h, frames, n);
-    if (TT_LIKELY(s != NULL))
+    if (TT_LIKELY(s != NULL)) {
+        *found = s;
         return s->id;
+    }
 
     pthread_mutex_lock(&insert_lock);
     s = lookup(b, NULL, h, frames, n);
@@ -90,6 +136,7 @@ tally_stack_id tt_stack_intern(const uintptr_t *frames, int n)
         }
     }
     pthread_mutex_unlock(&insert_lock);
+    *found = s;
     return s ? s->id : 0;
 }
 

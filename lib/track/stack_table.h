@@ -15,6 +15,19 @@ typedef struct tt_stack {
 } tt_stack;
 
 tally_stack_id tt_stack_intern(const uintptr_t *frames, int n);
+
+/* A thread's direct-mapped cache in front of the table: the table's bucket
+ * array is a cache miss on every lookup, a thread's recent stacks are not.
+ * Zeroed memory is an empty cache. */
+#define TT_INTERN_SLOTS 1024
+typedef struct {
+    struct {
+        uint64_t hash;
+        const tt_stack *stack;
+    } e[TT_INTERN_SLOTS];
+} tt_intern_cache;
+/* tt_stack_intern through c (NULL: straight to the table). */
+tally_stack_id tt_stack_intern_cached(tt_intern_cache *c, const uintptr_t *frames, int n);
 const tt_stack *tt_stack_get(tally_stack_id id);
 uint32_t tt_stack_max_id(void);
 void tt_stack_lock(void);

@@ -1,14 +1,21 @@
 /* unwind.c: the caller's return addresses.
  *
- * libunwind's unw_backtrace by default, with its per-thread cache and a
- * warm-up unwind at start so that its first real use does not read the
- * unwind tables under the program's feet. TALLY_UNWIND=fp walks frame
- * pointers instead: about 20x cheaper, but only right where the program (and
- * the libraries it calls through) keep them. No lock is taken here. */
+ * tally's own unwinder (fast_unwind.h) by default: each return address's
+ * rule read once from .eh_frame, then a probe and two loads a frame. A
+ * frame it cannot follow (a signal frame, a DWARF expression, code without
+ * unwind tables) hands the whole stack to libunwind's unw_backtrace, with
+ * its per-thread cache, warmed up at start so that its first real use does
+ * not read the unwind tables under the program's feet. TALLY_UNWIND=libunwind
+ * uses libunwind alone; TALLY_UNWIND=fp walks frame pointers (cheap, but
+ * only right where the program and its libraries keep them);
+ * TALLY_UNWIND=check runs tally's and libunwind's on every capture and
+ * reports at exit how many differed. No lock is taken here. */
 #include "track/unwind.h"
 
 #include "base/mem.h"
+#include "track/fast_unwind.h"
 #include "track/modules.h"
+#include "track/say.h"
 #include "track/stack_table.h"
 
 #define UNW_LOCAL_ONLY
@@ -147,14 +154,72 @@ __attribute__((noinline)) uint32_t tt_capture(int skip)
     return tt_stack_intern(frames, n); /* 0 only when out of memory */
 }
 
-int tt_unwind(uintptr_t *frames, int depth, int skip)
+static _Atomic uint64_t check_captures, check_differ, check_fallbacks;
+
+/* TALLY_UNWIND=check: both unwinders from the same function; the frames
+ * each keeps (tally's own and `skip` dropped) must be equal. */
+static __attribute__((noinline)) void check_against_libunwind(const uintptr_t *mine, int n_mine,
+                                                              int skip)
+{
+    void *buf[TT_MAX_DEPTH + 48];
+    int n = unw_backtrace(buf, (int)(sizeof buf / sizeof buf[0]));
+    /* unw_backtrace's first frame is this function's caller (tt_unwind or
+     * tt_capture_from): the same place tally's walk starts from. */
+    int i = 0;
+    while (i < n && is_own((uintptr_t)buf[i]))
+        i++;
+    i += skip;
+    bool same = n - i >= n_mine;
+    for (int k = 0; same && k < n_mine; k++)
+        same = (uintptr_t)buf[i + k] == mine[k];
+    atomic_fetch_add(&check_captures, 1);
+    if (!same)
+        atomic_fetch_add(&check_differ, 1);
+}
+
+void tt_unwind_report(void)
+{
+    if (tt_cfg.unwind != TT_UNWIND_CHECK)
+        return;
+    tt_say(tally_track_say_fd(),
+           "tally: unwind check: %llu captures, %llu differ from libunwind, %llu left to it, "
+           "%llu rules cached\n",
+           (unsigned long long)atomic_load(&check_captures),
+           (unsigned long long)atomic_load(&check_differ),
+           (unsigned long long)atomic_load(&check_fallbacks),
+           (unsigned long long)tt_fast_unwind_rules_cached());
+}
+
+/* Every return address from the caller's caller outwards, tally's own
+ * unwinder first; n or 0. */
+static __attribute__((noinline)) int walk_all(void **buf, int max)
+{
+    if (tt_cfg.unwind == TT_UNWIND_FP)
+        return fp_walk(buf, max);
+    if (tt_cfg.unwind != TT_UNWIND_LIBUNWIND) {
+        /* buf[0] is in this function, as unw_backtrace's would be. */
+        tt_fast_regs r = {0};
+        tt_fast_unwind_regs(&r);
+        buf[0] = (void *)r.ip;
+        int n = tt_fast_unwind(&r, (uintptr_t *)buf + 1, NULL, max - 1, NULL);
+        if (n >= 0)
+            return n + 1;
+        if (tt_cfg.unwind == TT_UNWIND_CHECK)
+            atomic_fetch_add(&check_fallbacks, 1);
+    }
+    return unw_backtrace(buf, max);
+}
+
+__attribute__((noinline)) int tt_unwind(uintptr_t *frames, int depth, int skip)
 {
     /* Room for tally's own frames on top of the kept ones. */
     void *buf[TT_MAX_DEPTH + 32];
     int max = depth + skip + 16;
     if (max > (int)(sizeof buf / sizeof buf[0]))
         max = (int)(sizeof buf / sizeof buf[0]);
-    int n = tt_cfg.unwind_fp ? fp_walk(buf, max) : unw_backtrace(buf, max);
+    int n = walk_all(buf, max);
+    /* walk_all's first frame is in this function: the same one libunwind's
+     * unw_backtrace, called from here, reports first. */
     int i = 0;
     while (i < n && is_own((uintptr_t)buf[i]))
         i++;
@@ -162,82 +227,33 @@ int tt_unwind(uintptr_t *frames, int depth, int skip)
     int kept = 0;
     for (; i < n && kept < depth; i++)
         frames[kept++] = (uintptr_t)buf[i];
+    if (tt_cfg.unwind == TT_UNWIND_CHECK && kept < depth)
+        check_against_libunwind(frames, kept, skip);
     return kept;
 }
 
-/* ---- the per-thread stack cache ------------------------------------------------
- *
- * On x86-64 a frame's return address sits just below its caller's CFA, so
- * after each unw_step the slot that held the frame's return address is
- * SP - 8. For an allocation whose innermost slot (the entry point's own)
- * is at the same address and holds the same return address as a cached
- * stack, and whose every other cached slot still holds the same return
- * address, the frames are the cached ones: a frame's CFA follows from its
- * callee's CFA and the return address in it (the unwind rule at that pc),
- * frame by frame outwards. The check is a load and a compare per frame,
- * against ~7 ns per frame for unw_backtrace. What it cannot see: a function
- * whose frame size at the call differs from one call to the next at the
- * same pc (alloca or a VLA) while every cached slot happens to hold the same
- * address again, as stale stack memory can. A stack with a signal frame is
- * never cached (the interrupted pc is not in a return-address slot). */
-#define SC_ENTRIES 8
-#define SC_DEPTH 64 /* deeper stacks (TALLY_DEPTH > 64) are not cached */
-
-typedef struct {
-    const uintptr_t *slot0;
-    uintptr_t ret0;
-    uint32_t id;
-    uint32_t n;
-    const uintptr_t *slots[SC_DEPTH];
-    uintptr_t rets[SC_DEPTH];
-} sc_entry;
-
-struct tt_stack_cache {
-    uint32_t next; /* round-robin victim */
-    sc_entry e[SC_ENTRIES];
-};
-
-tt_stack_cache *tt_stack_cache_new(void)
+/* ---- for the stack cache (stack_cache.c) ------------------------------------ */
+void tt_unwind_check_count(bool differ)
 {
-    return base_map(sizeof(tt_stack_cache));
+    atomic_fetch_add(&check_captures, 1);
+    if (differ)
+        atomic_fetch_add(&check_differ, 1);
 }
 
-void tt_stack_cache_clear(tt_stack_cache *c)
+void tt_unwind_check_fallback(void)
 {
-    for (int i = 0; i < SC_ENTRIES; i++)
-        c->e[i].slot0 = NULL;
+    atomic_fetch_add(&check_fallbacks, 1);
 }
 
-__attribute__((no_sanitize_address)) static inline bool sc_holds(const sc_entry *e)
+int tt_unwind_slots(const uintptr_t *ret_slot, uintptr_t *frames, const uintptr_t **slots,
+                    bool *cacheable)
 {
-    for (uint32_t k = 1; k < e->n; k++)
-        if (*e->slots[k] != e->rets[k])
-            return false;
-    return true;
-}
-
-/* Reads return-address slots of the caller's frames. */
-__attribute__((noinline, no_sanitize_address)) uint32_t
-tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
-{
-    if (!c || !ret_slot || tt_cfg.unwind_fp || tt_cfg.depth > SC_DEPTH)
-        return tt_capture(skip);
-    uintptr_t ret0 = *ret_slot;
-    for (int i = 0; i < SC_ENTRIES; i++) {
-        sc_entry *e = &c->e[i];
-        if (e->slot0 == ret_slot && e->ret0 == ret0 && sc_holds(e))
-            return e->id;
-    }
-
-    /* A miss: unwind step by step, noting where each return address was. */
-    uintptr_t frames[SC_DEPTH];
-    const uintptr_t *slots[SC_DEPTH];
     unw_context_t uc;
     unw_cursor_t cur;
     if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
-        return tt_capture(skip);
+        return -1;
     int n = 0, steps = 0;
-    bool found = false, cacheable = true;
+    bool found = false;
     while (n < tt_cfg.depth && unw_step(&cur) > 0) {
         unw_word_t ip, sp;
         if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) != 0)
@@ -255,23 +271,10 @@ tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
         slots[n] = slot;
         /* Each slot above the last, holding the frame's address: else a signal
          * frame or a stack switch, which the check could not follow. */
-        if (cacheable &&
+        if (*cacheable &&
             ((n > 0 && slot <= slots[n - 1]) || *slot != ip || unw_is_signal_frame(&cur) > 0))
-            cacheable = false;
+            *cacheable = false;
         n++;
     }
-    if (!found)
-        return tt_capture(skip);
-    uint32_t id = tt_stack_intern(frames, n);
-    if (cacheable && n > 0 && id) {
-        sc_entry *e = &c->e[c->next++ % SC_ENTRIES];
-        e->slot0 = NULL;
-        e->ret0 = frames[0];
-        e->n = (uint32_t)n;
-        e->id = id;
-        memcpy(e->slots, slots, (size_t)n * sizeof *slots);
-        memcpy(e->rets, frames, (size_t)n * sizeof *frames);
-        e->slot0 = ret_slot;
-    }
-    return id;
+    return found ? n : -1;
 }

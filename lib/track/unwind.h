@@ -6,6 +6,8 @@
 #include "track/config.h"
 
 void tt_unwind_init(void);
+/* TALLY_UNWIND=check: one line on how tally's unwinder compared. */
+void tt_unwind_report(void);
 /* Return addresses of the caller, innermost first, with tally's own leading
  * frames dropped and then `skip` more. */
 int tt_unwind(uintptr_t *frames, int depth, int skip);
@@ -13,8 +15,18 @@ void tt_unwind_add_own(uintptr_t lo, uintptr_t hi);
 /* Unwinds (tally's frames and `skip` more dropped) and interns the stack. */
 uint32_t tt_capture(int skip);
 
-/* A thread's cache of recent stacks, each with the slots its return
- * addresses were read from (see unwind.c). */
+/* libunwind's walk from the frame whose return address is at ret_slot
+ * outwards, with the slot each return address was read from; -1 when
+ * ret_slot is not among the first 17 slots. *cacheable false for a stack
+ * with a signal frame or a stack switch. */
+int tt_unwind_slots(const uintptr_t *ret_slot, uintptr_t *frames, const uintptr_t **slots,
+                    bool *cacheable);
+/* TALLY_UNWIND=check's counters: a compared capture, a walk left to libunwind. */
+void tt_unwind_check_count(bool differ);
+void tt_unwind_check_fallback(void);
+
+/* A thread's cache of recent stacks, and of what walking them read
+ * (stack_cache.c). */
 typedef struct tt_stack_cache tt_stack_cache;
 tt_stack_cache *tt_stack_cache_new(void); /* NULL when out of memory */
 void tt_stack_cache_clear(tt_stack_cache *c);

@@ -143,7 +143,7 @@ START_TEST(test_format_strings)
         out.release(&out);
         ck_assert_ptr_null(out.release);
     }
-    ck_assert_ptr_null(tally_type_format((tally_type)13));
+    ck_assert_ptr_null(tally_type_format((tally_type)(TALLY_TYPE_STRUCT + 1)));
 }
 END_TEST
 

@@ -1,0 +1,100 @@
+#!/bin/sh
+# real_bench.sh: the preload shim on real programs, against heaptrack's
+# whole pipeline, in one run (issue 12's first and third targets).
+#
+#   bench/real_bench.sh [BUILDDIR] [RUNS]
+#
+# Workloads: python3 with PYTHONMALLOC=malloc (200k dicts and a JSON round
+# trip), gcc's cc1 -O2 on a generated 1500-function file, perl (hashes and
+# sort), git log -p on this repository, sort of 2M lines. Ways: plain glibc,
+# tally full, tally sampled (512 KiB), heaptrack -o (its preload and its
+# interpreter, compressed output: what a user runs; not the analysis).
+# Prints the median wall time of RUNS runs (default 3) and its ratio to
+# plain (wall; CPU=1 in the environment: CPU seconds), then, per workload,
+# whether the targets hold:
+#   full:    tally's overhead over plain <= 1/3 of heaptrack's;
+#   sampled: at most 1.0x plain.
+set -u
+B=${1:-$(pwd)}
+RUNS=${2:-3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+SHIM=$B/.libs/libtally-preload.so
+W=$(mktemp -d "${TMPDIR:-/tmp}/real-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+
+. "$HERE/bench_common.sh"
+. "$HERE/workloads.sh"
+python3 "$HERE/real_cc1_gen.py" 1500 >"$W/gen.c"
+CC1=$(gcc -print-prog-name=cc1)
+REPO=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null || echo "$HERE/..")
+
+# way LABEL CMD...: median seconds of RUNS runs; sets T (wall, or CPU
+# seconds with CPU=1: on a machine other work shares, CPU time is the
+# steadier figure, but it counts heaptrack's interpreter, which runs on the
+# other core, in full).
+way() {
+    label=$1
+    shift
+    : >"$W/t"
+    : >"$W/c"
+    for i in $(seq "$RUNS"); do
+        r=$(measure "$@")
+        if [ "$r" = fail ]; then
+            T=fail
+            printf '| %s | %s | fail | | |\n' "$WL" "$label"
+            return
+        fi
+        echo "$r" | cut -d' ' -f1 >>"$W/t"
+        echo "$r" | cut -d' ' -f3 >>"$W/c"
+        rm -rf "$W"/ht* "$W"/prof*
+    done
+    T=$(median <"$W/t")
+    C=$(median <"$W/c")
+    [ "${CPU:-0}" = 1 ] && T=$C
+    printf '| %s | %s | %.3f | %.2f | %s |\n' "$WL" "$label" "$(median <"$W/t")" "$C" \
+        "$(awk -v a="$T" -v b="${PLAIN:-$T}" 'BEGIN {printf "%.2fx", a / b}')"
+}
+
+VERDICTS=
+# workload NAME ENV CMD...: ENV is one VAR=value (or "-"), set for every
+# way: heaptrack follows no exec, so it cannot come after an env command.
+workload() {
+    WL=$1
+    e=$2
+    [ "$e" = - ] && e=WORKLOAD=1
+    shift 2
+    PLAIN=
+    way plain env "$e" "$@"
+    PLAIN=$T
+    way "tally full" env "$e" LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+    FULL=$T
+    way "tally sampled 512K" env "$e" LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
+        TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+    SAMPLED=$T
+    HT=fail
+    if command -v heaptrack >/dev/null; then
+        way heaptrack env "$e" heaptrack -o "$W/ht" "$@"
+        HT=$T
+    fi
+    VERDICTS="$VERDICTS$(awk -v wl="$WL" -v p="$PLAIN" -v f="$FULL" -v s="$SAMPLED" -v h="$HT" 'BEGIN {
+        if (f == "fail" || h == "fail" || p == "fail") full = "no figure"
+        else {
+            r = (f - p) / (h - p)
+            full = sprintf("overhead %.2f of heaptrack'"'"'s (target <= 0.33): %s", r, r <= 1 / 3 ? "met" : "MISSED")
+        }
+        if (s == "fail" || p == "fail") smp = "no figure"
+        else smp = sprintf("%.2fx plain (target <= 1.0x): %s", s / p, s / p <= 1.0 ? "met" : "MISSED")
+        printf "%s: full %s; sampled %s\n", wl, full, smp
+    }')
+"
+}
+
+echo "| workload | run | wall s (median of $RUNS) | CPU s (median) | vs plain ($([ "${CPU:-0}" = 1 ] && echo CPU || echo wall)) |"
+echo "|---|---|---|---|---|"
+workload "python3 PYTHONMALLOC=malloc" PYTHONMALLOC=malloc "$PY" "$HERE/real_python.py"
+workload "cc1 -O2, 1500 functions" - "$CC1" -quiet -O2 "$W/gen.c" -o "$W/gen.s"
+workload "perl hashes + sort" - perl "$HERE/real_perl.pl"
+workload "git log -p" - git -C "$REPO" log -p --no-color
+workload "sort 50 MB" LC_ALL=C sort -o "$W/sorted" "$W/sort.txt"
+echo
+printf '%s' "$VERDICTS"

@@ -1,0 +1,222 @@
+/* stack_cache.c: a thread's recent stacks, so that most captures need no
+ * full unwind.
+ *
+ * A walk (fast_unwind.h) is a function of the registers it starts from and
+ * of the memory it reads: each frame's return-address slot and, where the
+ * frame saved it, the caller's RBP. So each walk is kept with those
+ * addresses and the values read there, and a later walk that reaches the
+ * same frame with the same registers, while every one of those places
+ * still holds its value, would read what the kept one read: its frames
+ * are the kept ones. Checking that is a load and a compare or two per
+ * frame, from the thread's own stack, which is in cache; walking is a rule
+ * lookup per frame. Two uses:
+ *
+ *   - the entries: a capture whose entry-point slot (ret_slot) and return
+ *     address match an entry's, and whose recorded places all hold, is
+ *     that entry's stack, with no walk at all;
+ *   - the thread's last walk: a miss walks from its entry point outwards
+ *     only until it meets a frame of the last walk in the same state, then
+ *     takes the rest (deep stacks mostly change at their inner end: a
+ *     compiler's passes, an interpreter's loop stay put while the leaf
+ *     calls vary).
+ *
+ * A stack that tally's unwinder cannot walk (a signal frame, a DWARF
+ * expression, code without unwind tables) goes to libunwind and is not
+ * kept. TALLY_UNWIND=check compares every result with libunwind's. */
+#include "track/fast_unwind.h"
+#include "track/stack_table.h"
+#include "track/unwind.h"
+
+#include "base/mem.h"
+
+#include <string.h>
+
+#define SC_ENTRIES 8
+#define SC_DEPTH 64 /* deeper stacks (TALLY_DEPTH > 64) are not cached */
+#define LEAD 17     /* tally's frames above ret_slot: a few, never this many */
+
+/* A walk from the entry point's caller outwards: frame k's return address
+ * ips[k] read from slots[k], its RBP rbps[k] read from rbp_from[k] (NULL:
+ * the RBP of the frame inside it, unchanged). */
+typedef struct {
+    int n;
+    bool truncated; /* cut at the depth limit; the stack went on */
+    uintptr_t ips[SC_DEPTH];
+    const uintptr_t *slots[SC_DEPTH];
+    uintptr_t rbps[SC_DEPTH];
+    const uintptr_t *rbp_from[SC_DEPTH];
+} sc_walk;
+
+typedef struct {
+    const uintptr_t *slot0; /* NULL: empty */
+    uintptr_t ret0;
+    uint32_t id;
+    sc_walk w;
+} sc_entry;
+
+struct tt_stack_cache {
+    uint32_t next; /* round-robin victim */
+    sc_entry e[SC_ENTRIES];
+    sc_walk last;
+    tt_rule_cache rules;      /* fast_unwind.h */
+    tt_intern_cache interned; /* stack_table.h */
+};
+
+tt_stack_cache *tt_stack_cache_new(void)
+{
+    return base_map(sizeof(tt_stack_cache));
+}
+
+void tt_stack_cache_clear(tt_stack_cache *c)
+{
+    for (int i = 0; i < SC_ENTRIES; i++)
+        c->e[i].slot0 = NULL;
+    c->last.n = 0;
+}
+
+/* Every place w read from k on still holds what it read there. */
+__attribute__((no_sanitize_address)) static bool walk_holds(const sc_walk *w, int k)
+{
+    for (; k < w->n; k++)
+        if (*w->slots[k] != w->ips[k] || (w->rbp_from[k] && *w->rbp_from[k] != w->rbps[k]))
+            return false;
+    return true;
+}
+
+static inline void walk_add(sc_walk *w, const tt_fast_regs *r)
+{
+    TALLY_ASSERT(w->n < SC_DEPTH);
+    w->ips[w->n] = r->ip;
+    w->slots[w->n] = tt_fast_slot(r);
+    w->rbps[w->n] = r->rbp;
+    w->rbp_from[w->n] = r->rbp_from;
+    w->n++;
+}
+
+static inline void walk_copy(sc_walk *to, const sc_walk *from)
+{
+    size_t n = (size_t)from->n;
+    to->n = from->n;
+    to->truncated = from->truncated;
+    memcpy(to->ips, from->ips, n * sizeof *from->ips);
+    memcpy(to->slots, from->slots, n * sizeof *from->slots);
+    memcpy(to->rbps, from->rbps, n * sizeof *from->rbps);
+    memcpy(to->rbp_from, from->rbp_from, n * sizeof *from->rbp_from);
+}
+
+/* Appends last's frames from k on to w, up to the depth limit. */
+static void walk_take(sc_walk *w, const sc_walk *last, int k, int depth)
+{
+    int take = last->n - k;
+    bool cut = w->n + take > depth;
+    if (cut)
+        take = depth - w->n;
+    size_t b = (size_t)take;
+    memcpy(w->ips + w->n, last->ips + k, b * sizeof *w->ips);
+    memcpy(w->slots + w->n, last->slots + k, b * sizeof *w->slots);
+    memcpy(w->rbps + w->n, last->rbps + k, b * sizeof *w->rbps);
+    memcpy(w->rbp_from + w->n, last->rbp_from + k, b * sizeof *w->rbp_from);
+    w->n += take;
+    w->truncated = cut || last->truncated;
+}
+
+/* Walks from the entry point's caller (the frame whose return address is
+ * at ret_slot) outwards into w; false when tally's unwinder cannot. */
+static bool walk(tt_stack_cache *c, const uintptr_t *ret_slot, sc_walk *w)
+{
+    tt_fast_regs r = {0};
+    tt_fast_unwind_regs(&r);
+    for (int lead = 0;; lead++) {
+        if (lead == LEAD || tt_fast_step(&r, &c->rules) <= 0)
+            return false;
+        if (tt_fast_slot(&r) == ret_slot)
+            break;
+    }
+    const sc_walk *last = &c->last;
+    int depth = tt_cfg.depth, j = 0;
+    bool spliced = false;
+    w->n = 0;
+    w->truncated = false;
+    walk_add(w, &r);
+    for (;;) {
+        const uintptr_t *slot = tt_fast_slot(&r);
+        while (!spliced && j < last->n && last->slots[j] < slot)
+            j++;
+        if (!spliced && j < last->n && last->slots[j] == slot && last->ips[j] == r.ip &&
+            last->rbps[j] == r.rbp && walk_holds(last, j + 1)) {
+            /* From here on this walk would read what the last one read. */
+            walk_take(w, last, j + 1, depth);
+            if (w->n == depth || !last->truncated)
+                return true;
+            /* The last walk was cut short of what this one needs: go on
+             * from its last frame, in the state it was in there. */
+            int e = last->n - 1;
+            r = (tt_fast_regs){last->ips[e], (uintptr_t)(last->slots[e] + 1), last->rbps[e],
+                               last->rbp_from[e]};
+            w->truncated = false;
+            spliced = true;
+        }
+        if (w->n == depth) {
+            w->truncated = tt_fast_step(&r, &c->rules) != 0; /* -1: maybe more */
+            return true;
+        }
+        int step = tt_fast_step(&r, &c->rules);
+        if (step < 0)
+            return false;
+        if (step == 0)
+            return true;
+        walk_add(w, &r);
+    }
+}
+
+/* The stack of the entry point's caller: from an entry, else walked. */
+__attribute__((noinline, no_sanitize_address)) uint32_t
+tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
+{
+    if (!c || !ret_slot || tt_cfg.unwind == TT_UNWIND_FP || tt_cfg.depth > SC_DEPTH)
+        return tt_capture(skip);
+    uintptr_t ret0 = *ret_slot;
+    for (int i = 0; i < SC_ENTRIES; i++) {
+        sc_entry *e = &c->e[i];
+        if (e->slot0 == ret_slot && e->ret0 == ret0 && walk_holds(&e->w, 0))
+            return e->id;
+    }
+
+    /* A miss. The walk's record becomes the thread's last walk. */
+    sc_walk w;
+    bool ours = tt_cfg.unwind != TT_UNWIND_LIBUNWIND && walk(c, ret_slot, &w);
+    if (!ours && tt_cfg.unwind == TT_UNWIND_CHECK)
+        tt_unwind_check_fallback();
+    uintptr_t frames[SC_DEPTH];
+    const uintptr_t *slots[SC_DEPTH];
+    bool cacheable = true;
+    int n;
+    if (ours) {
+        n = w.n;
+        memcpy(frames, w.ips, (size_t)n * sizeof *frames);
+        if (tt_cfg.unwind == TT_UNWIND_CHECK) {
+            int m = tt_unwind_slots(ret_slot, frames, slots, &cacheable);
+            tt_unwind_check_count(m != n || memcmp(frames, w.ips, (size_t)n * sizeof *frames) ||
+                                  memcmp(slots, w.slots, (size_t)n * sizeof *slots));
+            memcpy(frames, w.ips, (size_t)n * sizeof *frames);
+        }
+        walk_copy(&c->last, &w);
+    } else {
+        n = tt_unwind_slots(ret_slot, frames, slots, &cacheable);
+        if (n < 0)
+            return tt_capture(skip);
+    }
+    uint32_t id = tt_stack_intern_cached(&c->interned, frames, n);
+    /* An entry must know every place its walk read, the first frame's RBP
+     * included: libunwind's walks, and a first frame whose RBP was not read
+     * from the stack, are not kept. */
+    if (ours && n > 0 && id && w.rbp_from[0]) {
+        sc_entry *e = &c->e[c->next++ % SC_ENTRIES];
+        e->slot0 = NULL;
+        e->ret0 = w.ips[0];
+        e->id = id;
+        walk_copy(&e->w, &w);
+        e->slot0 = ret_slot;
+    }
+    return id;
+}

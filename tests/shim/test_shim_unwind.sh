@@ -1,0 +1,63 @@
+#!/bin/sh
+# tally's own unwinder (lib/track/fast_unwind.c, stack_cache.c) against
+# libunwind: with TALLY_UNWIND=check every capture is walked by both, and
+# each process says at exit how many captures it compared and how many
+# differed. Every one must agree, on a program written to trip a stack
+# cache (alloca at the same pc, frames with and without frame pointers,
+# signal frames, a second thread) and on real programs.
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
+
+UPROG=$B/tests/progs/unwind_prog
+
+# agree NAME MIN: every "unwind check" line of run NAME says 0 differ, and
+# the captures compared add up to at least MIN, and libunwind walked at
+# most 1% of them (tally's unwinder must be the common path, not a
+# fallback; a few signal-handler and start-up captures are libunwind's).
+agree() {
+    lines=$(grep "unwind check:" "$WORK/$1.err")
+    [ -n "$lines" ] || { cat "$WORK/$1.err"; fail "$1: no unwind check line"; }
+    echo "$lines" | awk -v name="$1" -v min="$2" '
+        { captures += $4; differ += $6; left += $10 }
+        END {
+            bad = differ != 0 || captures < min || (left > 10 && left * 100 > captures)
+            printf "%s: %s: %d captures compared, %d differ, %d left to libunwind\n", bad ? "FAIL" : "ok", name, captures, differ, left
+            exit bad
+        }' || fail "$1: tally's unwinder and libunwind disagree, or too few captures"
+}
+
+run prog env TALLY_UNWIND=check "$UPROG" 20000 || fail "unwind_prog failed under the shim"
+"$UPROG" 20000 >"$WORK/prog.plain" || fail "unwind_prog failed"
+cmp -s "$WORK/prog.plain" "$WORK/prog.out" || fail "unwind_prog: output differs under the shim"
+agree prog 20000
+
+# The default (not check) gives the same stacks: the same sites and bytes.
+run fast "$UPROG" 3000 || fail "unwind_prog failed under the shim"
+run slow env TALLY_UNWIND=libunwind "$UPROG" 3000 || fail "unwind_prog failed with libunwind"
+"$TALLY" report --format folded "$(profile fast)" | sort >"$WORK/fast.folded"
+"$TALLY" report --format folded "$(profile slow)" | sort >"$WORK/slow.folded"
+[ -s "$WORK/fast.folded" ] || fail "no folded stacks"
+cmp -s "$WORK/fast.folded" "$WORK/slow.folded" || {
+    diff "$WORK/fast.folded" "$WORK/slow.folded" | head -20
+    fail "the default unwinder's stacks differ from libunwind's"
+}
+echo "ok: default and libunwind profiles agree ($(wc -l <"$WORK/fast.folded") stacks)"
+
+if command -v python3 >/dev/null; then
+    printf 'import json\nr=[{"a": i, "b": [str(i)] * 3} for i in range(20000)]\nprint(len(json.loads(json.dumps(r))))\n' >"$WORK/p.py"
+    run python env TALLY_UNWIND=check PYTHONMALLOC=malloc python3 "$WORK/p.py" || fail "python3 failed"
+    agree python 50000
+fi
+if command -v perl >/dev/null; then
+    run perl env TALLY_UNWIND=check perl -e 'my %h; $h{$_} = [$_, "x" x ($_ % 50)] for 1..50000; print scalar(keys %h), "\n"' ||
+        fail "perl failed"
+    agree perl 10000
+fi
+if command -v gcc >/dev/null; then
+    printf 'struct s { int a; };\nint f(struct s *p) { return p->a * 3; }\n' >"$WORK/t.c"
+    run gcc env TALLY_UNWIND=check gcc -O2 -c "$WORK/t.c" -o "$WORK/t.o" || fail "gcc failed"
+    agree gcc 1000
+fi
+seq 50000 | sort -R >"$WORK/lines"
+run sort env TALLY_UNWIND=check sort "$WORK/lines" || fail "sort failed"
+agree sort 1
+echo "PASS"
