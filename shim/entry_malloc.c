@@ -98,7 +98,7 @@ static void *realloc_tracked(void *ptr, size_t size, tally_stack_id stack)
     tally_block_info info;
     shim_busy = 1;
     bool known = tally_track_free(ptr, &info);
-    if (!known && !shim_orphan_take(ptr)) {
+    if (!known && !shim_orphan_take(ptr) && !shim_attached) {
         shim_report_invalid(ptr, SHIM_DEALLOC_REALLOC);
         shim_busy = 0;
         errno = ENOMEM;
@@ -308,7 +308,7 @@ SHIM_EXPORT size_t malloc_usable_size(void *ptr)
     if (tally_track_is_on() && !shim_busy) {
         shim_busy = 1;
         tally_block_info info;
-        bool known = tally_track_find(ptr, &info) || shim_orphan_has(ptr);
+        bool known = tally_track_find(ptr, &info) || shim_orphan_has(ptr) || shim_attached;
         if (!known)
             shim_report_invalid(ptr, SHIM_DEALLOC_USABLE_SIZE);
         shim_busy = 0;

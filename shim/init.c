@@ -136,6 +136,13 @@ void shim_init(void)
 
 __attribute__((constructor)) static void shim_constructor(void)
 {
+#ifdef TALLY_ATTACH_BUILD
+    /* libtally-attach.so, loaded by tally attach's dlopen: not the program's
+     * malloc (glibc's is found first). It starts nothing on its own (no
+     * environment, no signals, no exit handler): tally_attach_start does
+     * what is needed (attach.c). */
+    return;
+#endif
     shim_init();
     shim_freeres_init();
 }

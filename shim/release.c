@@ -35,7 +35,8 @@ bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized)
     shim_busy = 1;
     tally_block_info info;
     if (SHIM_UNLIKELY(!tally_track_free(ptr, &info))) {
-        bool orphan = shim_orphan_take(ptr);
+        /* Attached: a block from before the attach, glibc's to free. */
+        bool orphan = shim_orphan_take(ptr) || shim_attached;
         if (orphan)
             shim_raw.free(ptr);
         else

@@ -131,6 +131,20 @@ void shim_signals_act(void);
  * program's anonymous mappings. After tracking started. */
 void shim_mmap_init(void);
 
+/* ---- tally attach (attach.c, attach_got.c) --------------------------------- */
+/* The shim was loaded into a running process by tally attach, not
+ * preloaded: a pointer the books do not know was allocated before the
+ * attach, by glibc, and goes back to glibc without a report. */
+extern bool shim_attached;
+/* Looks up the shim's and the global definitions of the hooked names. */
+int shim_got_init(void *dlopen_hook);
+/* The global definition of a hooked name, as found at shim_got_init. */
+void *shim_got_original(const char *name);
+/* Routes every loaded module's GOT entries of the hooked names to the
+ * shim (restore: back to the global definitions); *changed counts the
+ * entries written. 0 or the first errno value. */
+int shim_got_route(bool restore, int *changed);
+
 /* ---- exit (freeres.c) ------------------------------------------------------ */
 void shim_freeres_init(void);
 /* libstdc++'s part only: safe at _exit, which must not flush stdio. */

@@ -26,6 +26,8 @@ int cmd_run(int argc, char **argv);    /* run.c */
 int cmd_report(int argc, char **argv); /* report.c */
 int cmd_diff(int argc, char **argv);   /* diff.c */
 int cmd_top(int argc, char **argv);    /* top.c */
+int cmd_attach(int argc, char **argv); /* attach.c */
+int cmd_detach(int argc, char **argv); /* attach.c */
 
 /* Parses an option's whole-number argument in [lo, hi]. On anything else it
  * says so on stderr ("tally CMD: --OPT wants WANTS, not 'TEXT'") and

@@ -15,6 +15,7 @@ const char *cli_reason_word(uint32_t reason, char *buf, size_t cap)
         [PROF_REASON_DUMP_SIGNAL] = "dump signal",
         [PROF_REASON_CHECKPOINT] = "checkpoint",
         [PROF_REASON_EXEC] = "exec",
+        [PROF_REASON_DETACH] = "detach",
     };
     uint32_t kind = prof_reason_kind(reason);
     if (kind == PROF_REASON_FATAL)
@@ -47,6 +48,9 @@ const char *cli_reason_phrase(uint32_t reason, int64_t ns, char *buf, size_t cap
         break;
     case PROF_REASON_EXEC:
         snprintf(buf, cap, "written before exec at %.*f s", prec, s);
+        break;
+    case PROF_REASON_DETACH:
+        snprintf(buf, cap, "written at detach after %.*f s; the process went on", prec, s);
         break;
     case PROF_REASON_FATAL:
         snprintf(buf, cap, "written on %s at %.*f s; the process was killed by it",

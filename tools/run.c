@@ -39,13 +39,14 @@ static int usable(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The shim next to this tally: in a build tree tally is tools/tally (or,
- * were it ever a libtool wrapper, tools/.libs/tally) and the shim is
- * .libs/libtally-preload.so at the top; installed, both sit under one
- * prefix. TALLY_PRELOAD overrides the search. */
-static int find_shim(char *out, size_t cap)
+/* A library of tally's next to this tally: in a build tree tally is
+ * tools/tally (or, were it ever a libtool wrapper, tools/.libs/tally) and
+ * the shim is .libs/libtally-preload.so at the top; installed, both sit
+ * under one prefix. TALLY_PRELOAD overrides the search for the shim,
+ * TALLY_ATTACH_LIB for libtally-attach.so. */
+int run_find_lib(const char *lib, char *out, size_t cap)
 {
-    const char *env = getenv("TALLY_PRELOAD");
+    const char *env = getenv(strcmp(lib, SHIM_NAME) == 0 ? "TALLY_PRELOAD" : "TALLY_ATTACH_LIB");
     if (env && *env) {
         snprintf(out, cap, "%s", env);
         return usable(out) ? 0 : -1;
@@ -62,7 +63,7 @@ static int find_shim(char *out, size_t cap)
             "/../lib/tally/", "/../lib64/",    "/../lib/x86_64-linux-gnu/",
         };
         for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-            if (snprintf(out, cap, "%s%s%s", exe, rel[i], SHIM_NAME) >= (int)cap)
+            if (snprintf(out, cap, "%s%s%s", exe, rel[i], lib) >= (int)cap)
                 continue;
             if (usable(out)) {
                 char real[PATH_MAX];
@@ -72,7 +73,7 @@ static int find_shim(char *out, size_t cap)
             }
         }
     }
-    snprintf(out, cap, "%s/%s", TALLY_LIBDIR, SHIM_NAME);
+    snprintf(out, cap, "%s/%s", TALLY_LIBDIR, lib);
     return usable(out) ? 0 : -1;
 }
 
@@ -424,7 +425,7 @@ int cmd_run(int argc, char **argv)
         leaks.gate = &gate;
     char **prog = argv + optind;
     char shim[PATH_MAX];
-    if (find_shim(shim, sizeof shim) != 0) {
+    if (run_find_lib(SHIM_NAME, shim, sizeof shim) != 0) {
         fprintf(stderr, "tally run: cannot find %s next to tally nor in %s\n", SHIM_NAME,
                 TALLY_LIBDIR);
         return CLI_EXIT_BAD_INPUT;

@@ -11,6 +11,12 @@
 #include <sys/types.h>
 #include <time.h>
 
+/* ---- run.c ------------------------------------------------------------------- */
+/* The library lib (libtally-preload.so, libtally-attach.so) next to this
+ * tally (TALLY_PRELOAD, TALLY_ATTACH_LIB override): its absolute path in
+ * out, 0; -1 when there is none. */
+int run_find_lib(const char *lib, char *out, size_t cap);
+
 /* ---- run_output.c ------------------------------------------------------------ */
 
 /* Where one run's profiles go. */

@@ -79,6 +79,8 @@ static const char synopsis[] = "usage: tally run [options] [--] PROGRAM [ARGS]\n
                                "       tally report [options] PROFILE\n"
                                "       tally diff [options] A B\n"
                                "       tally top [options] PID\n"
+                               "       tally attach [options] PID\n"
+                               "       tally detach PID\n"
                                "       tally help [COMMAND]";
 
 /* The subcommands, one line each in the help. */
@@ -91,6 +93,8 @@ static const struct {
     {"report", cmd_report, "print a profile as text, json, folded, massif, pprof or html"},
     {"diff", cmd_diff, "show what grew from profile A to profile B, by pool and stack"},
     {"top", cmd_top, "watch the pools and top stacks of a process run with --live"},
+    {"attach", cmd_attach, "start tracking in a running process (ptrace)"},
+    {"detach", cmd_detach, "stop tracking an attached process; write its profile"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

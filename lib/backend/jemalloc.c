@@ -8,7 +8,9 @@
 
 #include <config.h>
 
-#ifdef TALLY_HAVE_JEMALLOC
+/* Not in libtally-attach.so: loaded into a running process, it has no
+ * static TLS to give jemalloc. */
+#if defined(TALLY_HAVE_JEMALLOC) && !defined(TALLY_ATTACH_BUILD)
 #include <jemalloc/jemalloc.h>
 
 static void *jemalloc_allocate(size_t size, size_t alignment)

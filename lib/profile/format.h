@@ -130,7 +130,8 @@ enum {
     PROF_REASON_DUMP_SIGNAL = 2, /* TALLY_DUMP_SIGNAL: the program went on */
     PROF_REASON_CHECKPOINT = 3,  /* TALLY_CHECKPOINT: the last one left */
     PROF_REASON_EXEC = 4,        /* just before the image called exec */
-    PROF_REASON_FATAL = 5        /* written, then the signal ended the process */
+    PROF_REASON_FATAL = 5,       /* written, then the signal ended the process */
+    PROF_REASON_DETACH = 6       /* tally detach (or attach --duration): tracking ended */
 };
 
 static inline uint32_t prof_reason_kind(uint32_t reason)

@@ -19,6 +19,8 @@
 
 #include "base/export.h"
 
+#include <tally/track.h>
+
 /* 0 means "no stack" (an unsampled allocation). */
 typedef uint32_t tally_stack_id;
 
@@ -149,6 +151,16 @@ TALLY_INTERNAL void tally_track_before_exec(void);
  * caller waits for the first, whose re-raise ends the process. `caller` is
  * the handler's ucontext. */
 TALLY_INTERNAL void tally_track_fatal(int sig, const void *caller);
+
+/* ---- tally attach (shim/attach.c) ------------------------------------------------ */
+/* Starts tracking as tally_track_start does, in a process the shim was
+ * loaded into by tally attach: no exit summary (report none). */
+TALLY_INTERNAL int tally_track_start_attached(const tally_track_options *opts);
+/* Writes the profile now, reason detach, leaks classified as at exit, and
+ * ends tracking: no exit profile follows. EALREADY when one was written. */
+TALLY_INTERNAL int tally_track_detach(void);
+/* Ends tracking without a profile (the forked child of an attached process). */
+TALLY_INTERNAL void tally_track_end_quietly(void);
 
 /* ---- tally's own messages (say.c) ------------------------------------------------ */
 /* tally writes its messages to a duplicate of stderr taken at start, above

@@ -47,6 +47,7 @@ typedef struct {
     bool mmap;           /* TALLY_MMAP: the program's anonymous mappings too (mappings.h) */
     bool live;           /* TALLY_LIVE: publish for `tally top` (publish.c) */
     bool started;        /* ever started: the exit profile is due */
+    bool attached;       /* started by tally attach: glibc's heap holds blocks of before */
     int64_t start_realtime_ns;
     int64_t start_ns; /* CLOCK_MONOTONIC */
     /* Per-stack counts are kept in units of 1/count_scale, so that sampled

@@ -26,8 +26,8 @@ static bool wants_leak_check(int reason)
     switch (tt_cfg.leak_check) {
     case TT_LEAK_CHECK_ALL:
         return true;
-    case TT_LEAK_CHECK_EXIT:
-        return reason == PROF_REASON_EXIT;
+    case TT_LEAK_CHECK_EXIT: /* a detach ends tracking as an exit does */
+        return reason == PROF_REASON_EXIT || reason == PROF_REASON_DETACH;
     default:
         return false;
     }

@@ -39,11 +39,23 @@ static tt_site_delta *site_delta(tt_ledger_cache *c, uint32_t stack, int32_t poo
     tt_site_books *site = tt_site_books_get(stack, pool, pool_books);
     if (!site)
         return NULL;
-    if (d->dirty)
-        tt_ledger_fold(c);
+    /* A dirty slot's changes wait among the victims for the next fold; the
+     * slot stays on the dirty list, for its new site. Folding everything
+     * here instead made a program with thousands of busy stacks fold on
+     * most of its bookings. */
+    bool dirty = d->dirty;
+    if (dirty) {
+        if (c->nvictims == TT_SITE_VICTIMS) {
+            tt_ledger_fold(c);
+            dirty = false;
+        } else {
+            c->victims[c->nvictims++] = *d;
+        }
+    }
     memset(d, 0, sizeof *d);
     d->key = key;
     d->site = site;
+    d->dirty = dirty;
     return d;
 }
 
@@ -103,17 +115,19 @@ static void fold_pool(tt_pool_delta *d)
 
 void tt_ledger_fold(tt_ledger_cache *c)
 {
-    if (c->nsites_dirty || c->npools_dirty || c->net) {
+    if (c->nsites_dirty || c->npools_dirty || c->nvictims || c->net) {
         pthread_rwlock_rdlock(&tt_g.fold_lock);
         uint64_t ge = atomic_load_explicit(&tt_g.epoch, memory_order_acquire);
         for (int i = 0; i < c->nsites_dirty; i++)
             fold_site(&c->sites[c->sites_dirty[i]], ge);
+        for (int i = 0; i < c->nvictims; i++)
+            fold_site(&c->victims[i], ge);
         for (int i = 0; i < c->npools_dirty; i++)
             fold_pool(&c->pools[c->pools_dirty[i]]);
         atomic_fetch_add_explicit(&tt_g.current, c->net, memory_order_relaxed);
         pthread_rwlock_unlock(&tt_g.fold_lock);
     }
-    c->nsites_dirty = c->npools_dirty = 0;
+    c->nsites_dirty = c->npools_dirty = c->nvictims = 0;
     c->net = 0;
     c->ops = 0;
     tt_due_check_clock(); /* at least every TT_BATCH_OPS bookings (due.h) */

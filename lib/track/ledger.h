@@ -95,6 +95,9 @@ void tt_ledger_fork_child(void);
 /* ---- a thread's unfolded changes ---------------------------------------------- */
 #define TT_SITE_SLOTS 512 /* direct-mapped */
 #define TT_POOL_SLOTS 16  /* direct-mapped */
+/* Dirty site deltas pushed out of their slot by another site, kept for the
+ * next fold (ledger.c: evicting one used to fold everything). */
+#define TT_SITE_VICTIMS 64
 
 typedef struct {
     uint64_t key; /* stack << 32 | pool; 0: empty */
@@ -117,8 +120,9 @@ typedef struct {
     uintptr_t last_ptr; /* the last block allocated: freed next, it is a temporary */
     /* This thread's last non-wrapper booking made a new global peak. */
     bool just_peaked;
-    int nsites_dirty, npools_dirty;
+    int nsites_dirty, npools_dirty, nvictims;
     uint16_t sites_dirty[TT_SITE_SLOTS];
+    tt_site_delta victims[TT_SITE_VICTIMS];
     uint8_t pools_dirty[TT_POOL_SLOTS];
     tt_site_delta sites[TT_SITE_SLOTS];
     tt_pool_delta pools[TT_POOL_SLOTS];

@@ -145,6 +145,40 @@ TALLY_INTERNAL __attribute__((noinline)) void tally_track_at_exit(void)
     tt_publish_stop();
 }
 
+/* ---- tally attach ------------------------------------------------------------------ */
+/* Tracking started in a running process by the shim it loaded (shim/attach.c).
+ * No exit summary: the program's stderr is its own, and the user reads
+ * the profile with tally report. */
+TALLY_INTERNAL int tally_track_start_attached(const tally_track_options *opts)
+{
+    tt_cfg.attached = true;
+    int rc = tally_track_start(opts);
+    if (rc == 0)
+        tt_cfg.report = TT_REPORT_NONE;
+    return rc;
+}
+
+/* The detach profile, with the leak check an exit profile gets; then
+ * tracking ends for good, and no exit profile replaces this one. */
+TALLY_INTERNAL __attribute__((noinline)) int tally_track_detach(void)
+{
+    if (!tt_cfg.started || atomic_exchange(&exit_written, 1))
+        return EALREADY;
+    ucontext_t caller;
+    getcontext(&caller);
+    int rc = tt_dump(NULL, PROF_REASON_DETACH, &caller);
+    atomic_store(&tally_track_on, 0);
+    return rc;
+}
+
+/* A child forked by an attached process: nobody asked to track it, and its
+ * profile would take its parent's name. */
+TALLY_INTERNAL void tally_track_end_quietly(void)
+{
+    atomic_store(&exit_written, 1);
+    atomic_store(&tally_track_on, 0);
+}
+
 TALLY_INTERNAL void tally_track_before_exec(void)
 {
     if (!tt_cfg.started || !tally_track_is_on() || atomic_load(&exit_written))

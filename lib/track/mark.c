@@ -471,6 +471,32 @@ static bool holds_block(const marker *m, uintptr_t page)
     return lo < m->n && m->start[lo] < page + PAGE;
 }
 
+/* Attached (tally attach): glibc's heap pages hold the blocks of before
+ * the attach, which the books do not know, beside the tracked ones. Those
+ * are the program's memory and may point to tracked blocks (a list made
+ * before the attach, grown after): the page is scanned around the tracked
+ * blocks, which are scanned only when reached. */
+static void scan_around_blocks(marker *m, uintptr_t page)
+{
+    uintptr_t end = page + PAGE, at = page;
+    size_t lo = 0, hi = m->n; /* the first block ending after the page's start */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (m->end[mid] <= page)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < m->n && m->start[i] < end; i++) {
+        if (m->start[i] > at)
+            scan_range(m, at, m->start[i], REACHABLE);
+        if (m->end[i] > at)
+            at = m->end[i];
+    }
+    if (at < end)
+        scan_range(m, at, end, REACHABLE);
+}
+
 /* Resident pages of the program's anonymous mappings, as memcheck scans
  * every mapping of its client: an interpreter's arenas, a compiler's GC
  * pages, any allocator of the program's own. Not roots: tally's memory,
@@ -488,9 +514,13 @@ static void scan_anonymous(marker *m, const base_range *anon, size_t nanon)
                 continue;
             for (size_t pg = 0; pg < len / PAGE; pg++) {
                 uintptr_t page = at + pg * PAGE;
-                if (!(vec[pg] & 1) || in_skip(m, page) || holds_block(m, page) ||
-                    backend_mimalloc_owns((const void *)page))
+                if (!(vec[pg] & 1) || in_skip(m, page) || backend_mimalloc_owns((const void *)page))
                     continue;
+                if (holds_block(m, page)) {
+                    if (tt_cfg.attached)
+                        scan_around_blocks(m, page);
+                    continue;
+                }
                 scan_range(m, page, page + PAGE, REACHABLE);
             }
         }

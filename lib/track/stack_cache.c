@@ -57,7 +57,9 @@ typedef struct {
 struct tt_stack_cache {
     uint32_t next; /* round-robin victim */
     sc_entry e[SC_ENTRIES];
-    sc_walk last;
+    /* The thread's last walk: one entry's buffer (valid or not as an
+     * entry), never the next victim's. Walks are written in place. */
+    const sc_walk *last;
     tt_rule_cache rules;      /* fast_unwind.h */
     tt_intern_cache interned; /* stack_table.h */
 };
@@ -71,7 +73,7 @@ void tt_stack_cache_clear(tt_stack_cache *c)
 {
     for (int i = 0; i < SC_ENTRIES; i++)
         c->e[i].slot0 = NULL;
-    c->last.n = 0;
+    c->last = NULL;
 }
 
 /* Every place w read from k on still holds what it read there. */
@@ -91,17 +93,6 @@ static inline void walk_add(sc_walk *w, const tt_fast_regs *r)
     w->rbps[w->n] = r->rbp;
     w->rbp_from[w->n] = r->rbp_from;
     w->n++;
-}
-
-static inline void walk_copy(sc_walk *to, const sc_walk *from)
-{
-    size_t n = (size_t)from->n;
-    to->n = from->n;
-    to->truncated = from->truncated;
-    memcpy(to->ips, from->ips, n * sizeof *from->ips);
-    memcpy(to->slots, from->slots, n * sizeof *from->slots);
-    memcpy(to->rbps, from->rbps, n * sizeof *from->rbps);
-    memcpy(to->rbp_from, from->rbp_from, n * sizeof *from->rbp_from);
 }
 
 /* Appends last's frames from k on to w, up to the depth limit. */
@@ -132,7 +123,9 @@ static bool walk(tt_stack_cache *c, const uintptr_t *ret_slot, sc_walk *w)
         if (tt_fast_slot(&r) == ret_slot)
             break;
     }
-    const sc_walk *last = &c->last;
+    static const sc_walk none;
+    const sc_walk *last = c->last ? c->last : &none;
+    TALLY_ASSERT(last != w);
     int depth = tt_cfg.depth, j = 0;
     bool spliced = false;
     w->n = 0;
@@ -182,9 +175,14 @@ tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
             return e->id;
     }
 
-    /* A miss. The walk's record becomes the thread's last walk. */
-    sc_walk w;
-    bool ours = tt_cfg.unwind != TT_UNWIND_LIBUNWIND && walk(c, ret_slot, &w);
+    /* A miss: the walk is written into the next victim's buffer, and
+     * becomes the thread's last walk. */
+    sc_entry *e = &c->e[c->next++ % SC_ENTRIES];
+    if (&e->w == c->last)
+        e = &c->e[c->next++ % SC_ENTRIES];
+    e->slot0 = NULL;
+    sc_walk *w = &e->w;
+    bool ours = tt_cfg.unwind != TT_UNWIND_LIBUNWIND && walk(c, ret_slot, w);
     if (!ours && tt_cfg.unwind == TT_UNWIND_CHECK)
         tt_unwind_check_fallback();
     uintptr_t frames[SC_DEPTH];
@@ -192,30 +190,25 @@ tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
     bool cacheable = true;
     int n;
     if (ours) {
-        n = w.n;
-        memcpy(frames, w.ips, (size_t)n * sizeof *frames);
+        n = w->n;
+        c->last = w;
         if (tt_cfg.unwind == TT_UNWIND_CHECK) {
             int m = tt_unwind_slots(ret_slot, frames, slots, &cacheable);
-            tt_unwind_check_count(m != n || memcmp(frames, w.ips, (size_t)n * sizeof *frames) ||
-                                  memcmp(slots, w.slots, (size_t)n * sizeof *slots));
-            memcpy(frames, w.ips, (size_t)n * sizeof *frames);
+            tt_unwind_check_count(m != n || memcmp(frames, w->ips, (size_t)n * sizeof *frames) ||
+                                  memcmp(slots, w->slots, (size_t)n * sizeof *slots));
         }
-        walk_copy(&c->last, &w);
     } else {
         n = tt_unwind_slots(ret_slot, frames, slots, &cacheable);
         if (n < 0)
             return tt_capture(skip);
     }
-    uint32_t id = tt_stack_intern_cached(&c->interned, frames, n);
+    uint32_t id = tt_stack_intern_cached(&c->interned, ours ? w->ips : frames, n);
     /* An entry must know every place its walk read, the first frame's RBP
      * included: libunwind's walks, and a first frame whose RBP was not read
      * from the stack, are not kept. */
-    if (ours && n > 0 && id && w.rbp_from[0]) {
-        sc_entry *e = &c->e[c->next++ % SC_ENTRIES];
-        e->slot0 = NULL;
-        e->ret0 = w.ips[0];
+    if (ours && n > 0 && id && w->rbp_from[0]) {
+        e->ret0 = w->ips[0];
         e->id = id;
-        walk_copy(&e->w, &w);
         e->slot0 = ret_slot;
     }
     return id;

@@ -65,13 +65,14 @@ fi
 
 # ---- what is installed, and what is not
 [ -f "$LIBDIR/libtally-preload.so" ] || fail "no libtally-preload.so"
-for f in libtally-preload.a libtally-preload.la; do
+[ -f "$LIBDIR/libtally-attach.so" ] || fail "no libtally-attach.so"
+for f in libtally-preload.a libtally-preload.la libtally-attach.a libtally-attach.la; do
     [ ! -e "$LIBDIR/$f" ] || fail "$f is installed"
 done
 for f in FORMAT.md report.schema.json; do
     [ -s "$DOCDIR/$f" ] || fail "no $DOCDIR/$f"
 done
-ok "install: the preload module as its .so alone; FORMAT.md and report.schema.json in docdir"
+ok "install: the preload and attach modules as their .so alone; FORMAT.md and report.schema.json in docdir"
 
 MAN=$MANDIR/man1/tally.1
 [ -f "$MAN" ] || fail "no $MAN"
