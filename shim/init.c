@@ -105,6 +105,7 @@ static void start_tracking(void)
     tally_track_use_shadow(shim_raw.usable_size);
     tally_track_name_pool(0, "malloc");
     shim_pools_name();
+    shim_mmap_init();
     /* Warm-up: libunwind's first unwind allocates and reads its caches; do
      * it now, with this thread's allocations still in the arena. */
     if (tally_track_is_on()) {

@@ -74,7 +74,7 @@ static void warn(const char *msg)
     tally_track_say_text(msg, strlen(msg)); /* tally's descriptor, not fd 2 */
 }
 
-static int32_t new_pool(const char *name)
+int32_t shim_pools_new(const char *name)
 {
     /* A proxy pool is the way to a fresh, named pool id; nothing is ever
      * allocated through it. */
@@ -115,7 +115,7 @@ void shim_pools_init(void)
             patterns[npatterns++] = (pattern){fn ? pat + 3 : pat, fn, nrules};
         }
         rule_names[nrules] = rule;
-        rule_pools[nrules] = new_pool(rule);
+        rule_pools[nrules] = shim_pools_new(rule);
         nrules++;
     }
     shim_pools_active = nrules > 0;
@@ -159,7 +159,7 @@ static int32_t module_pool(const char *path)
         }
     if (nmodules < MAX_MODULES) {
         snprintf(module_names[nmodules], MODULE_NAME_MAX, "%s", base);
-        pool = new_pool(module_names[nmodules]);
+        pool = shim_pools_new(module_names[nmodules]);
         tally_track_name_pool(pool, module_names[nmodules]);
         module_pools[nmodules++] = pool;
     }

@@ -71,6 +71,8 @@ bool shim_orphan_has(const void *ptr);
 void shim_pools_init(void);    /* parses TALLY_POOLS; before tracking starts */
 void shim_pools_name(void);    /* names the pools in the books; after it starts */
 extern bool shim_pools_active; /* TALLY_POOLS gave rules */
+/* A fresh pool id (through lib/pool), named in the books by the caller. */
+int32_t shim_pools_new(const char *name);
 /* The pool for a stack; *cacheable is set false when the answer holds for
  * this call only (the loader's allocations inside dlopen). */
 int32_t shim_pools_evaluate(tally_stack_id stack, bool *cacheable);
@@ -123,6 +125,11 @@ void shim_signals_act(void);
         if (SHIM_UNLIKELY(tally_track_service_due()))                                              \
             shim_service();                                                                        \
     } while (0)
+
+/* ---- mappings (entry_mmap.c) ------------------------------------------------ */
+/* Binds the real mmap family and, with TALLY_MMAP, starts booking the
+ * program's anonymous mappings. After tracking started. */
+void shim_mmap_init(void);
 
 /* ---- tally attach (attach.c, attach_got.c) --------------------------------- */
 /* The shim was loaded into a running process by tally attach, not

@@ -89,6 +89,8 @@ static const cli_option run_options[] = {
      "a stack per BYTES allocated on average (k, M, G; default 0: every allocation)"},
     {"pools", required_argument, 'p', "RULES",
      "pools by call site: modules, or NAME=PATTERN[,PATTERN...];... (fn:NAME for functions)"},
+    {"mmap", no_argument, 'M', NULL,
+     "the program's own anonymous mappings too, in the pool mmap (pymalloc's arenas, JIT heaps)"},
     {"interval", required_argument, 'i', "MS", "the time series' period, 0 for none (default 10)"},
     {"dump-signal", required_argument, 'D', "SIG", "write a profile whenever the program gets SIG"},
     {"checkpoint", required_argument, 'C', "DURATION",
@@ -379,6 +381,9 @@ int cmd_run(int argc, char **argv)
             break;
         case 'A':
             setenv("TALLY_LEAK_ADDRESSES", "1", 1);
+            break;
+        case 'M':
+            setenv("TALLY_MMAP", "1", 1);
             break;
         case 'e': {
             long v;

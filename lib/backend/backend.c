@@ -65,3 +65,13 @@ const backend_malloc_entries *tally_backend_malloc_entries(const char *name)
         return backend_mimalloc_entries();
     return NULL;
 }
+
+size_t tally_backend_code(const void **out, size_t max)
+{
+    const void *code[] = {backend_mimalloc_code(), backend_jemalloc_code()};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof code / sizeof code[0] && n < max; i++)
+        if (code[i])
+            out[n++] = code[i];
+    return n;
+}

@@ -84,6 +84,14 @@ TALLY_INTERNAL bool tally_backend_mimalloc_reserve(size_t bytes);
  * this does not load it). */
 bool backend_mimalloc_owns(const void *p);
 
+/* An address inside each allocator library that is loaded now, mimalloc's
+ * and jemalloc's, at most max of them in out; their count. Their own
+ * mmap calls reach a preloaded mmap (through the PLT), and the shim's
+ * tells them apart from the program's by where they come from. */
+TALLY_INTERNAL size_t tally_backend_code(const void **out, size_t max);
+const void *backend_mimalloc_code(void); /* NULL when not loaded */
+const void *backend_jemalloc_code(void); /* NULL when not built */
+
 /* NULL when the name is unknown, not built, or its library failed to load. */
 const backend_ops *backend_find(const char *name);
 

@@ -57,9 +57,19 @@ const backend_ops *backend_jemalloc(void)
     return &jemalloc_backend;
 }
 
+const void *backend_jemalloc_code(void)
+{
+    return (const void *)mallocx;
+}
+
 #else
 
 const backend_ops *backend_jemalloc(void)
+{
+    return NULL;
+}
+
+const void *backend_jemalloc_code(void)
 {
     return NULL;
 }

@@ -186,6 +186,11 @@ bool tally_backend_mimalloc_reserve(size_t bytes)
     return backend_mimalloc() && mi_reserve_fn(bytes, true, false) == 0;
 }
 
+const void *backend_mimalloc_code(void)
+{
+    return loaded ? (const void *)mi_free_fn : NULL;
+}
+
 bool backend_mimalloc_owns(const void *p)
 {
     return loaded && mi_in_heap_fn(p);

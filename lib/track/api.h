@@ -91,7 +91,8 @@ TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info);
 TALLY_INTERNAL bool tally_track_find_containing(const void *ptr, uintptr_t *start,
                                                 tally_block_info *info);
 
-/* The bytes of every live booked block (all pools but wrappers), with the
+/* The bytes of every live booked block (all pools but wrappers and the
+ * program's own mappings, TALLY_MMAP), with the
  * calling thread's unfolded share folded in first: exact for the caller's
  * own blocks, other threads' to within their batch (ledger.h). 0 when
  * tracking never started. For the shim's mallinfo2. */
@@ -253,6 +254,33 @@ TALLY_INTERNAL void tally_track_use_shadow(size_t (*usable_size)(void *));
 /* A block that leaves the program unbooked (tracking off, or a nested
  * allocation): no stale shadow entry may stand for its address. */
 TALLY_INTERNAL void tally_track_forget(const void *ptr);
+
+/* ---- the program's own mappings (TALLY_MMAP, lib/track/mappings.c) ---------------- */
+/* The preload shim reports the program's anonymous private mmap, munmap and
+ * mremap calls (shim/entry_mmap.c); each mapping is booked in whole pages
+ * in the pool the shim names "mmap", with its stack, and is a live block of
+ * the profile until its pages are released. */
+/* TALLY_MMAP asked for it (read at start). */
+TALLY_INTERNAL bool tally_track_mmap_wanted(void);
+/* The stack of a mapping: tally_track_capture_from's, never sampled. */
+TALLY_INTERNAL tally_stack_id tally_track_capture_mapping(const uintptr_t *ret_slot);
+/* The tracked mappings' lock: the three calls below are made holding it
+ * (the shim holds it around munmap's and mremap's system call as well).
+ * Never held while unwinding. */
+TALLY_INTERNAL void tally_track_mappings_hold(void);
+TALLY_INTERNAL void tally_track_mappings_release(void);
+/* A new mapping of len bytes at addr; whatever was tracked in its pages is
+ * released first (MAP_FIXED replaced it). */
+TALLY_INTERNAL void tally_track_map(void *addr, size_t len, int32_t pool, tally_stack_id stack);
+/* The pages [addr, addr + len) were unmapped or replaced by a mapping that
+ * is not tracked: the tracked ones among them are released, exactly. */
+TALLY_INTERNAL void tally_track_unmap(void *addr, size_t len);
+/* A successful mremap from (old, old_len) to (addr, len), booked as realloc
+ * is: the old pages released (unless keep_old: MREMAP_DONTUNMAP), whatever
+ * was tracked at the target released, and, when the old pages were
+ * tracked, the new range allocated with this stack. */
+TALLY_INTERNAL void tally_track_remap(void *old, size_t old_len, void *addr, size_t len,
+                                      bool keep_old, int32_t pool, tally_stack_id stack);
 
 /* The fork handlers above are also registered by libtally itself with
  * pthread_atfork; a second call from the shim's handlers is harmless (only

@@ -145,6 +145,10 @@ void tt_configure(const tally_track_options *opts)
                                                        : TT_UNWIND_FAST;
     const char *shadow = getenv("TALLY_SHADOW");
     tt_cfg.shadow_allowed = !(shadow && shadow[0] == '0');
+    /* The preload shim books the program's own anonymous private mappings
+     * in the pool "mmap" (shim/entry_mmap.c, mappings.h); off by default. */
+    const char *mmap = getenv("TALLY_MMAP");
+    tt_cfg.mmap = mmap && *mmap && strcmp(mmap, "0") != 0;
     /* The live view's segment (publish.c): off unless asked for. */
     const char *live = getenv("TALLY_LIVE");
     tt_cfg.live = live && *live && *live != '0';

@@ -44,6 +44,7 @@ typedef struct {
     bool leak_addresses; /* TALLY_LEAK_ADDRESSES: each leaked block's address in the profile */
     int unwind;          /* TALLY_UNWIND: a TT_UNWIND_* */
     bool shadow_allowed; /* TALLY_SHADOW is not 0 */
+    bool mmap;           /* TALLY_MMAP: the program's anonymous mappings too (mappings.h) */
     bool live;           /* TALLY_LIVE: publish for `tally top` (publish.c) */
     bool started;        /* ever started: the exit profile is due */
     bool attached;       /* started by tally attach: glibc's heap holds blocks of before */

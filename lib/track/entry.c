@@ -11,6 +11,7 @@
 #include "track/due.h"
 
 #include "track/live_table.h"
+#include "track/mappings.h"
 #include "track/sample.h"
 #include "track/shadow.h"
 #include "track/thread.h"
@@ -90,6 +91,15 @@ TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintp
     if (t)
         clock_tick(t);
     /* The fallback unwind skips the entry point that called us. */
+    return tt_capture_from(t ? tt_thread_stack_cache(t) : NULL, ret_slot, 1);
+}
+
+/* A mapping's stack: always captured (mappings.h says why). */
+TALLY_INTERNAL tally_stack_id tally_track_capture_mapping(const uintptr_t *ret_slot)
+{
+    tt_thread *t = tt_thread_current();
+    if (t)
+        clock_tick(t);
     return tt_capture_from(t ? tt_thread_stack_cache(t) : NULL, ret_slot, 1);
 }
 
@@ -217,7 +227,8 @@ TALLY_INTERNAL int64_t tally_track_live_bytes(void)
 {
     if (tally_track_is_on())
         tt_thread_fold_self();
-    return atomic_load_explicit(&tt_g.current, memory_order_relaxed);
+    /* The heap's blocks: the program's own mappings (TALLY_MMAP) are not. */
+    return atomic_load_explicit(&tt_g.current, memory_order_relaxed) - tt_mappings_bytes();
 }
 
 TALLY_INTERNAL void tally_track_forget(const void *ptr)

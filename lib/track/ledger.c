@@ -247,3 +247,30 @@ void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, i
 {
     book_free(c, addr, size, pool, 0, flags);
 }
+
+void tt_ledger_release(tt_ledger_cache *c, const tt_block *b, int blocks)
+{
+    TALLY_ASSERT(b->size >= 0 && blocks >= -1 && blocks <= 1 && !(b->flags & TT_FLAG_WRAPPER));
+    if (blocks == 1) {
+        book_free(c, b->addr, b->size, b->pool, b->stack, b->flags);
+        return;
+    }
+    tt_pool_delta *d = pool_delta(c, b->pool);
+    if (!d)
+        return;
+    tt_site_delta *s = b->stack ? site_delta(c, b->stack, b->pool, d->pool) : NULL;
+    d->current -= b->size;
+    d->live -= blocks;
+    tt_mark_pool(c, d);
+    c->ops++;
+    c->net -= b->size;
+    if (s) {
+        int64_t bytes, count;
+        weights(b->size, b->flags, &bytes, &count);
+        s->live_bytes -= bytes;
+        s->live_count -= blocks * count;
+        mark_site(c, s);
+    }
+    if (TT_UNLIKELY(tt_must_fold(c, d)))
+        tt_ledger_fold(c);
+}

@@ -148,6 +148,10 @@ bool tt_ledger_free_tabled(tt_ledger_cache *c, uintptr_t addr, int32_t pool, tt_
 /* A block that was booked TT_UNTABLED, with the size the caller kept. */
 void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, int32_t pool,
                              unsigned flags);
+/* b->size bytes of a block booked TT_UNTABLED leave its site (a mapping's
+ * released pages, mappings.c), and `blocks` blocks with them: 1 when the
+ * block is gone, 0 when it shrank, -1 when a hole split it in two. */
+void tt_ledger_release(tt_ledger_cache *c, const tt_block *b, int blocks);
 void tt_ledger_fold(tt_ledger_cache *c);
 /* The slow paths of a booking that passed a peak: fold, then raise it. */
 void tt_ledger_global_peak(tt_ledger_cache *c);

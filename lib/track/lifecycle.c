@@ -10,6 +10,7 @@
 #include "track/dump.h"
 #include "track/ledger.h"
 #include "track/live_table.h"
+#include "track/mappings.h"
 #include "track/output.h"
 #include "track/publish.h"
 #include "track/series.h"
@@ -29,8 +30,8 @@ static _Atomic int exit_written;
 /* ---- fork ------------------------------------------------------------------------ */
 /* The shim forwards its own atfork calls here as well: only the outermost
  * call of each pair takes or releases the locks. Order: the dump's and the
- * series' locks, then the threads' (the late state, every thread's cache),
- * the ledger's (fold, peak, records), the stack table's, the live table's. */
+ * series' locks, the mappings' (a booking holds it), then the threads' (the late state, every
+ * thread's cache), the ledger's (fold, peak, records), the stack table's, the live table's. */
 static __thread int fork_depth TT_TLS;
 
 TALLY_INTERNAL void tally_track_fork_prepare(void)
@@ -40,6 +41,7 @@ TALLY_INTERNAL void tally_track_fork_prepare(void)
     pthread_mutex_lock(&start_lock);
     tt_dump_lock();
     tt_series_lock();
+    tt_mappings_lock();
     tt_thread_fork_prepare();
     tt_ledger_lock_all();
     tt_stack_lock();
@@ -54,6 +56,7 @@ TALLY_INTERNAL void tally_track_fork_parent(void)
     tt_stack_unlock();
     tt_ledger_unlock_all();
     tt_thread_fork_parent();
+    tt_mappings_unlock();
     tt_series_unlock();
     tt_dump_unlock();
     pthread_mutex_unlock(&start_lock);
@@ -69,6 +72,7 @@ TALLY_INTERNAL void tally_track_fork_child(void)
     tt_stack_unlock();
     tt_ledger_fork_child();
     tt_thread_fork_child();
+    tt_mappings_fork_child();
     tt_series_fork_child();
     tt_dump_fork_child();
     tt_output_fork_child();

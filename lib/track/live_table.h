@@ -16,6 +16,7 @@ enum {
     TT_FLAG_WRAPPER = 1, /* booked to a wrapper pool: the memory is its parent's too */
     TT_FLAG_COVERED = 2, /* a wrapper pool booked the same block on top of this one */
     TT_FLAG_SAMPLED = 4, /* per-stack books carry a sampling weight */
+    TT_FLAG_MAPPING = 8, /* a snapshot's block that is a mapping of the program's (mappings.h) */
 };
 typedef struct {
     uintptr_t addr; /* 0: empty slot */

@@ -27,6 +27,7 @@
 #include "track/mark.h"
 
 #include "base/mem.h"
+#include "track/live_table.h"
 #include "track/world.h"
 
 #include "backend/backend.h"
@@ -315,12 +316,46 @@ static bool mapping_of(const marker *m, uintptr_t a, uintptr_t *lo, uintptr_t *h
     return true;
 }
 
+/* A mapping of the program's (TALLY_MMAP, mappings.h) as a block: only its
+ * pages in memory now (mincore), each run of them where it is still mapped
+ * readable. Reading the others would fault them in: a mapping of many
+ * GiB, mostly untouched, would become resident, and swapped-out pages
+ * would come back. Their never-touched pages hold zeros; a swapped-out
+ * page is not read, so what only it points to may look lost. */
+static void scan_resident(marker *m, uintptr_t lo, uintptr_t hi, int mode)
+{
+    enum { CHUNK_PAGES = 4096 };
+    unsigned char vec[CHUNK_PAGES];
+    for (uintptr_t at = lo; at < hi; at += CHUNK_PAGES * PAGE) {
+        size_t len = hi - at < CHUNK_PAGES * PAGE ? hi - at : CHUNK_PAGES * PAGE;
+        size_t npages = (len + PAGE - 1) / PAGE;
+        if (mincore((void *)at, len, vec) != 0)
+            continue; /* unmapped under us: nothing to read */
+        for (size_t pg = 0; pg < npages;) {
+            if (!(vec[pg] & 1)) {
+                pg++;
+                continue;
+            }
+            size_t run = pg;
+            while (run < npages && (vec[run] & 1))
+                run++;
+            uintptr_t e = at + run * PAGE < hi ? at + run * PAGE : hi;
+            scan_range(m, at + pg * PAGE, e, mode);
+            pg = run;
+        }
+    }
+}
+
 /* A block's words. Blocks are live heap, mapped; the mapping is checked
  * all the same (a stale entry's memory may be gone), once per mapping run:
  * neighbouring blocks share one. */
 static void scan_block(marker *m, size_t i, int mode)
 {
     uintptr_t lo = m->start[i], hi = m->end[i];
+    if (TT_UNLIKELY(m->b[m->idx[i]].flags & TT_FLAG_MAPPING)) {
+        scan_resident(m, lo, hi, mode);
+        return;
+    }
     if (lo >= m->map_lo && hi <= m->map_hi) {
         scan_words(m, lo, hi, mode);
         return;

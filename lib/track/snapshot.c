@@ -9,6 +9,7 @@
 #include "base/mem.h"
 #include "track/ledger.h"
 #include "track/live_table.h"
+#include "track/mappings.h"
 #include "track/shadow.h"
 
 #include <errno.h>
@@ -43,6 +44,13 @@ static void copy_leak(const tt_entry *e, void *arg)
 static void copy_shadowed(uintptr_t addr, int64_t size, void *arg)
 {
     tt_snap_leak l = {addr, size, 0, 0, 0, 0};
+    base_buf_put(arg, &l, sizeof l);
+}
+
+/* A mapping of the program's (TALLY_MMAP): a block of the pool "mmap". */
+static void copy_mapping(uintptr_t lo, uintptr_t hi, uint32_t stack, int32_t pool, void *arg)
+{
+    tt_snap_leak l = {lo, (int64_t)(hi - lo), stack, pool, TT_FLAG_MAPPING, 0};
     base_buf_put(arg, &l, sizeof l);
 }
 
@@ -122,6 +130,7 @@ int tt_snapshot_take(tt_snapshot *s)
     tt_live_foreach(copy_leak, &leaks);
     if (tt_shadow_on)
         tt_shadow_foreach(copy_shadowed, &leaks);
+    tt_mappings_foreach(copy_mapping, &leaks);
     s->leaks = (tt_snap_leak *)leaks.data;
     s->nleaks = leaks.len / sizeof(tt_snap_leak);
     s->map_bytes[2] = leaks.cap;

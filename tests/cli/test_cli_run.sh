@@ -189,8 +189,8 @@ ok "run: --top N cuts the summary's lists, as its hint says"
 # options map onto the environment
 "$TALLY" run -o "$WORK/env.prof" --backend system --depth 7 --sample 4k --pools 'mine=*cli_prog*' \
     --interval 5 --no-follow-exec --leak-check all --leak-addresses --dump-signal usr1 \
-    --checkpoint 1.5 -- /usr/bin/env >"$WORK/env" 2>/dev/null || fail "run env"
-expect_in "$WORK/env" "TALLY_BACKEND=system" "TALLY_DEPTH=7" "TALLY_SAMPLE=4096" \
+    --checkpoint 1.5 --mmap -- /usr/bin/env >"$WORK/env" 2>/dev/null || fail "run env"
+expect_in "$WORK/env" "TALLY_BACKEND=system" "TALLY_DEPTH=7" "TALLY_SAMPLE=4096" "TALLY_MMAP=1" \
     "TALLY_POOLS=mine=*cli_prog*" "TALLY_INTERVAL=5" "TALLY_FOLLOW_EXEC=0" \
     "TALLY_OUTPUT=$WORK/env.prof.d/%e.%p.%n.prof" "TALLY_LEAK_CHECK=all" "TALLY_LEAK_ADDRESSES=1" \
     "TALLY_DUMP_SIGNAL=10" "TALLY_CHECKPOINT=1500ms" "TALLY_REPORT=none"
@@ -198,6 +198,7 @@ expect_in "$WORK/env" "TALLY_BACKEND=system" "TALLY_DEPTH=7" "TALLY_SAMPLE=4096"
 TALLY_REPORT=full "$TALLY" run -o "$WORK/env2.prof" --leak-check=off -- /usr/bin/env >"$WORK/env2" 2>/dev/null || fail "run env off"
 expect_in "$WORK/env2" "TALLY_LEAK_CHECK=off" "TALLY_REPORT=none"
 grep -q "TALLY_DUMP_SIGNAL\|TALLY_CHECKPOINT" "$WORK/env2" && fail "a dump signal or checkpoints unasked"
+grep -q "TALLY_MMAP" "$WORK/env2" && fail "mappings tracked unasked"
 ok "run: options become TALLY_* variables"
 
 # ---- the report of a real profile
