@@ -26,6 +26,11 @@ int tally_c_check_schema(const struct ArrowSchema *s, int depth, tally_error *er
 /* After tally_c_check_schema: the node's data type, and the node as a field. */
 int tally_c_import_type(tally_pool *pool, const struct ArrowSchema *s, tally_datatype **out);
 int tally_c_import_field(tally_pool *pool, const struct ArrowSchema *s, tally_field **out);
+/* s's children as fields, in an array from pool (NULL when s has none);
+ * on failure nothing is kept. tally_c_release_children gives back the
+ * first `made` fields and the array of n. */
+int tally_c_import_children(tally_pool *pool, const struct ArrowSchema *s, tally_field ***out);
+void tally_c_release_children(tally_pool *pool, tally_field **fields, int made, int n);
 /* The metadata of a checked node, decoded into one block from pool (pairs then
  * strings); *bytes is what to free. */
 int tally_c_import_metadata(tally_pool *pool, const char *blob, tally_kv **pairs, int *n,

@@ -230,29 +230,45 @@ int tally_c_import_type(tally_pool *pool, const struct ArrowSchema *s, tally_dat
         *out = tally_datatype_of(type);
         return 0;
     }
-    int n = (int)s->n_children, rc = 0, made = 0;
-    tally_field **fields = NULL;
-    int64_t bytes = (int64_t)sizeof *fields * n;
-    if (n > 0) {
-        uint8_t *block;
-        rc = tally_pool_allocate(pool, bytes, &block);
-        if (rc != 0)
-            return rc;
-        fields = (tally_field **)block;
-    }
-    for (; made < n; made++) {
+    int n = (int)s->n_children;
+    tally_field **fields;
+    int rc = tally_c_import_children(pool, s, &fields);
+    if (rc != 0)
+        return rc;
+    rc = type == TALLY_TYPE_LIST ? tally_datatype_list(pool, fields[0], out)
+                                 : tally_datatype_struct(pool, fields, n, out);
+    tally_c_release_children(pool, fields, n, n);
+    return rc;
+}
+
+int tally_c_import_children(tally_pool *pool, const struct ArrowSchema *s, tally_field ***out)
+{
+    int n = (int)s->n_children;
+    *out = NULL;
+    if (n == 0)
+        return 0;
+    uint8_t *block;
+    int rc = tally_pool_allocate(pool, (int64_t)sizeof(tally_field *) * n, &block);
+    if (rc != 0)
+        return rc;
+    tally_field **fields = (tally_field **)block;
+    for (int made = 0; made < n; made++) {
         rc = tally_c_import_field(pool, s->children[made], &fields[made]);
-        if (rc != 0)
-            break;
+        if (rc != 0) {
+            tally_c_release_children(pool, fields, made, n);
+            return rc;
+        }
     }
-    if (rc == 0)
-        rc = type == TALLY_TYPE_LIST ? tally_datatype_list(pool, fields[0], out)
-                                     : tally_datatype_struct(pool, fields, n, out);
+    *out = fields;
+    return 0;
+}
+
+void tally_c_release_children(tally_pool *pool, tally_field **fields, int made, int n)
+{
     for (int k = 0; k < made; k++)
         tally_field_release(fields[k]);
     if (fields)
-        tally_pool_free(pool, (uint8_t *)fields, bytes);
-    return rc;
+        tally_pool_free(pool, (uint8_t *)fields, (int64_t)sizeof *fields * n);
 }
 
 int tally_c_import_field(tally_pool *pool, const struct ArrowSchema *s, tally_field **out)

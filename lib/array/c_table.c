@@ -17,35 +17,21 @@ int tally_schema_export(const tally_schema *s, struct ArrowSchema *out)
 /* After tally_c_check_schema on a "+s" node: its children as a schema. */
 static int schema_from(tally_pool *pool, const struct ArrowSchema *schema, tally_schema **out)
 {
-    int n = (int)schema->n_children, made = 0, rc = 0;
-    tally_field **fields = NULL;
-    int64_t bytes = (int64_t)sizeof *fields * n;
-    if (n > 0) {
-        uint8_t *block;
-        rc = tally_pool_allocate(pool, bytes, &block);
-        if (rc != 0)
-            return rc;
-        fields = (tally_field **)block;
-    }
-    for (; made < n; made++) {
-        rc = tally_c_import_field(pool, schema->children[made], &fields[made]);
-        if (rc != 0)
-            break;
-    }
+    int n = (int)schema->n_children;
+    tally_field **fields;
+    int rc = tally_c_import_children(pool, schema, &fields);
+    if (rc != 0)
+        return rc;
     tally_kv *md = NULL;
     int n_md = 0;
     int64_t md_bytes = 0;
-    if (rc == 0)
-        rc = tally_c_import_metadata(pool, schema->metadata, &md, &n_md, &md_bytes);
+    rc = tally_c_import_metadata(pool, schema->metadata, &md, &n_md, &md_bytes);
     if (rc == 0) {
         rc = tally_schema_new(pool, fields, n, md, n_md, out);
         if (md)
             tally_pool_free(pool, (uint8_t *)md, md_bytes);
     }
-    for (int k = 0; k < made; k++)
-        tally_field_release(fields[k]);
-    if (fields)
-        tally_pool_free(pool, (uint8_t *)fields, bytes);
+    tally_c_release_children(pool, fields, n, n);
     return rc;
 }
 

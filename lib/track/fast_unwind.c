@@ -133,7 +133,8 @@ __attribute__((no_sanitize_address)) int tt_fast_step(tt_fast_regs *r, tt_rule_c
         return -1;
     if (rule & R_OUTERMOST)
         return 0;
-    uintptr_t cfa = ((rule & R_CFA_ON_RBP) ? r->rbp : r->sp) + (uintptr_t)(int64_t)(int32_t)rule;
+    r->rbp_used = (rule & R_CFA_ON_RBP) != 0;
+    uintptr_t cfa = (r->rbp_used ? r->rbp : r->sp) + (uintptr_t)(int64_t)(int32_t)rule;
     if (cfa <= r->sp || cfa - r->sp > ((uintptr_t)1 << 30) || (cfa & 7))
         return -1;
     r->rbp_from = NULL;

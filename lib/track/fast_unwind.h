@@ -9,6 +9,7 @@
 #ifndef TALLY_TRACK_FAST_UNWIND_H
 #define TALLY_TRACK_FAST_UNWIND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The registers an unwind starts from: a return address in the function
@@ -21,6 +22,9 @@ typedef struct {
      * reads: a walk that reads the same values from the same places from
      * the same registers is the same walk. */
     const uintptr_t *rbp_from;
+    /* Set by each step: the step used the frame's RBP (its CFA is RBP
+     * plus an offset). A value of RBP no step uses does not matter. */
+    bool rbp_used;
 } tt_fast_regs;
 
 /* Fills r's ip, sp and rbp for its caller. Written in assembly: no compiler may move RBP or

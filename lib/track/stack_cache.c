@@ -7,8 +7,10 @@
  * addresses and the values read there, and a later walk that reaches the
  * same frame with the same registers, while every one of those places
  * still holds its value, would read what the kept one read: its frames
- * are the kept ones. Checking that is a load and a compare or two per
- * frame, from the thread's own stack, which is in cache; walking is a rule
+ * are the kept ones. Only an RBP that some later step uses (a frame whose
+ * CFA is RBP-based) has to match: optimized code keeps anything in RBP,
+ * and a saved value no step reads says nothing about the stack. Checking that is a load and a
+ * compare or two per frame, from the thread's own stack, which is in cache; walking is a rule
  * lookup per frame. Two uses:
  *
  *   - the entries: a capture whose entry-point slot (ret_slot) and return
@@ -45,6 +47,9 @@ typedef struct {
     const uintptr_t *slots[SC_DEPTH];
     uintptr_t rbps[SC_DEPTH];
     const uintptr_t *rbp_from[SC_DEPTH];
+    /* Frame k's RBP is used by its own step or by a later one before it is
+     * read again from the stack (see walk_finish). */
+    bool rbp_live[SC_DEPTH];
 } sc_walk;
 
 typedef struct {
@@ -80,7 +85,8 @@ void tt_stack_cache_clear(tt_stack_cache *c)
 __attribute__((no_sanitize_address)) static bool walk_holds(const sc_walk *w, int k)
 {
     for (; k < w->n; k++)
-        if (*w->slots[k] != w->ips[k] || (w->rbp_from[k] && *w->rbp_from[k] != w->rbps[k]))
+        if (*w->slots[k] != w->ips[k] ||
+            (w->rbp_from[k] && w->rbp_live[k] && *w->rbp_from[k] != w->rbps[k]))
             return false;
     return true;
 }
@@ -92,7 +98,22 @@ static inline void walk_add(sc_walk *w, const tt_fast_regs *r)
     w->slots[w->n] = tt_fast_slot(r);
     w->rbps[w->n] = r->rbp;
     w->rbp_from[w->n] = r->rbp_from;
+    w->rbp_live[w->n] = false; /* known after the next step: walk_finish */
     w->n++;
+}
+
+/* rbp_live for frames upto-1 down to 0 (the frames from upto on have
+ * theirs already). used[k]: frame k's step used its RBP. A frame's RBP is
+ * live when its step uses it, or when the next frame inherits it (reads
+ * none) and it is live there. The last frame's step made no frame of the
+ * walk, so nothing of the walk depends on it. */
+static void walk_finish(sc_walk *w, const bool *used, int upto)
+{
+    for (int k = upto - 1; k >= 0; k--) {
+        bool next = k + 1 < w->n;
+        bool inherited = next && !w->rbp_from[k + 1] && w->rbp_live[k + 1];
+        w->rbp_live[k] = (next && used[k]) || inherited;
+    }
 }
 
 /* Appends last's frames from k on to w, up to the depth limit. */
@@ -107,6 +128,7 @@ static void walk_take(sc_walk *w, const sc_walk *last, int k, int depth)
     memcpy(w->slots + w->n, last->slots + k, b * sizeof *w->slots);
     memcpy(w->rbps + w->n, last->rbps + k, b * sizeof *w->rbps);
     memcpy(w->rbp_from + w->n, last->rbp_from + k, b * sizeof *w->rbp_from);
+    memcpy(w->rbp_live + w->n, last->rbp_live + k, b * sizeof *w->rbp_live);
     w->n += take;
     w->truncated = cut || last->truncated;
 }
@@ -127,39 +149,55 @@ static bool walk(tt_stack_cache *c, const uintptr_t *ret_slot, sc_walk *w)
     const sc_walk *last = c->last ? c->last : &none;
     TALLY_ASSERT(last != w);
     int depth = tt_cfg.depth, j = 0;
-    bool spliced = false;
+    bool used[SC_DEPTH];
     w->n = 0;
     w->truncated = false;
     walk_add(w, &r);
     for (;;) {
         const uintptr_t *slot = tt_fast_slot(&r);
-        while (!spliced && j < last->n && last->slots[j] < slot)
+        while (j < last->n && last->slots[j] < slot)
             j++;
-        if (!spliced && j < last->n && last->slots[j] == slot && last->ips[j] == r.ip &&
-            last->rbps[j] == r.rbp && walk_holds(last, j + 1)) {
-            /* From here on this walk would read what the last one read. */
+        /* The same frame in the same state: the same slot and address, and
+         * the same RBP if the rest of the last walk used it. */
+        int rest = j < last->n ? last->n - (j + 1) : 0;
+        if (j < last->n && last->slots[j] == slot && last->ips[j] == r.ip &&
+            (!last->rbp_live[j] || last->rbps[j] == r.rbp) &&
+            (w->n + rest >= depth || !last->truncated) && walk_holds(last, j + 1)) {
+            /* From here on this walk would read what the last one read.
+             * Whether this frame's own step used RBP is not kept: say it
+             * did when its RBP was live there (more checking, never less). */
+            int mine = w->n;
+            used[mine - 1] = last->rbp_live[j];
             walk_take(w, last, j + 1, depth);
-            if (w->n == depth || !last->truncated)
-                return true;
-            /* The last walk was cut short of what this one needs: go on
-             * from its last frame, in the state it was in there. */
-            int e = last->n - 1;
-            r = (tt_fast_regs){last->ips[e], (uintptr_t)(last->slots[e] + 1), last->rbps[e],
-                               last->rbp_from[e]};
-            w->truncated = false;
-            spliced = true;
+            walk_finish(w, used, mine);
+            return true;
         }
         if (w->n == depth) {
             w->truncated = tt_fast_step(&r, &c->rules) != 0; /* -1: maybe more */
+            walk_finish(w, used, w->n);
             return true;
         }
         int step = tt_fast_step(&r, &c->rules);
         if (step < 0)
             return false;
-        if (step == 0)
+        used[w->n - 1] = r.rbp_used;
+        if (step == 0) {
+            walk_finish(w, used, w->n);
             return true;
+        }
         walk_add(w, &r);
     }
+}
+
+/* TALLY_UNWIND=check: libunwind's answer for the same capture. */
+static __attribute__((noinline)) void check_walk(const uintptr_t *ret_slot, const sc_walk *w)
+{
+    uintptr_t frames[SC_DEPTH];
+    const uintptr_t *slots[SC_DEPTH];
+    bool cacheable = true;
+    int m = tt_unwind_slots(ret_slot, frames, slots, &cacheable);
+    tt_unwind_check_count(m != w->n || memcmp(frames, w->ips, (size_t)m * sizeof *frames) ||
+                          memcmp(slots, w->slots, (size_t)m * sizeof *slots));
 }
 
 /* The stack of the entry point's caller: from an entry, else walked. */
@@ -171,8 +209,11 @@ tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
     uintptr_t ret0 = *ret_slot;
     for (int i = 0; i < SC_ENTRIES; i++) {
         sc_entry *e = &c->e[i];
-        if (e->slot0 == ret_slot && e->ret0 == ret0 && walk_holds(&e->w, 0))
+        if (e->slot0 == ret_slot && e->ret0 == ret0 && walk_holds(&e->w, 0)) {
+            if (TT_UNLIKELY(tt_cfg.unwind == TT_UNWIND_CHECK))
+                check_walk(ret_slot, &e->w);
             return e->id;
+        }
     }
 
     /* A miss: the walk is written into the next victim's buffer, and
@@ -192,11 +233,8 @@ tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
     if (ours) {
         n = w->n;
         c->last = w;
-        if (tt_cfg.unwind == TT_UNWIND_CHECK) {
-            int m = tt_unwind_slots(ret_slot, frames, slots, &cacheable);
-            tt_unwind_check_count(m != n || memcmp(frames, w->ips, (size_t)n * sizeof *frames) ||
-                                  memcmp(slots, w->slots, (size_t)n * sizeof *slots));
-        }
+        if (tt_cfg.unwind == TT_UNWIND_CHECK)
+            check_walk(ret_slot, w);
     } else {
         n = tt_unwind_slots(ret_slot, frames, slots, &cacheable);
         if (n < 0)
@@ -206,7 +244,7 @@ tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
     /* An entry must know every place its walk read, the first frame's RBP
      * included: libunwind's walks, and a first frame whose RBP was not read
      * from the stack, are not kept. */
-    if (ours && n > 0 && id && w->rbp_from[0]) {
+    if (ours && n > 0 && id && (w->rbp_from[0] || !w->rbp_live[0])) {
         e->ret0 = w->ips[0];
         e->id = id;
         e->slot0 = ret_slot;
