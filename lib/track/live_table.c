@@ -1,11 +1,10 @@
 /* live_table.c: every live tracked block, by address.
  *
- * 16 shards, each an open-addressing table with linear probing and
+ * 64 shards, each an open-addressing table with linear probing and
  * backward-shift deletion (no tombstones), 24 bytes per slot, at most 3/4
  * full, grown by half into fresh mmap'd memory; from 2 MiB on, in
  * transparent huge pages, because a big table read at random otherwise
- * costs a TLB miss on top of the cache miss of nearly every lookup (16
- * shards rather than 64 so that they reach that size sooner). A shard's spin lock is
+ * costs a TLB miss on top of the cache miss of nearly every lookup. A shard's spin lock is
  * held for a probe, never while unwinding. Each shard also counts its blocks
  * in TT_LIVE_FILTER (64) address buckets: a zero count proves an address is not here, which
  * lets a sampled run skip the lock for the many blocks it did not sample.
@@ -75,8 +74,14 @@ static bool grow(shard *s)
     size_t bytes = (size_t)nslots * sizeof(tt_entry);
     tt_entry *fresh;
     if (bytes >= HUGE_TABLE_BYTES) {
+        /* Whole huge pages, rounded down (rounding up could double a table
+         * that just passed a page), but at least one page more than now. */
+        size_t at_least = (s->bytes + HUGE_TABLE_BYTES) & ~(HUGE_TABLE_BYTES - 1);
+        bytes &= ~(HUGE_TABLE_BYTES - 1);
+        if (bytes < at_least)
+            bytes = at_least;
         fresh = base_map_huge(&bytes);
-        nslots = (uint32_t)(bytes / sizeof(tt_entry)); /* the rounding is free room */
+        nslots = (uint32_t)(bytes / sizeof(tt_entry));
     } else {
         fresh = base_map(bytes);
     }

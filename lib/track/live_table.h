@@ -48,7 +48,7 @@ bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out);
 bool tt_live_find_containing(uintptr_t addr, tt_entry *out);
 /* Each shard counts its blocks in TT_LIVE_FILTER address buckets: a zero
  * count proves an address is not in the table, without the shard's lock. */
-#define TT_LIVE_SHARDS 16
+#define TT_LIVE_SHARDS 64
 #define TT_LIVE_FILTER 64
 extern _Atomic uint32_t tt_live_filter[TT_LIVE_SHARDS][TT_LIVE_FILTER];
 static inline uint64_t tt_live_mix(uintptr_t a)
