@@ -194,8 +194,7 @@ static __attribute__((noinline)) void check_walk(const uintptr_t *ret_slot, cons
 {
     uintptr_t frames[SC_DEPTH];
     const uintptr_t *slots[SC_DEPTH];
-    bool cacheable = true;
-    int m = tt_unwind_slots(ret_slot, frames, slots, &cacheable);
+    int m = tt_unwind_slots(ret_slot, frames, slots);
     tt_unwind_check_count(m != w->n || memcmp(frames, w->ips, (size_t)m * sizeof *frames) ||
                           memcmp(slots, w->slots, (size_t)m * sizeof *slots));
 }
@@ -228,7 +227,6 @@ tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
         tt_unwind_check_fallback();
     uintptr_t frames[SC_DEPTH];
     const uintptr_t *slots[SC_DEPTH];
-    bool cacheable = true;
     int n;
     if (ours) {
         n = w->n;
@@ -236,7 +234,7 @@ tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
         if (tt_cfg.unwind == TT_UNWIND_CHECK)
             check_walk(ret_slot, w);
     } else {
-        n = tt_unwind_slots(ret_slot, frames, slots, &cacheable);
+        n = tt_unwind_slots(ret_slot, frames, slots);
         if (n < 0)
             return tt_capture(skip);
     }

@@ -12,7 +12,6 @@
  * reports at exit how many differed. No lock is taken here. */
 #include "track/unwind.h"
 
-#include "base/mem.h"
 #include "track/fast_unwind.h"
 #include "track/modules.h"
 #include "track/say.h"
@@ -156,6 +155,18 @@ __attribute__((noinline)) uint32_t tt_capture(int skip)
 
 static _Atomic uint64_t check_captures, check_differ, check_fallbacks;
 
+void tt_unwind_check_count(bool differ)
+{
+    atomic_fetch_add(&check_captures, 1);
+    if (differ)
+        atomic_fetch_add(&check_differ, 1);
+}
+
+void tt_unwind_check_fallback(void)
+{
+    atomic_fetch_add(&check_fallbacks, 1);
+}
+
 /* TALLY_UNWIND=check: both unwinders from the same function; the frames
  * each keeps (tally's own and `skip` dropped) must be equal. */
 static __attribute__((noinline)) void check_against_libunwind(const uintptr_t *mine, int n_mine,
@@ -172,9 +183,7 @@ static __attribute__((noinline)) void check_against_libunwind(const uintptr_t *m
     bool same = n - i >= n_mine;
     for (int k = 0; same && k < n_mine; k++)
         same = (uintptr_t)buf[i + k] == mine[k];
-    atomic_fetch_add(&check_captures, 1);
-    if (!same)
-        atomic_fetch_add(&check_differ, 1);
+    tt_unwind_check_count(!same);
 }
 
 void tt_unwind_report(void)
@@ -205,7 +214,7 @@ static __attribute__((noinline)) int walk_all(void **buf, int max)
         if (n >= 0)
             return n + 1;
         if (tt_cfg.unwind == TT_UNWIND_CHECK)
-            atomic_fetch_add(&check_fallbacks, 1);
+            tt_unwind_check_fallback();
     }
     return unw_backtrace(buf, max);
 }
@@ -233,20 +242,7 @@ __attribute__((noinline)) int tt_unwind(uintptr_t *frames, int depth, int skip)
 }
 
 /* ---- for the stack cache (stack_cache.c) ------------------------------------ */
-void tt_unwind_check_count(bool differ)
-{
-    atomic_fetch_add(&check_captures, 1);
-    if (differ)
-        atomic_fetch_add(&check_differ, 1);
-}
-
-void tt_unwind_check_fallback(void)
-{
-    atomic_fetch_add(&check_fallbacks, 1);
-}
-
-int tt_unwind_slots(const uintptr_t *ret_slot, uintptr_t *frames, const uintptr_t **slots,
-                    bool *cacheable)
+int tt_unwind_slots(const uintptr_t *ret_slot, uintptr_t *frames, const uintptr_t **slots)
 {
     unw_context_t uc;
     unw_cursor_t cur;
@@ -269,11 +265,6 @@ int tt_unwind_slots(const uintptr_t *ret_slot, uintptr_t *frames, const uintptr_
         }
         frames[n] = ip;
         slots[n] = slot;
-        /* Each slot above the last, holding the frame's address: else a signal
-         * frame or a stack switch, which the check could not follow. */
-        if (*cacheable &&
-            ((n > 0 && slot <= slots[n - 1]) || *slot != ip || unw_is_signal_frame(&cur) > 0))
-            *cacheable = false;
         n++;
     }
     return found ? n : -1;

@@ -17,10 +17,8 @@ uint32_t tt_capture(int skip);
 
 /* libunwind's walk from the frame whose return address is at ret_slot
  * outwards, with the slot each return address was read from; -1 when
- * ret_slot is not among the first 17 slots. *cacheable false for a stack
- * with a signal frame or a stack switch. */
-int tt_unwind_slots(const uintptr_t *ret_slot, uintptr_t *frames, const uintptr_t **slots,
-                    bool *cacheable);
+ * ret_slot is not among the first 17 slots. */
+int tt_unwind_slots(const uintptr_t *ret_slot, uintptr_t *frames, const uintptr_t **slots);
 /* TALLY_UNWIND=check's counters: a compared capture, a walk left to libunwind. */
 void tt_unwind_check_count(bool differ);
 void tt_unwind_check_fallback(void);
