@@ -31,26 +31,12 @@ struct top_source {
     uint64_t token;
 };
 
-/* starttime, /proc/PID/stat's 22nd field; 0 when the process is gone. */
+/* starttime (live.h); 0 when the process is gone. */
 static uint64_t proc_start_of(pid_t pid)
 {
-    char path[64], buf[1024];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');
-    for (int field = 2; p && field < 22; field++)
-        p = strchr(p + 1, ' ');
-    uint64_t v = 0;
-    for (p = p ? p + 1 : ""; *p >= '0' && *p <= '9'; p++)
-        v = v * 10 + (uint64_t)(*p - '0');
-    return v;
+    return prof_live_start_time(path);
 }
 
 static int fail(char *err, size_t cap, int rc, const char *fmt, pid_t pid, const char *extra)

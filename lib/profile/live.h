@@ -16,8 +16,35 @@
 #ifndef TALLY_PROFILE_LIVE_H
 #define TALLY_PROFILE_LIVE_H
 
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A process's starttime, the 22nd field of its /proc/PID/stat (stat_path);
+ * 0 when it cannot be read. A pid and this number name one process for
+ * good: the writer stores it, and a reader compares, to tell a stale
+ * segment of a reused pid. One parse for both sides. */
+static inline uint64_t prof_live_start_time(const char *stat_path)
+{
+    char buf[1024];
+    int fd = open(stat_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    uint64_t v = 0;
+    for (p = p ? p + 1 : ""; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    return v;
+}
 
 #define PROF_LIVE_MAGIC 0x31766c796c6c6174ULL /* "tallylv1" */
 #define PROF_LIVE_VERSION 1

@@ -44,28 +44,6 @@ static char seg_path[64];
 static _Atomic int said;
 static unsigned modules_seen;
 
-/* starttime, the 22nd field of /proc/self/stat: a pid and this number name
- * one process for good, so a reader tells a stale segment of a reused pid. */
-static uint64_t proc_start(void)
-{
-    char buf[1024];
-    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
-    for (int field = 2; p && field < 22; field++)
-        p = strchr(p + 1, ' ');
-    uint64_t v = 0;
-    for (p = p ? p + 1 : ""; *p >= '0' && *p <= '9'; p++)
-        v = v * 10 + (uint64_t)(*p - '0');
-    return v;
-}
-
 static void say_once(const char *what, int err)
 {
     if (!atomic_exchange(&said, 1))
@@ -107,7 +85,7 @@ static void make_segment(void)
     s->size = (uint32_t)size;
     s->pid = (int32_t)pid;
     s->uid = (uint32_t)getuid();
-    s->proc_start = proc_start();
+    s->proc_start = prof_live_start_time("/proc/self/stat");
     s->start_realtime_ns = tt_cfg.start_realtime_ns;
     s->sample_bytes = tt_cfg.sample_bytes;
     /* The magic last: a reader takes the segment for one only then. */
