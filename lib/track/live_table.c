@@ -1,13 +1,15 @@
 /* live_table.c: every live tracked block, by address.
  *
- * 64 shards, each an open-addressing table with linear probing and
- * backward-shift deletion (no tombstones), 24 bytes per slot, at most 3/4
- * full, grown by half into fresh mmap'd memory; from 2 MiB on, in
- * transparent huge pages, because a big table read at random otherwise
- * costs a TLB miss on top of the cache miss of nearly every lookup. A shard's spin lock is
- * held for a probe, never while unwinding. Each shard also counts its blocks
- * in TT_LIVE_FILTER (64) address buckets: a zero count proves an address is not here, which
- * lets a sampled run skip the lock for the many blocks it did not sample.
+ * 64 shards (by 4 MiB region: live_table.h says why), each an
+ * open-addressing table with linear probing and backward-shift deletion (no
+ * tombstones), 24 bytes per slot, at most 1/4 full while small and 3/4 once
+ * big, grown into fresh mmap'd memory; from 2 MiB on, in transparent huge
+ * pages, because a big table read at random otherwise costs a TLB miss on
+ * top of the cache miss of nearly every lookup. A shard's spin lock is held
+ * for a probe, never while unwinding. Each shard also counts its blocks in
+ * TT_LIVE_FILTER (64) address buckets: a zero count proves an address is not
+ * here, which lets a sampled run skip the lock for the many blocks it did
+ * not sample.
  *
  * A block booked by a wrapper pool and by its parent has one entry per pool,
  * so one address may appear twice, with different pool ids. */
@@ -20,6 +22,12 @@
 #include <string.h>
 
 #define MIN_SLOTS 256
+/* Below this many slots a shard is kept at most 1/4 full (doubling), above
+ * it 3/4 (growing by half). A small table costs little memory however
+ * sparse, and a sparse one short probe runs: a program with a few thousand
+ * blocks that it frees and allocates again and again (shim_bignum) spent
+ * 30% more time in the table at 3/4 than at 1/4. */
+#define SPARSE_SLOTS 16384
 
 typedef struct {
     alignas(64) base_spin lock;
@@ -35,12 +43,12 @@ _Atomic uint32_t tt_live_filter[TT_LIVE_SHARDS][TT_LIVE_FILTER];
 
 #define mix tt_live_mix
 
-static inline shard *shard_of(uint64_t h)
+static inline shard *shard_of(uintptr_t addr)
 {
-    return &shards[h & (TT_LIVE_SHARDS - 1)];
+    return &shards[tt_live_shard_index(addr)];
 }
-/* Slot counts grow by half (not doubling), so the table stays between 1/2
- * and 3/4 full: 32 to 48 bytes per live block. The home slot maps 32 bits of
+/* A big table grows by half (not doubling), so it stays between 1/2 and 3/4
+ * full: 32 to 48 bytes per live block. The home slot maps 32 bits of
  * the hash onto [0, n) by a multiply. Those bits come from the hash mixed
  * once more: within one shard (fixed low bits) the hash's own high bits take
  * few values, which made probe runs hundreds of slots long. */
@@ -57,10 +65,32 @@ static inline uint32_t next_slot(uint32_t i, uint32_t n)
 {
     return i + 1 == n ? 0 : i + 1;
 }
-/* A shard's own filter slot: only that shard's lock holder writes it. */
-static inline void filter_add(uint64_t h, int d)
+
+/* Each entry keeps its distance from its home slot in the top byte of its
+ * meta (TT_DISP_FAR: that far or more, then computed), so a removal's
+ * backward shift decides whether an entry may move without hashing its
+ * address again: at 1/2 to 3/4 full a run is several slots long, and
+ * rehashing each one made removal most of a churning program's cost. */
+#define DISP_SHIFT 56
+#define TT_DISP_FAR 255u
+static inline uint32_t disp_of(const tt_entry *e)
 {
-    _Atomic uint32_t *f = &tt_live_filter[h & (TT_LIVE_SHARDS - 1)][tt_live_filter_slot(h)];
+    return (uint32_t)(e->meta >> DISP_SHIFT);
+}
+static inline void disp_set(tt_entry *e, uint32_t d)
+{
+    uint64_t v = d < TT_DISP_FAR ? d : TT_DISP_FAR;
+    e->meta = (e->meta & ~((uint64_t)0xff << DISP_SHIFT)) | v << DISP_SHIFT;
+}
+/* Slots from a to b, going forward round the table. */
+static inline uint32_t distance(uint32_t a, uint32_t b, uint32_t n)
+{
+    return b >= a ? b - a : b + n - a;
+}
+/* A shard's own filter slot: only that shard's lock holder writes it. */
+static inline void filter_add(const shard *s, uint64_t h, int d)
+{
+    _Atomic uint32_t *f = &tt_live_filter[s - shards][tt_live_filter_slot(h)];
     atomic_store_explicit(f, atomic_load_explicit(f, memory_order_relaxed) + (uint32_t)d,
                           memory_order_relaxed);
 }
@@ -70,7 +100,9 @@ static inline void filter_add(uint64_t h, int d)
 
 static bool grow(shard *s)
 {
-    uint32_t nslots = s->n ? (s->n + s->n / 2 + 63) & ~63u : MIN_SLOTS;
+    uint32_t nslots = !s->n                 ? MIN_SLOTS
+                      : s->n < SPARSE_SLOTS ? s->n * 2
+                                            : (s->n + s->n / 2 + 63) & ~63u;
     size_t bytes = (size_t)nslots * sizeof(tt_entry);
     tt_entry *fresh;
     if (bytes >= HUGE_TABLE_BYTES) {
@@ -92,10 +124,13 @@ static bool grow(shard *s)
             tt_entry *e = &s->slots[i];
             if (!e->addr)
                 continue;
-            uint32_t j = home_n(mix(e->addr), nslots);
-            while (fresh[j].addr)
+            uint32_t j = home_n(mix(e->addr), nslots), d = 0;
+            while (fresh[j].addr) {
                 j = next_slot(j, nslots);
+                d++;
+            }
             fresh[j] = *e;
+            disp_set(&fresh[j], d);
         }
         base_unmap(s->slots, s->bytes);
     }
@@ -109,7 +144,7 @@ static bool grow(shard *s)
 void tt_live_prefetch(uintptr_t addr)
 {
     uint64_t h = mix(addr);
-    const shard *s = shard_of(h);
+    const shard *s = shard_of(addr);
     /* Unlocked: slots and n may be a grow apart, and then the prefetch is
      * of the wrong line. A prefetch never faults, so that costs nothing. */
     const tt_entry *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
@@ -124,36 +159,37 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
     if (!addr)
         return;
     uint64_t h = mix(addr);
-    shard *s = shard_of(h);
+    shard *s = shard_of(addr);
     base_spin_lock(&s->lock);
-    if ((s->used + 1) * 4 > (uint64_t)s->n * 3 || !s->slots) {
+    if (!s->slots || (s->used + 1) * 4 > (uint64_t)s->n * (s->n < SPARSE_SLOTS ? 1 : 3)) {
         if (!grow(s)) {
             base_spin_unlock(&s->lock);
             return; /* out of memory: the block goes untracked */
         }
     }
-    uint32_t i = home(s, h);
+    uint32_t i = home(s, h), d = 0;
     while (s->slots[i].addr) {
         tt_entry *e = &s->slots[i];
         if (e->addr == addr) {
             if (e->pool == pool) { /* a stale entry: the block was freed untracked */
-                filter_add(h, -1);
+                filter_add(s, h, -1);
                 s->used--;
                 break;
             }
-            e->meta |= (uint64_t)TT_FLAG_COVERED << 56;
+            e->meta |= (uint64_t)TT_FLAG_COVERED << 52;
         }
         i = next_slot(i, s->n);
+        d++;
     }
     /* No machine maps 2^48 bytes, so no block is that large: the size fits
-     * its 48 bits, and kind and flags their 8 each. */
+     * its 48 bits, and kind and flags their 4 each. */
     TALLY_ASSERT(size >= 0 && (uint64_t)size < TT_ENTRY_MAX_SIZE);
-    TALLY_ASSERT(kind <= 0xff && flags <= 0xff);
+    TALLY_ASSERT(kind <= 0xf && flags <= 0xf);
     uint64_t sz = (uint64_t)size & (TT_ENTRY_MAX_SIZE - 1);
-    s->slots[i] =
-        (tt_entry){addr, sz | (uint64_t)(kind & 0xff) << 48 | (uint64_t)flags << 56, stack, pool};
+    s->slots[i] = (tt_entry){addr, sz | (uint64_t)kind << 48 | (uint64_t)flags << 52, stack, pool};
+    disp_set(&s->slots[i], d);
     s->used++;
-    filter_add(h, 1);
+    filter_add(s, h, 1);
     base_spin_unlock(&s->lock);
 }
 
@@ -183,7 +219,7 @@ static int64_t probe(const shard *s, uint64_t h, uintptr_t addr, int32_t pool)
 bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out)
 {
     uint64_t h = mix(addr);
-    shard *s = shard_of(h);
+    shard *s = shard_of(addr);
     base_spin_lock(&s->lock);
     int64_t at = probe(s, h, addr, pool);
     if (at < 0) {
@@ -192,22 +228,27 @@ bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out)
     }
     if (out)
         *out = s->slots[at];
-    /* Backward shift: pull later members of the probe run into the hole. */
+    /* Backward shift: pull later members of the probe run into the hole,
+     * each that may sit there (its home is not after the hole). */
     uint32_t i = (uint32_t)at, j = i;
     for (;;) {
         j = next_slot(j, s->n);
-        if (!s->slots[j].addr)
+        tt_entry *e = &s->slots[j];
+        if (!e->addr)
             break;
-        uint32_t k = home(s, mix(s->slots[j].addr));
-        bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-        if (stays)
-            continue;
-        s->slots[i] = s->slots[j];
+        uint32_t d = disp_of(e), gap = distance(i, j, s->n);
+        if (d == TT_DISP_FAR)
+            d = distance(home(s, mix(e->addr)), j, s->n);
+        TALLY_ASSERT(d == distance(home(s, mix(e->addr)), j, s->n));
+        if (d < gap)
+            continue; /* its home lies after the hole */
+        s->slots[i] = *e;
+        disp_set(&s->slots[i], d - gap);
         i = j;
     }
     s->slots[i].addr = 0;
     s->used--;
-    filter_add(h, -1);
+    filter_add(s, h, -1);
     base_spin_unlock(&s->lock);
     return true;
 }
@@ -215,7 +256,7 @@ bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out)
 bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out)
 {
     uint64_t h = mix(addr);
-    shard *s = shard_of(h);
+    shard *s = shard_of(addr);
     base_spin_lock(&s->lock);
     int64_t at = probe(s, h, addr, pool);
     if (at >= 0 && out)
