@@ -33,8 +33,10 @@ TALLY_API tally_pool *tally_default_pool(void);
 TALLY_API int tally_set_default_pool(tally_pool *pool);
 TALLY_API tally_pool *tally_system_pool(void);
 TALLY_API tally_pool *tally_mimalloc_pool(void);
-TALLY_API tally_pool *tally_jemalloc_pool(void);             /* NULL when not built with jemalloc */
-TALLY_API tally_pool *tally_backend_pool(const char *name);  /* NULL for an unknown or unbuilt name */
+/* NULL unless the program links libtally-jemalloc (pkg-config tally does). */
+TALLY_API tally_pool *tally_jemalloc_pool(void);
+TALLY_API tally_pool *
+tally_backend_pool(const char *name); /* NULL for an unknown or unbuilt name */
 TALLY_API const char *const *tally_supported_backends(void); /* NULL-terminated, preference order */
 
 /* ---- Allocation ------------------------------------------------------------ */

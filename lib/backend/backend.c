@@ -29,6 +29,21 @@ static void collect_names(void)
     available_names[n] = NULL;
 }
 
+/* libtally-jemalloc.so's, when the program linked it (jemalloc.c says why
+ * it is a library of its own): weak, so that they are NULL without it. */
+TALLY_INTERNAL const backend_ops *tally_backend_jemalloc_ops(void) __attribute__((weak));
+TALLY_INTERNAL const void *tally_backend_jemalloc_code(void) __attribute__((weak));
+
+const backend_ops *backend_jemalloc(void)
+{
+    return tally_backend_jemalloc_ops ? tally_backend_jemalloc_ops() : NULL;
+}
+
+const void *backend_jemalloc_code(void)
+{
+    return tally_backend_jemalloc_code ? tally_backend_jemalloc_code() : NULL;
+}
+
 const char *const *backend_names(void)
 {
     pthread_once(&names_once, collect_names);

@@ -90,7 +90,7 @@ bool backend_mimalloc_owns(const void *p);
  * tells them apart from the program's by where they come from. */
 TALLY_INTERNAL size_t tally_backend_code(const void **out, size_t max);
 const void *backend_mimalloc_code(void); /* NULL when not loaded */
-const void *backend_jemalloc_code(void); /* NULL when not built */
+const void *backend_jemalloc_code(void); /* NULL without libtally-jemalloc */
 
 /* NULL when the name is unknown, not built, or its library failed to load. */
 const backend_ops *backend_find(const char *name);
@@ -101,7 +101,8 @@ const char *const *backend_names(void);
 /* The preferred backend that loads: mimalloc, then jemalloc, then system. */
 const backend_ops *backend_preferred(void);
 
-/* One per file; each returns NULL when that backend cannot be used. */
+/* One per file; each returns NULL when that backend cannot be used
+ * (jemalloc: when the program did not link libtally-jemalloc). */
 const backend_ops *backend_system(void);
 const backend_ops *backend_mimalloc(void);
 const backend_ops *backend_jemalloc(void);

@@ -1,16 +1,18 @@
-/* jemalloc.c: the optional jemalloc backend.
+/* jemalloc.c: the optional jemalloc backend, libtally-jemalloc.so.
  *
  * Unlike mimalloc, jemalloc cannot be loaded privately: its initial-exec TLS
- * does not fit glibc's static TLS surplus after start-up. It is linked
- * instead; its malloc stays behind glibc's in the symbol search order because
- * programs link libtally, not jemalloc. */
+ * does not fit glibc's static TLS surplus after start-up. It must be linked.
+ * It is linked into a library of its own, not into libtally.so, because
+ * everything libtally.so needs, the preload shim loads into every program:
+ * jemalloc and the libstdc++ it needs cost a preloaded /bin/true 1.5 ms and
+ * 2.5 MB, for a backend the shim never uses. A program that wants jemalloc
+ * pools links libtally-jemalloc too (pkg-config tally gives both, the
+ * second without --as-needed), and libtally finds it through a weak
+ * reference (backend.c). Its malloc stays
+ * behind glibc's in the symbol search order because programs link these
+ * libraries, not jemalloc. */
 #include "backend/backend.h"
 
-#include <config.h>
-
-/* Not in libtally-attach.so: loaded into a running process, it has no
- * static TLS to give jemalloc. */
-#if defined(TALLY_HAVE_JEMALLOC) && !defined(TALLY_ATTACH_BUILD)
 #include <jemalloc/jemalloc.h>
 
 static void *jemalloc_allocate(size_t size, size_t alignment)
@@ -52,26 +54,12 @@ static const backend_ops jemalloc_backend = {
     .release_unused = jemalloc_release_unused,
 };
 
-const backend_ops *backend_jemalloc(void)
+TALLY_INTERNAL const backend_ops *tally_backend_jemalloc_ops(void)
 {
     return &jemalloc_backend;
 }
 
-const void *backend_jemalloc_code(void)
+TALLY_INTERNAL const void *tally_backend_jemalloc_code(void)
 {
     return (const void *)mallocx;
 }
-
-#else
-
-const backend_ops *backend_jemalloc(void)
-{
-    return NULL;
-}
-
-const void *backend_jemalloc_code(void)
-{
-    return NULL;
-}
-
-#endif

@@ -13,22 +13,44 @@
 static sym_dw table;
 static const sym_dw *bound;
 
-/* The program's demangler, if it has one loaded: a program with C++ frames
- * has libstdc++. Loading it into a C program for nothing would cost its
- * start-up (locales, iostreams) at exit. */
-static sym_cxa_demangle_fn *find_demangler(void)
+/* The program's demangler, if it has one loaded. A program with C++ frames
+ * usually has libstdc++, but not always: C++ code that uses none of its
+ * library links without it. Then the first mangled name loads it
+ * (load_demangler): never earlier, since loading it into a C program for
+ * nothing would cost its start-up (locales, iostreams) at exit. */
+static sym_cxa_demangle_fn *find_demangler(int flags)
 {
     void *fn = dlsym(RTLD_DEFAULT, "__cxa_demangle");
     if (!fn) {
-        void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+        void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL | flags);
         if (h) {
             fn = dlsym(h, "__cxa_demangle");
-            dlclose(h); /* RTLD_NOLOAD took a reference; the library stays */
+            if (flags & RTLD_NOLOAD)
+                dlclose(h); /* RTLD_NOLOAD took a reference; the library stays */
         }
     }
     sym_cxa_demangle_fn *out;
     *(void **)&out = fn;
     return out;
+}
+
+static sym_cxa_demangle_fn *loaded_demangler;
+
+static void load_demangler(void)
+{
+    loaded_demangler = find_demangler(0);
+}
+
+/* Stands for __cxa_demangle until a mangled name needs it. */
+static char *demangle_on_demand(const char *mangled, char *buf, size_t *len, int *status)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, load_demangler);
+    if (!loaded_demangler) {
+        *status = -1;
+        return NULL;
+    }
+    return loaded_demangler(mangled, buf, len, status);
 }
 
 static void bind_once(void)
@@ -45,7 +67,9 @@ static void bind_once(void)
     }
     SYM_DW_ENTRIES(SYM_DW_BIND)
 #undef SYM_DW_BIND
-    table.cxa_demangle = find_demangler();
+    table.cxa_demangle = find_demangler(RTLD_NOLOAD);
+    if (!table.cxa_demangle)
+        table.cxa_demangle = demangle_on_demand;
     bound = &table;
 }
 

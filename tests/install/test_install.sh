@@ -1,7 +1,7 @@
 #!/bin/sh
 # make installcheck (and so make distcheck): the installed tally, as a user
 # finds it. A program built with only `pkg-config --cflags --libs tally`
-# links libtally.so and runs; one built with `pkg-config --static --libs
+# links libtally.so (and libtally-jemalloc.so, when built) and runs; one built with `pkg-config --static --libs
 # tally` links libtally.a (no libtally.so needed at run time) and runs,
 # and, when jemalloc is not built in (its malloc would clash with libc's),
 # so does a fully static one. The preload module is its .so alone; the
@@ -39,6 +39,12 @@ $CC -o "$WORK/dyn" "$SRC/tests/install/link_prog.c" $(pc --cflags) $(pc --libs) 
     { cat "$WORK/cc.err"; fail "a dynamic link with pkg-config --libs tally failed"; }
 readelf -d "$WORK/dyn" | grep -q 'NEEDED.*libtally\.so' || fail "the dynamic program does not need libtally.so"
 LD_LIBRARY_PATH="$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$WORK/dyn" || fail "the dynamic program failed"
+# The jemalloc backend is a library of its own that nothing calls directly:
+# pkg-config's flags must keep it even where the linker drops such ones.
+if pc --libs | grep -q tally-jemalloc; then
+    readelf -d "$WORK/dyn" | grep -q 'NEEDED.*libtally-jemalloc\.so' ||
+        fail "the dynamic program does not need libtally-jemalloc.so: no jemalloc pools"
+fi
 ok "install: a program linked with pkg-config --cflags --libs tally runs"
 
 # ---- libtally.a, with its private libraries from pkg-config --static: the
@@ -46,7 +52,7 @@ ok "install: a program linked with pkg-config --cflags --libs tally runs"
 [ -f "$LIBDIR/libtally.a" ] || fail "no libtally.a installed"
 # libtally.a itself; what it needs as the system has it (Debian's
 # libunwind.a is not PIC, so a PIE cannot take it).
-static_libs=$(pc --static --libs | sed 's/ -ltally / -Wl,-Bstatic -ltally -Wl,-Bdynamic /; s/^-ltally /-Wl,-Bstatic -ltally -Wl,-Bdynamic /')
+static_libs=$(pc --static --libs | sed 's/ -ltally / -Wl,-Bstatic -ltally -Wl,-Bdynamic /; s/^-ltally /-Wl,-Bstatic -ltally -Wl,-Bdynamic /; s/ -ltally-jemalloc / -Wl,-Bstatic -ltally-jemalloc -Wl,-Bdynamic /')
 case $static_libs in *Bstatic*) ;; *) fail "no -ltally in pkg-config --static --libs tally: $static_libs" ;; esac
 # shellcheck disable=SC2086
 $CC -o "$WORK/sta" "$SRC/tests/install/link_prog.c" $(pc --cflags) $static_libs 2>"$WORK/cc.err" || { cat "$WORK/cc.err"; fail "a link of libtally.a with pkg-config --static --libs tally failed"; }
