@@ -14,10 +14,26 @@
 #include "shim/shim.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <stdlib.h>
+#include <string.h>
 
+static int find_libstdcxx(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    const char *slash = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+    return slash && strncmp(slash + 1, "libstdc++.so", 12) == 0;
+}
+
+/* Only when libstdc++ is loaded: a dlsym that fails allocates its error
+ * message, at exit, with a stack (through the exit handlers) that tally's
+ * own unwinder leaves to libunwind. In a C program that was most of what a
+ * preloaded /bin/true cost. dl_iterate_phdr allocates nothing. */
 void shim_freeres_cxx(void)
 {
+    if (!dl_iterate_phdr(find_libstdcxx, NULL))
+        return;
     void (*fn)(void);
     *(void **)&fn = dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
     if (fn)
