@@ -21,6 +21,24 @@
 /* Does this block of size bytes get a stack? Each thread counts down an
  * exponential distance; the block that crosses zero is sampled. */
 TALLY_INTERNAL __thread int64_t tally_track_sample_left TT_TLS;
+/* A thread's countdown starts at 0, not at a drawn distance (TLS starts
+ * zeroed): its first crossing draws the distance to the first sample
+ * point instead of sampling. Sampling the first block of every thread
+ * would weigh one small block as about sample_bytes (its weight is 1/p),
+ * for every thread, in a profile that is meant to be unbiased. */
+static __thread bool sample_started TT_TLS;
+
+static __attribute__((noinline)) bool sample_crossed(tt_thread *t, int64_t size)
+{
+    if (!sample_started) {
+        sample_started = true;
+        tally_track_sample_left = tt_sample_next(&t->rng) - size;
+        if (tally_track_sample_left > 0)
+            return false;
+    }
+    tally_track_sample_left = tt_sample_next(&t->rng);
+    return true;
+}
 
 static inline bool sample_hit(tt_thread *t, int64_t size)
 {
@@ -29,8 +47,7 @@ static inline bool sample_hit(tt_thread *t, int64_t size)
     tally_track_sample_left -= size;
     if (TT_LIKELY(tally_track_sample_left > 0))
         return false;
-    tally_track_sample_left = tt_sample_next(&t->rng);
-    return true;
+    return sample_crossed(t, size);
 }
 
 /* True when a block of size bytes is to be captured: always in a full run. */
