@@ -77,11 +77,11 @@ static void bind_raw(void)
 }
 
 /* libunwind keeps a pipe open for good (it checks memory with it), made at
- * start on the lowest free descriptors. A program started with stdin,
- * stdout or stderr closed expects its next open() to land there, and would
- * instead find libunwind's pipe, and libunwind would later close the file
- * the program put there. So the closed ones among 0, 1 and 2 are held
- * (/dev/null) while tracking starts, and given back after. */
+ * start on the lowest free descriptors and then moved far above them
+ * (entry_pipe.c). A program started with stdin, stdout or stderr closed
+ * expects its next open() to land there, so even for that moment the
+ * closed ones among 0, 1 and 2 are held (/dev/null) while tracking starts,
+ * and given back after. */
 static int hold_std_fds(int held[3])
 {
     int n = 0, fd;
@@ -106,13 +106,6 @@ static void start_tracking(void)
     tally_track_name_pool(0, "malloc");
     shim_pools_name();
     shim_mmap_init();
-    /* Warm-up: libunwind's first unwind allocates and reads its caches; do
-     * it now, with this thread's allocations still in the arena. */
-    if (tally_track_is_on()) {
-        shim_busy = 1;
-        (void)tally_track_capture(0, 0);
-        shim_busy = 0;
-    }
     while (nheld > 0)
         close(held[--nheld]);
     shim_process_init();

@@ -177,6 +177,10 @@ TALLY_INTERNAL int tally_track_say_fd(void);
 /* From now on, tally's messages go to a duplicate of fd (not open: nowhere).
  * For a program, or a test, that wants them somewhere else. */
 TALLY_INTERNAL void tally_track_say_to(int fd);
+/* fd moved (close-on-exec) to where tally keeps its own descriptor, far
+ * above the numbers the program opens; the new number, or fd itself when
+ * none is free there. errno is kept. */
+TALLY_INTERNAL int tally_track_fd_out_of_sight(int fd);
 /* Writes n bytes, whole, to tally_track_say_fd(); errno is kept. */
 TALLY_INTERNAL void tally_track_say_text(const char *s, size_t n);
 

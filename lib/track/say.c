@@ -39,6 +39,16 @@ static int high_fd(void)
     return low < 3 ? 3 : low;
 }
 
+TALLY_INTERNAL int tally_track_fd_out_of_sight(int fd)
+{
+    int saved = errno;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, high_fd());
+    if (high >= 0)
+        close(fd);
+    errno = saved;
+    return high >= 0 ? high : fd;
+}
+
 /* Messages go to a duplicate of `from` from now on; nowhere when it is not
  * open. */
 static void adopt(int from)

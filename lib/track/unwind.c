@@ -4,8 +4,11 @@
  * rule read once from .eh_frame, then a probe and two loads a frame. A
  * frame it cannot follow (a signal frame, a DWARF expression, code without
  * unwind tables) hands the whole stack to libunwind's unw_backtrace, with
- * its per-thread cache, warmed up at start so that its first real use does
- * not read the unwind tables under the program's feet. TALLY_UNWIND=libunwind
+ * its per-thread cache. libunwind is started here, at start (it makes its
+ * pipe then: the preload shim moves it out of the program's descriptors),
+ * but walks nothing until a capture needs it: a warm-up walk through the
+ * loader's frames, which tally's unwinder leaves to it, was a third of
+ * what a preloaded /bin/true cost. TALLY_UNWIND=libunwind
  * uses libunwind alone; TALLY_UNWIND=fp walks frame pointers (cheap, but
  * only right where the program and its libraries keep them);
  * TALLY_UNWIND=check runs tally's and libunwind's on every capture and
@@ -81,17 +84,10 @@ TALLY_INTERNAL void tally_track_own_module(const void *addr)
         tt_unwind_add_own(f.lo, f.hi);
 }
 
-static __attribute__((noinline)) int warm_up(void)
-{
-    void *buf[8];
-    return unw_backtrace(buf, 8);
-}
-
 void tt_unwind_init(void)
 {
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     tally_track_own_module((const void *)&tt_unwind);
-    (void)warm_up();
 }
 
 /* ---- frame pointers ---------------------------------------------------------- */

@@ -37,6 +37,16 @@ got=$?
 [ "$got" -eq "$plain" ] || fail "kill -USR2: exit $got under tally, $plain plain"
 echo "ok: SIGUSR2 keeps its default action (exit $got)"
 
+# The program's descriptor numbers are its own: tally's (its duplicate of
+# stderr, libunwind's pipe) sit at 1000 and above, so a program's next
+# open() lands where it would without tally.
+below_1000() { awk '$1 < 1000' | sort -n | tr '\n' ' '; }
+plain_fds=$(ls /proc/self/fd | below_1000)
+run fds ls /proc/self/fd || fail "ls /proc/self/fd exited $?"
+got_fds=$(below_1000 <"$WORK/fds.out")
+[ "$got_fds" = "$plain_fds" ] || fail "descriptors below 1000: '$got_fds' under tally, '$plain_fds' plain"
+echo "ok: the program's descriptors below 1000 are as without tally ($got_fds)"
+
 # What the program sees of the fatal signals' dispositions and of the
 # alternate stack is what it sees plain, inherited SIG_IGN included.
 "$HOST" dispositions >"$WORK/disp.plain"
