@@ -21,14 +21,6 @@ int64_t tt_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int64_t tt_peak_clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    int64_t since = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - tt_cfg.start_ns;
-    return since > 0 ? since : 0; /* the coarse clock lags the precise one */
-}
-
 int64_t tt_parse_size(const char *s, int64_t dflt)
 {
     if (!s || !*s)

@@ -74,9 +74,5 @@ static inline bool tt_sampling(void)
 }
 
 int64_t tt_now_ns(void); /* CLOCK_MONOTONIC */
-/* The time since start of a new peak, from the coarse clock (a few ms of
- * resolution, no rdtsc): while a program grows, nearly every allocation is
- * a new peak, and the precise clock's read was a tenth of a sampled run. */
-int64_t tt_peak_clock_ns(void);
 
 #endif

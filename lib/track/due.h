@@ -19,13 +19,14 @@ extern _Atomic int64_t tt_due_next_ns;
  * and more). When something is due it
  * raises tally_track_due; the next entry point that returns to the program
  * does the work (tally_track_service). */
-static inline void tt_due_check_clock(void)
+static inline int64_t tt_due_check_clock(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     if (TT_UNLIKELY(now >= atomic_load_explicit(&tt_due_next_ns, memory_order_relaxed)))
         atomic_fetch_or_explicit(&tally_track_due, TT_DUE_CLOCK, memory_order_relaxed);
+    return now; /* the clock read, for a caller that needs the time too */
 }
 
 #endif
