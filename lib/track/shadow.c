@@ -12,6 +12,22 @@ bool tt_shadow_on;
 _Atomic(uint16_t *) tt_shadow_dir[TT_SHADOW_REGIONS];
 size_t (*tt_shadow_usable_size)(void *);
 
+/* The regions mapped so far, as 1 + their index, so that a walk visits only
+ * those: the directory has 131072 slots, and reading them all was a third
+ * of what a small sampled program's exit cost (its pages are faulted in
+ * just to be read). Past MAX_LISTED regions (1 TiB of address space that
+ * holds blocks) the walk reads the whole directory again. */
+#define MAX_LISTED 1024
+static _Atomic uint32_t listed[MAX_LISTED];
+static _Atomic uint32_t nlisted;
+
+static void list_region(uintptr_t r)
+{
+    uint32_t i = atomic_fetch_add_explicit(&nlisted, 1, memory_order_relaxed);
+    if (i < MAX_LISTED)
+        atomic_store_explicit(&listed[i], (uint32_t)r + 1, memory_order_release);
+}
+
 uint16_t *tt_shadow_make(uintptr_t a)
 {
     if (a >> 47)
@@ -26,6 +42,7 @@ uint16_t *tt_shadow_make(uintptr_t a)
         uint16_t *expected = NULL;
         if (atomic_compare_exchange_strong(slot, &expected, (uint16_t *)m)) {
             r = m;
+            list_region(a >> TT_SHADOW_REGION_SHIFT);
         } else {
             base_unmap(m, bytes);
             r = expected;
@@ -34,34 +51,50 @@ uint16_t *tt_shadow_make(uintptr_t a)
     return r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4);
 }
 
-/* Resident shadow pages only (mincore), so the walk costs what the heap has
- * touched. Blocks come and go meanwhile, as in the table's walk. */
-void tt_shadow_foreach(void (*emit)(uintptr_t addr, int64_t size, void *arg), void *arg)
+/* One region's live blocks, from its resident shadow pages. */
+static void walk_region(uintptr_t r, void (*emit)(uintptr_t addr, int64_t size, void *arg),
+                        void *arg)
 {
     const size_t page = 4096, chunk = 4096 * page;
-    for (uintptr_t r = 0; r < TT_SHADOW_REGIONS; r++) {
-        uint16_t *base = atomic_load_explicit(&tt_shadow_dir[r], memory_order_acquire);
-        if (!base)
+    uint16_t *base = atomic_load_explicit(&tt_shadow_dir[r], memory_order_acquire);
+    if (!base)
+        return;
+    size_t bytes = (size_t)REGION_ENTRIES * sizeof(uint16_t);
+    for (size_t off = 0; off < bytes; off += chunk) {
+        unsigned char vec[4096];
+        if (mincore((char *)base + off, chunk, vec) != 0)
             continue;
-        size_t bytes = (size_t)REGION_ENTRIES * sizeof(uint16_t);
-        for (size_t off = 0; off < bytes; off += chunk) {
-            unsigned char vec[4096];
-            if (mincore((char *)base + off, chunk, vec) != 0)
+        for (size_t pg = 0; pg < chunk / page; pg++) {
+            if (!(vec[pg] & 1))
                 continue;
-            for (size_t pg = 0; pg < chunk / page; pg++) {
-                if (!(vec[pg] & 1))
+            const uint16_t *e = (const uint16_t *)((char *)base + off + pg * page);
+            for (size_t k = 0; k < page / sizeof(uint16_t); k++) {
+                uint16_t v = __atomic_load_n(&e[k], __ATOMIC_RELAXED);
+                if (!v)
                     continue;
-                const uint16_t *e = (const uint16_t *)((char *)base + off + pg * page);
-                for (size_t k = 0; k < page / sizeof(uint16_t); k++) {
-                    uint16_t v = __atomic_load_n(&e[k], __ATOMIC_RELAXED);
-                    if (!v)
-                        continue;
-                    size_t idx = (size_t)(e + k - base);
-                    uintptr_t addr =
-                        r << TT_SHADOW_REGION_SHIFT | idx << 4 | (uintptr_t)((v >> 2) & 1) << 3;
-                    emit(addr, tt_shadow_size(v), arg);
-                }
+                size_t idx = (size_t)(e + k - base);
+                uintptr_t addr =
+                    r << TT_SHADOW_REGION_SHIFT | idx << 4 | (uintptr_t)((v >> 2) & 1) << 3;
+                emit(addr, tt_shadow_size(v), arg);
             }
         }
     }
+}
+
+/* Resident shadow pages only (mincore), so the walk costs what the heap has
+ * touched. Blocks come and go meanwhile, as in the table's walk: a region
+ * listed while the walk runs may be missed. */
+void tt_shadow_foreach(void (*emit)(uintptr_t addr, int64_t size, void *arg), void *arg)
+{
+    uint32_t n = atomic_load_explicit(&nlisted, memory_order_acquire);
+    if (n <= MAX_LISTED) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t r1 = atomic_load_explicit(&listed[i], memory_order_acquire);
+            if (r1)
+                walk_region(r1 - 1, emit, arg);
+        }
+        return;
+    }
+    for (uintptr_t r = 0; r < TT_SHADOW_REGIONS; r++)
+        walk_region(r, emit, arg);
 }
