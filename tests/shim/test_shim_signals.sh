@@ -11,11 +11,17 @@ meta() {
     "$TALLY" report --format json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["meta"][sys.argv[1]])' "$2"
 }
 
-# status CMD...: "<exit status> <core dumped>" as the parent sees it.
+# status CMD...: "<exit status> <core dumped>" as the parent sees it. The
+# termination signals at their default for CMD: a shell run in the
+# background (make check under nohup or &) starts with INT and QUIT
+# ignored, which an exec keeps and no shell can undo, and then "die int"
+# would not die at all, plain or under tally.
 status() {
     python3 -c '
-import os, resource, subprocess, sys
+import os, resource, signal, subprocess, sys
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(s, signal.SIG_DFL)
 p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 print(p.returncode)' "$@"
 }
@@ -41,8 +47,9 @@ done
 # Core dumps: the same as plain (whatever this machine's core_pattern does).
 corestat() {
     python3 -c '
-import os, resource, subprocess, sys, tempfile
+import os, resource, signal, subprocess, sys, tempfile
 resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+signal.signal(signal.SIGQUIT, signal.SIG_DFL) # ignored in a background shell (status above)
 d = tempfile.mkdtemp()
 p = subprocess.Popen(sys.argv[1:], cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 _, st = os.waitpid(p.pid, 0)
