@@ -213,6 +213,8 @@ TALLY_INTERNAL void tally_track_pool_destroyed(int32_t pool_id);
 /* Leading frames in the object that holds addr are tally's own and dropped
  * from every stack (libtally registers itself). With it, skip can be 0. */
 TALLY_INTERNAL void tally_track_own_module(const void *addr);
+/* pc lies in libunwind (the shim's pipe2 moves libunwind's pipe only). */
+TALLY_INTERNAL bool tally_track_in_libunwind(const void *pc);
 
 /* tally_track_capture for the caller of the function whose return address
  * is at *ret_slot (an entry point's own slot: __builtin_frame_address(0)

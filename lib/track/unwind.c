@@ -84,8 +84,24 @@ TALLY_INTERNAL void tally_track_own_module(const void *addr)
         tt_unwind_add_own(f.lo, f.hi);
 }
 
+/* libunwind's mapped range, found before libunwind starts. */
+static uintptr_t libunwind_lo, libunwind_hi;
+
+TALLY_INTERNAL bool tally_track_in_libunwind(const void *pc)
+{
+    return (uintptr_t)pc >= libunwind_lo && (uintptr_t)pc < libunwind_hi;
+}
+
 void tt_unwind_init(void)
 {
+    /* Before libunwind's start, which makes its pipe (the shim's pipe2
+     * asks where a call comes from). */
+    struct find_range f = {.addr = (uintptr_t)(const void *)&unw_backtrace};
+    dl_iterate_phdr(find_range_cb, &f);
+    if (f.found) {
+        libunwind_lo = f.lo;
+        libunwind_hi = f.hi;
+    }
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     tally_track_own_module((const void *)&tt_unwind);
 }
