@@ -186,6 +186,11 @@ static int write_leaks(prof_writer *w, const tt_snapshot *s, uint32_t max_stack)
     return rc;
 }
 
+static bool pool_listed(int32_t pool, const void *snapshot)
+{
+    return tt_snapshot_pool(snapshot, pool) != NULL;
+}
+
 int tt_profile_write(const tt_snapshot *s, const char *pattern, int reason, char *path, size_t cap)
 {
     prof_writer w = {0};
@@ -207,7 +212,7 @@ int tt_profile_write(const tt_snapshot *s, const char *pattern, int reason, char
     lost |= part.buf.failed;
     part.buf.len = 0;
     part.count = 0;
-    tt_series_payload(&part);
+    tt_series_payload(&part, pool_listed, s);
     prof_write_section(&w, PROF_SEC_SERIES, part.count, part.buf.data, part.buf.len);
 
     lost |= write_leaks(&w, s, max_stack) != 0;

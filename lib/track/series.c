@@ -90,13 +90,25 @@ void tt_series_tick_now(bool last)
     pthread_mutex_unlock(&lock);
 }
 
-void tt_series_payload(prof_writer *out)
+void tt_series_payload(prof_writer *out, bool (*listed)(int32_t pool, const void *arg),
+                       const void *arg)
 {
+    int cols[COLS], n = 0;
+    int32_t ids[COLS];
     pthread_mutex_lock(&lock);
-    prof_write_series_pools(out, col_ids, (uint32_t)ncols);
+    for (int c = 0; c < ncols; c++) {
+        if (listed(col_ids[c], arg)) {
+            cols[n] = c;
+            ids[n++] = col_ids[c];
+        }
+    }
+    prof_write_series_pools(out, ids, (uint32_t)n);
     for (int i = 0; i < npoints; i++) {
         const int64_t *row = &points[i * ROW];
-        prof_write_series_point(out, row[0], row[1], row + 2, (uint32_t)ncols);
+        int64_t bytes[COLS];
+        for (int k = 0; k < n; k++)
+            bytes[k] = row[2 + cols[k]];
+        prof_write_series_point(out, row[0], row[1], bytes, (uint32_t)n);
     }
     pthread_mutex_unlock(&lock);
 }

@@ -54,17 +54,31 @@ static void copy_mapping(uintptr_t lo, uintptr_t hi, uint32_t stack, int32_t poo
     base_buf_put(arg, &l, sizeof l);
 }
 
+/* Pools become active (book their first block) on the program's threads,
+ * without the fold lock. So the pools are chosen once, into a bitmap, and
+ * exactly those are copied: a pool that became active between a count and
+ * a copy overran the copy, or pushed out one that was counted. And the
+ * records' list is read first: every record in it belongs to a pool that
+ * was active before it was made, hence before the pools are chosen, so no
+ * record refers to a pool that is not in the snapshot. */
+static size_t choose_pools(uint64_t *chosen, int32_t max)
+{
+    size_t n = 0;
+    for (int32_t id = 0; id < max; id++) {
+        tt_pool_books *p = tt_pool_books_get(id, false);
+        if (p && atomic_load(&p->active)) {
+            chosen[id / 64] |= 1ull << (id % 64);
+            n++;
+        }
+    }
+    return n;
+}
+
 int tt_snapshot_take(tt_snapshot *s)
 {
     memset(s, 0, sizeof *s);
     pthread_rwlock_wrlock(&tt_g.fold_lock);
 
-    int32_t max = tt_pool_max_id();
-    size_t npools = 0;
-    for (int32_t id = 0; id < max; id++) {
-        tt_pool_books *p = tt_pool_books_get(id, false);
-        npools += p && atomic_load(&p->active);
-    }
     size_t nrecs = 0;
     /* One head for the count and the copy: sites created meanwhile (not
      * folded yet: folds wait for the lock we hold) go before it. Reading
@@ -72,17 +86,23 @@ int tt_snapshot_take(tt_snapshot *s)
     tt_site_books *head = tt_site_books_first();
     for (tt_site_books *r = head; r; r = r->next_all)
         nrecs++;
+    int32_t max = tt_pool_max_id();
+    size_t chosen_bytes = ((size_t)max / 64 + 1) * sizeof(uint64_t);
+    uint64_t *chosen = base_map(chosen_bytes);
+    size_t npools = chosen ? choose_pools(chosen, max) : 0;
     s->pools = snap_map(s, 0, npools * sizeof *s->pools);
     s->recs = snap_map(s, 1, nrecs * sizeof *s->recs);
-    if (!s->pools || !s->recs) {
+    if (!chosen || !s->pools || !s->recs) {
         pthread_rwlock_unlock(&tt_g.fold_lock);
+        base_unmap(chosen, chosen_bytes);
         tt_snapshot_free(s);
         return ENOMEM;
     }
     for (int32_t id = 0; id < max; id++) {
-        tt_pool_books *p = tt_pool_books_get(id, false);
-        if (!p || !atomic_load(&p->active))
+        if (!(chosen[id / 64] >> (id % 64) & 1))
             continue;
+        tt_pool_books *p = tt_pool_books_get(id, false);
+        TALLY_ASSERT(p && s->npools < npools);
         tt_snap_pool *q = &s->pools[s->npools++];
         base_spin_lock(&p->lock);
         q->id = id;
@@ -97,6 +117,7 @@ int tt_snapshot_take(tt_snapshot *s)
         memcpy(q->hist, p->hist, sizeof q->hist);
         base_spin_unlock(&p->lock);
     }
+    base_unmap(chosen, chosen_bytes);
 
     pthread_mutex_lock(&tt_g.peak_lock);
     uint64_t epoch = atomic_load(&tt_g.epoch);
