@@ -67,19 +67,19 @@ static inline uint32_t next_slot(uint32_t i, uint32_t n)
 }
 
 /* Each entry keeps its distance from its home slot in the top byte of its
- * meta (TT_DISP_FAR: that far or more, then computed), so a removal's
+ * meta (DISP_FAR: that far or more, then computed), so a removal's
  * backward shift decides whether an entry may move without hashing its
  * address again: at 1/2 to 3/4 full a run is several slots long, and
  * rehashing each one made removal most of a churning program's cost. */
 #define DISP_SHIFT 56
-#define TT_DISP_FAR 255u
+#define DISP_FAR 255u
 static inline uint32_t disp_of(const tt_entry *e)
 {
     return (uint32_t)(e->meta >> DISP_SHIFT);
 }
 static inline void disp_set(tt_entry *e, uint32_t d)
 {
-    uint64_t v = d < TT_DISP_FAR ? d : TT_DISP_FAR;
+    uint64_t v = d < DISP_FAR ? d : DISP_FAR;
     e->meta = (e->meta & ~((uint64_t)0xff << DISP_SHIFT)) | v << DISP_SHIFT;
 }
 /* Slots from a to b, going forward round the table. */
@@ -176,7 +176,7 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
                 s->used--;
                 break;
             }
-            e->meta |= (uint64_t)TT_FLAG_COVERED << 52;
+            e->meta |= (uint64_t)TT_FLAG_COVERED << TT_ENTRY_FLAGS_SHIFT;
         }
         i = next_slot(i, s->n);
         d++;
@@ -186,7 +186,9 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
     TALLY_ASSERT(size >= 0 && (uint64_t)size < TT_ENTRY_MAX_SIZE);
     TALLY_ASSERT(kind <= 0xf && flags <= 0xf);
     uint64_t sz = (uint64_t)size & (TT_ENTRY_MAX_SIZE - 1);
-    s->slots[i] = (tt_entry){addr, sz | (uint64_t)kind << 48 | (uint64_t)flags << 52, stack, pool};
+    s->slots[i] = (tt_entry){
+        addr, sz | (uint64_t)kind << TT_ENTRY_KIND_SHIFT | (uint64_t)flags << TT_ENTRY_FLAGS_SHIFT,
+        stack, pool};
     disp_set(&s->slots[i], d);
     s->used++;
     filter_add(s, h, 1);
@@ -237,7 +239,7 @@ bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out)
         if (!e->addr)
             break;
         uint32_t d = disp_of(e), gap = distance(i, j, s->n);
-        if (d == TT_DISP_FAR)
+        if (d == DISP_FAR)
             d = distance(home(s, mix(e->addr)), j, s->n);
         TALLY_ASSERT(d == distance(home(s, mix(e->addr)), j, s->n));
         if (d < gap)

@@ -25,6 +25,8 @@ typedef struct {
     int32_t pool;
 } tt_entry; /* 24 bytes per live block */
 #define TT_ENTRY_MAX_SIZE (1ULL << 48)
+#define TT_ENTRY_KIND_SHIFT 48
+#define TT_ENTRY_FLAGS_SHIFT 52
 #define TT_ANY_POOL INT32_MIN
 static inline int64_t tt_entry_size(const tt_entry *e)
 {
@@ -32,11 +34,11 @@ static inline int64_t tt_entry_size(const tt_entry *e)
 }
 static inline unsigned tt_entry_kind(const tt_entry *e)
 {
-    return (unsigned)(e->meta >> 48) & 0xf;
+    return (unsigned)(e->meta >> TT_ENTRY_KIND_SHIFT) & 0xf;
 }
 static inline unsigned tt_entry_flags(const tt_entry *e)
 {
-    return (unsigned)(e->meta >> 52) & 0xf;
+    return (unsigned)(e->meta >> TT_ENTRY_FLAGS_SHIFT) & 0xf;
 }
 void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, unsigned kind,
                     unsigned flags);

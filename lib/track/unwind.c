@@ -76,12 +76,20 @@ static int find_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-TALLY_INTERNAL void tally_track_own_module(const void *addr)
+static bool module_range(const void *addr, uintptr_t *lo, uintptr_t *hi)
 {
     struct find_range f = {.addr = (uintptr_t)addr};
     dl_iterate_phdr(find_range_cb, &f);
-    if (f.found)
-        tt_unwind_add_own(f.lo, f.hi);
+    *lo = f.lo;
+    *hi = f.hi;
+    return f.found;
+}
+
+TALLY_INTERNAL void tally_track_own_module(const void *addr)
+{
+    uintptr_t lo, hi;
+    if (module_range(addr, &lo, &hi))
+        tt_unwind_add_own(lo, hi);
 }
 
 /* libunwind's mapped range, found before libunwind starts. */
@@ -96,12 +104,7 @@ void tt_unwind_init(void)
 {
     /* Before libunwind's start, which makes its pipe (the shim's pipe2
      * asks where a call comes from). */
-    struct find_range f = {.addr = (uintptr_t)(const void *)&unw_backtrace};
-    dl_iterate_phdr(find_range_cb, &f);
-    if (f.found) {
-        libunwind_lo = f.lo;
-        libunwind_hi = f.hi;
-    }
+    (void)module_range((const void *)&unw_backtrace, &libunwind_lo, &libunwind_hi);
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     tally_track_own_module((const void *)&tt_unwind);
 }
