@@ -35,9 +35,10 @@ TALLY_API tally_pool *tally_system_pool(void);
 TALLY_API tally_pool *tally_mimalloc_pool(void);
 /* NULL unless the program links libtally-jemalloc (pkg-config tally does). */
 TALLY_API tally_pool *tally_jemalloc_pool(void);
-TALLY_API tally_pool *
-tally_backend_pool(const char *name); /* NULL for an unknown or unbuilt name */
-TALLY_API const char *const *tally_supported_backends(void); /* NULL-terminated, preference order */
+/* NULL for an unknown or unbuilt name. */
+TALLY_API tally_pool *tally_backend_pool(const char *name);
+/* NULL-terminated, in preference order. */
+TALLY_API const char *const *tally_supported_backends(void);
 
 /* ---- Allocation ------------------------------------------------------------ */
 /* 64-byte aligned. Size 0 gives a shared non-NULL sentinel; freeing it does nothing. */

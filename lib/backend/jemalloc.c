@@ -8,9 +8,8 @@
  * 2.5 MB, for a backend the shim never uses. A program that wants jemalloc
  * pools links libtally-jemalloc too (pkg-config tally gives both, the
  * second without --as-needed), and libtally finds it through a weak
- * reference (backend.c). Its malloc stays
- * behind glibc's in the symbol search order because programs link these
- * libraries, not jemalloc. */
+ * reference (backend.c). Its malloc stays behind glibc's in the symbol
+ * search order because programs link these libraries, not jemalloc. */
 #include "backend/backend.h"
 
 #include <jemalloc/jemalloc.h>
