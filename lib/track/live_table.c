@@ -2,9 +2,9 @@
  *
  * 64 shards (by 4 MiB region: live_table.h says why), each an
  * open-addressing table with linear probing and backward-shift deletion (no
- * tombstones), 24 bytes per slot, at most 1/4 full while small and 3/4 once
- * big, grown into fresh mmap'd memory; from 2 MiB on, in transparent huge
- * pages, because a big table read at random otherwise costs a TLB miss on
+ * tombstones), 16 bytes per slot (see "A slot" below), at most 1/4 full
+ * while small and 3/4 once big, grown into fresh mmap'd memory; from 2 MiB
+ * on, in transparent huge pages, because a big table read at random otherwise costs a TLB miss on
  * top of the cache miss of nearly every lookup. A shard's spin lock is held
  * for a probe, never while unwinding. Each shard also counts its blocks in
  * TT_LIVE_FILTER (64) address buckets: a zero count proves an address is not
@@ -29,12 +29,48 @@
  * 30% more time in the table at 3/4 than at 1/4. */
 #define SPARSE_SLOTS 16384
 
+/* A slot: two words, 16 bytes, where tt_entry's fields would take 24.
+ *
+ *   key:  address in bits 0-47 (no user-space address is wider), its
+ *         distance from its home slot in 48-55, kind 56-59, flags 60-63.
+ *         0: an empty slot (no block lives at address 0).
+ *   data: size in bits 0-31, stack 32-55, pool 56-63.
+ *
+ * A block whose size, stack or pool does not fit (4 GiB or more, the 16M-th
+ * stack, pool 255 on) is "wide": its pool field reads WIDE_POOL and the
+ * rest of data indexes a record of its shard's wide list holding all three
+ * in full. That keeps every entry exact at the cost of one more load for
+ * the rare block that needs it. */
+typedef struct {
+    uint64_t key, data;
+} slot;
+_Static_assert(sizeof(slot) == 16, "a slot is two words");
+
+#define ADDR_BITS 48
+#define ADDR_MASK ((1ULL << ADDR_BITS) - 1)
+#define DISP_SHIFT 48
+#define KIND_SHIFT 56
+#define FLAGS_SHIFT 60
+#define SIZE_BITS 32
+#define STACK_SHIFT 32
+#define STACK_BITS 24
+#define POOL_SHIFT 56
+#define WIDE_POOL 255u
+
+typedef struct {
+    int64_t size;
+    uint32_t stack;
+    int32_t pool; /* or, on the free list, the next free record's index + 1 */
+} wide;
+
 typedef struct {
     alignas(64) base_spin lock;
     uint32_t n; /* slots, 0 before the first insert */
     uint64_t used;
-    tt_entry *slots;
+    slot *slots;
     size_t bytes; /* mapped for slots: n of them, and a huge page's rounding */
+    wide *wides;  /* the wide records; grown by doubling, freed ones listed */
+    uint32_t nwide, wide_cap, wide_free; /* wide_free: first free index + 1 */
 } shard;
 
 static shard shards[TT_LIVE_SHARDS];
@@ -47,8 +83,96 @@ static inline shard *shard_of(uintptr_t addr)
 {
     return &shards[tt_live_shard_index(addr)];
 }
+static inline uintptr_t slot_addr(const slot *e)
+{
+    return (uintptr_t)(e->key & ADDR_MASK);
+}
+static inline unsigned slot_flags(const slot *e)
+{
+    return (unsigned)(e->key >> FLAGS_SHIFT);
+}
+static inline uint32_t slot_pool_field(const slot *e)
+{
+    return (uint32_t)(e->data >> POOL_SHIFT);
+}
+static inline const wide *slot_wide(const shard *s, const slot *e)
+{
+    uint64_t k = e->data & ((1ULL << POOL_SHIFT) - 1);
+    TALLY_ASSERT(k < s->nwide);
+    return &s->wides[k];
+}
+static inline int32_t slot_pool(const shard *s, const slot *e)
+{
+    uint32_t p = slot_pool_field(e);
+    return p == WIDE_POOL ? slot_wide(s, e)->pool : (int32_t)p;
+}
+/* The caller's view of a slot. */
+static tt_entry entry_of(const shard *s, const slot *e)
+{
+    int64_t size;
+    uint32_t stack;
+    int32_t pool;
+    if (slot_pool_field(e) == WIDE_POOL) {
+        const wide *w = slot_wide(s, e);
+        size = w->size, stack = w->stack, pool = w->pool;
+    } else {
+        size = (int64_t)(e->data & ((1ULL << SIZE_BITS) - 1));
+        stack = (uint32_t)(e->data >> STACK_SHIFT) & ((1u << STACK_BITS) - 1);
+        pool = (int32_t)slot_pool_field(e);
+    }
+    uint64_t kind = (e->key >> KIND_SHIFT) & 0xf;
+    return (tt_entry){slot_addr(e),
+                      (uint64_t)size | kind << TT_ENTRY_KIND_SHIFT |
+                          (uint64_t)slot_flags(e) << TT_ENTRY_FLAGS_SHIFT,
+                      stack, pool};
+}
+/* A wide record for the block, from the free list or the end; false when
+ * its list cannot grow (out of memory). */
+static bool wide_add(shard *s, int64_t size, uint32_t stack, int32_t pool, uint64_t *data)
+{
+    uint32_t k;
+    if (s->wide_free) {
+        k = s->wide_free - 1;
+        s->wide_free = (uint32_t)s->wides[k].pool;
+    } else {
+        if (s->nwide == s->wide_cap) {
+            uint32_t cap = s->wide_cap ? s->wide_cap * 2 : 64;
+            wide *fresh = base_map((size_t)cap * sizeof(wide));
+            if (!fresh)
+                return false;
+            if (s->wides) {
+                memcpy(fresh, s->wides, (size_t)s->nwide * sizeof(wide));
+                base_unmap(s->wides, (size_t)s->wide_cap * sizeof(wide));
+            }
+            s->wides = fresh, s->wide_cap = cap;
+        }
+        k = s->nwide++;
+    }
+    s->wides[k] = (wide){size, stack, pool};
+    *data = (uint64_t)WIDE_POOL << POOL_SHIFT | k;
+    return true;
+}
+static void wide_drop(shard *s, const slot *e)
+{
+    if (slot_pool_field(e) != WIDE_POOL)
+        return;
+    uint32_t k = (uint32_t)(e->data & ((1ULL << POOL_SHIFT) - 1));
+    s->wides[k].pool = (int32_t)s->wide_free;
+    s->wide_free = k + 1;
+}
+/* data for a block: packed when it fits, else a wide record's index. */
+static bool pack_data(shard *s, int64_t size, uint32_t stack, int32_t pool, uint64_t *data)
+{
+    if ((uint64_t)size < (1ULL << SIZE_BITS) && stack < (1u << STACK_BITS) && pool >= 0 &&
+        (uint32_t)pool < WIDE_POOL) {
+        *data = (uint64_t)size | (uint64_t)stack << STACK_SHIFT | (uint64_t)pool << POOL_SHIFT;
+        return true;
+    }
+    return wide_add(s, size, stack, pool, data);
+}
+
 /* A big table grows by half (not doubling), so it stays between 1/2 and 3/4
- * full: 32 to 48 bytes per live block. The home slot maps 32 bits of
+ * full: 21 to 32 bytes per live block. The home slot maps 32 bits of
  * the hash onto [0, n) by a multiply. Those bits come from the hash mixed
  * once more: within one shard (fixed low bits) the hash's own high bits take
  * few values, which made probe runs hundreds of slots long. */
@@ -66,21 +190,20 @@ static inline uint32_t next_slot(uint32_t i, uint32_t n)
     return i + 1 == n ? 0 : i + 1;
 }
 
-/* Each entry keeps its distance from its home slot in the top byte of its
- * meta (DISP_FAR: that far or more, then computed), so a removal's
- * backward shift decides whether an entry may move without hashing its
- * address again: at 1/2 to 3/4 full a run is several slots long, and
- * rehashing each one made removal most of a churning program's cost. */
-#define DISP_SHIFT 56
+/* Each entry keeps its distance from its home slot (DISP_FAR: that far or
+ * more, then computed), so a removal's backward shift decides whether an
+ * entry may move without hashing its address again: at 1/2 to 3/4 full a
+ * run is several slots long, and rehashing each one made removal most of a
+ * churning program's cost. */
 #define DISP_FAR 255u
-static inline uint32_t disp_of(const tt_entry *e)
+static inline uint32_t disp_of(const slot *e)
 {
-    return (uint32_t)(e->meta >> DISP_SHIFT);
+    return (uint32_t)(e->key >> DISP_SHIFT) & 0xff;
 }
-static inline void disp_set(tt_entry *e, uint32_t d)
+static inline void disp_set(slot *e, uint32_t d)
 {
     uint64_t v = d < DISP_FAR ? d : DISP_FAR;
-    e->meta = (e->meta & ~((uint64_t)0xff << DISP_SHIFT)) | v << DISP_SHIFT;
+    e->key = (e->key & ~((uint64_t)0xff << DISP_SHIFT)) | v << DISP_SHIFT;
 }
 /* Slots from a to b, going forward round the table. */
 static inline uint32_t distance(uint32_t a, uint32_t b, uint32_t n)
@@ -103,8 +226,8 @@ static bool grow(shard *s)
     uint32_t nslots = !s->n                 ? MIN_SLOTS
                       : s->n < SPARSE_SLOTS ? s->n * 2
                                             : (s->n + s->n / 2 + 63) & ~63u;
-    size_t bytes = (size_t)nslots * sizeof(tt_entry);
-    tt_entry *fresh;
+    size_t bytes = (size_t)nslots * sizeof(slot);
+    slot *fresh;
     if (bytes >= HUGE_TABLE_BYTES) {
         /* Whole huge pages, rounded down (rounding up could double a table
          * that just passed a page), but at least one page more than now. */
@@ -113,7 +236,7 @@ static bool grow(shard *s)
         if (bytes < at_least)
             bytes = at_least;
         fresh = base_map_huge(&bytes);
-        nslots = (uint32_t)(bytes / sizeof(tt_entry));
+        nslots = (uint32_t)(bytes / sizeof(slot));
     } else {
         fresh = base_map(bytes);
     }
@@ -121,11 +244,11 @@ static bool grow(shard *s)
         return false;
     if (s->slots) {
         for (uint32_t i = 0; i < s->n; i++) {
-            tt_entry *e = &s->slots[i];
-            if (!e->addr)
+            const slot *e = &s->slots[i];
+            if (!e->key)
                 continue;
-            uint32_t j = home_n(mix(e->addr), nslots), d = 0;
-            while (fresh[j].addr) {
+            uint32_t j = home_n(mix(slot_addr(e)), nslots), d = 0;
+            while (fresh[j].key) {
                 j = next_slot(j, nslots);
                 d++;
             }
@@ -147,7 +270,7 @@ void tt_live_prefetch(uintptr_t addr)
     const shard *s = shard_of(addr);
     /* Unlocked: slots and n may be a grow apart, and then the prefetch is
      * of the wrong line. A prefetch never faults, so that costs nothing. */
-    const tt_entry *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
+    const slot *slots = __atomic_load_n(&s->slots, __ATOMIC_RELAXED);
     uint32_t n = __atomic_load_n(&s->n, __ATOMIC_RELAXED);
     if (slots)
         __builtin_prefetch(&slots[home_n(h, n)], 1, 3);
@@ -156,7 +279,13 @@ void tt_live_prefetch(uintptr_t addr)
 void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, unsigned kind,
                     unsigned flags)
 {
-    if (!addr)
+    /* No machine maps 2^48 bytes, so no block is that large; kind and flags
+     * fit their 4 bits each. */
+    TALLY_ASSERT(size >= 0 && (uint64_t)size < TT_ENTRY_MAX_SIZE);
+    TALLY_ASSERT(kind <= 0xf && flags <= 0xf);
+    /* Only 5-level paging with a high mmap hint gives an address past 2^48:
+     * such a block goes untracked, like one met when out of memory. */
+    if (!addr || addr > ADDR_MASK)
         return;
     uint64_t h = mix(addr);
     shard *s = shard_of(addr);
@@ -167,28 +296,28 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
             return; /* out of memory: the block goes untracked */
         }
     }
+    uint64_t data;
+    if (!pack_data(s, size, stack, pool, &data)) {
+        base_spin_unlock(&s->lock);
+        return; /* out of memory for a wide record: untracked too */
+    }
     uint32_t i = home(s, h), d = 0;
-    while (s->slots[i].addr) {
-        tt_entry *e = &s->slots[i];
-        if (e->addr == addr) {
-            if (e->pool == pool) { /* a stale entry: the block was freed untracked */
+    while (s->slots[i].key) {
+        slot *e = &s->slots[i];
+        if (slot_addr(e) == addr) {
+            if (slot_pool(s, e) == pool) { /* a stale entry: the block was freed untracked */
+                wide_drop(s, e);
                 filter_add(s, h, -1);
                 s->used--;
                 break;
             }
-            e->meta |= (uint64_t)TT_FLAG_COVERED << TT_ENTRY_FLAGS_SHIFT;
+            e->key |= (uint64_t)TT_FLAG_COVERED << FLAGS_SHIFT;
         }
         i = next_slot(i, s->n);
         d++;
     }
-    /* No machine maps 2^48 bytes, so no block is that large: the size fits
-     * its 48 bits, and kind and flags their 4 each. */
-    TALLY_ASSERT(size >= 0 && (uint64_t)size < TT_ENTRY_MAX_SIZE);
-    TALLY_ASSERT(kind <= 0xf && flags <= 0xf);
-    uint64_t sz = (uint64_t)size & (TT_ENTRY_MAX_SIZE - 1);
-    s->slots[i] = (tt_entry){
-        addr, sz | (uint64_t)kind << TT_ENTRY_KIND_SHIFT | (uint64_t)flags << TT_ENTRY_FLAGS_SHIFT,
-        stack, pool};
+    s->slots[i] =
+        (slot){addr | (uint64_t)kind << KIND_SHIFT | (uint64_t)flags << FLAGS_SHIFT, data};
     disp_set(&s->slots[i], d);
     s->used++;
     filter_add(s, h, 1);
@@ -202,14 +331,14 @@ static int64_t probe(const shard *s, uint64_t h, uintptr_t addr, int32_t pool)
     if (!s->slots)
         return -1;
     int64_t any = -1;
-    for (uint32_t i = home(s, h); s->slots[i].addr; i = next_slot(i, s->n)) {
-        const tt_entry *e = &s->slots[i];
-        if (e->addr != addr)
+    for (uint32_t i = home(s, h); s->slots[i].key; i = next_slot(i, s->n)) {
+        const slot *e = &s->slots[i];
+        if (slot_addr(e) != addr)
             continue;
         if (pool != TT_ANY_POOL) {
-            if (e->pool == pool)
+            if (slot_pool(s, e) == pool)
                 return i;
-        } else if (!(tt_entry_flags(e) & TT_FLAG_COVERED)) {
+        } else if (!(slot_flags(e) & TT_FLAG_COVERED)) {
             return i;
         } else if (any < 0) {
             any = i;
@@ -229,26 +358,27 @@ bool tt_live_remove(uintptr_t addr, int32_t pool, tt_entry *out)
         return false;
     }
     if (out)
-        *out = s->slots[at];
+        *out = entry_of(s, &s->slots[at]);
+    wide_drop(s, &s->slots[at]);
     /* Backward shift: pull later members of the probe run into the hole,
      * each that may sit there (its home is not after the hole). */
     uint32_t i = (uint32_t)at, j = i;
     for (;;) {
         j = next_slot(j, s->n);
-        tt_entry *e = &s->slots[j];
-        if (!e->addr)
+        slot *e = &s->slots[j];
+        if (!e->key)
             break;
         uint32_t d = disp_of(e), gap = distance(i, j, s->n);
         if (d == DISP_FAR)
-            d = distance(home(s, mix(e->addr)), j, s->n);
-        TALLY_ASSERT(d == distance(home(s, mix(e->addr)), j, s->n));
+            d = distance(home(s, mix(slot_addr(e))), j, s->n);
+        TALLY_ASSERT(d == distance(home(s, mix(slot_addr(e))), j, s->n));
         if (d < gap)
             continue; /* its home lies after the hole */
         s->slots[i] = *e;
         disp_set(&s->slots[i], d - gap);
         i = j;
     }
-    s->slots[i].addr = 0;
+    s->slots[i].key = 0;
     s->used--;
     filter_add(s, h, -1);
     base_spin_unlock(&s->lock);
@@ -262,7 +392,7 @@ bool tt_live_find(uintptr_t addr, int32_t pool, tt_entry *out)
     base_spin_lock(&s->lock);
     int64_t at = probe(s, h, addr, pool);
     if (at >= 0 && out)
-        *out = s->slots[at];
+        *out = entry_of(s, &s->slots[at]);
     base_spin_unlock(&s->lock);
     return at >= 0;
 }
@@ -301,8 +431,10 @@ void tt_live_foreach(void (*fn)(const tt_entry *e, void *arg), void *arg)
         base_spin_lock(&s->lock);
         if (s->slots)
             for (uint32_t i = 0; i < s->n; i++)
-                if (s->slots[i].addr)
-                    fn(&s->slots[i], arg);
+                if (s->slots[i].key) {
+                    tt_entry e = entry_of(s, &s->slots[i]);
+                    fn(&e, arg);
+                }
         base_spin_unlock(&s->lock);
     }
 }

@@ -18,12 +18,14 @@ enum {
     TT_FLAG_SAMPLED = 4, /* per-stack books carry a sampling weight */
     TT_FLAG_MAPPING = 8, /* a snapshot's block that is a mapping of the program's (mappings.h) */
 };
+/* A live block as the table's readers see it. The table itself keeps each
+ * in 16 bytes (live_table.c, "A slot") and hands out these copies. */
 typedef struct {
-    uintptr_t addr; /* 0: empty slot */
-    uint64_t meta;  /* size in bits 0-47, kind 48-51, flags 52-55, the table's 56-63 */
+    uintptr_t addr;
+    uint64_t meta; /* size in bits 0-47, kind 48-51, flags 52-55 */
     uint32_t stack;
     int32_t pool;
-} tt_entry; /* 24 bytes per live block */
+} tt_entry;
 #define TT_ENTRY_MAX_SIZE (1ULL << 48)
 #define TT_ENTRY_KIND_SHIFT 48
 #define TT_ENTRY_FLAGS_SHIFT 52

@@ -273,6 +273,42 @@ START_TEST(destroyed_pool_lists_live_blocks)
 }
 END_TEST
 
+TEST_FN void forgotten_wide(tally_pool *pool, int64_t size)
+{
+    uint8_t *p;
+    if (tally_pool_allocate(pool, size, &p) == 0)
+        kept[3] = p;
+}
+
+/* A pool id past 254 and a size from 4 GiB do not fit the live table's
+ * packed slot: such a block is kept whole beside it and must read back
+ * exactly, here through a destroyed pool's list of its blocks. */
+START_TEST(wide_blocks_read_back_whole)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(0, 0);
+    enum { FILLERS = 300 };
+    tally_pool *fillers[FILLERS];
+    for (int i = 0; i < FILLERS; i++)
+        ck_assert_ptr_nonnull(fillers[i] = tally_proxy_pool_new(NULL, "filler"));
+    tally_pool *d = tally_proxy_pool_new(NULL, "wide");
+    const int64_t big = (4LL << 30) + 77;
+    forgotten_wide(d, big);
+    ck_assert_ptr_nonnull(kept[3]);
+    stderr_capture c;
+    capture_stderr(&c);
+    tally_pool_destroy(d);
+    const char *out = captured_stderr(&c);
+    ck_assert_msg(strstr(out, "pool 'wide' destroyed with 1 live allocations (4294967373 bytes)"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, "4294967373 bytes at 0x") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, " in forgotten_wide ") != NULL, "%s", out);
+    tally_pool_free(NULL, kept[3], big);
+    for (int i = 0; i < FILLERS; i++)
+        tally_pool_destroy(fillers[i]);
+}
+END_TEST
+
 START_TEST(failed_write_warns_once)
 {
     setenv("TALLY_REPORT", "none", 1);
@@ -345,6 +381,7 @@ int main(void)
     tcase_add_test(tc, scopes_nest);
     tcase_add_test(tc, scopes_are_per_thread);
     tcase_add_test(tc, destroyed_pool_lists_live_blocks);
+    tcase_add_test(tc, wide_blocks_read_back_whole);
     tcase_add_test(tc, failed_write_warns_once);
     tcase_add_test(tc, dump_before_start_is_refused);
     tcase_add_test(tc, child_tracks_into_its_own_file);
