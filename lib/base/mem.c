@@ -61,10 +61,11 @@ void *base_map(size_t bytes)
 }
 
 #define HUGE_PAGE ((size_t)2 << 20)
+#define PAGE ((size_t)4096)
 
-void *base_map_huge(size_t *bytes)
+void *base_map_huge(size_t bytes)
 {
-    size_t want = (*bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    size_t want = (bytes + PAGE - 1) & ~(PAGE - 1);
     uint8_t *p = mmap(NULL, want + HUGE_PAGE, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
@@ -78,7 +79,6 @@ void *base_map_huge(size_t *bytes)
     /* Only advice: without transparent huge pages this is base_map. */
     (void)madvise(aligned, want, MADV_HUGEPAGE);
     own_add(aligned, want);
-    *bytes = want;
     return aligned;
 }
 

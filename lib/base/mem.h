@@ -11,11 +11,12 @@
 
 void *base_map(size_t bytes); /* zeroed, reserved lazily; NULL on failure */
 void base_unmap(void *p, size_t bytes);
-/* base_map for a big table read at random: *bytes is rounded up to whole
- * 2 MiB pages (the caller uses them all and unmaps *bytes), aligned to
- * them, and the kernel is asked for transparent huge pages, so that a
- * lookup costs a cache miss but rarely a TLB miss too. */
-void *base_map_huge(size_t *bytes);
+/* base_map for a big table read at random: aligned to a 2 MiB page, and
+ * the kernel is asked for transparent huge pages, so that a lookup costs a
+ * cache miss but rarely a TLB miss too. Each whole 2 MiB stretch gets a huge
+ * page, the tail past the last one small pages: a table's size is its own,
+ * not rounded to 2 MiB. */
+void *base_map_huge(size_t bytes);
 
 /* The ranges base_map handed out and base_unmap did not take back: tally's
  * own memory. Copies at most max into out; SIZE_MAX when more exist, some

@@ -28,6 +28,10 @@
  * blocks that it frees and allocates again and again (shim_bignum) spent
  * 30% more time in the table at 3/4 than at 1/4. */
 #define SPARSE_SLOTS 16384
+#define BIG_LOAD_NUM 3 /* a big shard grows at 3/4 full */
+#define BIG_LOAD_DEN 4
+#define BIG_GROW_NUM 3 /* by half */
+#define BIG_GROW_DEN 2
 
 /* A slot: two words, 16 bytes, where tt_entry's fields would take 24.
  *
@@ -67,8 +71,9 @@ typedef struct {
     alignas(64) base_spin lock;
     uint32_t n; /* slots, 0 before the first insert */
     uint64_t used;
+    uint64_t limit; /* used may reach this before the shard grows */
     slot *slots;
-    size_t bytes; /* mapped for slots: n of them, and a huge page's rounding */
+    size_t bytes; /* mapped for slots: n of them */
     wide *wides;  /* the wide records; grown by doubling, freed ones listed */
     uint32_t nwide, wide_cap, wide_free; /* wide_free: first free index + 1 */
 } shard;
@@ -107,7 +112,7 @@ static inline int32_t slot_pool(const shard *s, const slot *e)
     return p == WIDE_POOL ? slot_wide(s, e)->pool : (int32_t)p;
 }
 /* The caller's view of a slot. */
-static tt_entry entry_of(const shard *s, const slot *e)
+static inline tt_entry entry_of(const shard *s, const slot *e)
 {
     int64_t size;
     uint32_t stack;
@@ -128,7 +133,8 @@ static tt_entry entry_of(const shard *s, const slot *e)
 }
 /* A wide record for the block, from the free list or the end; false when
  * its list cannot grow (out of memory). */
-static bool wide_add(shard *s, int64_t size, uint32_t stack, int32_t pool, uint64_t *data)
+__attribute__((noinline)) static bool wide_add(shard *s, int64_t size, uint32_t stack, int32_t pool,
+                                               uint64_t *data)
 {
     uint32_t k;
     if (s->wide_free) {
@@ -161,10 +167,11 @@ static void wide_drop(shard *s, const slot *e)
     s->wide_free = k + 1;
 }
 /* data for a block: packed when it fits, else a wide record's index. */
-static bool pack_data(shard *s, int64_t size, uint32_t stack, int32_t pool, uint64_t *data)
+static inline bool pack_data(shard *s, int64_t size, uint32_t stack, int32_t pool, uint64_t *data)
 {
-    if ((uint64_t)size < (1ULL << SIZE_BITS) && stack < (1u << STACK_BITS) && pool >= 0 &&
-        (uint32_t)pool < WIDE_POOL) {
+    /* One test for the three (a negative pool is a huge unsigned one). */
+    if (TT_LIKELY(((uint64_t)size >> SIZE_BITS | stack >> STACK_BITS) == 0 &&
+                  (uint32_t)pool < WIDE_POOL)) {
         *data = (uint64_t)size | (uint64_t)stack << STACK_SHIFT | (uint64_t)pool << POOL_SHIFT;
         return true;
     }
@@ -218,28 +225,21 @@ static inline void filter_add(const shard *s, uint64_t h, int d)
                           memory_order_relaxed);
 }
 
-/* From here a shard's slots take whole huge pages (see base_map_huge). */
+/* From here a shard's slots ask for huge pages (see base_map_huge). A
+ * table takes its own size, not whole 2 MiB pages: rounded to those, a
+ * shard grew from 2 MiB straight to 4, and 1M blocks of 32 bytes (8 shards
+ * of 125k) cost 32 bytes each where 24 suffice. */
 #define HUGE_TABLE_BYTES ((size_t)2 << 20)
 
 static bool grow(shard *s)
 {
-    uint32_t nslots = !s->n                 ? MIN_SLOTS
-                      : s->n < SPARSE_SLOTS ? s->n * 2
-                                            : (s->n + s->n / 2 + 63) & ~63u;
+    uint32_t nslots =
+        !s->n ? MIN_SLOTS
+        : s->n < SPARSE_SLOTS
+            ? s->n * 2
+            : (uint32_t)(((uint64_t)s->n * BIG_GROW_NUM / BIG_GROW_DEN + 63) & ~63ull);
     size_t bytes = (size_t)nslots * sizeof(slot);
-    slot *fresh;
-    if (bytes >= HUGE_TABLE_BYTES) {
-        /* Whole huge pages, rounded down (rounding up could double a table
-         * that just passed a page), but at least one page more than now. */
-        size_t at_least = (s->bytes + HUGE_TABLE_BYTES) & ~(HUGE_TABLE_BYTES - 1);
-        bytes &= ~(HUGE_TABLE_BYTES - 1);
-        if (bytes < at_least)
-            bytes = at_least;
-        fresh = base_map_huge(&bytes);
-        nslots = (uint32_t)(bytes / sizeof(slot));
-    } else {
-        fresh = base_map(bytes);
-    }
+    slot *fresh = bytes >= HUGE_TABLE_BYTES ? base_map_huge(bytes) : base_map(bytes);
     if (!fresh)
         return false;
     if (s->slots) {
@@ -261,6 +261,7 @@ static bool grow(shard *s)
     __atomic_store_n(&s->slots, fresh, __ATOMIC_RELAXED);
     __atomic_store_n(&s->n, nslots, __ATOMIC_RELAXED);
     s->bytes = bytes;
+    s->limit = nslots < SPARSE_SLOTS ? nslots / 4 : (uint64_t)nslots * BIG_LOAD_NUM / BIG_LOAD_DEN;
     return true;
 }
 
@@ -285,12 +286,12 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
     TALLY_ASSERT(kind <= 0xf && flags <= 0xf);
     /* Only 5-level paging with a high mmap hint gives an address past 2^48:
      * such a block goes untracked, like one met when out of memory. */
-    if (!addr || addr > ADDR_MASK)
+    if (addr - 1 >= ADDR_MASK) /* 0, or past 2^48 */
         return;
     uint64_t h = mix(addr);
     shard *s = shard_of(addr);
     base_spin_lock(&s->lock);
-    if (!s->slots || (s->used + 1) * 4 > (uint64_t)s->n * (s->n < SPARSE_SLOTS ? 1 : 3)) {
+    if (TT_UNLIKELY(s->used >= s->limit)) {
         if (!grow(s)) {
             base_spin_unlock(&s->lock);
             return; /* out of memory: the block goes untracked */
@@ -326,7 +327,7 @@ void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, 
 
 /* The slot of (addr, pool) in s, or -1. With TT_ANY_POOL, an entry no wrapper
  * shadows wins: that is the pool the caller sees. */
-static int64_t probe(const shard *s, uint64_t h, uintptr_t addr, int32_t pool)
+static inline int64_t probe(const shard *s, uint64_t h, uintptr_t addr, int32_t pool)
 {
     if (!s->slots)
         return -1;
