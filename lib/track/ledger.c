@@ -93,11 +93,22 @@ static void fold_site(tt_site_delta *d, uint64_t global_epoch)
     d->dirty = false;
 }
 
-static void fold_pool(tt_pool_delta *d)
+/* The time since start of a peak: the coarse clock's read when it became
+ * pending (a few ms of resolution). While a program grows, nearly every
+ * allocation passes the peak: the precise clock's read was a tenth of a
+ * sampled run. */
+static int64_t peak_time(const tt_ledger_cache *c)
+{
+    int64_t since = c->pending_ns - tt_cfg.start_ns;
+    return since > 0 ? since : 0; /* the coarse clock lags the precise one */
+}
+
+static void fold_pool(tt_ledger_cache *c, tt_pool_delta *d)
 {
     tt_pool_books *p = d->pool;
     base_spin_lock(&p->lock);
-    atomic_fetch_add_explicit(&p->current, d->current, memory_order_relaxed);
+    int64_t cur =
+        atomic_fetch_add_explicit(&p->current, d->current, memory_order_relaxed) + d->current;
     p->live += d->live;
     p->total += d->total;
     p->count += d->count;
@@ -107,53 +118,23 @@ static void fold_pool(tt_pool_delta *d)
         p->hist[k] += d->hist[k];
         d->hist[k] = 0;
     }
+    /* The pool's pending peak, settled after the sites it covers were
+     * folded (they fold first): its epoch opens a new peak for them. */
+    if (d->peak_pending && cur > atomic_load_explicit(&p->peak, memory_order_relaxed)) {
+        atomic_store_explicit(&p->peak, cur, memory_order_relaxed);
+        p->peak_ns = peak_time(c);
+        atomic_fetch_add(&p->epoch, 1);
+    }
     base_spin_unlock(&p->lock);
     d->current = d->live = d->total = d->count = d->temp = 0;
     d->hist_used = 0;
     d->dirty = false;
+    d->peak_pending = false;
 }
 
-/* A fold with nothing to fold reads no clock: every booking dirties its
- * pool, so such a fold follows another one (a new pool peak right after a
- * new global peak, the common case in a growing program) and the clock is
- * still looked at every TT_BATCH_OPS bookings. */
-void tt_ledger_fold(tt_ledger_cache *c)
+/* A pending global peak, after the fold: raise it to the folded current. */
+static void settle_global(tt_ledger_cache *c)
 {
-    if (!(c->nsites_dirty || c->npools_dirty || c->nvictims || c->net)) {
-        TALLY_ASSERT(c->ops == 0);
-        return;
-    }
-    pthread_rwlock_rdlock(&tt_g.fold_lock);
-    uint64_t ge = atomic_load_explicit(&tt_g.epoch, memory_order_acquire);
-    for (int i = 0; i < c->nsites_dirty; i++)
-        fold_site(&c->sites[c->sites_dirty[i]], ge);
-    for (int i = 0; i < c->nvictims; i++)
-        fold_site(&c->victims[i], ge);
-    for (int i = 0; i < c->npools_dirty; i++)
-        fold_pool(&c->pools[c->pools_dirty[i]]);
-    atomic_fetch_add_explicit(&tt_g.current, c->net, memory_order_relaxed);
-    pthread_rwlock_unlock(&tt_g.fold_lock);
-    c->nsites_dirty = c->npools_dirty = c->nvictims = 0;
-    c->net = 0;
-    c->ops = 0;
-    c->fold_ns = tt_due_check_clock(); /* at least every TT_BATCH_OPS bookings (due.h) */
-}
-
-/* The time since start of a peak found just after a fold: that fold's read
- * of the coarse clock (a few ms of resolution). While a program grows,
- * nearly every allocation is a new peak: the precise clock's read was a
- * tenth of a sampled run, and a read of the coarse one per peak, global
- * and pool, still 2%. */
-static int64_t peak_time(const tt_ledger_cache *c)
-{
-    int64_t since = c->fold_ns - tt_cfg.start_ns;
-    return since > 0 ? since : 0; /* the coarse clock lags the precise one */
-}
-
-/* ---- peaks ------------------------------------------------------------------------ */
-void tt_ledger_global_peak(tt_ledger_cache *c)
-{
-    tt_ledger_fold(c);
     pthread_mutex_lock(&tt_g.peak_lock);
     int64_t cur = atomic_load(&tt_g.current);
     if (cur > atomic_load(&tt_g.peak)) {
@@ -165,6 +146,60 @@ void tt_ledger_global_peak(tt_ledger_cache *c)
     pthread_mutex_unlock(&tt_g.peak_lock);
 }
 
+/* A fold with nothing to fold reads no clock: every booking dirties its
+ * pool, so such a fold follows another one, and the clock is still looked
+ * at every TT_BATCH_OPS bookings. A pending peak is something to fold: a
+ * wrapper's booking can fold (a rejoin) between its pool's change and the
+ * check that finds the pool past its peak. */
+void tt_ledger_fold(tt_ledger_cache *c)
+{
+    if (!(c->nsites_dirty || c->npools_dirty || c->nvictims || c->net || c->peak_pending)) {
+        TALLY_ASSERT(c->ops == 0);
+        return;
+    }
+    pthread_rwlock_rdlock(&tt_g.fold_lock);
+    uint64_t ge = atomic_load_explicit(&tt_g.epoch, memory_order_acquire);
+    for (int i = 0; i < c->nsites_dirty; i++)
+        fold_site(&c->sites[c->sites_dirty[i]], ge);
+    for (int i = 0; i < c->nvictims; i++)
+        fold_site(&c->victims[i], ge);
+    for (int i = 0; i < c->npools_dirty; i++)
+        fold_pool(c, &c->pools[c->pools_dirty[i]]);
+    atomic_fetch_add_explicit(&tt_g.current, c->net, memory_order_relaxed);
+    pthread_rwlock_unlock(&tt_g.fold_lock);
+    if (c->global_pending)
+        settle_global(c);
+    c->peak_pending = c->global_pending = false;
+    c->nsites_dirty = c->npools_dirty = c->nvictims = 0;
+    c->net = 0;
+    c->ops = 0;
+    (void)tt_due_check_clock(); /* at least every TT_BATCH_OPS bookings (due.h) */
+}
+
+/* ---- peaks ------------------------------------------------------------------------ */
+void tt_ledger_peak_pending(tt_ledger_cache *c, tt_pool_delta *d)
+{
+    if (!c->peak_pending) {
+        c->peak_pending = true;
+        c->pending_ns = tt_due_check_clock();
+    }
+    if (d) {
+        d->peak_pending = true;
+        tt_mark_pool(c, d); /* the fold settles the pools it visits */
+    } else {
+        c->global_pending = true;
+    }
+}
+
+/* The books stand at their highest before bytes go back: settle there. The
+ * booking that follows gives bytes back, so it joins no peak: a wrapper's
+ * booking after it must not reopen this one. */
+void tt_ledger_settle(tt_ledger_cache *c)
+{
+    tt_ledger_fold(c);
+    c->just_peaked = false;
+}
+
 /* A wrapper pool books its block just after its parent did, and the parent's
  * booking may have made the peak: the wrapper's sites belong to that peak
  * too. Fold them and open the epoch again; the peak itself is unchanged. */
@@ -174,19 +209,6 @@ void tt_ledger_global_peak_rejoin(tt_ledger_cache *c)
     pthread_mutex_lock(&tt_g.peak_lock);
     atomic_fetch_add(&tt_g.epoch, 1);
     pthread_mutex_unlock(&tt_g.peak_lock);
-}
-
-void tt_ledger_pool_peak(tt_ledger_cache *c, tt_pool_books *p)
-{
-    tt_ledger_fold(c);
-    base_spin_lock(&p->lock);
-    int64_t cur = atomic_load(&p->current);
-    if (cur > atomic_load(&p->peak)) {
-        atomic_store(&p->peak, cur);
-        p->peak_ns = peak_time(c);
-        atomic_fetch_add(&p->epoch, 1);
-    }
-    base_spin_unlock(&p->lock);
 }
 
 static inline void weights(int64_t size, unsigned flags, int64_t *bytes, int64_t *count)
@@ -221,6 +243,8 @@ static void book_alloc(tt_ledger_cache *c, const tt_block *b)
 static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t pool, uint32_t stack,
                       unsigned flags)
 {
+    if (TT_UNLIKELY(c->peak_pending))
+        tt_ledger_settle(c);
     tt_pool_delta *d = pool_delta(c, pool);
     if (!d)
         return;
@@ -272,6 +296,8 @@ void tt_ledger_release(tt_ledger_cache *c, const tt_block *b, int blocks)
         book_free(c, b->addr, b->size, b->pool, b->stack, b->flags);
         return;
     }
+    if (TT_UNLIKELY(c->peak_pending) && b->size > 0)
+        tt_ledger_settle(c);
     tt_pool_delta *d = pool_delta(c, b->pool);
     if (!d)
         return;

@@ -13,6 +13,16 @@
  * several, the global current and peak are exact to within threads x
  * TT_BATCH_BYTES.
  *
+ * Peaks are settled lazily. A booking that passes the global (or a pool's)
+ * peak only marks it pending; the thread settles it at its next fold or,
+ * sooner, before its next booking that gives bytes back, which is when the
+ * books stand at the highest point they reached. Settling folds, then
+ * raises the peak to the folded current. While a program grows, that is a
+ * fold per batch, not per allocation. One thread's peaks stay exact; with
+ * several, a pending thread holds back at most TT_BATCH_BYTES, which is the
+ * bound above. A pending peak takes its time from the coarse clock read
+ * when it became pending.
+ *
  * Peak attribution: a new global peak bumps tt_g.epoch after the thread that
  * made it folded everything. A site that changes for the first time after a
  * bump saves its value from before the change. At the end, a site's bytes at
@@ -109,6 +119,7 @@ typedef struct {
 typedef struct {
     int32_t id;
     bool used, dirty;
+    bool peak_pending; /* this pool passed its peak since the last fold */
     tt_pool_books *pool;
     int64_t current, live, total, count, temp;
     /* Which hist buckets are not 0: a fold visits only those. Folding all
@@ -125,16 +136,17 @@ typedef struct {
     uintptr_t last_ptr; /* the last block allocated: freed next, it is a temporary */
     /* This thread's last non-wrapper booking made a new global peak. */
     bool just_peaked;
+    /* A peak, global or a pool's, awaits settling; global_pending: the
+     * global one; pending_ns: the coarse clock when the first became
+     * pending (the peaks' time). */
+    bool peak_pending, global_pending;
+    int64_t pending_ns;
     int nsites_dirty, npools_dirty, nvictims;
     uint16_t sites_dirty[TT_SITE_SLOTS];
     tt_site_delta victims[TT_SITE_VICTIMS];
     uint8_t pools_dirty[TT_POOL_SLOTS];
     tt_site_delta sites[TT_SITE_SLOTS];
     tt_pool_delta pools[TT_POOL_SLOTS];
-    /* The coarse clock at the last fold that folded anything (CLOCK_MONOTONIC
-     * ns): a new peak's time, since a peak always folds first. Last, so
-     * that the hot arrays keep their place. */
-    int64_t fold_ns;
 } tt_ledger_cache;
 
 /* ---- booking ------------------------------------------------------------------- */
@@ -162,10 +174,13 @@ void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, i
  * block is gone, 0 when it shrank, -1 when a hole split it in two. */
 void tt_ledger_release(tt_ledger_cache *c, const tt_block *b, int blocks);
 void tt_ledger_fold(tt_ledger_cache *c);
-/* The slow paths of a booking that passed a peak: fold, then raise it. */
-void tt_ledger_global_peak(tt_ledger_cache *c);
+/* A booking passed the global peak (d NULL) or d's pool's: mark it
+ * pending. */
+void tt_ledger_peak_pending(tt_ledger_cache *c, tt_pool_delta *d);
+/* Before a booking that gives bytes back, while a peak is pending: fold,
+ * which settles it at the highest point. */
+void tt_ledger_settle(tt_ledger_cache *c);
 void tt_ledger_global_peak_rejoin(tt_ledger_cache *c);
-void tt_ledger_pool_peak(tt_ledger_cache *c, tt_pool_books *p);
 
 /* ---- the fast path, inlined into the entry points ---------------------------------------
  * The sampled run's common case, a block with no stack whose pool already
@@ -223,12 +238,14 @@ tt_after_grow(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size,
         c->just_peaked = false;
         c->net += size;
         if (TT_UNLIKELY(atomic_load_explicit(&tt_g.current, memory_order_relaxed) + c->net >
-                        atomic_load_explicit(&tt_g.peak, memory_order_relaxed)))
-            tt_ledger_global_peak(c);
+                        atomic_load_explicit(&tt_g.peak, memory_order_relaxed)) &&
+            !c->global_pending)
+            tt_ledger_peak_pending(c, NULL);
     }
     if (TT_UNLIKELY(atomic_load_explicit(&p->current, memory_order_relaxed) + d->current >
-                    atomic_load_explicit(&p->peak, memory_order_relaxed)))
-        tt_ledger_pool_peak(c, p);
+                    atomic_load_explicit(&p->peak, memory_order_relaxed)) &&
+        !d->peak_pending)
+        tt_ledger_peak_pending(c, d);
     if (TT_UNLIKELY(tt_must_fold(c, d)))
         tt_ledger_fold(c);
 }
@@ -278,6 +295,8 @@ tt_ledger_free_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t siz
     tt_pool_delta *d = tt_pool_delta_hit(c, pool);
     if (TT_UNLIKELY(!d))
         return false;
+    if (TT_UNLIKELY(c->peak_pending))
+        tt_ledger_settle(c);
     tt_pool_shrink(c, d, ptr, size, wrapper);
     if (TT_UNLIKELY(tt_must_fold(c, d)))
         tt_ledger_fold(c);

@@ -197,6 +197,52 @@ START_TEST(peak_belongs_to_big)
 }
 END_TEST
 
+/* A peak made of blocks smaller than the fold batch: no fold raises it,
+ * it is settled when bytes first go back, at its exact height. */
+#define PIECE 1000
+TEST_FN uint8_t *piece(void)
+{
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(pk, PIECE, &p), 0);
+    return p;
+}
+
+START_TEST(small_peak_settles_before_free)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(0, 0);
+    pk = tally_proxy_pool_new(NULL, "pieces");
+    uint8_t *b[11];
+    for (int i = 0; i < 10; i++)
+        b[i] = piece();
+    tally_pool_free(pk, b[9], PIECE); /* settles at 10 pieces */
+    b[9] = piece();
+    b[10] = piece(); /* 11 pieces: higher */
+    tally_pool_free(pk, b[10], PIECE);
+    tally_pool_free(pk, b[9], PIECE);
+
+    prof_profile *p = dump_and_read();
+    int32_t id = tally_pool_id(pk);
+    ck_assert_int_eq(p->peak_bytes, 11 * PIECE);
+    ck_assert_int_eq(prof_find_pool(p, id)->peak, 11 * PIECE);
+    ck_assert_int_eq(prof_find_pool(p, id)->current, 9 * PIECE);
+    /* piece() is called from three places: three stacks. */
+    int64_t at_peak = 0, at_pool_peak = 0;
+    for (size_t i = 0; i < p->nrecords; i++)
+        if (p->records[i].pool_id == id &&
+            strcmp(frame0_name(p, p->records[i].stack_id), "piece") == 0) {
+            at_peak += p->records[i].peak_bytes;
+            at_pool_peak += p->records[i].pool_peak_bytes;
+        }
+    ck_assert_int_eq(at_peak, 11 * PIECE);
+    ck_assert_int_eq(at_pool_peak, 11 * PIECE);
+    prof_free(p);
+    for (int i = 0; i < 9; i++)
+        tally_pool_free(pk, b[i], PIECE);
+    unlink(test_profile);
+}
+END_TEST
+
 START_TEST(scopes_nest)
 {
     tally_pool *a = tally_proxy_pool_new(NULL, "a");
@@ -378,6 +424,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, leaks_named_in_profile_and_summary);
     tcase_add_test(tc, peak_belongs_to_big);
+    tcase_add_test(tc, small_peak_settles_before_free);
     tcase_add_test(tc, scopes_nest);
     tcase_add_test(tc, scopes_are_per_thread);
     tcase_add_test(tc, destroyed_pool_lists_live_blocks);
