@@ -120,8 +120,9 @@ static void fold_pool(tt_ledger_cache *c, tt_pool_delta *d)
     }
     /* The pool's pending peak, settled after the sites it covers were
      * folded (they fold first): its epoch opens a new peak for them. */
-    if (d->peak_pending && cur > atomic_load_explicit(&p->peak, memory_order_relaxed)) {
-        atomic_store_explicit(&p->peak, cur, memory_order_relaxed);
+    int64_t high = cur - (d->current - d->max_current); /* back to the highest point */
+    if (d->peak_pending && high > atomic_load_explicit(&p->peak, memory_order_relaxed)) {
+        atomic_store_explicit(&p->peak, high, memory_order_relaxed);
         p->peak_ns = peak_time(c);
         atomic_fetch_add(&p->epoch, 1);
     }
@@ -132,11 +133,12 @@ static void fold_pool(tt_ledger_cache *c, tt_pool_delta *d)
     d->peak_pending = false;
 }
 
-/* A pending global peak, after the fold: raise it to the folded current. */
+/* A pending global peak, after the fold: raise it to the folded current,
+ * less what this thread came down since its highest point. */
 static void settle_global(tt_ledger_cache *c)
 {
     pthread_mutex_lock(&tt_g.peak_lock);
-    int64_t cur = atomic_load(&tt_g.current);
+    int64_t cur = atomic_load(&tt_g.current) - (c->net - c->max_net);
     if (cur > atomic_load(&tt_g.peak)) {
         atomic_store(&tt_g.peak, cur);
         tt_g.peak_ns = peak_time(c);
@@ -170,6 +172,7 @@ void tt_ledger_fold(tt_ledger_cache *c)
     if (c->global_pending)
         settle_global(c);
     c->peak_pending = c->global_pending = false;
+    c->max_net = 0;
     c->nsites_dirty = c->npools_dirty = c->nvictims = 0;
     c->net = 0;
     c->ops = 0;
@@ -185,14 +188,17 @@ void tt_ledger_peak_pending(tt_ledger_cache *c, tt_pool_delta *d)
     }
     if (d) {
         d->peak_pending = true;
+        d->max_current = d->current;
         tt_mark_pool(c, d); /* the fold settles the pools it visits */
     } else {
         c->global_pending = true;
+        c->max_net = c->net;
     }
 }
 
-/* The books stand at their highest before bytes go back: settle there. The
- * booking that follows gives bytes back, so it joins no peak: a wrapper's
+/* Before a booking that changes a site, while the sites' books still are
+ * as they were at the highest point. The booking that follows joins no
+ * peak (it gives bytes back, or comes after some went back): a wrapper's
  * booking after it must not reopen this one. */
 void tt_ledger_settle(tt_ledger_cache *c)
 {
@@ -221,11 +227,21 @@ static inline void weights(int64_t size, unsigned flags, int64_t *bytes, int64_t
     }
 }
 
+/* Since the peak went pending, the books came down: a site's change now
+ * would not be its state at the highest point. */
+static inline bool below_pending_peak(const tt_ledger_cache *c, const tt_pool_delta *d)
+{
+    return (c->global_pending && c->net < c->max_net) ||
+           (d->peak_pending && d->current < d->max_current);
+}
+
 static void book_alloc(tt_ledger_cache *c, const tt_block *b)
 {
     tt_pool_delta *d = pool_delta(c, b->pool);
     if (!d)
         return;
+    if (b->stack && TT_UNLIKELY(c->peak_pending) && below_pending_peak(c, d))
+        tt_ledger_settle(c);
     tt_site_delta *s = b->stack ? site_delta(c, b->stack, b->pool, d->pool) : NULL;
     tt_pool_grow(c, d, b->size);
     if (s) {
@@ -243,7 +259,7 @@ static void book_alloc(tt_ledger_cache *c, const tt_block *b)
 static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t pool, uint32_t stack,
                       unsigned flags)
 {
-    if (TT_UNLIKELY(c->peak_pending))
+    if (stack && TT_UNLIKELY(c->peak_pending))
         tt_ledger_settle(c);
     tt_pool_delta *d = pool_delta(c, pool);
     if (!d)
@@ -296,7 +312,7 @@ void tt_ledger_release(tt_ledger_cache *c, const tt_block *b, int blocks)
         book_free(c, b->addr, b->size, b->pool, b->stack, b->flags);
         return;
     }
-    if (TT_UNLIKELY(c->peak_pending) && b->size > 0)
+    if (b->stack && TT_UNLIKELY(c->peak_pending) && b->size > 0)
         tt_ledger_settle(c);
     tt_pool_delta *d = pool_delta(c, b->pool);
     if (!d)

@@ -14,14 +14,17 @@
  * TT_BATCH_BYTES.
  *
  * Peaks are settled lazily. A booking that passes the global (or a pool's)
- * peak only marks it pending; the thread settles it at its next fold or,
- * sooner, before its next booking that gives bytes back, which is when the
- * books stand at the highest point they reached. Settling folds, then
- * raises the peak to the folded current. While a program grows, that is a
- * fold per batch, not per allocation. One thread's peaks stay exact; with
- * several, a pending thread holds back at most TT_BATCH_BYTES, which is the
- * bound above. A pending peak takes its time from the coarse clock read
- * when it became pending.
+ * peak only marks it pending, and the thread notes the highest point its
+ * own deltas reach (max_net, max_current). At its next fold it raises the
+ * peak to the folded current less what it has come down since that point.
+ * The sites' books must then still be as they were at the highest point:
+ * so a booking that changes a site (one with a stack) folds first, if it
+ * gives bytes back or the books stand below their highest. A booking with
+ * no stack (a sampled run's unsampled blocks) changes no site and folds
+ * nothing: a growing program folds per batch, not per allocation. One
+ * thread's peaks stay exact; with several, a pending thread holds back at
+ * most TT_BATCH_BYTES, which is the bound above. A peak takes its time from
+ * the coarse clock read when it became pending: at most a batch before.
  *
  * Peak attribution: a new global peak bumps tt_g.epoch after the thread that
  * made it folded everything. A site that changes for the first time after a
@@ -119,7 +122,8 @@ typedef struct {
 typedef struct {
     int32_t id;
     bool used, dirty;
-    bool peak_pending; /* this pool passed its peak since the last fold */
+    bool peak_pending;   /* this pool passed its peak since the last fold */
+    int64_t max_current; /* while it is pending: the highest current since */
     tt_pool_books *pool;
     int64_t current, live, total, count, temp;
     /* Which hist buckets are not 0: a fold visits only those. Folding all
@@ -141,6 +145,7 @@ typedef struct {
      * pending (the peaks' time). */
     bool peak_pending, global_pending;
     int64_t pending_ns;
+    int64_t max_net; /* while the global peak is pending: the highest net since */
     int nsites_dirty, npools_dirty, nvictims;
     uint16_t sites_dirty[TT_SITE_SLOTS];
     tt_site_delta victims[TT_SITE_VICTIMS];
@@ -237,15 +242,21 @@ tt_after_grow(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size,
     } else {
         c->just_peaked = false;
         c->net += size;
-        if (TT_UNLIKELY(atomic_load_explicit(&tt_g.current, memory_order_relaxed) + c->net >
-                        atomic_load_explicit(&tt_g.peak, memory_order_relaxed)) &&
-            !c->global_pending)
+        if (TT_UNLIKELY(c->global_pending)) {
+            if (c->net > c->max_net)
+                c->max_net = c->net;
+        } else if (TT_UNLIKELY(atomic_load_explicit(&tt_g.current, memory_order_relaxed) + c->net >
+                               atomic_load_explicit(&tt_g.peak, memory_order_relaxed))) {
             tt_ledger_peak_pending(c, NULL);
+        }
     }
-    if (TT_UNLIKELY(atomic_load_explicit(&p->current, memory_order_relaxed) + d->current >
-                    atomic_load_explicit(&p->peak, memory_order_relaxed)) &&
-        !d->peak_pending)
+    if (TT_UNLIKELY(d->peak_pending)) {
+        if (d->current > d->max_current)
+            d->max_current = d->current;
+    } else if (TT_UNLIKELY(atomic_load_explicit(&p->current, memory_order_relaxed) + d->current >
+                           atomic_load_explicit(&p->peak, memory_order_relaxed))) {
         tt_ledger_peak_pending(c, d);
+    }
     if (TT_UNLIKELY(tt_must_fold(c, d)))
         tt_ledger_fold(c);
 }
@@ -295,9 +306,7 @@ tt_ledger_free_fast(tt_ledger_cache *c, int32_t pool, uintptr_t ptr, int64_t siz
     tt_pool_delta *d = tt_pool_delta_hit(c, pool);
     if (TT_UNLIKELY(!d))
         return false;
-    if (TT_UNLIKELY(c->peak_pending))
-        tt_ledger_settle(c);
-    tt_pool_shrink(c, d, ptr, size, wrapper);
+    tt_pool_shrink(c, d, ptr, size, wrapper); /* no site changes: no settling (ledger.c) */
     if (TT_UNLIKELY(tt_must_fold(c, d)))
         tt_ledger_fold(c);
     return true;

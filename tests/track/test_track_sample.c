@@ -116,6 +116,45 @@ START_TEST(first_block_of_a_thread_is_not_always_sampled)
 }
 END_TEST
 
+/* Unsampled blocks change no site, so freeing one folds nothing: the peak
+ * passed before it is settled later, at the fold, from the highest point
+ * the thread noted. It must come out exact all the same. */
+#define PIECE 1000
+TEST_FN uint8_t *unsampled_piece(void)
+{
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(sp, PIECE, &p), 0);
+    return p;
+}
+
+START_TEST(peak_exact_without_sampled_blocks)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(1LL << 40, 0); /* a 1 TiB mean: nothing here is sampled */
+    sp = tally_proxy_pool_new(NULL, "unsampled");
+    uint8_t *b[11];
+    for (int i = 0; i < 10; i++)
+        b[i] = unsampled_piece();
+    tally_pool_free(sp, b[9], PIECE);
+    tally_pool_free(sp, b[8], PIECE); /* 8 pieces, after 10 */
+    b[8] = unsampled_piece();
+    b[9] = unsampled_piece();
+    b[10] = unsampled_piece(); /* 11: higher */
+    tally_pool_free(sp, b[10], PIECE);
+    tally_pool_free(sp, b[9], PIECE);
+    prof_profile *p = dump_and_read();
+    const prof_pool *pool = prof_find_pool(p, tally_pool_id(sp));
+    ck_assert_ptr_null(record_in(p, tally_pool_id(sp), "unsampled_piece"));
+    ck_assert_int_eq(p->peak_bytes, 11 * PIECE);
+    ck_assert_int_eq(pool->peak, 11 * PIECE);
+    ck_assert_int_eq(pool->current, 9 * PIECE);
+    prof_free(p);
+    for (int i = 0; i < 9; i++)
+        tally_pool_free(sp, b[i], PIECE);
+    unlink(test_profile);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("track_sample");
@@ -123,6 +162,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, sampled_estimates_within_10_percent);
     tcase_add_test(tc, first_block_of_a_thread_is_not_always_sampled);
+    tcase_add_test(tc, peak_exact_without_sampled_blocks);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
