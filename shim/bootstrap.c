@@ -10,10 +10,10 @@
 
 #include <stdalign.h>
 
-#define ARENA_SIZE (1024 * 1024)
+#define ARENA_SIZE SHIM_BOOT_ARENA_SIZE
 #define HEADER 16 /* the block's size, kept so realloc can copy it */
 
-static alignas(4096) unsigned char arena[ARENA_SIZE];
+alignas(4096) unsigned char shim_boot_arena[ARENA_SIZE];
 static _Atomic size_t arena_used;
 
 void *shim_boot_alloc(size_t size, size_t alignment)
@@ -29,14 +29,9 @@ void *shim_boot_alloc(size_t size, size_t alignment)
             return NULL;
     } while (!__atomic_compare_exchange_n((size_t *)&arena_used, &old, start + size, true,
                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-    *(size_t *)(arena + start - sizeof(size_t)) = size;
+    *(size_t *)(shim_boot_arena + start - sizeof(size_t)) = size;
     /* Static storage is zero and never reused: calloc needs no memset. */
-    return arena + start;
-}
-
-bool shim_boot_owns(const void *ptr)
-{
-    return (const unsigned char *)ptr >= arena && (const unsigned char *)ptr < arena + ARENA_SIZE;
+    return shim_boot_arena + start;
 }
 
 size_t shim_boot_size(const void *ptr)

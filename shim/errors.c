@@ -35,29 +35,13 @@ void shim_errors_init(void)
 }
 
 /* ---- recently freed blocks, per thread: tells a double free apart -------- */
-#define FREED_RING 64
-typedef struct {
-    const void *ptr;
-    int64_t size;
-    tally_stack_id stack;
-    uint8_t kind;
-} freed_block;
-static __thread freed_block freed[FREED_RING] __attribute__((tls_model("initial-exec")));
-static __thread unsigned freed_next __attribute__((tls_model("initial-exec")));
+__thread shim_freed_block shim_freed[SHIM_FREED_RING] __attribute__((tls_model("initial-exec")));
+__thread unsigned shim_freed_next __attribute__((tls_model("initial-exec")));
 
-void shim_errors_note_freed(const void *ptr, const tally_block_info *info)
+static const shim_freed_block *find_freed(const void *ptr)
 {
-    freed_block *f = &freed[freed_next++ % FREED_RING];
-    f->ptr = ptr;
-    f->size = info->size;
-    f->stack = info->stack;
-    f->kind = info->kind;
-}
-
-static const freed_block *find_freed(const void *ptr)
-{
-    for (unsigned i = 0; i < FREED_RING; i++) {
-        const freed_block *f = &freed[(freed_next - 1 - i) % FREED_RING];
+    for (unsigned i = 0; i < SHIM_FREED_RING; i++) {
+        const shim_freed_block *f = &shim_freed[(shim_freed_next - 1 - i) % SHIM_FREED_RING];
         if (f->ptr == ptr)
             return f;
     }
@@ -263,7 +247,7 @@ static void put_block(report *r, const void *ptr, int64_t size, uint8_t kind, co
 
 void shim_report_invalid(const void *ptr, shim_dealloc_kind how)
 {
-    const freed_block *f = find_freed(ptr);
+    const shim_freed_block *f = find_freed(ptr);
     error_kind kind = how == SHIM_DEALLOC_USABLE_SIZE ? ERR_USABLE_SIZE
                       : f                             ? ERR_DOUBLE_FREE
                                                       : ERR_INVALID_FREE;

@@ -57,8 +57,14 @@ void shim_run_pending(void);
 /* Serves allocations made before the raw allocator is bound (dlsym's calloc)
  * and during initialisation. Its blocks are never passed to a real free. */
 void *shim_boot_alloc(size_t size, size_t alignment);
-bool shim_boot_owns(const void *ptr);
 size_t shim_boot_size(const void *ptr);
+#define SHIM_BOOT_ARENA_SIZE (1024 * 1024)
+extern unsigned char shim_boot_arena[SHIM_BOOT_ARENA_SIZE];
+/* Inline: every free asks, and a call cost more than the test. */
+SHIM_INLINE bool shim_boot_owns(const void *ptr)
+{
+    return (uintptr_t)ptr - (uintptr_t)shim_boot_arena < SHIM_BOOT_ARENA_SIZE;
+}
 
 /* ---- untracked blocks (orphans.c) ------------------------------------------ */
 /* Blocks the raw allocator gave out while tracking could not book them
@@ -97,8 +103,28 @@ void shim_report_invalid(const void *ptr, shim_dealloc_kind how);
 void shim_report_mismatch(const void *ptr, const tally_block_info *info, shim_dealloc_kind how);
 /* operator delete(void *, size_t) with a size that is not the block's. */
 void shim_report_bad_size(const void *ptr, const tally_block_info *info, size_t size);
-/* Remembers a freed block for a later double-free report. */
-void shim_errors_note_freed(const void *ptr, const tally_block_info *info);
+/* The blocks this thread freed last: tells a double free apart from an
+ * invalid one, and says where the block came from. */
+#define SHIM_FREED_RING 64
+typedef struct {
+    const void *ptr;
+    int64_t size;
+    tally_stack_id stack;
+    uint8_t kind;
+} shim_freed_block;
+extern __thread shim_freed_block shim_freed[SHIM_FREED_RING]
+    __attribute__((tls_model("initial-exec")));
+extern __thread unsigned shim_freed_next __attribute__((tls_model("initial-exec")));
+/* Remembers a freed block for a later double-free report: inline, on every
+ * free. */
+SHIM_INLINE void shim_errors_note_freed(const void *ptr, const tally_block_info *info)
+{
+    shim_freed_block *f = &shim_freed[shim_freed_next++ % SHIM_FREED_RING];
+    f->ptr = ptr;
+    f->size = info->size;
+    f->stack = info->stack;
+    f->kind = info->kind;
+}
 void shim_errors_init(void);
 
 /* ---- processes (process.c) ------------------------------------------------- */
