@@ -120,6 +120,8 @@ static void fold_pool(tt_ledger_cache *c, tt_pool_delta *d)
     }
     /* The pool's pending peak, settled after the sites it covers were
      * folded (they fold first): its epoch opens a new peak for them. */
+    /* The highest point tracks every rise since the peak went pending. */
+    TALLY_ASSERT(!d->peak_pending || d->current <= d->max_current);
     int64_t high = cur - (d->current - d->max_current); /* back to the highest point */
     if (d->peak_pending && high > atomic_load_explicit(&p->peak, memory_order_relaxed)) {
         atomic_store_explicit(&p->peak, high, memory_order_relaxed);
@@ -137,6 +139,7 @@ static void fold_pool(tt_ledger_cache *c, tt_pool_delta *d)
  * less what this thread came down since its highest point. */
 static void settle_global(tt_ledger_cache *c)
 {
+    TALLY_ASSERT(c->global_pending && c->net <= c->max_net);
     pthread_mutex_lock(&tt_g.peak_lock);
     int64_t cur = atomic_load(&tt_g.current) - (c->net - c->max_net);
     if (cur > atomic_load(&tt_g.peak)) {

@@ -182,8 +182,9 @@ void tt_ledger_fold(tt_ledger_cache *c);
 /* A booking passed the global peak (d NULL) or d's pool's: mark it
  * pending. */
 void tt_ledger_peak_pending(tt_ledger_cache *c, tt_pool_delta *d);
-/* Before a booking that gives bytes back, while a peak is pending: fold,
- * which settles it at the highest point. */
+/* Before a booking that changes a site, while a peak is pending and the
+ * books stand below it (or are about to): fold, which settles it at the
+ * highest point while the sites still stand as they did there. */
 void tt_ledger_settle(tt_ledger_cache *c);
 void tt_ledger_global_peak_rejoin(tt_ledger_cache *c);
 
