@@ -22,9 +22,11 @@
  * gives bytes back or the books stand below their highest. A booking with
  * no stack (a sampled run's unsampled blocks) changes no site and folds
  * nothing: a growing program folds per batch, not per allocation. One
- * thread's peaks stay exact; with several, a pending thread holds back at
- * most TT_BATCH_BYTES, which is the bound above. A peak takes its time from
- * the coarse clock read when it became pending: at most a batch before.
+ * thread's peaks stay exact. With several, a pending thread folds once it
+ * has come down a batch from its highest point (tt_fallen_from_peak), so
+ * what other threads fold meanwhile is taken in by at most TT_BATCH_BYTES:
+ * the bound above. A peak takes its time from the coarse clock read when
+ * it became pending: at most a batch before.
  *
  * Peak attribution: a new global peak bumps tt_g.epoch after the thread that
  * made it folded everything. A site that changes for the first time after a
@@ -200,13 +202,24 @@ static inline void tt_mark_pool(tt_ledger_cache *c, tt_pool_delta *d)
     }
 }
 
+/* A thread below its pending peak by more than a batch folds: settled
+ * later, the peak would take in other threads' growth of the meantime as
+ * if it came at this thread's highest point, by up to what it came down.
+ * Only d changes in a booking, so only d's pool is looked at. */
+static inline bool tt_fallen_from_peak(const tt_ledger_cache *c, const tt_pool_delta *d)
+{
+    return (c->global_pending && c->max_net - c->net > TT_BATCH_BYTES) ||
+           (d->peak_pending && d->max_current - d->current > TT_BATCH_BYTES);
+}
+
 /* The global and pool figures are exact to within what threads hold back:
  * fold when this thread holds back TT_BATCH_BYTES of current bytes, net, or
  * has booked TT_BATCH_OPS times, so that totals stay fresh as well. */
 static inline bool tt_must_fold(const tt_ledger_cache *c, const tt_pool_delta *d)
 {
     return (uint64_t)(c->net + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES ||
-           (uint64_t)(d->current + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES || c->ops >= TT_BATCH_OPS;
+           (uint64_t)(d->current + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES || c->ops >= TT_BATCH_OPS ||
+           (TT_UNLIKELY(c->peak_pending) && tt_fallen_from_peak(c, d));
 }
 
 static inline int tt_bucket_of(int64_t size)

@@ -120,12 +120,94 @@ START_TEST(threads_books_add_up)
 }
 END_TEST
 
+/* A pending peak is settled at the thread's next fold, from the highest
+ * point it noted. If the thread has come down far since, other threads'
+ * growth of the meantime must not be counted as if it came at that point:
+ * a thread that falls a batch (64 KiB) below its pending peak folds.
+ * Sampled (with nothing sampled), so that frees change no site and do not
+ * fold by themselves. A holds 120 KiB, then 180, then 60 while B holds
+ * 1 MiB: the true peak is 1 MiB + 60 KiB. */
+#define KIB60 (60 * 1024)
+#define MIB1 (1024 * 1024)
+static tally_pool *bp;
+static pthread_mutex_t step_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t step_cond = PTHREAD_COND_INITIALIZER;
+static int step;
+static prof_profile *seen;
+
+static void wait_step(int want)
+{
+    pthread_mutex_lock(&step_lock);
+    while (step < want)
+        pthread_cond_wait(&step_cond, &step_lock);
+    pthread_mutex_unlock(&step_lock);
+}
+
+static void set_step(int to)
+{
+    pthread_mutex_lock(&step_lock);
+    step = to;
+    pthread_cond_broadcast(&step_cond);
+    pthread_mutex_unlock(&step_lock);
+}
+
+static void *fall_then_dump(void *arg)
+{
+    (void)arg;
+    uint8_t *x1, *x2, *c;
+    ck_assert_int_eq(tally_pool_allocate(bp, KIB60, &x1), 0);
+    ck_assert_int_eq(tally_pool_allocate(bp, KIB60, &x2), 0); /* past a batch: folds */
+    ck_assert_int_eq(tally_pool_allocate(bp, KIB60, &c), 0);  /* 180 KiB: pending */
+    tally_pool_free(bp, x1, KIB60);
+    tally_pool_free(bp, x2, KIB60); /* 120 KiB below it */
+    set_step(1);
+    wait_step(2);
+    seen = dump_and_read();
+    tally_pool_free(bp, c, KIB60);
+    return NULL;
+}
+
+static void *grow_a_lot(void *arg)
+{
+    uint8_t **big = arg;
+    ck_assert_int_eq(tally_pool_allocate(bp, MIB1, big), 0);
+    return NULL;
+}
+
+START_TEST(fallen_thread_settles_its_peak)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(1LL << 40, 0); /* a 1 TiB mean: nothing here is sampled */
+    bp = tally_proxy_pool_new(NULL, "fallen");
+    pthread_t a, b;
+    uint8_t *big = NULL;
+    ck_assert_int_eq(pthread_create(&a, NULL, fall_then_dump, NULL), 0);
+    wait_step(1);
+    ck_assert_int_eq(pthread_create(&b, NULL, grow_a_lot, &big), 0);
+    ck_assert_int_eq(pthread_join(b, NULL), 0);
+    set_step(2);
+    ck_assert_int_eq(pthread_join(a, NULL), 0);
+    const int64_t truth = MIB1 + KIB60;
+    /* Nothing else is held back here: the peak is exact to within one
+     * batch, not the 120 KiB A came down. */
+    ck_assert_int_le(seen->peak_bytes, truth + 64 * 1024);
+    ck_assert_int_ge(seen->peak_bytes, truth - 64 * 1024);
+    const prof_pool *pool = prof_find_pool(seen, tally_pool_id(bp));
+    ck_assert_ptr_nonnull(pool);
+    ck_assert_int_le(pool->peak, truth + 64 * 1024);
+    prof_free(seen);
+    tally_pool_free(bp, big, MIB1);
+    unlink(test_profile);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("track_threads");
     TCase *tc = tcase_create("threads");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, threads_books_add_up);
+    tcase_add_test(tc, fallen_thread_settles_its_peak);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
