@@ -374,9 +374,16 @@ static void scan_block(marker *m, size_t i, int mode)
     }
 }
 
+/* Each block's first line is asked for a few pops ahead: the stack's
+ * blocks lie anywhere in the heap, and reading each one was a cache miss
+ * the scan waited for. A prefetch never faults, so a block freed under us
+ * costs nothing. */
+#define PREFETCH_AHEAD 4
 static void drain(marker *m, int clique)
 {
     while (m->top > 0) {
+        if (m->top > PREFETCH_AHEAD)
+            __builtin_prefetch((const void *)m->start[m->stack[m->top - 1 - PREFETCH_AHEAD]]);
         size_t i = m->stack[--m->top];
         int mode = clique ? INDIRECT : m->state[i] == REACHABLE ? REACHABLE : POSSIBLE;
         scan_block(m, i, mode);
