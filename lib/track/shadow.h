@@ -1,7 +1,7 @@
 /* shadow.h: the sampled mode's record of blocks kept out of the live table.
  *
  * With TALLY_SAMPLE, most blocks are not sampled: they carry no stack, and
- * putting each in the live table (a locked insert and remove, 24 bytes) was
+ * putting each in the live table (a locked insert and remove, 16 bytes) was
  * most of a sampled run's cost. Instead, each such block of the preload
  * shim's gets a 16-bit entry in a shadow map, one entry per 16 bytes of
  * address space, mapped lazily a GiB of address space (128 MiB of reserved,
