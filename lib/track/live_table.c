@@ -4,8 +4,9 @@
  * open-addressing table with linear probing and backward-shift deletion (no
  * tombstones), 16 bytes per slot (see "A slot" below), at most 1/4 full
  * while small and 3/4 once big, grown into fresh mmap'd memory; from 2 MiB
- * on, in transparent huge pages, because a big table read at random otherwise costs a TLB miss on
- * top of the cache miss of nearly every lookup. A shard's spin lock is held
+ * on, in transparent huge pages, because a big table read at random
+ * otherwise costs a TLB miss on top of the cache miss of nearly every
+ * lookup. A shard's spin lock is held
  * for a probe, never while unwinding. Each shard also counts its blocks in
  * TT_LIVE_FILTER (64) address buckets: a zero count proves an address is not
  * here, which lets a sampled run skip the lock for the many blocks it did
@@ -100,11 +101,15 @@ static inline uint32_t slot_pool_field(const slot *e)
 {
     return (uint32_t)(e->data >> POOL_SHIFT);
 }
+/* A wide slot's record, by its index in the rest of data. */
+static inline uint32_t wide_index(const slot *e)
+{
+    return (uint32_t)(e->data & ((1ULL << POOL_SHIFT) - 1));
+}
 static inline const wide *slot_wide(const shard *s, const slot *e)
 {
-    uint64_t k = e->data & ((1ULL << POOL_SHIFT) - 1);
-    TALLY_ASSERT(k < s->nwide);
-    return &s->wides[k];
+    TALLY_ASSERT(wide_index(e) < s->nwide);
+    return &s->wides[wide_index(e)];
 }
 static inline int32_t slot_pool(const shard *s, const slot *e)
 {
@@ -114,22 +119,18 @@ static inline int32_t slot_pool(const shard *s, const slot *e)
 /* The caller's view of a slot. */
 static inline tt_entry entry_of(const shard *s, const slot *e)
 {
-    int64_t size;
-    uint32_t stack;
-    int32_t pool;
+    tt_entry out = {.addr = slot_addr(e),
+                    .kind = (uint8_t)((e->key >> KIND_SHIFT) & 0xf),
+                    .flags = (uint8_t)slot_flags(e)};
     if (slot_pool_field(e) == WIDE_POOL) {
         const wide *w = slot_wide(s, e);
-        size = w->size, stack = w->stack, pool = w->pool;
+        out.size = w->size, out.stack = w->stack, out.pool = w->pool;
     } else {
-        size = (int64_t)(e->data & ((1ULL << SIZE_BITS) - 1));
-        stack = (uint32_t)(e->data >> STACK_SHIFT) & ((1u << STACK_BITS) - 1);
-        pool = (int32_t)slot_pool_field(e);
+        out.size = (int64_t)(e->data & ((1ULL << SIZE_BITS) - 1));
+        out.stack = (uint32_t)(e->data >> STACK_SHIFT) & ((1u << STACK_BITS) - 1);
+        out.pool = (int32_t)slot_pool_field(e);
     }
-    uint64_t kind = (e->key >> KIND_SHIFT) & 0xf;
-    return (tt_entry){slot_addr(e),
-                      (uint64_t)size | kind << TT_ENTRY_KIND_SHIFT |
-                          (uint64_t)slot_flags(e) << TT_ENTRY_FLAGS_SHIFT,
-                      stack, pool};
+    return out;
 }
 /* A wide record for the block, from the free list or the end; false when
  * its list cannot grow (out of memory). */
@@ -162,7 +163,7 @@ static void wide_drop(shard *s, const slot *e)
 {
     if (slot_pool_field(e) != WIDE_POOL)
         return;
-    uint32_t k = (uint32_t)(e->data & ((1ULL << POOL_SHIFT) - 1));
+    uint32_t k = wide_index(e);
     s->wides[k].pool = (int32_t)s->wide_free;
     s->wide_free = k + 1;
 }

@@ -22,25 +22,24 @@ enum {
  * in 16 bytes (live_table.c, "A slot") and hands out these copies. */
 typedef struct {
     uintptr_t addr;
-    uint64_t meta; /* size in bits 0-47, kind 48-51, flags 52-55 */
+    int64_t size;
     uint32_t stack;
     int32_t pool;
+    uint8_t kind, flags;
 } tt_entry;
 #define TT_ENTRY_MAX_SIZE (1ULL << 48)
-#define TT_ENTRY_KIND_SHIFT 48
-#define TT_ENTRY_FLAGS_SHIFT 52
 #define TT_ANY_POOL INT32_MIN
 static inline int64_t tt_entry_size(const tt_entry *e)
 {
-    return (int64_t)(e->meta & (TT_ENTRY_MAX_SIZE - 1));
+    return e->size;
 }
 static inline unsigned tt_entry_kind(const tt_entry *e)
 {
-    return (unsigned)(e->meta >> TT_ENTRY_KIND_SHIFT) & 0xf;
+    return e->kind;
 }
 static inline unsigned tt_entry_flags(const tt_entry *e)
 {
-    return (unsigned)(e->meta >> TT_ENTRY_FLAGS_SHIFT) & 0xf;
+    return e->flags;
 }
 void tt_live_insert(uintptr_t addr, int64_t size, uint32_t stack, int32_t pool, unsigned kind,
                     unsigned flags);
