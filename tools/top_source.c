@@ -83,6 +83,17 @@ int top_source_open(pid_t pid, top_source **out, char *err, size_t cap)
         close(fd);
         return fail(err, cap, TOP_BAD_SEGMENT, "%d: %s is not mode 0600: not read", pid, path);
     }
+    uint64_t start = proc_start_of(pid);
+    if (!start) {
+        /* Left by a process that was killed (no exit to remove it): ours
+         * to remove, whatever it holds. A kill can land between the
+         * segment's creation and its sizing, so its contents are not
+         * looked at first. */
+        close(fd);
+        unlink(path);
+        return fail(err, cap, TOP_NO_PROCESS, "no process %d (its stale segment %s is removed)",
+                    pid, path);
+    }
     if (st.st_size != (off_t)sizeof(prof_live_segment)) {
         close(fd);
         return fail(err, cap, TOP_BAD_SEGMENT,
@@ -92,21 +103,16 @@ int top_source_open(pid_t pid, top_source **out, char *err, size_t cap)
     close(fd);
     if (seg == MAP_FAILED)
         return fail(err, cap, TOP_BAD_SEGMENT, "%d: cannot map %s", pid, path);
-    uint64_t start = proc_start_of(pid);
     int ready = __atomic_load_n(&seg->magic, __ATOMIC_ACQUIRE) == PROF_LIVE_MAGIC;
     if (ready && (seg->version != PROF_LIVE_VERSION || seg->size != sizeof *seg)) {
         munmap(seg, sizeof *seg);
         return fail(err, cap, TOP_BAD_SEGMENT,
                     "%d: %s is not a live segment of this tally's version", pid, path);
     }
-    if (!start || (ready && (seg->pid != (int32_t)pid || seg->proc_start != start))) {
-        /* Left by a process that was killed (no exit to remove it), or by
-         * an earlier process of this pid: ours to remove. */
+    if (ready && (seg->pid != (int32_t)pid || seg->proc_start != start)) {
+        /* Left by an earlier process of this pid: ours to remove. */
         munmap(seg, sizeof *seg);
         unlink(path);
-        if (!start)
-            return fail(err, cap, TOP_NO_PROCESS, "no process %d (its stale segment %s is removed)",
-                        pid, path);
         return fail(err, cap, TOP_NOT_LIVE,
                     "process %d does not publish a live view (a stale segment of an earlier "
                     "process %d was removed)",

@@ -124,7 +124,15 @@ wait "$P" 2>/dev/null
 top_err "no process $P" "$P"
 [ -e "$(seg $P)" ] && fail "the reader left the stale segment of a dead process"
 top_err "no process 2147483647" 2147483647
-echo "ok: a killed process's stale segment is removed by the reader; no such process is said"
+# Killed between the segment's creation and its sizing: empty, no header.
+sh -c 'exit 0' &
+D=$!
+wait "$D"
+: >"$(seg $D)"
+chmod 600 "$(seg $D)"
+top_err "no process $D" "$D"
+[ -e "$(seg $D)" ] && fail "the reader left the empty stale segment of a dead process"
+echo "ok: a killed process's stale segment, sized or not, is removed by the reader; no such process is said"
 
 start bad
 sleep 0.3
