@@ -230,12 +230,14 @@ static inline void weights(int64_t size, unsigned flags, int64_t *bytes, int64_t
     }
 }
 
-/* Since the peak went pending, the books came down: a site's change now
- * would not be its state at the highest point. */
-static inline bool below_pending_peak(const tt_ledger_cache *c, const tt_pool_delta *d)
+/* Before a booking that changes a site: a pending peak is settled from
+ * the sites' books as they stand, so they must stand as they did at its
+ * highest point. Fold first if this booking gives bytes back, or if the
+ * books came down since that point already. */
+static inline void settle_before_site(tt_ledger_cache *c, const tt_pool_delta *d, bool gives_back)
 {
-    return (c->global_pending && c->net < c->max_net) ||
-           (d->peak_pending && d->current < d->max_current);
+    if (TT_UNLIKELY(c->peak_pending) && (gives_back || tt_fall_from_peak(c, d) > 0))
+        tt_ledger_settle(c);
 }
 
 static void book_alloc(tt_ledger_cache *c, const tt_block *b)
@@ -243,8 +245,8 @@ static void book_alloc(tt_ledger_cache *c, const tt_block *b)
     tt_pool_delta *d = pool_delta(c, b->pool);
     if (!d)
         return;
-    if (b->stack && TT_UNLIKELY(c->peak_pending) && below_pending_peak(c, d))
-        tt_ledger_settle(c);
+    if (b->stack)
+        settle_before_site(c, d, false);
     tt_site_delta *s = b->stack ? site_delta(c, b->stack, b->pool, d->pool) : NULL;
     tt_pool_grow(c, d, b->size);
     if (s) {
@@ -262,11 +264,11 @@ static void book_alloc(tt_ledger_cache *c, const tt_block *b)
 static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t pool, uint32_t stack,
                       unsigned flags)
 {
-    if (stack && TT_UNLIKELY(c->peak_pending))
-        tt_ledger_settle(c);
     tt_pool_delta *d = pool_delta(c, pool);
     if (!d)
         return;
+    if (stack)
+        settle_before_site(c, d, true);
     tt_site_delta *s = stack ? site_delta(c, stack, pool, d->pool) : NULL;
     bool temp = tt_pool_shrink(c, d, ptr, size, flags & TT_FLAG_WRAPPER);
     if (s) {
@@ -315,11 +317,11 @@ void tt_ledger_release(tt_ledger_cache *c, const tt_block *b, int blocks)
         book_free(c, b->addr, b->size, b->pool, b->stack, b->flags);
         return;
     }
-    if (b->stack && TT_UNLIKELY(c->peak_pending) && b->size > 0)
-        tt_ledger_settle(c);
     tt_pool_delta *d = pool_delta(c, b->pool);
     if (!d)
         return;
+    if (b->stack)
+        settle_before_site(c, d, b->size > 0);
     tt_site_delta *s = b->stack ? site_delta(c, b->stack, b->pool, d->pool) : NULL;
     d->current -= b->size;
     d->live -= blocks;

@@ -23,7 +23,7 @@
  * no stack (a sampled run's unsampled blocks) changes no site and folds
  * nothing: a growing program folds per batch, not per allocation. One
  * thread's peaks stay exact. With several, a pending thread folds once it
- * has come down a batch from its highest point (tt_fallen_from_peak), so
+ * has come down a batch from its highest point (tt_must_fold), so
  * what other threads fold meanwhile is taken in by at most TT_BATCH_BYTES:
  * the bound above. A peak takes its time from the coarse clock read when
  * it became pending: at most a batch before.
@@ -202,24 +202,27 @@ static inline void tt_mark_pool(tt_ledger_cache *c, tt_pool_delta *d)
     }
 }
 
-/* A thread below its pending peak by more than a batch folds: settled
- * later, the peak would take in other threads' growth of the meantime as
- * if it came at this thread's highest point, by up to what it came down.
- * Only d changes in a booking, so only d's pool is looked at. */
-static inline bool tt_fallen_from_peak(const tt_ledger_cache *c, const tt_pool_delta *d)
+/* How far this thread's books stand below the highest point of a pending
+ * peak, global or d's pool's: 0 at that point or with none pending. Only
+ * d changes in a booking, so only d's pool is looked at. */
+static inline int64_t tt_fall_from_peak(const tt_ledger_cache *c, const tt_pool_delta *d)
 {
-    return (c->global_pending && c->max_net - c->net > TT_BATCH_BYTES) ||
-           (d->peak_pending && d->max_current - d->current > TT_BATCH_BYTES);
+    int64_t global = c->global_pending ? c->max_net - c->net : 0;
+    int64_t pool = d->peak_pending ? d->max_current - d->current : 0;
+    return global > pool ? global : pool;
 }
 
 /* The global and pool figures are exact to within what threads hold back:
  * fold when this thread holds back TT_BATCH_BYTES of current bytes, net, or
- * has booked TT_BATCH_OPS times, so that totals stay fresh as well. */
+ * has booked TT_BATCH_OPS times, so that totals stay fresh as well. And
+ * when it stands a batch below a pending peak: settled later, the peak
+ * would take in other threads' growth of the meantime as if it came at
+ * this thread's highest point, by up to what it came down. */
 static inline bool tt_must_fold(const tt_ledger_cache *c, const tt_pool_delta *d)
 {
     return (uint64_t)(c->net + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES ||
            (uint64_t)(d->current + TT_BATCH_BYTES) > 2 * TT_BATCH_BYTES || c->ops >= TT_BATCH_OPS ||
-           (TT_UNLIKELY(c->peak_pending) && tt_fallen_from_peak(c, d));
+           (TT_UNLIKELY(c->peak_pending) && tt_fall_from_peak(c, d) > TT_BATCH_BYTES);
 }
 
 static inline int tt_bucket_of(int64_t size)
