@@ -10,22 +10,21 @@
 
 #include <stdalign.h>
 
-#define ARENA_SIZE SHIM_BOOT_ARENA_SIZE
 #define HEADER 16 /* the block's size, kept so realloc can copy it */
 
-alignas(4096) unsigned char shim_boot_arena[ARENA_SIZE];
+alignas(4096) unsigned char shim_boot_arena[SHIM_BOOT_ARENA_SIZE];
 static _Atomic size_t arena_used;
 
 void *shim_boot_alloc(size_t size, size_t alignment)
 {
     if (alignment < HEADER)
         alignment = HEADER;
-    if (size > ARENA_SIZE || alignment > ARENA_SIZE / 2)
+    if (size > SHIM_BOOT_ARENA_SIZE || alignment > SHIM_BOOT_ARENA_SIZE / 2)
         return NULL;
     size_t old = arena_used, start;
     do {
         start = (old + HEADER + alignment - 1) & ~(alignment - 1);
-        if (start + size > ARENA_SIZE)
+        if (start + size > SHIM_BOOT_ARENA_SIZE)
             return NULL;
     } while (!__atomic_compare_exchange_n((size_t *)&arena_used, &old, start + size, true,
                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED));

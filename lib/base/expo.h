@@ -2,9 +2,9 @@
  *
  * They were libtally's only calls into libm, and loading libm cost every
  * preloaded program 312 KiB of resident pages (its many IFUNC relocations
- * touch most of its text). Both are within 4 ulps of libm over the ranges the sampler uses
- * (tests/base/test_expo.c holds them to libm's results), which is far more
- * than a sampling distance or weight needs. */
+ * touch most of its text). Both are within 4 ulps of libm over the ranges
+ * the sampler uses (tests/base/test_expo.c holds them to libm's results),
+ * which is far more than a sampling distance or weight needs. */
 #ifndef TALLY_BASE_EXPO_H
 #define TALLY_BASE_EXPO_H
 

@@ -119,14 +119,16 @@ static void fold_pool(tt_ledger_cache *c, tt_pool_delta *d)
         d->hist[k] = 0;
     }
     /* The pool's pending peak, settled after the sites it covers were
-     * folded (they fold first): its epoch opens a new peak for them. */
-    /* The highest point tracks every rise since the peak went pending. */
-    TALLY_ASSERT(!d->peak_pending || d->current <= d->max_current);
-    int64_t high = cur - (d->current - d->max_current); /* back to the highest point */
-    if (d->peak_pending && high > atomic_load_explicit(&p->peak, memory_order_relaxed)) {
-        atomic_store_explicit(&p->peak, high, memory_order_relaxed);
-        p->peak_ns = peak_time(c);
-        atomic_fetch_add(&p->epoch, 1);
+     * folded (they fold first): its epoch opens a new peak for them. The
+     * highest point tracks every rise since the peak went pending. */
+    if (d->peak_pending) {
+        TALLY_ASSERT(d->current <= d->max_current);
+        int64_t high = cur - (d->current - d->max_current);
+        if (high > atomic_load_explicit(&p->peak, memory_order_relaxed)) {
+            atomic_store_explicit(&p->peak, high, memory_order_relaxed);
+            p->peak_ns = peak_time(c);
+            atomic_fetch_add(&p->epoch, 1);
+        }
     }
     base_spin_unlock(&p->lock);
     d->current = d->live = d->total = d->count = d->temp = 0;
