@@ -127,19 +127,8 @@ TEST_FN void big(void)
     tally_pool_free(pk, p, BIG);
 }
 
-TEST_FN uint8_t *mid(void)
-{
-    uint8_t *p;
-    ck_assert_int_eq(tally_pool_allocate(pk, MID, &p), 0);
-    return p;
-}
-
-TEST_FN uint8_t *small(void)
-{
-    uint8_t *p;
-    ck_assert_int_eq(tally_pool_allocate(pk, SMALL, &p), 0);
-    return p;
-}
+TEST_ALLOCATOR(mid, pk, MID)
+TEST_ALLOCATOR(small, pk, SMALL)
 
 START_TEST(peak_belongs_to_big)
 {
@@ -200,12 +189,7 @@ END_TEST
 /* A peak made of blocks smaller than the fold batch: no fold raises it,
  * it is settled when bytes first go back, at its exact height. */
 #define PIECE 1000
-TEST_FN uint8_t *piece(void)
-{
-    uint8_t *p;
-    ck_assert_int_eq(tally_pool_allocate(pk, PIECE, &p), 0);
-    return p;
-}
+TEST_ALLOCATOR(piece, pk, PIECE)
 
 START_TEST(small_peak_settles_before_free)
 {

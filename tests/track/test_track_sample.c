@@ -120,12 +120,7 @@ END_TEST
  * passed before it is settled later, at the fold, from the highest point
  * the thread noted. It must come out exact all the same. */
 #define PIECE 1000
-TEST_FN uint8_t *unsampled_piece(void)
-{
-    uint8_t *p;
-    ck_assert_int_eq(tally_pool_allocate(sp, PIECE, &p), 0);
-    return p;
-}
+TEST_ALLOCATOR(unsampled_piece, sp, PIECE)
 
 START_TEST(peak_exact_without_sampled_blocks)
 {

@@ -18,6 +18,15 @@
 /* A test function that keeps its own frame and is found by name: the
  * build hides symbols by default (-fvisibility=hidden). */
 #define TEST_FN __attribute__((noinline, visibility("default")))
+/* A function of that name that allocates size bytes from pool and returns
+ * them: a test finds a block's records by the name of its allocator. */
+#define TEST_ALLOCATOR(name, pool, size)                                                           \
+    TEST_FN uint8_t *name(void)                                                                    \
+    {                                                                                              \
+        uint8_t *p;                                                                                \
+        ck_assert_int_eq(tally_pool_allocate((pool), (size), &p), 0);                              \
+        return p;                                                                                  \
+    }
 
 static char test_profile[256];
 
