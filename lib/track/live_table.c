@@ -10,7 +10,7 @@
  * for a probe, never while unwinding. Each shard also counts its blocks in
  * TT_LIVE_FILTER (64) address buckets: a zero count proves an address is not
  * here, which lets a sampled run skip the lock for the many blocks it did
- * not sample.
+ * not sample (only a sampled run keeps these counts).
  *
  * A block booked by a wrapper pool and by its parent has one entry per pool,
  * so one address may appear twice, with different pool ids. */
@@ -218,9 +218,15 @@ static inline uint32_t distance(uint32_t a, uint32_t b, uint32_t n)
 {
     return b >= a ? b - a : b + n - a;
 }
-/* A shard's own filter slot: only that shard's lock holder writes it. */
+/* A shard's own filter slot: only that shard's lock holder writes it.
+ * Only a sampled run reads the filter (tally_track_pool_free): a full run
+ * keeps it at zero rather than write one more line on every insert and
+ * remove, a line that threads freeing each other's blocks (larson) pass
+ * between their cores. */
 static inline void filter_add(const shard *s, uint64_t h, int d)
 {
+    if (!tt_sampling())
+        return;
     _Atomic uint32_t *f = &tt_live_filter[s - shards][tt_live_filter_slot(h)];
     atomic_store_explicit(f, atomic_load_explicit(f, memory_order_relaxed) + (uint32_t)d,
                           memory_order_relaxed);

@@ -55,9 +55,9 @@ bool tt_live_find_containing(uintptr_t addr, tt_entry *out);
  * lock different shards, and a shard's lock and filter lines stay in the
  * cache of the core that uses them. Sharded by block, every insert took a
  * line the other core had just written (churn on 2 threads: 1.67x the
- * throughput of 1). Each shard also counts its blocks in TT_LIVE_FILTER
- * address buckets: a zero count proves an address is not in the table,
- * without the shard's lock. */
+ * throughput of 1). In a sampled run, each shard also counts its blocks in
+ * TT_LIVE_FILTER address buckets: a zero count proves an address is not in
+ * the table, without the shard's lock. */
 #define TT_LIVE_SHARDS 64
 #define TT_LIVE_REGION_SHIFT 22
 #define TT_LIVE_FILTER 64
@@ -74,9 +74,11 @@ static inline uint32_t tt_live_filter_slot(uint64_t h)
 {
     return (uint32_t)(h >> 40) & (TT_LIVE_FILTER - 1);
 }
-/* False only when addr is surely not in the table: one relaxed load. */
+/* False only when addr is surely not in the table: one relaxed load. A
+ * sampled run's only: a full run does not keep the filter (live_table.c). */
 static inline bool tt_live_maybe(uintptr_t addr)
 {
+    TALLY_ASSERT(tt_sampling());
     return atomic_load_explicit(
                &tt_live_filter[tt_live_shard_index(addr)][tt_live_filter_slot(tt_live_mix(addr))],
                memory_order_relaxed) != 0;
