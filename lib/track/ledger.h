@@ -108,8 +108,9 @@ void tt_ledger_unlock_all(void);
 void tt_ledger_fork_child(void);
 
 /* ---- a thread's unfolded changes ---------------------------------------------- */
-#define TT_SITE_SLOTS 512 /* direct-mapped */
-#define TT_POOL_SLOTS 16  /* direct-mapped */
+#define TT_SITE_BITS 9 /* TT_SITE_SLOTS, direct-mapped, chosen by the key's top bits */
+#define TT_SITE_SLOTS (1 << TT_SITE_BITS)
+#define TT_POOL_SLOTS 16 /* direct-mapped */
 /* Dirty site deltas pushed out of their slot by another site, kept for the
  * next fold (ledger.c: evicting one used to fold everything). */
 #define TT_SITE_VICTIMS 64
