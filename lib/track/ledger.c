@@ -48,11 +48,12 @@ static inline tt_site_delta *site_slot(tt_ledger_cache *c, uint64_t key)
     return &c->sites[(key * 0x9e3779b97f4a7c15ULL) >> (64 - TT_SITE_BITS)];
 }
 
-static __attribute__((noinline)) tt_site_delta *
-site_delta_miss(tt_ledger_cache *c, uint32_t stack, int32_t pool, tt_pool_books *pool_books)
+/* d: the site's slot, held by another site or empty. */
+static __attribute__((noinline)) tt_site_delta *site_delta_miss(tt_ledger_cache *c,
+                                                                tt_site_delta *d, uint32_t stack,
+                                                                int32_t pool,
+                                                                tt_pool_books *pool_books)
 {
-    uint64_t key = site_key(stack, pool);
-    tt_site_delta *d = site_slot(c, key);
     tt_site_books *site = tt_site_books_get(stack, pool, pool_books);
     if (!site)
         return NULL;
@@ -70,7 +71,7 @@ site_delta_miss(tt_ledger_cache *c, uint32_t stack, int32_t pool, tt_pool_books 
         }
     }
     memset(d, 0, sizeof *d);
-    d->key = key;
+    d->key = site_key(stack, pool);
     d->site = site;
     d->dirty = dirty;
     return d;
@@ -81,7 +82,7 @@ static inline tt_site_delta *site_delta(tt_ledger_cache *c, uint32_t stack, int3
 {
     uint64_t key = site_key(stack, pool);
     tt_site_delta *d = site_slot(c, key);
-    return TT_LIKELY(d->key == key) ? d : site_delta_miss(c, stack, pool, pool_books);
+    return TT_LIKELY(d->key == key) ? d : site_delta_miss(c, d, stack, pool, pool_books);
 }
 
 static inline void mark_site(tt_ledger_cache *c, tt_site_delta *d)

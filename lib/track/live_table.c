@@ -6,11 +6,10 @@
  * while small and 3/4 once big, grown into fresh mmap'd memory; from 2 MiB
  * on, in transparent huge pages, because a big table read at random
  * otherwise costs a TLB miss on top of the cache miss of nearly every
- * lookup. A shard's spin lock is held
- * for a probe, never while unwinding. Each shard also counts its blocks in
- * TT_LIVE_FILTER (64) address buckets: a zero count proves an address is not
- * here, which lets a sampled run skip the lock for the many blocks it did
- * not sample (only a sampled run keeps these counts).
+ * lookup. A shard's spin lock is held for a probe, never while unwinding.
+ * In a sampled run, each shard also counts its blocks in TT_LIVE_FILTER
+ * (64) address buckets: a zero count proves an address is not here, which
+ * lets the run skip the lock for the many blocks it did not sample.
  *
  * A block booked by a wrapper pool and by its parent has one entry per pool,
  * so one address may appear twice, with different pool ids. */
