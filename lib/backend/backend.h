@@ -16,6 +16,9 @@
 typedef struct backend_ops {
     const char *name;
     void *(*allocate)(size_t size, size_t alignment);
+    /* The same, for alignments up to TALLY_DEFAULT_ALIGNMENT (the pools'
+     * usual call): may skip what only larger alignments need. */
+    void *(*allocate_default_aligned)(size_t size, size_t alignment);
     /* Returns the new block or NULL; the alignment survives the move. */
     void *(*reallocate)(void *ptr, size_t old_size, size_t new_size, size_t alignment);
     void (*free)(void *ptr, size_t size, size_t alignment);

@@ -47,6 +47,7 @@ static void jemalloc_release_unused(void)
 static const backend_ops jemalloc_backend = {
     .name = "jemalloc",
     .allocate = jemalloc_allocate,
+    .allocate_default_aligned = jemalloc_allocate,
     .reallocate = jemalloc_reallocate,
     .free = jemalloc_free,
     .usable_size = jemalloc_usable_size,

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <tally/pool.h>
 
 static void (*mi_collect_fn)(bool);
 
@@ -93,6 +94,34 @@ static void *mimalloc_allocate(size_t size, size_t alignment)
     return allocate_overaligned(size, alignment);
 }
 
+/* ---- the pools' default alignment ---------------------------------------------------------
+ * mi_malloc_aligned(n, 64) takes mimalloc's generic path whenever the first
+ * free block of n's size class is not 64-aligned, and above 1 KiB always:
+ * it allocates n + 63 bytes and aligns inside. A 64-byte multiple needs no
+ * such care, because mimalloc's size classes from 64 bytes up are 64-byte
+ * multiples and its pages start 64-aligned, so the class's every block is
+ * aligned. That is mimalloc's layout, not its promise: a block that is not
+ * aligned after all goes back, and mi_malloc_aligned answers instead
+ * (tests/lib/test_pool.c checks every size up to 64 KiB). Memory: rounding
+ * up to 64 never costs more than the 63 bytes the generic path adds. */
+static void *(*mi_malloc_fn)(size_t);
+
+static __attribute__((noinline)) void *allocate_default_misaligned(void *p, size_t size,
+                                                                   size_t alignment)
+{
+    mi_free_fn(p);
+    return mi_malloc_aligned_fn(size, alignment);
+}
+
+static void *mimalloc_allocate_default_aligned(size_t size, size_t alignment)
+{
+    void *p =
+        mi_malloc_fn((size + TALLY_DEFAULT_ALIGNMENT - 1) & ~(size_t)(TALLY_DEFAULT_ALIGNMENT - 1));
+    if (__builtin_expect(is_aligned(p, TALLY_DEFAULT_ALIGNMENT), 1)) /* NULL too: a failure */
+        return p;
+    return allocate_default_misaligned(p, size, alignment);
+}
+
 /* mi_realloc_aligned takes no old size; adapt it. Above 128 it keeps the
  * block when it still fits (as mimalloc would: aligned, at most half of it
  * wasted), else moves it to a block from allocate_overaligned, so that the
@@ -146,6 +175,7 @@ static void load_mimalloc(void)
             return; /* keep the handle: unloading an allocator is never safe */
     *(void **)&mi_malloc_aligned_fn = syms[0];
     mimalloc_backend.allocate = mimalloc_allocate;
+    mimalloc_backend.allocate_default_aligned = mimalloc_allocate_default_aligned;
     *(void **)&mi_realloc_aligned_fn = syms[1];
     mimalloc_backend.reallocate = mimalloc_reallocate;
     *(void **)&mi_free_fn = syms[2];
@@ -155,6 +185,7 @@ static void load_mimalloc(void)
     mimalloc_backend.usable_size = mi_usable_size_fn;
     *(void **)&mi_collect_fn = syms[4];
     *(void **)&mimalloc_entries.malloc = syms[5];
+    *(void **)&mi_malloc_fn = syms[5];
     *(void **)&mimalloc_entries.calloc = syms[6];
     *(void **)&mimalloc_entries.realloc = syms[7];
     mimalloc_entries.free = mi_free_fn;

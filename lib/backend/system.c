@@ -71,6 +71,7 @@ static void system_release_unused(void)
 static const backend_ops system_backend = {
     .name = "system",
     .allocate = system_allocate,
+    .allocate_default_aligned = system_allocate,
     .reallocate = system_reallocate,
     .free = system_free,
     .usable_size = system_usable_size,

@@ -70,6 +70,16 @@ static inline __attribute__((always_inline)) void book_release(tally_pool *pool,
         book_shrink(pool, n, whole_block);
 }
 
+/* A backend pool's block back to its backend. */
+static inline __attribute__((always_inline)) void
+backend_free(const backend_ops *backend, uint8_t *ptr, int64_t size, int64_t alignment)
+{
+    if (backend->free_unsized)
+        backend->free_unsized(ptr);
+    else
+        backend->free(ptr, (size_t)size, (size_t)alignment);
+}
+
 /* The shared books, after this thread's unfolded share went into them. */
 static pool_stats *books_for_read(const tally_pool **pool)
 {
@@ -118,26 +128,16 @@ tally_pool *pool_resolve(tally_pool *pool)
     return pool ? pool : tally_default_pool();
 }
 
-/* The body of both allocate entry points, inlined into each so that
- * tally_pool_allocate gets a copy specialised for the constant default
- * alignment: this is the hottest path in the library. */
-static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool, int64_t size,
-                                                               int64_t alignment, uint8_t **out)
+/* Everything but an untracked backend pool's allocation: a wrapper's call
+ * through its vtable, a capped pool's reservation, and the tracking layer's
+ * hooks. Out of line, so that the hot path keeps few registers live across
+ * its one call (measured: each saved register cost the pool path more than
+ * its books did). */
+static __attribute__((noinline)) int allocate_slow(tally_pool *pool, int64_t size,
+                                                   int64_t alignment, uint8_t **out)
 {
-    if (__builtin_expect(!out || size < 0 || !valid_alignment(alignment), 0))
-        return EINVAL;
-    if (size == 0 && alignment <= TALLY_DEFAULT_ALIGNMENT) {
-        *out = pool_zero_size_area;
-        return 0;
-    }
-    if (__builtin_expect(too_large(size, alignment), 0))
-        return ENOMEM;
-    pool = pool_resolve(pool);
-
     uint8_t *p;
-    if (__builtin_expect(pool->parent == NULL, 1)) {
-        /* A backend pool has no limit, so it books after the call: nothing
-         * is reserved, and the vtable is skipped on the hottest path. */
+    if (pool->parent == NULL) {
         p = pool->backend->allocate((size_t)size, (size_t)alignment);
         if (__builtin_expect(!p, 0))
             return ENOMEM;
@@ -165,6 +165,38 @@ static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool,
         if (tally_track_service_due()) /* the core's timed work, on this thread */
             tally_track_service();
     }
+    *out = p;
+    return 0;
+}
+
+/* The body of both allocate entry points, inlined into each so that
+ * tally_pool_allocate gets a copy specialised for the constant default
+ * alignment: this is the hottest path in the library. Its fast case is a
+ * backend pool (no limit, so it books after the call and reserves nothing)
+ * with tracking off; the vtable is skipped, and for the default alignment
+ * so are the backend's checks for larger ones. */
+static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool, int64_t size,
+                                                               int64_t alignment, uint8_t **out)
+{
+    if (__builtin_expect(!out || size < 0 || !valid_alignment(alignment), 0))
+        return EINVAL;
+    if (size == 0 && alignment <= TALLY_DEFAULT_ALIGNMENT) {
+        *out = pool_zero_size_area;
+        return 0;
+    }
+    if (__builtin_expect(too_large(size, alignment), 0))
+        return ENOMEM;
+    pool = pool_resolve(pool);
+    if (__builtin_expect(pool->parent != NULL || tally_track_is_on(), 0))
+        return allocate_slow(pool, size, alignment, out);
+
+    const backend_ops *backend = pool->backend;
+    uint8_t *p = alignment <= TALLY_DEFAULT_ALIGNMENT
+                     ? backend->allocate_default_aligned((size_t)size, (size_t)alignment)
+                     : backend->allocate((size_t)size, (size_t)alignment);
+    if (__builtin_expect(!p, 0))
+        return ENOMEM;
+    book_grow(pool, size, true);
     *out = p;
     return 0;
 }
@@ -227,7 +259,23 @@ int tally_pool_reallocate_aligned(tally_pool *pool, int64_t old_size, int64_t ne
     return 0;
 }
 
-/* Inlined into both free entry points, like allocate_impl. */
+/* A wrapper's free, and any free while tracking is on. */
+static __attribute__((noinline)) void free_slow(tally_pool *pool, uint8_t *ptr, int64_t size,
+                                                int64_t alignment)
+{
+    if (tally_track_is_on()) /* before the backend may hand the address out again */
+        tally_track_pool_free(pool->id, ptr, size, pool->parent != NULL);
+    if (pool->parent == NULL) {
+        book_shrink(pool, size, true);
+        backend_free(pool->backend, ptr, size, alignment);
+        return;
+    }
+    book_release(pool, pool->vt->free(pool, ptr, size, alignment), true);
+}
+
+/* Inlined into both free entry points, like allocate_impl. A backend pool
+ * books first: a free cannot fail, and the backend's free is then a tail
+ * call, with nothing kept across it. */
 static inline __attribute__((always_inline)) void free_impl(tally_pool *pool, uint8_t *ptr,
                                                             int64_t size, int64_t alignment)
 {
@@ -240,18 +288,12 @@ static inline __attribute__((always_inline)) void free_impl(tally_pool *pool, ui
         return;
     }
     pool = pool_resolve(pool);
-    if (tally_track_is_on()) /* before the backend may hand the address out again */
-        tally_track_pool_free(pool->id, ptr, size, pool->parent != NULL);
-    if (__builtin_expect(pool->parent == NULL, 1)) {
-        /* A backend pool is never capped: no limit to consult. */
-        if (pool->backend->free_unsized)
-            pool->backend->free_unsized(ptr);
-        else
-            pool->backend->free(ptr, (size_t)size, (size_t)alignment);
-        book_shrink(pool, size, true);
+    if (__builtin_expect(pool->parent != NULL || tally_track_is_on(), 0)) {
+        free_slow(pool, ptr, size, alignment);
         return;
     }
-    book_release(pool, pool->vt->free(pool, ptr, size, alignment), true);
+    book_shrink(pool, size, true);
+    backend_free(pool->backend, ptr, size, alignment);
 }
 
 void tally_pool_free(tally_pool *pool, uint8_t *ptr, int64_t size)

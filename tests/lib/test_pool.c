@@ -63,6 +63,41 @@ START_TEST(test_default_alignment_every_backend)
 }
 END_TEST
 
+/* Every size up to 64 KiB, 64 blocks live at a time so that they come from
+ * every position in the backend's pages: the mimalloc pool takes its default
+ * alignment from mimalloc's layout, not from mi_malloc_aligned, and must
+ * never hand out a block that is not 64-aligned or that is too small. */
+START_TEST(test_default_alignment_every_size)
+{
+    tally_pool *pools[4];
+    int n = backend_pools(pools);
+    enum { LIVE = 64, MAX = 64 * 1024 };
+    for (int k = 0; k < n; k++) {
+        uint8_t *ring[LIVE] = {0};
+        const int64_t before = tally_pool_bytes_allocated(pools[k]);
+        int64_t ring_size[LIVE] = {0}, live_bytes = before;
+        for (int64_t size = 1; size <= MAX; size++) {
+            int i = (int)(size % LIVE);
+            if (ring[i]) {
+                tally_pool_free(pools[k], ring[i], ring_size[i]);
+                live_bytes -= ring_size[i];
+            }
+            ck_assert_int_eq(tally_pool_allocate(pools[k], size, &ring[i]), 0);
+            ck_assert_msg(aligned(ring[i], 64), "%s: %lld bytes at %p, not 64-aligned",
+                          tally_pool_name(pools[k]), (long long)size, (void *)ring[i]);
+            ring[i][0] = 1;
+            ring[i][size - 1] = 1;
+            ring_size[i] = size;
+            live_bytes += size;
+        }
+        ck_assert_int_eq(tally_pool_bytes_allocated(pools[k]), live_bytes);
+        for (int i = 0; i < LIVE; i++)
+            tally_pool_free(pools[k], ring[i], ring_size[i]);
+        ck_assert_int_eq(tally_pool_bytes_allocated(pools[k]), before);
+    }
+}
+END_TEST
+
 START_TEST(test_explicit_alignment)
 {
     tally_pool *pools[4];
@@ -511,6 +546,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_backend_order_and_names);
     tcase_add_test(tc, test_default_alignment_every_backend);
+    tcase_add_test(tc, test_default_alignment_every_size);
     tcase_add_test(tc, test_explicit_alignment);
     tcase_add_test(tc, test_reallocate_keeps_alignment_and_contents);
     tcase_add_test(tc, test_alignment_grid_every_backend);
