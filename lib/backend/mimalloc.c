@@ -106,20 +106,25 @@ static void *mimalloc_allocate(size_t size, size_t alignment)
  * up to 64 never costs more than the 63 bytes the generic path adds. */
 static void *(*mi_malloc_fn)(size_t);
 
-static __attribute__((noinline)) void *allocate_default_misaligned(void *p, size_t size,
-                                                                   size_t alignment)
+/* Never taken with mimalloc 2.0.9. It takes only the block, so that the
+ * hot path keeps nothing across its call: the block holds the size asked. */
+static __attribute__((noinline)) void *allocate_default_misaligned(void *p)
 {
+    size_t size = mi_usable_size_fn(p);
     mi_free_fn(p);
-    return mi_malloc_aligned_fn(size, alignment);
+    return mi_malloc_aligned_fn(size, TALLY_DEFAULT_ALIGNMENT);
 }
 
+/* For alignments up to TALLY_DEFAULT_ALIGNMENT: a 64-aligned block is
+ * aligned to every smaller power of two as well. */
 static void *mimalloc_allocate_default_aligned(size_t size, size_t alignment)
 {
+    (void)alignment;
     void *p =
         mi_malloc_fn((size + TALLY_DEFAULT_ALIGNMENT - 1) & ~(size_t)(TALLY_DEFAULT_ALIGNMENT - 1));
     if (__builtin_expect(is_aligned(p, TALLY_DEFAULT_ALIGNMENT), 1)) /* NULL too: a failure */
         return p;
-    return allocate_default_misaligned(p, size, alignment);
+    return allocate_default_misaligned(p);
 }
 
 /* mi_realloc_aligned takes no old size; adapt it. Above 128 it keeps the
