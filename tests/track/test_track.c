@@ -227,6 +227,104 @@ START_TEST(small_peak_settles_before_free)
 }
 END_TEST
 
+/* A growing program that gives bytes back between its allocations, from
+ * four sites at random, checked against a model: the peak's height, the
+ * first moment it was reached, and each site's bytes at that moment, in
+ * the proxy pool (its own peak) and globally (the default pool books the
+ * same blocks, nothing else). Most peaks here are settled long after the
+ * frees and allocations that follow them. */
+#define MODEL_SITES 4
+#define MODEL_OPS 20000
+#define MODEL_LIVE 4096
+TEST_FN uint8_t *model_site0(int64_t n)
+{
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(pk, n, &p), 0);
+    return p;
+}
+TEST_FN uint8_t *model_site1(int64_t n)
+{
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(pk, n, &p), 0);
+    return p;
+}
+TEST_FN uint8_t *model_site2(int64_t n)
+{
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(pk, n, &p), 0);
+    return p;
+}
+TEST_FN uint8_t *model_site3(int64_t n)
+{
+    uint8_t *p;
+    ck_assert_int_eq(tally_pool_allocate(pk, n, &p), 0);
+    return p;
+}
+
+START_TEST(peak_sites_match_a_model)
+{
+    static uint8_t *(*const site[MODEL_SITES])(int64_t) = {model_site0, model_site1, model_site2,
+                                                           model_site3};
+    static const char *const name[MODEL_SITES] = {"model_site0", "model_site1", "model_site2",
+                                                  "model_site3"};
+    static uint8_t *block[MODEL_LIVE];
+    static int64_t size[MODEL_LIVE];
+    static int of[MODEL_LIVE];
+    int64_t bytes[MODEL_SITES] = {0}, at_peak[MODEL_SITES] = {0}, current = 0, peak = 0;
+    int live = 0;
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(0, 0);
+    pk = tally_proxy_pool_new(NULL, "model");
+    srand(12345);
+    for (int op = 0; op < MODEL_OPS; op++) {
+        /* Grows on the whole, in steps smaller than a fold's batch. */
+        if (live < MODEL_LIVE && (live == 0 || rand() % 100 < 55)) {
+            int k = rand() % MODEL_SITES;
+            int64_t n = 1 + rand() % 3000;
+            block[live] = site[k](n);
+            size[live] = n;
+            of[live] = k;
+            live++;
+            bytes[k] += n;
+            current += n;
+            if (current > peak) {
+                peak = current;
+                memcpy(at_peak, bytes, sizeof bytes);
+            }
+        } else {
+            int i = rand() % live;
+            tally_pool_free(pk, block[i], size[i]);
+            bytes[of[i]] -= size[i];
+            current -= size[i];
+            live--;
+            block[i] = block[live];
+            size[i] = size[live];
+            of[i] = of[live];
+        }
+    }
+
+    prof_profile *p = dump_and_read();
+    int32_t id = tally_pool_id(pk), parent = tally_pool_id(NULL);
+    ck_assert_int_eq(prof_find_pool(p, id)->peak, peak);
+    ck_assert_int_eq(prof_find_pool(p, id)->current, current);
+    ck_assert_int_eq(p->peak_bytes, peak);
+    for (int k = 0; k < MODEL_SITES; k++) {
+        const prof_record *r = record_in(p, id, name[k]);
+        const prof_record *rp = record_in(p, parent, name[k]);
+        ck_assert_msg(r && rp, "%s has no record", name[k]);
+        ck_assert_int_eq(r->live_bytes, bytes[k]);
+        ck_assert_int_eq(r->pool_peak_bytes, at_peak[k]);
+        ck_assert_int_eq(r->peak_bytes, at_peak[k]);
+        ck_assert_int_eq(rp->pool_peak_bytes, at_peak[k]);
+        ck_assert_int_eq(rp->peak_bytes, at_peak[k]);
+    }
+    prof_free(p);
+    for (int i = 0; i < live; i++)
+        tally_pool_free(pk, block[i], size[i]);
+    unlink(test_profile);
+}
+END_TEST
+
 START_TEST(scopes_nest)
 {
     tally_pool *a = tally_proxy_pool_new(NULL, "a");
@@ -409,6 +507,7 @@ int main(void)
     tcase_add_test(tc, leaks_named_in_profile_and_summary);
     tcase_add_test(tc, peak_belongs_to_big);
     tcase_add_test(tc, small_peak_settles_before_free);
+    tcase_add_test(tc, peak_sites_match_a_model);
     tcase_add_test(tc, scopes_nest);
     tcase_add_test(tc, scopes_are_per_thread);
     tcase_add_test(tc, destroyed_pool_lists_live_blocks);
