@@ -95,8 +95,30 @@ static inline void mark_site(tt_ledger_cache *c, tt_site_delta *d)
 }
 
 /* ---- folding --------------------------------------------------------------------- */
-static void fold_site(tt_site_delta *d, uint64_t global_epoch)
+/* The site's bytes noted at the highest point of c's pending global peak,
+ * or of its pool's, are still that point's (ledger.h). */
+static inline bool high_noted(const tt_ledger_cache *c, const tt_site_delta *d)
 {
+    return c->global_pending && d->high_gen == c->high_gen;
+}
+
+static inline bool high_pool_noted(const tt_ledger_cache *c, const tt_site_delta *d)
+{
+    const tt_pool_delta *pd = tt_pool_delta_hit((tt_ledger_cache *)c, d->site->pool);
+    return pd && pd->peak_pending && d->high_pool_gen == pd->high_gen;
+}
+
+/* Books the delta whole. What the site changed since a note at the highest
+ * point stays in high_bytes (high_pool_bytes), for fix_high once the fold
+ * knows whether that point made a new peak. */
+static void fold_site(tt_ledger_cache *c, tt_site_delta *d, uint64_t global_epoch)
+{
+    /* No peak pending: no note since the last fold, and no fix_high. */
+    if (TT_UNLIKELY(c->peak_pending)) {
+        d->high_bytes = high_noted(c, d) ? d->live_bytes - d->high_bytes : 0;
+        d->high_pool_bytes = high_pool_noted(c, d) ? d->live_bytes - d->high_pool_bytes : 0;
+        d->high_gen = d->high_pool_gen = 0;
+    }
     tt_site_books *r = d->site;
     base_spin_lock(&r->lock);
     if (r->saved_epoch != global_epoch) {
@@ -153,7 +175,8 @@ static void fold_pool(tt_ledger_cache *c, tt_pool_delta *d)
         if (high > atomic_load_explicit(&p->peak, memory_order_relaxed)) {
             atomic_store_explicit(&p->peak, high, memory_order_relaxed);
             p->peak_ns = peak_time(c);
-            atomic_fetch_add(&p->epoch, 1);
+            d->new_epoch = atomic_fetch_add(&p->epoch, 1) + 1;
+            c->pool_peaked = true;
         }
     }
     base_spin_unlock(&p->lock);
@@ -173,10 +196,50 @@ static void settle_global(tt_ledger_cache *c)
     if (cur > atomic_load(&tt_g.peak)) {
         atomic_store(&tt_g.peak, cur);
         tt_g.peak_ns = peak_time(c);
-        atomic_fetch_add(&tt_g.epoch, 1);
+        c->new_epoch = atomic_fetch_add(&tt_g.epoch, 1) + 1;
         c->just_peaked = true;
     }
     pthread_mutex_unlock(&tt_g.peak_lock);
+}
+
+/* A new peak took each site's folded bytes as its bytes at the peak
+ * (saved on its first change after the epoch's bump). A site that changed
+ * after the highest point had other bytes there: take the change back out. */
+static void fix_high_one(tt_ledger_cache *c, const tt_site_delta *d)
+{
+    tt_site_books *r = d->site;
+    uint64_t pool_epoch = 0;
+    if (d->high_pool_bytes) {
+        const tt_pool_delta *pd = tt_pool_delta_hit(c, r->pool);
+        pool_epoch = pd ? pd->new_epoch : 0;
+    }
+    bool global = d->high_bytes && c->new_epoch;
+    if (!global && !pool_epoch)
+        return;
+    base_spin_lock(&r->lock);
+    if (global) {
+        if (r->saved_epoch != c->new_epoch) {
+            r->saved_peak = r->live_bytes;
+            r->saved_epoch = c->new_epoch;
+        }
+        r->saved_peak -= d->high_bytes;
+    }
+    if (pool_epoch) {
+        if (r->saved_pool_epoch != pool_epoch) {
+            r->saved_pool_peak = r->live_bytes;
+            r->saved_pool_epoch = pool_epoch;
+        }
+        r->saved_pool_peak -= d->high_pool_bytes;
+    }
+    base_spin_unlock(&r->lock);
+}
+
+static void fix_high(tt_ledger_cache *c)
+{
+    for (int i = 0; i < c->nsites_dirty; i++)
+        fix_high_one(c, &c->sites[c->sites_dirty[i]]);
+    for (int i = 0; i < c->nvictims; i++)
+        fix_high_one(c, &c->victims[i]);
 }
 
 /* A fold with nothing to fold reads no clock: every booking dirties its
@@ -193,15 +256,24 @@ void tt_ledger_fold(tt_ledger_cache *c)
     pthread_rwlock_rdlock(&tt_g.fold_lock);
     uint64_t ge = atomic_load_explicit(&tt_g.epoch, memory_order_acquire);
     for (int i = 0; i < c->nsites_dirty; i++)
-        fold_site(&c->sites[c->sites_dirty[i]], ge);
+        fold_site(c, &c->sites[c->sites_dirty[i]], ge);
     for (int i = 0; i < c->nvictims; i++)
-        fold_site(&c->victims[i], ge);
+        fold_site(c, &c->victims[i], ge);
     for (int i = 0; i < c->npools_dirty; i++)
         fold_pool(c, &c->pools[c->pools_dirty[i]]);
     atomic_fetch_add_explicit(&tt_g.current, c->net, memory_order_relaxed);
-    pthread_rwlock_unlock(&tt_g.fold_lock);
+    /* Still under the fold lock: a snapshot sees a new peak's epoch only
+     * with its sites' bytes fixed. */
     if (c->global_pending)
         settle_global(c);
+    if (c->new_epoch || c->pool_peaked) {
+        fix_high(c);
+        c->new_epoch = 0;
+        c->pool_peaked = false;
+        for (int i = 0; i < c->npools_dirty; i++)
+            c->pools[c->pools_dirty[i]].new_epoch = 0;
+    }
+    pthread_rwlock_unlock(&tt_g.fold_lock);
     c->peak_pending = c->global_pending = false;
     c->max_net = 0;
     c->nsites_dirty = c->npools_dirty = c->nvictims = 0;
@@ -220,21 +292,13 @@ void tt_ledger_peak_pending(tt_ledger_cache *c, tt_pool_delta *d)
     if (d) {
         d->peak_pending = true;
         d->max_current = d->current;
+        d->high_gen++;
         tt_mark_pool(c, d); /* the fold settles the pools it visits */
     } else {
         c->global_pending = true;
         c->max_net = c->net;
+        c->high_gen++;
     }
-}
-
-/* Before a booking that changes a site, while the sites' books still are
- * as they were at the highest point. The booking that follows joins no
- * peak (it gives bytes back, or comes after some went back): a wrapper's
- * booking after it must not reopen this one. */
-void tt_ledger_settle(tt_ledger_cache *c)
-{
-    tt_ledger_fold(c);
-    c->just_peaked = false;
 }
 
 /* A wrapper pool books its block just after its parent did, and the parent's
@@ -258,14 +322,28 @@ static inline void weights(int64_t size, unsigned flags, int64_t *bytes, int64_t
     }
 }
 
-/* Before a booking that changes a site: a pending peak is settled from
- * the sites' books as they stand, so they must stand as they did at its
- * highest point. Fold first if this booking gives bytes back, or if the
- * books came down since that point already. */
-static inline void settle_before_site(tt_ledger_cache *c, const tt_pool_delta *d, bool gives_back)
+/* Before a booking changes site s while a peak is pending: s notes its
+ * bytes at the highest point, unless it did since that point was reached
+ * (ledger.h). joins: a wrapper's allocation right after its parent's raised
+ * the global highest point, which its block is part of. The booking joins
+ * no peak if it gives bytes back or the books stand below their highest:
+ * a wrapper's booking after it must not reopen the last one
+ * (just_peaked). */
+static inline void note_high(tt_ledger_cache *c, const tt_pool_delta *d, tt_site_delta *s,
+                             bool gives_back, bool joins)
 {
-    if (TT_UNLIKELY(c->peak_pending) && (gives_back || tt_fall_from_peak(c, d) > 0))
-        tt_ledger_settle(c);
+    if (TT_LIKELY(!c->peak_pending))
+        return;
+    if (c->global_pending && s->high_gen != c->high_gen && !joins) {
+        s->high_bytes = s->live_bytes;
+        s->high_gen = c->high_gen;
+    }
+    if (d->peak_pending && s->high_pool_gen != d->high_gen) {
+        s->high_pool_bytes = s->live_bytes;
+        s->high_pool_gen = d->high_gen;
+    }
+    if (gives_back || tt_fall_from_peak(c, d) > 0)
+        c->just_peaked = false;
 }
 
 static void book_alloc(tt_ledger_cache *c, const tt_block *b)
@@ -273,9 +351,9 @@ static void book_alloc(tt_ledger_cache *c, const tt_block *b)
     tt_pool_delta *d = pool_delta(c, b->pool);
     if (!d)
         return;
-    if (b->stack)
-        settle_before_site(c, d, false);
     tt_site_delta *s = b->stack ? site_delta(c, b->stack, b->pool, d->pool) : NULL;
+    if (s)
+        note_high(c, d, s, false, (b->flags & TT_FLAG_WRAPPER) && c->high_joinable);
     tt_pool_grow(c, d, b->size);
     if (s) {
         int64_t bytes, count;
@@ -295,9 +373,9 @@ static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t p
     tt_pool_delta *d = pool_delta(c, pool);
     if (!d)
         return;
-    if (stack)
-        settle_before_site(c, d, true);
     tt_site_delta *s = stack ? site_delta(c, stack, pool, d->pool) : NULL;
+    if (s)
+        note_high(c, d, s, true, false);
     bool temp = tt_pool_shrink(c, d, ptr, size, flags & TT_FLAG_WRAPPER);
     if (s) {
         int64_t bytes, count;
@@ -348,14 +426,15 @@ void tt_ledger_release(tt_ledger_cache *c, const tt_block *b, int blocks)
     tt_pool_delta *d = pool_delta(c, b->pool);
     if (!d)
         return;
-    if (b->stack)
-        settle_before_site(c, d, b->size > 0);
     tt_site_delta *s = b->stack ? site_delta(c, b->stack, b->pool, d->pool) : NULL;
+    if (s)
+        note_high(c, d, s, b->size > 0, false);
     d->current -= b->size;
     d->live -= blocks;
     tt_mark_pool(c, d);
     c->ops++;
     c->net -= b->size;
+    c->high_joinable = false;
     if (s) {
         int64_t bytes, count;
         weights(b->size, b->flags, &bytes, &count);
