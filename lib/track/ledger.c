@@ -48,6 +48,15 @@ static inline tt_site_delta *site_slot(tt_ledger_cache *c, uint64_t key)
     return &c->sites[(key * 0x9e3779b97f4a7c15ULL) >> (64 - TT_SITE_BITS)];
 }
 
+/* d's note: d is one of the cache's slots or one of its victims. */
+static inline tt_site_high *high_of(tt_ledger_cache *c, const tt_site_delta *d)
+{
+    if (d >= c->sites && d < c->sites + TT_SITE_SLOTS)
+        return &c->sites_high[d - c->sites];
+    TALLY_ASSERT(d >= c->victims && d < c->victims + TT_SITE_VICTIMS);
+    return &c->victims_high[d - c->victims];
+}
+
 /* d: the site's slot, held by another site or empty. */
 static __attribute__((noinline)) tt_site_delta *site_delta_miss(tt_ledger_cache *c,
                                                                 tt_site_delta *d, uint32_t stack,
@@ -67,7 +76,13 @@ static __attribute__((noinline)) tt_site_delta *site_delta_miss(tt_ledger_cache 
             tt_ledger_fold(c);
             dirty = false;
         } else {
+            /* Its note goes with it. A clean slot has none: a note comes
+             * only before a change, and the fold that ends the peak's
+             * pending clears it. */
+            tt_site_high *h = high_of(c, d);
+            c->victims_high[c->nvictims] = *h;
             c->victims[c->nvictims++] = *d;
+            memset(h, 0, sizeof *h);
         }
     }
     memset(d, 0, sizeof *d);
@@ -97,27 +112,29 @@ static inline void mark_site(tt_ledger_cache *c, tt_site_delta *d)
 /* ---- folding --------------------------------------------------------------------- */
 /* The site's bytes noted at the highest point of c's pending global peak,
  * or of its pool's, are still that point's (ledger.h). */
-static inline bool high_noted(const tt_ledger_cache *c, const tt_site_delta *d)
+static inline bool high_noted(const tt_ledger_cache *c, const tt_site_high *h)
 {
-    return c->global_pending && d->high_gen == c->high_gen;
+    return c->global_pending && h->gen == c->high_gen;
 }
 
-static inline bool high_pool_noted(const tt_ledger_cache *c, const tt_site_delta *d)
+static inline bool high_pool_noted(const tt_ledger_cache *c, const tt_site_delta *d,
+                                   const tt_site_high *h)
 {
     const tt_pool_delta *pd = tt_pool_delta_hit((tt_ledger_cache *)c, d->site->pool);
-    return pd && pd->peak_pending && d->high_pool_gen == pd->high_gen;
+    return pd && pd->peak_pending && h->pool_gen == pd->high_gen;
 }
 
 /* Books the delta whole. What the site changed since a note at the highest
- * point stays in high_bytes (high_pool_bytes), for fix_high once the fold
- * knows whether that point made a new peak. */
+ * point stays in its tt_site_high, for fix_high once the fold knows whether
+ * that point made a new peak. */
 static void fold_site(tt_ledger_cache *c, tt_site_delta *d, uint64_t global_epoch)
 {
     /* No peak pending: no note since the last fold, and no fix_high. */
     if (TT_UNLIKELY(c->peak_pending)) {
-        d->high_bytes = high_noted(c, d) ? d->live_bytes - d->high_bytes : 0;
-        d->high_pool_bytes = high_pool_noted(c, d) ? d->live_bytes - d->high_pool_bytes : 0;
-        d->high_gen = d->high_pool_gen = 0;
+        tt_site_high *h = high_of(c, d);
+        h->bytes = high_noted(c, h) ? d->live_bytes - h->bytes : 0;
+        h->pool_bytes = high_pool_noted(c, d, h) ? d->live_bytes - h->pool_bytes : 0;
+        h->gen = h->pool_gen = 0;
     }
     tt_site_books *r = d->site;
     base_spin_lock(&r->lock);
@@ -207,13 +224,14 @@ static void settle_global(tt_ledger_cache *c)
  * after the highest point had other bytes there: take the change back out. */
 static void fix_high_one(tt_ledger_cache *c, const tt_site_delta *d)
 {
+    const tt_site_high *h = high_of(c, d);
     tt_site_books *r = d->site;
     uint64_t pool_epoch = 0;
-    if (d->high_pool_bytes) {
+    if (h->pool_bytes) {
         const tt_pool_delta *pd = tt_pool_delta_hit(c, r->pool);
         pool_epoch = pd ? pd->new_epoch : 0;
     }
-    bool global = d->high_bytes && c->new_epoch;
+    bool global = h->bytes && c->new_epoch;
     if (!global && !pool_epoch)
         return;
     base_spin_lock(&r->lock);
@@ -222,14 +240,14 @@ static void fix_high_one(tt_ledger_cache *c, const tt_site_delta *d)
             r->saved_peak = r->live_bytes;
             r->saved_epoch = c->new_epoch;
         }
-        r->saved_peak -= d->high_bytes;
+        r->saved_peak -= h->bytes;
     }
     if (pool_epoch) {
         if (r->saved_pool_epoch != pool_epoch) {
             r->saved_pool_peak = r->live_bytes;
             r->saved_pool_epoch = pool_epoch;
         }
-        r->saved_pool_peak -= d->high_pool_bytes;
+        r->saved_pool_peak -= h->pool_bytes;
     }
     base_spin_unlock(&r->lock);
 }
@@ -334,13 +352,14 @@ static inline void note_high(tt_ledger_cache *c, const tt_pool_delta *d, tt_site
 {
     if (TT_LIKELY(!c->peak_pending))
         return;
-    if (c->global_pending && s->high_gen != c->high_gen && !joins) {
-        s->high_bytes = s->live_bytes;
-        s->high_gen = c->high_gen;
+    tt_site_high *h = high_of(c, s);
+    if (c->global_pending && h->gen != c->high_gen && !joins) {
+        h->bytes = s->live_bytes;
+        h->gen = c->high_gen;
     }
-    if (d->peak_pending && s->high_pool_gen != d->high_gen) {
-        s->high_pool_bytes = s->live_bytes;
-        s->high_pool_gen = d->high_gen;
+    if (d->peak_pending && h->pool_gen != d->high_gen) {
+        h->pool_bytes = s->live_bytes;
+        h->pool_gen = d->high_gen;
     }
     if (gives_back || tt_fall_from_peak(c, d) > 0)
         c->just_peaked = false;

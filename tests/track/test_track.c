@@ -232,39 +232,48 @@ END_TEST
  * first moment it was reached, and each site's bytes at that moment, in
  * the proxy pool (its own peak) and globally (the default pool books the
  * same blocks, nothing else). Most peaks here are settled long after the
- * frees and allocations that follow them. */
+ * frees and allocations that follow them. With a depth spread, each site
+ * allocates from that many stacks (a recursion depth each): more than a
+ * thread's site cache holds, so deltas noted at a peak are pushed out
+ * among the victims, and the victims overflow. */
 #define MODEL_SITES 4
 #define MODEL_OPS 20000
 #define MODEL_LIVE 4096
-TEST_FN uint8_t *model_site0(int64_t n)
+#define MODEL_SITE(k)                                                                              \
+    TEST_FN uint8_t *model_site##k(int depth, int64_t n)                                           \
+    {                                                                                              \
+        if (depth > 0) {                                                                           \
+            uint8_t *p = model_site##k(depth - 1, n);                                              \
+            __asm__ volatile("" ::: "memory"); /* no tail call: one stack per depth */             \
+            return p;                                                                              \
+        }                                                                                          \
+        uint8_t *p;                                                                                \
+        ck_assert_int_eq(tally_pool_allocate(pk, n, &p), 0);                                       \
+        return p;                                                                                  \
+    }
+MODEL_SITE(0)
+MODEL_SITE(1)
+MODEL_SITE(2)
+MODEL_SITE(3)
+
+/* Sums the records of pool whose innermost frame is fn, over all stacks. */
+static void model_sums(const prof_profile *p, int32_t pool, const char *fn, int64_t *live,
+                       int64_t *peak, int64_t *pool_peak)
 {
-    uint8_t *p;
-    ck_assert_int_eq(tally_pool_allocate(pk, n, &p), 0);
-    return p;
-}
-TEST_FN uint8_t *model_site1(int64_t n)
-{
-    uint8_t *p;
-    ck_assert_int_eq(tally_pool_allocate(pk, n, &p), 0);
-    return p;
-}
-TEST_FN uint8_t *model_site2(int64_t n)
-{
-    uint8_t *p;
-    ck_assert_int_eq(tally_pool_allocate(pk, n, &p), 0);
-    return p;
-}
-TEST_FN uint8_t *model_site3(int64_t n)
-{
-    uint8_t *p;
-    ck_assert_int_eq(tally_pool_allocate(pk, n, &p), 0);
-    return p;
+    *live = *peak = *pool_peak = 0;
+    for (size_t i = 0; i < p->nrecords; i++)
+        if (p->records[i].pool_id == pool &&
+            strcmp(frame0_name(p, p->records[i].stack_id), fn) == 0) {
+            *live += p->records[i].live_bytes;
+            *peak += p->records[i].peak_bytes;
+            *pool_peak += p->records[i].pool_peak_bytes;
+        }
 }
 
-START_TEST(peak_sites_match_a_model)
+static void run_model(int depths, int max_size)
 {
-    static uint8_t *(*const site[MODEL_SITES])(int64_t) = {model_site0, model_site1, model_site2,
-                                                           model_site3};
+    static uint8_t *(*const site[MODEL_SITES])(int, int64_t) = {model_site0, model_site1,
+                                                                model_site2, model_site3};
     static const char *const name[MODEL_SITES] = {"model_site0", "model_site1", "model_site2",
                                                   "model_site3"};
     static uint8_t *block[MODEL_LIVE];
@@ -280,8 +289,8 @@ START_TEST(peak_sites_match_a_model)
         /* Grows on the whole, in steps smaller than a fold's batch. */
         if (live < MODEL_LIVE && (live == 0 || rand() % 100 < 55)) {
             int k = rand() % MODEL_SITES;
-            int64_t n = 1 + rand() % 3000;
-            block[live] = site[k](n);
+            int64_t n = 1 + rand() % max_size;
+            block[live] = site[k](rand() % depths, n);
             size[live] = n;
             of[live] = k;
             live++;
@@ -309,19 +318,33 @@ START_TEST(peak_sites_match_a_model)
     ck_assert_int_eq(prof_find_pool(p, id)->current, current);
     ck_assert_int_eq(p->peak_bytes, peak);
     for (int k = 0; k < MODEL_SITES; k++) {
-        const prof_record *r = record_in(p, id, name[k]);
-        const prof_record *rp = record_in(p, parent, name[k]);
-        ck_assert_msg(r && rp, "%s has no record", name[k]);
-        ck_assert_int_eq(r->live_bytes, bytes[k]);
-        ck_assert_int_eq(r->pool_peak_bytes, at_peak[k]);
-        ck_assert_int_eq(r->peak_bytes, at_peak[k]);
-        ck_assert_int_eq(rp->pool_peak_bytes, at_peak[k]);
-        ck_assert_int_eq(rp->peak_bytes, at_peak[k]);
+        int64_t l, pk_global, pk_pool;
+        model_sums(p, id, name[k], &l, &pk_global, &pk_pool);
+        ck_assert_int_eq(l, bytes[k]);
+        ck_assert_int_eq(pk_pool, at_peak[k]);
+        ck_assert_int_eq(pk_global, at_peak[k]);
+        model_sums(p, parent, name[k], &l, &pk_global, &pk_pool);
+        ck_assert_int_eq(l, bytes[k]);
+        ck_assert_int_eq(pk_pool, at_peak[k]);
+        ck_assert_int_eq(pk_global, at_peak[k]);
     }
     prof_free(p);
     for (int i = 0; i < live; i++)
         tally_pool_free(pk, block[i], size[i]);
     unlink(test_profile);
+}
+
+START_TEST(peak_sites_match_a_model)
+{
+    run_model(1, 3000);
+}
+END_TEST
+
+/* 4 x 300 stacks, in the proxy pool and its parent: 2400 sites. Blocks of
+ * up to 300 bytes, so that the peaks settle after the victims filled up. */
+START_TEST(peak_sites_match_a_model_many_stacks)
+{
+    run_model(300, 300);
 }
 END_TEST
 
@@ -508,6 +531,7 @@ int main(void)
     tcase_add_test(tc, peak_belongs_to_big);
     tcase_add_test(tc, small_peak_settles_before_free);
     tcase_add_test(tc, peak_sites_match_a_model);
+    tcase_add_test(tc, peak_sites_match_a_model_many_stacks);
     tcase_add_test(tc, scopes_nest);
     tcase_add_test(tc, scopes_are_per_thread);
     tcase_add_test(tc, destroyed_pool_lists_live_blocks);
