@@ -29,7 +29,9 @@ typedef struct tt_stack_cache tt_stack_cache;
 tt_stack_cache *tt_stack_cache_new(void); /* NULL when out of memory */
 void tt_stack_cache_clear(tt_stack_cache *c);
 /* tt_capture for the caller of the function whose return address is at
- * *ret_slot, through the calling thread's cache c (NULL: plain unwind). */
+ * *ret_slot, through the calling thread's cache c (NULL: plain unwind).
+ * That function keeps a frame pointer: ret_slot - 1 holds the RBP its
+ * prologue pushed (shim_ret_slot gives only such slots). */
 uint32_t tt_capture_from(tt_stack_cache *c, const uintptr_t *ret_slot, int skip);
 
 #endif
