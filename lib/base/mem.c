@@ -82,6 +82,16 @@ void *base_map_huge(size_t bytes)
     return aligned;
 }
 
+void base_populate(void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    (void)madvise(p, bytes, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 void base_unmap(void *p, size_t bytes)
 {
     if (p) {

@@ -17,6 +17,13 @@ void base_unmap(void *p, size_t bytes);
  * page, the tail past the last one small pages: a table's size is its own,
  * not rounded to 2 MiB. */
 void *base_map_huge(size_t bytes);
+/* Backs bytes at p (from base_map or base_map_huge) now, writable, in one
+ * call: for a table about to be written all over (a rehash), where a
+ * fault a page was a tenth of python3's full run, and reading a fresh huge
+ * page before writing it faults twice (the shared zero page, then a copy).
+ * Only advice: without MADV_POPULATE_WRITE (Linux before 5.14) the pages
+ * fault in as they are touched. */
+void base_populate(void *p, size_t bytes);
 
 /* The ranges base_map handed out and base_unmap did not take back: tally's
  * own memory. Copies at most max into out; SIZE_MAX when more exist, some

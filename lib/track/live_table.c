@@ -249,6 +249,7 @@ static bool grow(shard *s)
     if (!fresh)
         return false;
     if (s->slots) {
+        base_populate(fresh, bytes); /* the rehash writes every page of it */
         for (uint32_t i = 0; i < s->n; i++) {
             const slot *e = &s->slots[i];
             if (!e->key)
