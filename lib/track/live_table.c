@@ -3,7 +3,8 @@
  * 64 shards (by 4 MiB region: live_table.h says why), each an
  * open-addressing table with linear probing and backward-shift deletion (no
  * tombstones), 16 bytes per slot (see "A slot" below), at most 1/4 full
- * while small and 3/4 once big, grown into fresh mmap'd memory; from 2 MiB
+ * while small and 3/4 once big, grown into fresh mmap'd memory (backed in
+ * one call before the rehash writes it all); from 2 MiB
  * on, in transparent huge pages, because a big table read at random
  * otherwise costs a TLB miss on top of the cache miss of nearly every
  * lookup. A shard's spin lock is held for a probe, never while unwinding.
