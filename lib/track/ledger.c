@@ -85,6 +85,7 @@ static __attribute__((noinline)) tt_site_delta *site_delta_miss(tt_ledger_cache 
             memset(h, 0, sizeof *h);
         }
     }
+    TALLY_ASSERT(high_of(c, d)->gen == 0 && high_of(c, d)->pool_gen == 0);
     memset(d, 0, sizeof *d);
     d->key = site_key(stack, pool);
     d->site = site;
@@ -135,6 +136,8 @@ static void fold_site(tt_ledger_cache *c, tt_site_delta *d, uint64_t global_epoc
         h->bytes = high_noted(c, h) ? d->live_bytes - h->bytes : 0;
         h->pool_bytes = high_pool_noted(c, d, h) ? d->live_bytes - h->pool_bytes : 0;
         h->gen = h->pool_gen = 0;
+    } else {
+        TALLY_ASSERT(high_of(c, d)->gen == 0 && high_of(c, d)->pool_gen == 0);
     }
     tt_site_books *r = d->site;
     base_spin_lock(&r->lock);
