@@ -111,6 +111,14 @@ workload "churn 2x15M pairs, 2 threads" "$W/churn.lsan 2 15000000" 0 "$W/churn" 
 workload "larson 16 threads" "$W/larson.lsan 16 100" 0 "$W/larson" 16 100
 workload "bignum fib(60000)" "$W/bignum.lsan 60000" 1 "$W/bignum" 60000
 workload "live-heavy: 2M allocations, 1M left live" "$W/liveheavy.lsan 2000000" 0 "$W/liveheavy" 2000000
+# Like for like, beside the target's rows (tally's exit leak check against
+# LSan without one): both with their leak check at exit, then neither.
+if [ $shim_ok = 1 ] && [ $HAVE_LSAN = 1 ]; then
+    row "tally full, no leak check" "$RUNS" env LD_PRELOAD="$SHIM" TALLY_LEAK_CHECK=off \
+        TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$W/liveheavy" 2000000
+    row "LSan with its leak check" "$RUNS" env LSAN_OPTIONS=detect_leaks=1:exitcode=0 \
+        "$W/liveheavy.lsan" 2000000
+fi
 workload "python alloc" - 0 "$PY" "$HERE/shim_alloc.py"
 workload "sort 50 MB" - 0 env LC_ALL=C sort -o "$W/sorted" "$W/sort.txt"
 # For memory, not time: 1M blocks of 32 bytes live at once.
