@@ -70,6 +70,16 @@ static inline __attribute__((always_inline)) void book_release(tally_pool *pool,
         book_shrink(pool, n, whole_block);
 }
 
+/* A block from a backend pool's backend: at the default alignment or
+ * below, through the call that may skip what only larger ones need. */
+static inline __attribute__((always_inline)) uint8_t *
+backend_allocate(const backend_ops *backend, int64_t size, int64_t alignment)
+{
+    return alignment <= TALLY_DEFAULT_ALIGNMENT
+               ? backend->allocate_default_aligned((size_t)size, (size_t)alignment)
+               : backend->allocate((size_t)size, (size_t)alignment);
+}
+
 /* A backend pool's block back to its backend. */
 static inline __attribute__((always_inline)) void
 backend_free(const backend_ops *backend, uint8_t *ptr, int64_t size, int64_t alignment)
@@ -138,7 +148,7 @@ static __attribute__((noinline)) int allocate_slow(tally_pool *pool, int64_t siz
 {
     uint8_t *p;
     if (pool->parent == NULL) {
-        p = pool->backend->allocate((size_t)size, (size_t)alignment);
+        p = backend_allocate(pool->backend, size, alignment);
         if (__builtin_expect(!p, 0))
             return ENOMEM;
         book_grow(pool, size, true);
@@ -173,8 +183,7 @@ static __attribute__((noinline)) int allocate_slow(tally_pool *pool, int64_t siz
  * tally_pool_allocate gets a copy specialised for the constant default
  * alignment: this is the hottest path in the library. Its fast case is a
  * backend pool (no limit, so it books after the call and reserves nothing)
- * with tracking off; the vtable is skipped, and for the default alignment
- * so are the backend's checks for larger ones. */
+ * with tracking off: the vtable is skipped. */
 static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool, int64_t size,
                                                                int64_t alignment, uint8_t **out)
 {
@@ -190,10 +199,7 @@ static inline __attribute__((always_inline)) int allocate_impl(tally_pool *pool,
     if (__builtin_expect(pool->parent != NULL || tally_track_is_on(), 0))
         return allocate_slow(pool, size, alignment, out);
 
-    const backend_ops *backend = pool->backend;
-    uint8_t *p = alignment <= TALLY_DEFAULT_ALIGNMENT
-                     ? backend->allocate_default_aligned((size_t)size, (size_t)alignment)
-                     : backend->allocate((size_t)size, (size_t)alignment);
+    uint8_t *p = backend_allocate(pool->backend, size, alignment);
     if (__builtin_expect(!p, 0))
         return ENOMEM;
     book_grow(pool, size, true);
