@@ -61,7 +61,7 @@ typedef struct {
 /* An entry's key: its entry point's return-address slot and the address
  * found there. */
 typedef struct {
-    const uintptr_t *slot0; /* NULL: empty */
+    const uintptr_t *slot0; /* read only when the entry's tag is not 0 */
     uintptr_t ret0;
 } sc_key;
 
@@ -109,10 +109,7 @@ tt_stack_cache *tt_stack_cache_new(void)
 
 void tt_stack_cache_clear(tt_stack_cache *c)
 {
-    for (int i = 0; i < SC_ENTRIES; i++) {
-        c->key[i].slot0 = NULL;
-        c->tag[i] = 0;
-    }
+    memset(c->tag, 0, sizeof c->tag);
     c->last = NULL;
 }
 
@@ -245,7 +242,6 @@ capture_miss(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
     if (&c->e[k].w == c->last)
         k = c->next++ % SC_ENTRIES;
     sc_entry *e = &c->e[k];
-    c->key[k].slot0 = NULL;
     c->tag[k] = 0;
     sc_walk *w = &e->w;
     bool ours = tt_cfg.unwind != TT_UNWIND_LIBUNWIND && walk(c, ret_slot, w);
@@ -265,10 +261,11 @@ capture_miss(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
             return tt_capture(skip);
     }
     uint32_t id = tt_stack_intern_cached(&c->interned, ours ? w->ips : frames, n);
-    /* An entry must know every place its walk read, the first frame's RBP
-     * included: libunwind's walks, and a first frame whose RBP was not read
-     * from the stack, are not kept. */
-    if (ours && n > 0 && id && (w->rbp_from[0] || !w->rbp_live[0])) {
+    /* An entry must know every place its walk read, so libunwind's walks
+     * are not kept. Tally's read the first frame's RBP from the stack too:
+     * walk starts from the word below ret_slot. */
+    if (ours && n > 0 && id) {
+        TALLY_ASSERT(w->rbp_from[0] == ret_slot - 1);
         e->id = id;
         c->key[k] = (sc_key){ret_slot, w->ips[0]};
         c->tag[k] = key_tag(ret_slot, w->ips[0]);
