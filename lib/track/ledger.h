@@ -26,10 +26,12 @@
  * note. A growing program that frees between its allocations therefore
  * folds per batch, not per free: folding before every such free was 12%
  * of a live-heavy run. A booking with no stack (a sampled run's
- * unsampled blocks) changes no site. One thread's peaks stay exact. With several, a pending thread
- * folds once it has come down a batch from its highest point (tt_must_fold), so what other threads
- * fold meanwhile is taken in by at most TT_BATCH_BYTES: the bound above. A peak takes its time from
- * the coarse clock read when it became pending: at most a batch before.
+ * unsampled blocks) changes no site. One thread's peaks stay exact. With
+ * several, a pending thread folds once it has come down a batch from its
+ * highest point (tt_must_fold), so what other threads fold meanwhile is
+ * taken in by at most TT_BATCH_BYTES: the bound above. A peak takes its
+ * time from the coarse clock read when it became pending: at most a
+ * batch before.
  *
  * Peak attribution: a new global peak bumps tt_g.epoch after the thread that
  * made it folded everything. A site that changes for the first time after a
