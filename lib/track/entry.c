@@ -128,20 +128,57 @@ TALLY_INTERNAL void tally_track_use_shadow(size_t (*usable_size)(void *))
     }
 }
 
-TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
-                                      tally_stack_id stack, tally_alloc_kind kind)
+/* The books of a block the shadow map keeps, when this thread's cache
+ * has no slot for pool 0 yet (or the thread no state). */
+static __attribute__((noinline)) void shadowed_alloc_slow(void *ptr, int64_t size, unsigned kind)
+{
+    tt_block b = {(uintptr_t)ptr, size, 0, 0, (uint8_t)kind, 0};
+    tt_thread *t = tt_thread_enter();
+    tt_ledger_alloc(&t->books, &b, TT_UNTABLED);
+    tt_thread_leave(t);
+}
+
+static __attribute__((noinline)) void shadowed_free_slow(void *ptr, int64_t size)
+{
+    tt_thread *t = tt_thread_enter();
+    tt_ledger_free_untabled(&t->books, (uintptr_t)ptr, size, 0, 0);
+    tt_thread_leave(t);
+}
+
+/* The sampled run's common case: an unsampled block of the shim's pool 0
+ * gets a shadow entry and a few additions in this thread's books. Kept apart
+ * from the table's path, and that path out of line, so that this one saves
+ * few registers: it runs for nearly every block of a sampled run. */
+static inline bool shadowed_alloc(void *ptr, int64_t size, tally_alloc_kind kind)
+{
+    if (!tt_shadow_on || !tt_shadow_put(ptr, size, kind))
+        return false;
+    tt_thread *t = tt_thread_current();
+    if (TT_UNLIKELY(!t) || !tt_ledger_alloc_fast(&t->books, 0, (uintptr_t)ptr, size, false))
+        shadowed_alloc_slow(ptr, size, kind);
+    return true;
+}
+
+static inline bool shadowed_free(void *ptr, tally_block_info *info)
+{
+    int64_t size;
+    unsigned kind;
+    if (!tt_shadow_on || !tt_shadow_take(ptr, &size, &kind))
+        return false;
+    if (info)
+        *info = block_info(size, 0, 0, kind);
+    tt_thread *t = tt_thread_current();
+    if (TT_UNLIKELY(!t) || !tt_ledger_free_fast(&t->books, 0, (uintptr_t)ptr, size, false))
+        shadowed_free_slow(ptr, size);
+    return true;
+}
+
+static __attribute__((noinline)) void alloc_tabled(void *ptr, int64_t size, int32_t pool_id,
+                                                   tally_stack_id stack, tally_alloc_kind kind)
 {
     tt_block b = {(uintptr_t)ptr, size, stack, pool_id, (uint8_t)kind, 0};
-    if (tt_shadow_on) {
-        if (stack == 0 && pool_id == 0 && tt_shadow_put(ptr, size, kind)) {
-            tt_thread *t = tt_thread_enter();
-            if (!tt_ledger_alloc_fast(&t->books, 0, b.addr, size, false))
-                tt_ledger_alloc(&t->books, &b, TT_UNTABLED);
-            tt_thread_leave(t);
-            return;
-        }
+    if (tt_shadow_on)
         tt_shadow_forget(ptr); /* a stale entry must not stand for this block */
-    }
     if (stack && tt_sampling())
         b.flags = TT_FLAG_SAMPLED;
     tt_thread *t = tt_thread_enter();
@@ -149,30 +186,28 @@ TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
     tt_thread_leave(t);
 }
 
+TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
+                                      tally_stack_id stack, tally_alloc_kind kind)
+{
+    if (stack == 0 && pool_id == 0 && shadowed_alloc(ptr, size, kind))
+        return;
+    alloc_tabled(ptr, size, pool_id, stack, kind);
+}
+
+static __attribute__((noinline)) bool free_tabled(void *ptr, tally_block_info *info)
+{
+    tt_entry e;
+    tt_thread *t = tt_thread_enter();
+    bool known = tt_ledger_free_tabled(&t->books, (uintptr_t)ptr, TT_ANY_POOL, &e);
+    tt_thread_leave(t);
+    if (known && info)
+        *info = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
+    return known;
+}
+
 TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info)
 {
-    tally_block_info found;
-    tt_thread *t;
-    int64_t size;
-    unsigned kind;
-    if (tt_shadow_on && tt_shadow_take(ptr, &size, &kind)) {
-        found = block_info(size, 0, 0, kind);
-        t = tt_thread_enter();
-        if (!tt_ledger_free_fast(&t->books, 0, (uintptr_t)ptr, size, false))
-            tt_ledger_free_untabled(&t->books, (uintptr_t)ptr, size, 0, 0);
-        tt_thread_leave(t);
-    } else {
-        tt_entry e;
-        t = tt_thread_enter();
-        bool known = tt_ledger_free_tabled(&t->books, (uintptr_t)ptr, TT_ANY_POOL, &e);
-        tt_thread_leave(t);
-        if (!known)
-            return false;
-        found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
-    }
-    if (info)
-        *info = found;
-    return true;
+    return shadowed_free(ptr, info) || free_tabled(ptr, info);
 }
 
 TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info)

@@ -57,15 +57,18 @@ static inline uint16_t *tt_shadow_find(const void *ptr)
     return r ? r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4) : NULL;
 }
 
+/* Does entry v stand for a block that starts at ptr? Block starts are
+ * 8-aligned, and bit 2 says which half of the granule the block starts in. */
+static inline bool tt_shadow_starts(uint16_t v, const void *ptr)
+{
+    return v != 0 && ((uintptr_t)ptr & 15) == ((v & 4u) << 1);
+}
+
 /* The entry of a block that starts at ptr, else NULL. */
 static inline uint16_t *tt_shadow_block(const void *ptr)
 {
     uint16_t *e = tt_shadow_find(ptr);
-    if (!e)
-        return NULL;
-    uint16_t v = __atomic_load_n(e, __ATOMIC_RELAXED);
-    uintptr_t a = (uintptr_t)ptr;
-    if (!v || (a & 7) || ((v >> 2) & 1) != ((a >> 3) & 1))
+    if (!e || !tt_shadow_starts(__atomic_load_n(e, __ATOMIC_RELAXED), ptr))
         return NULL;
     return e;
 }
@@ -98,13 +101,15 @@ static inline bool tt_shadow_put(void *ptr, int64_t size, unsigned kind)
 /* Removes ptr's entry, if it has one, returning the block's size and kind. */
 static inline bool tt_shadow_take(const void *ptr, int64_t *size, unsigned *kind)
 {
-    uint16_t *e = tt_shadow_block(ptr);
+    uint16_t *e = tt_shadow_find(ptr);
     if (!e)
         return false;
     uint16_t v = __atomic_load_n(e, __ATOMIC_RELAXED);
+    if (!tt_shadow_starts(v, ptr))
+        return false;
+    __atomic_store_n(e, 0, __ATOMIC_RELAXED); /* before the block can be reused */
     *size = tt_shadow_size(v);
     *kind = tt_shadow_kind(v);
-    __atomic_store_n(e, 0, __ATOMIC_RELAXED); /* before the block can be reused */
     return true;
 }
 
