@@ -47,13 +47,11 @@ SHIM_EXPORT void free(void *ptr)
 {
     if (SHIM_UNLIKELY(!ptr))
         return;
+    /* Not bound yet: only the bootstrap arena's blocks can come back. */
+    if (SHIM_UNLIKELY(!shim_ready()) && (shim_boot_owns(ptr) || shim_state != SHIM_READY))
+        return;
     int saved = errno;
-    if (SHIM_UNLIKELY(!shim_ready())) {
-        if (!shim_boot_owns(ptr) && shim_state == SHIM_READY)
-            shim_release(ptr, SHIM_DEALLOC_FREE, 0);
-    } else {
-        shim_release(ptr, SHIM_DEALLOC_FREE, 0);
-    }
+    shim_release(ptr, SHIM_DEALLOC_FREE, 0);
     errno = saved;
 }
 

@@ -232,10 +232,57 @@ SHIM_INLINE void shim_book(void *ptr, size_t size, tally_alloc_kind kind)
         }                                                                                          \
     } while (0)
 
+/* ---- release (release.c) ------------------------------------------------------ */
+/* Does a block of this kind go back through this call (free for malloc's,
+ * delete for new's, delete[] for new[]'s)? */
+SHIM_INLINE bool shim_kind_matches(uint8_t kind, shim_dealloc_kind how)
+{
+    switch (how) {
+    case SHIM_DEALLOC_DELETE:
+        return kind == TALLY_KIND_NEW;
+    case SHIM_DEALLOC_DELETE_ARRAY:
+        return kind == TALLY_KIND_NEW_ARRAY;
+    default:
+        return kind == TALLY_KIND_MALLOC;
+    }
+}
+
+/* shim_release's uncommon cases, each its whole answer: tracking is off; the
+ * thread is inside the shim; ptr is no block of the books (shim_busy is
+ * set, and cleared); the block was released by the wrong family or with the
+ * wrong size (shim_busy set; false, and cleared, when it is kept). */
+bool shim_release_untracked(void *ptr);
+bool shim_release_nested(void *ptr);
+bool shim_release_unknown(void *ptr, shim_dealloc_kind how);
+bool shim_release_odd(void *ptr, shim_dealloc_kind how, size_t sized, const tally_block_info *info);
+
 /* Releases a block that is not NULL: unbooks it and hands it to the raw free,
  * or reports it and keeps it away from any free when it is not ours.
- * Returns true when the block was released. */
-bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized);
+ * Returns true when the block was released. Inline: every free and delete
+ * takes it, and a sampled run's whole free is a few dozen instructions. */
+SHIM_INLINE bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized)
+{
+    if (SHIM_UNLIKELY(shim_boot_owns(ptr)))
+        return true; /* the arena never frees */
+    if (!tally_track_is_on())
+        return shim_release_untracked(ptr);
+    if (SHIM_UNLIKELY(shim_busy))
+        return shim_release_nested(ptr);
+    shim_busy = 1;
+    tally_block_info info;
+    if (SHIM_UNLIKELY(!tally_track_free(ptr, &info)))
+        return shim_release_unknown(ptr, how);
+    if (SHIM_UNLIKELY(!shim_kind_matches(info.kind, how) ||
+                      (sized != 0 && (int64_t)sized != info.size)) &&
+        !shim_release_odd(ptr, how, sized, &info))
+        return false;
+    shim_errors_note_freed(ptr, &info);
+    shim_busy = 0;
+    shim_raw.free(ptr);
+    if (SHIM_UNLIKELY(shim_pending))
+        shim_run_pending();
+    return true;
+}
 
 /* The raw allocator is bound: the common case of every entry point. */
 SHIM_INLINE bool shim_ready(void)
