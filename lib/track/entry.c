@@ -128,51 +128,15 @@ TALLY_INTERNAL void tally_track_use_shadow(size_t (*usable_size)(void *))
     }
 }
 
-/* The books of a block the shadow map keeps, when this thread's cache
- * has no slot for pool 0 yet (or the thread no state). */
-static __attribute__((noinline)) void shadowed_alloc_slow(void *ptr, int64_t size, unsigned kind)
-{
-    tt_block b = {(uintptr_t)ptr, size, 0, 0, (uint8_t)kind, 0};
-    tt_thread *t = tt_thread_enter();
-    tt_ledger_alloc(&t->books, &b, TT_UNTABLED);
-    tt_thread_leave(t);
-}
+/* ---- a sampled run's unsampled blocks ---------------------------------------------
+ * Nearly every block of a sampled run is an unsampled block of the shim's
+ * pool 0: it gets a shadow entry and a few additions in this thread's
+ * books. tally_track_alloc and tally_track_free take that case straight
+ * through, and leave every other case (the table, a first booking, a peak,
+ * a fold) by a tail call to a function beside them. So they save no
+ * registers, which was a fifth of their instructions. */
 
-static __attribute__((noinline)) void shadowed_free_slow(void *ptr, int64_t size)
-{
-    tt_thread *t = tt_thread_enter();
-    tt_ledger_free_untabled(&t->books, (uintptr_t)ptr, size, 0, 0);
-    tt_thread_leave(t);
-}
-
-/* The sampled run's common case: an unsampled block of the shim's pool 0
- * gets a shadow entry and a few additions in this thread's books. Kept apart
- * from the table's path, and that path out of line, so that this one saves
- * few registers: it runs for nearly every block of a sampled run. */
-static inline bool shadowed_alloc(void *ptr, int64_t size, tally_alloc_kind kind)
-{
-    if (!tt_shadow_on || !tt_shadow_put(ptr, size, kind))
-        return false;
-    tt_thread *t = tt_thread_current();
-    if (TT_UNLIKELY(!t) || !tt_ledger_alloc_fast(&t->books, 0, (uintptr_t)ptr, size, false))
-        shadowed_alloc_slow(ptr, size, kind);
-    return true;
-}
-
-static inline bool shadowed_free(void *ptr, tally_block_info *info)
-{
-    int64_t size;
-    unsigned kind;
-    if (!tt_shadow_on || !tt_shadow_take(ptr, &size, &kind))
-        return false;
-    if (info)
-        *info = block_info(size, 0, 0, kind);
-    tt_thread *t = tt_thread_current();
-    if (TT_UNLIKELY(!t) || !tt_ledger_free_fast(&t->books, 0, (uintptr_t)ptr, size, false))
-        shadowed_free_slow(ptr, size);
-    return true;
-}
-
+/* Every block the live table keeps: sampled, of a pool, or too big to shadow. */
 static __attribute__((noinline)) void alloc_tabled(void *ptr, int64_t size, int32_t pool_id,
                                                    tally_stack_id stack, tally_alloc_kind kind)
 {
@@ -186,14 +150,6 @@ static __attribute__((noinline)) void alloc_tabled(void *ptr, int64_t size, int3
     tt_thread_leave(t);
 }
 
-TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
-                                      tally_stack_id stack, tally_alloc_kind kind)
-{
-    if (stack == 0 && pool_id == 0 && shadowed_alloc(ptr, size, kind))
-        return;
-    alloc_tabled(ptr, size, pool_id, stack, kind);
-}
-
 static __attribute__((noinline)) bool free_tabled(void *ptr, tally_block_info *info)
 {
     tt_entry e;
@@ -205,9 +161,87 @@ static __attribute__((noinline)) bool free_tabled(void *ptr, tally_block_info *i
     return known;
 }
 
+/* The shadowed block's books when anything is out of the ordinary: the
+ * thread's first booking, no slot for pool 0 in its cache yet, a peak
+ * pending or passed. */
+static __attribute__((noinline)) void shadowed_alloc_books(void *ptr, int64_t size, unsigned kind)
+{
+    tt_block b = {(uintptr_t)ptr, size, 0, 0, (uint8_t)kind, 0};
+    tt_thread *t = tt_thread_enter();
+    tt_ledger_alloc(&t->books, &b, TT_UNTABLED);
+    tt_thread_leave(t);
+}
+
+static __attribute__((noinline)) void shadowed_alloc_peak(tt_ledger_cache *c, tt_pool_delta *d,
+                                                          void *ptr, int64_t size)
+{
+    tt_after_grow(c, d, (uintptr_t)ptr, size, false);
+}
+
+/* A block under 16 bytes (shadowed only when it owns its granule), or the
+ * first in its part of the map. */
+static __attribute__((noinline)) void shadowed_alloc_unusual(void *ptr, int64_t size,
+                                                             tally_alloc_kind kind)
+{
+    if (tt_shadow_put(ptr, size, kind))
+        shadowed_alloc_books(ptr, size, kind);
+    else
+        alloc_tabled(ptr, size, 0, 0, kind);
+}
+
+TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
+                                      tally_stack_id stack, tally_alloc_kind kind)
+{
+    if (stack != 0 || pool_id != 0 || !tt_shadow_on || size >= TT_SHADOW_MAX_SIZE)
+        return alloc_tabled(ptr, size, pool_id, stack, kind);
+    uint16_t *e = tt_shadow_find(ptr);
+    if (TT_UNLIKELY(size < 16 || !e))
+        return shadowed_alloc_unusual(ptr, size, kind);
+    tt_shadow_store(e, ptr, size, kind);
+    tt_thread *t = tt_thread_current();
+    tt_pool_delta *d = t ? tt_pool_delta_hit(&t->books, 0) : NULL;
+    if (TT_UNLIKELY(!d))
+        return shadowed_alloc_books(ptr, size, kind);
+    tt_ledger_cache *c = &t->books;
+    tt_pool_grow(c, d, size);
+    if (TT_UNLIKELY(!tt_after_grow_plain(c, d, (uintptr_t)ptr, size)))
+        return shadowed_alloc_peak(c, d, ptr, size);
+    if (TT_UNLIKELY(tt_must_fold(c, d)))
+        return tt_ledger_fold(c);
+}
+
+static __attribute__((noinline)) bool shadowed_free_books(void *ptr, int64_t size)
+{
+    tt_thread *t = tt_thread_enter();
+    tt_ledger_free_untabled(&t->books, (uintptr_t)ptr, size, 0, 0);
+    tt_thread_leave(t);
+    return true;
+}
+
+static __attribute__((noinline)) bool fold_after_free(tt_ledger_cache *c)
+{
+    tt_ledger_fold(c);
+    return true;
+}
+
 TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info)
 {
-    return shadowed_free(ptr, info) || free_tabled(ptr, info);
+    uint16_t *e = tt_shadow_on ? tt_shadow_find(ptr) : NULL;
+    uint16_t v = e ? __atomic_load_n(e, __ATOMIC_RELAXED) : 0;
+    if (!tt_shadow_starts(v, ptr))
+        return free_tabled(ptr, info);
+    __atomic_store_n(e, 0, __ATOMIC_RELAXED); /* before the block can be reused */
+    int64_t size = tt_shadow_size(v);
+    if (info)
+        *info = block_info(size, 0, 0, tt_shadow_kind(v));
+    tt_thread *t = tt_thread_current();
+    tt_pool_delta *d = t ? tt_pool_delta_hit(&t->books, 0) : NULL;
+    if (TT_UNLIKELY(!d))
+        return shadowed_free_books(ptr, size);
+    tt_pool_shrink(&t->books, d, (uintptr_t)ptr, size, false);
+    if (TT_UNLIKELY(tt_must_fold(&t->books, d)))
+        return fold_after_free(&t->books);
+    return true;
 }
 
 TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info)

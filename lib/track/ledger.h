@@ -311,6 +311,29 @@ tt_after_grow(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size,
         tt_ledger_fold(c);
 }
 
+/* tt_after_grow's common case for a block of no wrapper pool, which the
+ * sampled run's fast path takes without a call: no peak pending, and this
+ * block passes none, so only sums change. False, with nothing changed, in
+ * every other case (tt_after_grow's then). d's books hold the block. No
+ * fold: the caller asks tt_must_fold. */
+static inline __attribute__((always_inline)) bool
+tt_after_grow_plain(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size)
+{
+    tt_pool_books *p = d->pool;
+    if (TT_UNLIKELY(c->global_pending | d->peak_pending) ||
+        atomic_load_explicit(&tt_g.current, memory_order_relaxed) + c->net + size >
+            atomic_load_explicit(&tt_g.peak, memory_order_relaxed) ||
+        atomic_load_explicit(&p->current, memory_order_relaxed) + d->current >
+            atomic_load_explicit(&p->peak, memory_order_relaxed))
+        return false;
+    c->ops++;
+    c->last_ptr = ptr;
+    c->just_peaked = false;
+    c->net += size;
+    c->high_joinable = false;
+    return true;
+}
+
 /* A block of size bytes leaves the pool's books; true when it was a
  * temporary (heaptrack's: freed before this thread's next allocation). */
 static inline __attribute__((always_inline)) bool

@@ -86,33 +86,25 @@ uint16_t *tt_shadow_make(uintptr_t a);
 
 /* Stores the entry of a block that may be shadowed; false when it may not
  * (too big, too small, or its part of the map cannot be mapped). */
+/* Writes the entry of a block of size bytes (16 to TT_SHADOW_MAX_SIZE - 1,
+ * or fewer when it owns its granule) that starts at ptr. */
+static inline void tt_shadow_store(uint16_t *e, const void *ptr, int64_t size, unsigned kind)
+{
+    TALLY_ASSERT(kind <= 2 && size >= 0 && size < TT_SHADOW_MAX_SIZE);
+    uint16_t half = (uint16_t)(((uintptr_t)ptr >> 1) & 4); /* bit 2: starts 8 bytes in */
+    __atomic_store_n(e, (uint16_t)((uint16_t)(size << 3) | half | (kind + 1u)), __ATOMIC_RELAXED);
+}
+
 static inline bool tt_shadow_put(void *ptr, int64_t size, unsigned kind)
 {
-    TALLY_ASSERT(kind <= 2);
     if (size >= TT_SHADOW_MAX_SIZE || (size < 16 && tt_shadow_usable_size(ptr) < 16))
         return false;
     uint16_t *e = tt_shadow_find(ptr);
     if (TT_UNLIKELY(!e) && !(e = tt_shadow_make((uintptr_t)ptr)))
         return false;
-    uintptr_t off8 = ((uintptr_t)ptr >> 3) & 1;
-    __atomic_store_n(e, (uint16_t)(size << 3 | off8 << 2 | (kind + 1u)), __ATOMIC_RELAXED);
+    tt_shadow_store(e, ptr, size, kind);
     return true;
 }
-/* Removes ptr's entry, if it has one, returning the block's size and kind. */
-static inline bool tt_shadow_take(const void *ptr, int64_t *size, unsigned *kind)
-{
-    uint16_t *e = tt_shadow_find(ptr);
-    if (!e)
-        return false;
-    uint16_t v = __atomic_load_n(e, __ATOMIC_RELAXED);
-    if (!tt_shadow_starts(v, ptr))
-        return false;
-    __atomic_store_n(e, 0, __ATOMIC_RELAXED); /* before the block can be reused */
-    *size = tt_shadow_size(v);
-    *kind = tt_shadow_kind(v);
-    return true;
-}
-
 /* Calls emit for every live shadowed block (resident shadow pages only). */
 void tt_shadow_foreach(void (*emit)(uintptr_t addr, int64_t size, void *arg), void *arg);
 

@@ -7,6 +7,9 @@
 #include "check_main.h"
 #include "track_test_util.h"
 
+#include "track/api.h"
+
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -150,6 +153,103 @@ START_TEST(peak_exact_without_sampled_blocks)
 }
 END_TEST
 
+/* The preload shim's unsampled blocks (no stack, pool 0) go to the shadow
+ * map, and their books take a short path beside the ledger's (entry.c):
+ * through folds, peaks passed and peaks pending, they must agree with a
+ * model. Sizes from 1 byte (glibc's smallest chunk owns its granule) to
+ * past the shadow's limit (those go to the table), in phases that grow and
+ * shrink the heap, each reaching higher than the last. Another pool holds
+ * 512 KiB through the middle third: the global peak is passed then without
+ * pool 0's, and pool 0's after it without the global one. */
+START_TEST(shadowed_books_match_a_model)
+{
+    enum { SLOTS = 4096, STEPS = 300000, PHASE = 25000, OTHER = 512 << 10 };
+    static void *live[SLOTS];
+    static int64_t size[SLOTS];
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(1LL << 40, 0); /* a 1 TiB mean: nothing here is sampled */
+    tally_track_use_shadow(malloc_usable_size);
+    tally_pool *other = tally_proxy_pool_new(NULL, "other");
+    uint8_t *other_block = NULL;
+    int64_t current = 0, peak = 0, total = 0, count = 0, nlive = 0, global_peak = 0;
+    int pool_only = 0, global_only = 0; /* peaks passed apart: the test's point */
+    uint64_t r = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < STEPS; i++) {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        if (i == STEPS / 3) {
+            ck_assert_int_eq(tally_pool_allocate(other, OTHER, &other_block), 0);
+            if (current + OTHER > global_peak)
+                global_peak = current + OTHER;
+        }
+        if (i == 2 * STEPS / 3) {
+            tally_pool_free(other, other_block, OTHER);
+            other_block = NULL;
+        }
+        int phase = i / PHASE;
+        int k = (int)(r % (SLOTS / 2 + SLOTS / 2 * (uint64_t)phase / (STEPS / PHASE)));
+        bool growing = phase % 2 == 0;
+        bool wants_alloc = (r >> 12) % 10 < (growing ? 7u : 3u);
+        if (live[k] && !wants_alloc) {
+            tally_block_info info;
+            ck_assert(tally_track_free(live[k], &info));
+            ck_assert_int_eq(info.size, size[k]);
+            ck_assert_int_eq(info.stack, 0);
+            ck_assert_int_eq(info.kind, TALLY_KIND_MALLOC);
+            free(live[k]);
+            live[k] = NULL;
+            current -= size[k];
+            nlive--;
+        } else if (!live[k] && wants_alloc) {
+            uint64_t pick = (r >> 20) % 100;
+            int64_t n = pick == 0  ? 8192 + (int64_t)((r >> 28) % 20000)
+                        : pick < 5 ? 1 + (int64_t)((r >> 28) % 15)
+                                   : 16 + (int64_t)((r >> 28) % 3000);
+            live[k] = malloc((size_t)n);
+            ck_assert_ptr_nonnull(live[k]);
+            tally_track_alloc(live[k], n, 0, 0, TALLY_KIND_MALLOC);
+            size[k] = n;
+            current += n;
+            total += n;
+            count++;
+            nlive++;
+            bool pool_passed = current > peak;
+            bool global_passed = current + (other_block ? OTHER : 0) > global_peak;
+            if (pool_passed)
+                peak = current;
+            if (global_passed)
+                global_peak = current + (other_block ? OTHER : 0);
+            pool_only += pool_passed && !global_passed;
+            global_only += global_passed && !pool_passed;
+        }
+    }
+    prof_profile *p = dump_and_read();
+    const prof_pool *pool = prof_find_pool(p, 0);
+    ck_assert_ptr_nonnull(pool);
+    ck_assert_int_eq(pool->current, current);
+    ck_assert_int_eq(pool->peak, peak);
+    ck_assert_int_eq(pool->total_bytes, total);
+    ck_assert_int_eq(pool->total_count, count);
+    ck_assert_int_eq(pool->live_count, nlive);
+    ck_assert_int_eq(p->peak_bytes, global_peak);
+    ck_assert_int_gt(pool_only, 0);
+    ck_assert_int_gt(global_only, 0);
+    prof_free(p);
+    tally_pool_destroy(other);
+    void *gone = NULL;
+    for (int k = 0; k < SLOTS; k++)
+        if (live[k]) {
+            ck_assert(tally_track_free(live[k], NULL));
+            free(live[k]);
+            gone = live[k];
+        }
+    ck_assert_ptr_nonnull(gone);
+    ck_assert(!tally_track_free(gone, NULL)); /* freed twice: no block any more */
+    unlink(test_profile);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("track_sample");
@@ -158,6 +258,7 @@ int main(void)
     tcase_add_test(tc, sampled_estimates_within_10_percent);
     tcase_add_test(tc, first_block_of_a_thread_is_not_always_sampled);
     tcase_add_test(tc, peak_exact_without_sampled_blocks);
+    tcase_add_test(tc, shadowed_books_match_a_model);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
