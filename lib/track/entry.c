@@ -161,9 +161,8 @@ static __attribute__((noinline)) bool free_tabled(void *ptr, tally_block_info *i
     return known;
 }
 
-/* The shadowed block's books when anything is out of the ordinary: the
- * thread's first booking, no slot for pool 0 in its cache yet, a peak
- * pending or passed. */
+/* The shadowed block's books on the thread's first booking, or before its
+ * cache has a slot for pool 0. */
 static __attribute__((noinline)) void shadowed_alloc_books(void *ptr, int64_t size, unsigned kind)
 {
     tt_block b = {(uintptr_t)ptr, size, 0, 0, (uint8_t)kind, 0};
@@ -172,6 +171,7 @@ static __attribute__((noinline)) void shadowed_alloc_books(void *ptr, int64_t si
     tt_thread_leave(t);
 }
 
+/* The block passed a peak that was not pending: it becomes pending. */
 static __attribute__((noinline)) void shadowed_alloc_peak(tt_ledger_cache *c, tt_pool_delta *d,
                                                           void *ptr, int64_t size)
 {

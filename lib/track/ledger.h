@@ -269,6 +269,24 @@ static inline __attribute__((always_inline)) void tt_pool_grow(tt_ledger_cache *
     tt_mark_pool(c, d);
 }
 
+/* A booking while a peak is pending: the highest point the books reach
+ * moves up with them (the fold makes the peak of it). */
+static inline bool tt_raise_global_high(tt_ledger_cache *c)
+{
+    if (c->net <= c->max_net)
+        return false;
+    c->max_net = c->net;
+    c->high_gen++;
+    return true;
+}
+static inline void tt_raise_pool_high(tt_pool_delta *d)
+{
+    if (d->current > d->max_current) {
+        d->max_current = d->current;
+        d->high_gen++;
+    }
+}
+
 /* After a new block is booked: the global and pool peaks, then the batch.
  * A wrapper pool's block is its parent's too, and counts once globally. */
 static inline __attribute__((always_inline)) void
@@ -286,11 +304,7 @@ tt_after_grow(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size,
         c->net += size;
         bool raised = false;
         if (TT_UNLIKELY(c->global_pending)) {
-            if (c->net > c->max_net) {
-                c->max_net = c->net;
-                c->high_gen++;
-                raised = true;
-            }
+            raised = tt_raise_global_high(c);
         } else if (TT_UNLIKELY(atomic_load_explicit(&tt_g.current, memory_order_relaxed) + c->net >
                                atomic_load_explicit(&tt_g.peak, memory_order_relaxed))) {
             tt_ledger_peak_pending(c, NULL);
@@ -299,10 +313,7 @@ tt_after_grow(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size,
         c->high_joinable = raised;
     }
     if (TT_UNLIKELY(d->peak_pending)) {
-        if (d->current > d->max_current) {
-            d->max_current = d->current;
-            d->high_gen++;
-        }
+        tt_raise_pool_high(d);
     } else if (TT_UNLIKELY(atomic_load_explicit(&p->current, memory_order_relaxed) + d->current >
                            atomic_load_explicit(&p->peak, memory_order_relaxed))) {
         tt_ledger_peak_pending(c, d);
@@ -311,26 +322,31 @@ tt_after_grow(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size,
         tt_ledger_fold(c);
 }
 
-/* tt_after_grow's common case for a block of no wrapper pool, which the
- * sampled run's fast path takes without a call: no peak pending, and this
- * block passes none, so only sums change. False, with nothing changed, in
- * every other case (tt_after_grow's then). d's books hold the block. No
- * fold: the caller asks tt_must_fold. */
+/* tt_after_grow for a block of no wrapper pool, when no peak is passed that
+ * was not pending already: the highest points move up, sums change, and
+ * nothing is called. The sampled run's fast path takes it inline; a
+ * growing program (a peak pending at nearly every booking) stays on it.
+ * False, with nothing changed, when a peak is newly passed
+ * (tt_after_grow's then). d's books hold the block. No fold: the caller
+ * asks tt_must_fold. */
 static inline __attribute__((always_inline)) bool
 tt_after_grow_plain(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size)
 {
     tt_pool_books *p = d->pool;
-    if (TT_UNLIKELY(c->global_pending | d->peak_pending) ||
+    if (!c->global_pending &&
         atomic_load_explicit(&tt_g.current, memory_order_relaxed) + c->net + size >
-            atomic_load_explicit(&tt_g.peak, memory_order_relaxed) ||
-        atomic_load_explicit(&p->current, memory_order_relaxed) + d->current >
-            atomic_load_explicit(&p->peak, memory_order_relaxed))
+            atomic_load_explicit(&tt_g.peak, memory_order_relaxed))
+        return false;
+    if (!d->peak_pending && atomic_load_explicit(&p->current, memory_order_relaxed) + d->current >
+                                atomic_load_explicit(&p->peak, memory_order_relaxed))
         return false;
     c->ops++;
     c->last_ptr = ptr;
     c->just_peaked = false;
     c->net += size;
-    c->high_joinable = false;
+    c->high_joinable = TT_UNLIKELY(c->global_pending) && tt_raise_global_high(c);
+    if (TT_UNLIKELY(d->peak_pending))
+        tt_raise_pool_high(d);
     return true;
 }
 
