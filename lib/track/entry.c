@@ -102,7 +102,7 @@ TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintp
         return 0;
     /* The block's live-table slot is a cache miss, and in a big table a TLB
      * miss too: let it load while the stack is unwound. */
-    if (ptr)
+    if (ptr && !(tt_shadow_on == TT_SHADOW_STACKS && size <= TT_SHADOW_STACK_MAX))
         tt_live_prefetch((uintptr_t)ptr);
     tt_thread *t = tt_thread_current();
     if (t)
@@ -122,9 +122,9 @@ TALLY_INTERNAL tally_stack_id tally_track_capture_mapping(const uintptr_t *ret_s
 
 TALLY_INTERNAL void tally_track_use_shadow(size_t (*usable_size)(void *))
 {
-    if (tt_sampling() && tt_cfg.shadow_allowed && usable_size) {
+    if (tt_cfg.shadow_allowed && usable_size) {
         tt_shadow_usable_size = usable_size;
-        tt_shadow_on = true;
+        tt_shadow_on = tt_sampling() ? TT_SHADOW_BARE : TT_SHADOW_STACKS;
     }
 }
 
@@ -189,11 +189,39 @@ static __attribute__((noinline)) void shadowed_alloc_unusual(void *ptr, int64_t 
         alloc_tabled(ptr, size, 0, 0, kind);
 }
 
+/* A full run's small block of pool 0 (TT_SHADOW_STACKS): its stack first,
+ * then its entry, then its books, with its stack, as a table's block's. */
+static bool shadowed_with_stack(void *ptr, int64_t size, tally_stack_id stack,
+                                tally_alloc_kind kind)
+{
+    uint32_t *st = tt_shadow_stack_make((uintptr_t)ptr);
+    if (!st)
+        return false;
+    __atomic_store_n(st, stack, __ATOMIC_RELAXED);
+    if (!tt_shadow_put(ptr, size, kind))
+        return false;
+    tt_block b = {(uintptr_t)ptr, size, stack, 0, (uint8_t)kind, 0};
+    tt_thread *t = tt_thread_enter();
+    tt_ledger_alloc(&t->books, &b, TT_UNTABLED);
+    tt_thread_leave(t);
+    return true;
+}
+
+/* Every block but a sampled run's unsampled ones. */
+static __attribute__((noinline)) void alloc_elsewhere(void *ptr, int64_t size, int32_t pool_id,
+                                                      tally_stack_id stack, tally_alloc_kind kind)
+{
+    if (tt_shadow_on == TT_SHADOW_STACKS && pool_id == 0 && size <= TT_SHADOW_STACK_MAX &&
+        shadowed_with_stack(ptr, size, stack, kind))
+        return;
+    alloc_tabled(ptr, size, pool_id, stack, kind);
+}
+
 TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
                                       tally_stack_id stack, tally_alloc_kind kind)
 {
-    if (stack != 0 || pool_id != 0 || !tt_shadow_on || size >= TT_SHADOW_MAX_SIZE)
-        return alloc_tabled(ptr, size, pool_id, stack, kind);
+    if (stack != 0 || pool_id != 0 || tt_shadow_on != TT_SHADOW_BARE || size >= TT_SHADOW_MAX_SIZE)
+        return alloc_elsewhere(ptr, size, pool_id, stack, kind);
     uint16_t *e = tt_shadow_find(ptr);
     if (TT_UNLIKELY(size < 16 || !e))
         return shadowed_alloc_unusual(ptr, size, kind);
@@ -213,7 +241,20 @@ TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
 static __attribute__((noinline)) bool shadowed_free_books(void *ptr, int64_t size)
 {
     tt_thread *t = tt_thread_enter();
-    tt_ledger_free_untabled(&t->books, (uintptr_t)ptr, size, 0, 0);
+    tt_ledger_free_untabled(&t->books, (uintptr_t)ptr, size, 0, 0, 0);
+    tt_thread_leave(t);
+    return true;
+}
+
+/* A full run's shadowed block: its books take its stack back. */
+static __attribute__((noinline)) bool
+shadowed_free_with_stack(void *ptr, int64_t size, unsigned kind, tally_block_info *info)
+{
+    uint32_t stack = tt_shadow_stack_of(ptr);
+    if (info)
+        *info = block_info(size, stack, 0, kind);
+    tt_thread *t = tt_thread_enter();
+    tt_ledger_free_untabled(&t->books, (uintptr_t)ptr, size, 0, stack, 0);
     tt_thread_leave(t);
     return true;
 }
@@ -232,6 +273,8 @@ TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info)
         return free_tabled(ptr, info);
     __atomic_store_n(e, 0, __ATOMIC_RELAXED); /* before the block can be reused */
     int64_t size = tt_shadow_size(v);
+    if (tt_shadow_on == TT_SHADOW_STACKS)
+        return shadowed_free_with_stack(ptr, size, tt_shadow_kind(v), info);
     if (info)
         *info = block_info(size, 0, 0, tt_shadow_kind(v));
     tt_thread *t = tt_thread_current();
@@ -251,7 +294,7 @@ TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info)
     tt_entry e;
     if (tt_shadow_on && (s = tt_shadow_block(ptr)) != NULL) {
         uint16_t v = __atomic_load_n(s, __ATOMIC_RELAXED);
-        found = block_info(tt_shadow_size(v), 0, 0, tt_shadow_kind(v));
+        found = block_info(tt_shadow_size(v), tt_shadow_stack_of(ptr), 0, tt_shadow_kind(v));
     } else if (tt_live_find((uintptr_t)ptr, TT_ANY_POOL, &e)) {
         found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
     } else {
@@ -298,7 +341,7 @@ TALLY_INTERNAL bool tally_track_find_containing(const void *ptr, uintptr_t *star
         s = e.addr;
         found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
     } else if (tt_shadow_on && shadow_containing(a, &s, &size, &kind)) {
-        found = block_info(size, 0, 0, kind);
+        found = block_info(size, tt_shadow_stack_of((const void *)s), 0, kind);
     } else {
         return false;
     }
@@ -370,13 +413,13 @@ TALLY_INTERNAL void tally_track_pool_free(int32_t pool_id, void *ptr, int64_t si
     tt_thread *t = tt_thread_enter();
     if (tt_sampling() && !tt_live_maybe(addr)) {
         if (!tt_ledger_free_fast(&t->books, pool_id, addr, size, wrapper))
-            tt_ledger_free_untabled(&t->books, addr, size, pool_id, flags);
+            tt_ledger_free_untabled(&t->books, addr, size, pool_id, 0, flags);
     } else {
         tt_entry e;
         /* Not in the table: unsampled (sampled run), or allocated before
          * tracking started (full run, and then not booked at all). */
         if (!tt_ledger_free_tabled(&t->books, addr, pool_id, &e) && tt_sampling())
-            tt_ledger_free_untabled(&t->books, addr, size, pool_id, flags);
+            tt_ledger_free_untabled(&t->books, addr, size, pool_id, 0, flags);
     }
     tt_thread_leave(t);
 }

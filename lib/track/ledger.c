@@ -433,9 +433,9 @@ bool tt_ledger_free_tabled(tt_ledger_cache *c, uintptr_t addr, int32_t pool, tt_
 }
 
 void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, int32_t pool,
-                             unsigned flags)
+                             uint32_t stack, unsigned flags)
 {
-    book_free(c, addr, size, pool, 0, flags);
+    book_free(c, addr, size, pool, stack, flags);
 }
 
 void tt_ledger_release(tt_ledger_cache *c, const tt_block *b, int blocks)

@@ -202,9 +202,10 @@ void tt_ledger_alloc(tt_ledger_cache *c, const tt_block *b, int where);
 /* A block freed by address: found (any pool, or `pool`) and removed from the
  * table, then unbooked. False, with nothing changed, when it is not there. */
 bool tt_ledger_free_tabled(tt_ledger_cache *c, uintptr_t addr, int32_t pool, tt_entry *out);
-/* A block that was booked TT_UNTABLED, with the size the caller kept. */
+/* A block that was booked TT_UNTABLED, with the size (and stack) the caller
+ * kept. */
 void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, int32_t pool,
-                             unsigned flags);
+                             uint32_t stack, unsigned flags);
 /* b->size bytes of a block booked TT_UNTABLED leave its site (a mapping's
  * released pages, mappings.c), and `blocks` blocks with them: 1 when the
  * block is gone, 0 when it shrank, -1 when a hole split it in two. */

@@ -8,8 +8,9 @@
 
 #define REGION_ENTRIES (1u << (TT_SHADOW_REGION_SHIFT - 4))
 
-bool tt_shadow_on;
+uint8_t tt_shadow_on;
 _Atomic(uint16_t *) tt_shadow_dir[TT_SHADOW_REGIONS];
+_Atomic(uint32_t *) tt_shadow_stack_dir[TT_SHADOW_REGIONS];
 size_t (*tt_shadow_usable_size)(void *);
 
 /* The regions mapped so far, as 1 + their index, so that a walk visits only
@@ -43,6 +44,28 @@ uint16_t *tt_shadow_make(uintptr_t a)
         if (atomic_compare_exchange_strong(slot, &expected, (uint16_t *)m)) {
             r = m;
             list_region(a >> TT_SHADOW_REGION_SHIFT);
+        } else {
+            base_unmap(m, bytes);
+            r = expected;
+        }
+    }
+    return r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4);
+}
+
+uint32_t *tt_shadow_stack_make(uintptr_t a)
+{
+    if (a >> 47)
+        return NULL;
+    _Atomic(uint32_t *) *slot = &tt_shadow_stack_dir[a >> TT_SHADOW_REGION_SHIFT];
+    uint32_t *r = atomic_load_explicit(slot, memory_order_acquire);
+    if (!r) {
+        size_t bytes = (size_t)REGION_ENTRIES * sizeof(uint32_t);
+        void *m = base_map(bytes);
+        if (!m)
+            return NULL;
+        uint32_t *expected = NULL;
+        if (atomic_compare_exchange_strong(slot, &expected, (uint32_t *)m)) {
+            r = m;
         } else {
             base_unmap(m, bytes);
             r = expected;

@@ -18,7 +18,16 @@
  * frees as before. Only blocks of at least 16 usable bytes are shadowed (no
  * two start in one granule), of fewer than TT_SHADOW_MAX_SIZE requested
  * bytes, charged to pool 0 ("malloc"); the others (a few large blocks, or
- * any under a scope) go to the table. */
+ * any under a scope) go to the table.
+ *
+ * A full run keeps the shim's small blocks (at most TT_SHADOW_STACK_MAX
+ * requested bytes) there too, each with its stack in a second map, 32 bits
+ * per granule, mapped the same way (TT_SHADOW_STACKS). A block's entries
+ * sit beside its neighbours', where the table's slot was a random line of
+ * a table that outgrows the cache: python3's table was most of a full
+ * run's cost. The two maps cost 6 bytes per 16 of the span that small
+ * blocks fill, at most 24 bytes a block of 64 (the table's slot cost 21
+ * to 32), which is why bigger blocks stay in the table. */
 #ifndef TALLY_TRACK_SHADOW_H
 #define TALLY_TRACK_SHADOW_H
 
@@ -28,11 +37,16 @@
 #include <stddef.h>
 
 #define TT_SHADOW_MAX_SIZE 8192
+#define TT_SHADOW_STACK_MAX 64
 #define TT_SHADOW_REGION_SHIFT 30
 #define TT_SHADOW_REGIONS (1u << (47 - TT_SHADOW_REGION_SHIFT))
 
-extern bool tt_shadow_on;
+/* What the shadow map holds: nothing; a sampled run's unsampled blocks,
+ * with no stack; a full run's small blocks, with their stacks. */
+enum { TT_SHADOW_OFF = 0, TT_SHADOW_BARE = 1, TT_SHADOW_STACKS = 2 };
+extern uint8_t tt_shadow_on;
 extern _Atomic(uint16_t *) tt_shadow_dir[TT_SHADOW_REGIONS];
+extern _Atomic(uint32_t *) tt_shadow_stack_dir[TT_SHADOW_REGIONS];
 /* The raw allocator's usable size, for blocks under 16 requested bytes. */
 extern size_t (*tt_shadow_usable_size)(void *);
 
@@ -55,6 +69,29 @@ static inline uint16_t *tt_shadow_find(const void *ptr)
     uint16_t *r =
         atomic_load_explicit(&tt_shadow_dir[a >> TT_SHADOW_REGION_SHIFT], memory_order_acquire);
     return r ? r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4) : NULL;
+}
+
+/* The stack entry of the granule that holds ptr (TT_SHADOW_STACKS), or NULL
+ * when none is mapped. A block's stack entry is written before its entry
+ * in the first map, and read only while that entry stands for it. */
+static inline uint32_t *tt_shadow_stack_find(const void *ptr)
+{
+    uintptr_t a = (uintptr_t)ptr;
+    if (TT_UNLIKELY(a >> 47))
+        return NULL;
+    uint32_t *r = atomic_load_explicit(&tt_shadow_stack_dir[a >> TT_SHADOW_REGION_SHIFT],
+                                       memory_order_acquire);
+    return r ? r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4) : NULL;
+}
+/* The same, mapping its part of the map first (NULL when it cannot). */
+uint32_t *tt_shadow_stack_make(uintptr_t a);
+/* The stack of the shadowed block at ptr: 0 without TT_SHADOW_STACKS. */
+static inline uint32_t tt_shadow_stack_of(const void *ptr)
+{
+    if (tt_shadow_on != TT_SHADOW_STACKS)
+        return 0;
+    const uint32_t *s = tt_shadow_stack_find(ptr);
+    return s ? __atomic_load_n(s, __ATOMIC_RELAXED) : 0;
 }
 
 /* Does entry v stand for a block that starts at ptr? Block starts are

@@ -40,10 +40,11 @@ static void copy_leak(const tt_entry *e, void *arg)
     base_buf_put(b, &l, sizeof l);
 }
 
-/* An unsampled block in the shadow map: no stack, no weight, pool 0. */
+/* A block in the shadow map, pool 0: a sampled run's unsampled one (no
+ * stack, no weight) or a full run's small one, with its stack. */
 static void copy_shadowed(uintptr_t addr, int64_t size, void *arg)
 {
-    tt_snap_leak l = {addr, size, 0, 0, 0, 0};
+    tt_snap_leak l = {addr, size, tt_shadow_stack_of((const void *)addr), 0, 0, 0};
     base_buf_put(arg, &l, sizeof l);
 }
 
