@@ -10,6 +10,7 @@
 #include "track/api.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <pthread.h>
 #include <sys/wait.h>
@@ -522,6 +523,94 @@ START_TEST(child_tracks_into_its_own_file)
 }
 END_TEST
 
+/* A full run keeps the preload shim's small blocks (pool 0, at most
+ * TT_SHADOW_STACK_MAX bytes) in the shadow map, with their stacks: each is
+ * found, freed and listed with its stack, and its site's books are exact,
+ * as a block of the table's (the big one here) is. */
+TEST_FN uint8_t *shadowed_site(size_t n)
+{
+    uint8_t *p = malloc(n);
+    ck_assert_ptr_nonnull(p);
+    tally_track_alloc(p, (int64_t)n, 0, tally_track_capture((int64_t)n, 0), TALLY_KIND_MALLOC);
+    return p;
+}
+
+TEST_FN uint8_t *tabled_site(size_t n)
+{
+    uint8_t *p = malloc(n);
+    ck_assert_ptr_nonnull(p);
+    tally_track_alloc(p, (int64_t)n, 0, tally_track_capture((int64_t)n, 0), TALLY_KIND_MALLOC);
+    return p;
+}
+
+static const prof_leak *leak_group(const prof_profile *p, uint32_t stack)
+{
+    for (size_t i = 0; i < p->nleaks; i++)
+        if (p->leaks[i].stack_id == stack)
+            return &p->leaks[i];
+    return NULL;
+}
+
+START_TEST(full_run_shadows_small_blocks_with_their_stacks)
+{
+    setenv("TALLY_REPORT", "none", 1);
+    start_tracking(0, 0);
+    tally_track_use_shadow(malloc_usable_size);
+    enum { N = 10 };
+    uint8_t *small[N];
+    int64_t total = 0, live = 0;
+    for (int i = 0; i < N; i++) {
+        small[i] = shadowed_site((size_t)(16 + i * 5)); /* 16 to 61 bytes */
+        total += 16 + i * 5;
+    }
+    uint8_t *big = tabled_site(1000);
+    tally_block_info info;
+    ck_assert(tally_track_find(small[3], &info));
+    uint32_t stack = info.stack;
+    ck_assert_uint_ne(stack, 0);
+    ck_assert_int_eq(info.size, 31);
+    ck_assert_int_eq(info.pool_id, 0);
+    ck_assert(tally_track_find(big, &info));
+    ck_assert_uint_ne(info.stack, stack);
+    for (int i = 0; i < N; i += 2) {
+        ck_assert(tally_track_free(small[i], &info));
+        ck_assert_uint_eq(info.stack, stack);
+        ck_assert_int_eq(info.size, 16 + i * 5);
+        ck_assert(!tally_track_find(small[i], NULL));
+        free(small[i]);
+    }
+    for (int i = 1; i < N; i += 2)
+        live += 16 + i * 5;
+    uintptr_t start;
+    ck_assert(tally_track_find_containing(small[5] + 20, &start, &info));
+    ck_assert_uint_eq(start, (uintptr_t)small[5]);
+    ck_assert_uint_eq(info.stack, stack);
+
+    prof_profile *p = dump_and_read();
+    const prof_record *r = record_in(p, 0, "shadowed_site");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_uint_eq(r->stack_id, stack);
+    ck_assert_int_eq(r->live_bytes, live);
+    ck_assert_int_eq(r->live_count, N / 2);
+    ck_assert_int_eq(r->total_bytes, total);
+    ck_assert_int_eq(r->total_count, N);
+    ck_assert_int_eq(r->peak_bytes, total);
+    const prof_leak *g = leak_group(p, stack);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(g->bytes, live);
+    ck_assert_int_eq(g->count, N / 2);
+    ck_assert_ptr_nonnull(leak_group(p, record_in(p, 0, "tabled_site")->stack_id));
+    prof_free(p);
+    for (int i = 1; i < N; i += 2) {
+        ck_assert(tally_track_free(small[i], NULL));
+        free(small[i]);
+    }
+    ck_assert(tally_track_free(big, NULL));
+    free(big);
+    unlink(test_profile);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("track");
@@ -539,6 +628,7 @@ int main(void)
     tcase_add_test(tc, failed_write_warns_once);
     tcase_add_test(tc, dump_before_start_is_refused);
     tcase_add_test(tc, child_tracks_into_its_own_file);
+    tcase_add_test(tc, full_run_shadows_small_blocks_with_their_stacks);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
