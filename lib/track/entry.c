@@ -194,11 +194,7 @@ static __attribute__((noinline)) void shadowed_alloc_unusual(void *ptr, int64_t 
 static bool shadowed_with_stack(void *ptr, int64_t size, tally_stack_id stack,
                                 tally_alloc_kind kind)
 {
-    uint32_t *st = tt_shadow_stack_make((uintptr_t)ptr);
-    if (!st)
-        return false;
-    __atomic_store_n(st, stack, __ATOMIC_RELAXED);
-    if (!tt_shadow_put(ptr, size, kind))
+    if (!tt_shadow_stack_put(ptr, size, stack) || !tt_shadow_put(ptr, size, kind))
         return false;
     tt_block b = {(uintptr_t)ptr, size, stack, 0, (uint8_t)kind, 0};
     tt_thread *t = tt_thread_enter();
@@ -250,7 +246,7 @@ static __attribute__((noinline)) bool shadowed_free_books(void *ptr, int64_t siz
 static __attribute__((noinline)) bool
 shadowed_free_with_stack(void *ptr, int64_t size, unsigned kind, tally_block_info *info)
 {
-    uint32_t stack = tt_shadow_stack_of(ptr);
+    uint32_t stack = tt_shadow_stack_of(ptr, size);
     if (info)
         *info = block_info(size, stack, 0, kind);
     tt_thread *t = tt_thread_enter();
@@ -294,7 +290,8 @@ TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info)
     tt_entry e;
     if (tt_shadow_on && (s = tt_shadow_block(ptr)) != NULL) {
         uint16_t v = __atomic_load_n(s, __ATOMIC_RELAXED);
-        found = block_info(tt_shadow_size(v), tt_shadow_stack_of(ptr), 0, tt_shadow_kind(v));
+        found = block_info(tt_shadow_size(v), tt_shadow_stack_of(ptr, tt_shadow_size(v)), 0,
+                           tt_shadow_kind(v));
     } else if (tt_live_find((uintptr_t)ptr, TT_ANY_POOL, &e)) {
         found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
     } else {
@@ -314,8 +311,8 @@ static bool shadow_containing(uintptr_t a, uintptr_t *start, int64_t *size, unsi
     for (int k = 0; k <= TT_SHADOW_MAX_SIZE / 16 && g >= 16; k++, g -= 16) {
         const uint16_t *e = tt_shadow_find((const void *)g);
         uint16_t v = e ? __atomic_load_n(e, __ATOMIC_RELAXED) : 0;
-        if (!v)
-            continue;
+        if (!(v & 3))
+            continue; /* no block starts here (or a stack's bits: shadow.h) */
         uintptr_t s = g + (((v >> 2) & 1) ? 8 : 0);
         if (s > a)
             continue; /* starts after ptr, in ptr's own granule */
@@ -341,7 +338,7 @@ TALLY_INTERNAL bool tally_track_find_containing(const void *ptr, uintptr_t *star
         s = e.addr;
         found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
     } else if (tt_shadow_on && shadow_containing(a, &s, &size, &kind)) {
-        found = block_info(size, tt_shadow_stack_of((const void *)s), 0, kind);
+        found = block_info(size, tt_shadow_stack_of((const void *)s, size), 0, kind);
     } else {
         return false;
     }

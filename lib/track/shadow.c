@@ -93,8 +93,8 @@ static void walk_region(uintptr_t r, void (*emit)(uintptr_t addr, int64_t size, 
             const uint16_t *e = (const uint16_t *)((char *)base + off + pg * page);
             for (size_t k = 0; k < page / sizeof(uint16_t); k++) {
                 uint16_t v = __atomic_load_n(&e[k], __ATOMIC_RELAXED);
-                if (!v)
-                    continue;
+                if (!(v & 3))
+                    continue; /* none, or a stack's bits (shadow.h) */
                 size_t idx = (size_t)(e + k - base);
                 uintptr_t addr =
                     r << TT_SHADOW_REGION_SHIFT | idx << 4 | (uintptr_t)((v >> 2) & 1) << 3;

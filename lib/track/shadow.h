@@ -21,13 +21,18 @@
  * any under a scope) go to the table.
  *
  * A full run keeps the shim's small blocks (at most TT_SHADOW_STACK_MAX
- * requested bytes) there too, each with its stack in a second map, 32 bits
- * per granule, mapped the same way (TT_SHADOW_STACKS). A block's entries
- * sit beside its neighbours', where the table's slot was a random line of
- * a table that outgrows the cache: python3's table was most of a full
- * run's cost. The two maps cost 6 bytes per 16 of the span that small
- * blocks fill, at most 24 bytes a block of 64 (the table's slot cost 21
- * to 32), which is why bigger blocks stay in the table. */
+ * requested bytes) there too, each with its stack (TT_SHADOW_STACKS). A
+ * block's entries sit beside its neighbours', where the table's slot was a
+ * random line of a table that outgrows the cache: python3's table was most
+ * of a full run's cost. A block of TT_SHADOW_INNER_STACK bytes or more
+ * keeps its stack in the entries of its second and third granules, which
+ * no other block can start in while it lives: 14 bits each, bits 0-1 zero,
+ * which no block's entry has, so every reader of the map passes over them.
+ * A smaller block keeps it in a second map, 32 bits per granule, mapped
+ * the same way. The maps cost at most 24 bytes a block under 48 bytes
+ * (2 + 4 per 16 of its span), and an eighth of its span above: 32 bytes
+ * for one of 256, where the table's slot cost 21 to 32. Bigger blocks stay
+ * in the table. */
 #ifndef TALLY_TRACK_SHADOW_H
 #define TALLY_TRACK_SHADOW_H
 
@@ -37,7 +42,9 @@
 #include <stddef.h>
 
 #define TT_SHADOW_MAX_SIZE 8192
-#define TT_SHADOW_STACK_MAX 64
+#define TT_SHADOW_STACK_MAX 256
+#define TT_SHADOW_INNER_STACK 48
+#define TT_SHADOW_INNER_STACK_BITS 28 /* a stack id past these goes to the table */
 #define TT_SHADOW_REGION_SHIFT 30
 #define TT_SHADOW_REGIONS (1u << (47 - TT_SHADOW_REGION_SHIFT))
 
@@ -85,20 +92,12 @@ static inline uint32_t *tt_shadow_stack_find(const void *ptr)
 }
 /* The same, mapping its part of the map first (NULL when it cannot). */
 uint32_t *tt_shadow_stack_make(uintptr_t a);
-/* The stack of the shadowed block at ptr: 0 without TT_SHADOW_STACKS. */
-static inline uint32_t tt_shadow_stack_of(const void *ptr)
-{
-    if (tt_shadow_on != TT_SHADOW_STACKS)
-        return 0;
-    const uint32_t *s = tt_shadow_stack_find(ptr);
-    return s ? __atomic_load_n(s, __ATOMIC_RELAXED) : 0;
-}
 
 /* Does entry v stand for a block that starts at ptr? Block starts are
  * 8-aligned, and bit 2 says which half of the granule the block starts in. */
 static inline bool tt_shadow_starts(uint16_t v, const void *ptr)
 {
-    return v != 0 && ((uintptr_t)ptr & 15) == ((v & 4u) << 1);
+    return (v & 3) != 0 && ((uintptr_t)ptr & 15) == ((v & 4u) << 1);
 }
 
 /* The entry of a block that starts at ptr, else NULL. */
@@ -142,6 +141,48 @@ static inline bool tt_shadow_put(void *ptr, int64_t size, unsigned kind)
     tt_shadow_store(e, ptr, size, kind);
     return true;
 }
+/* Keeps the stack of the shadowed block of size bytes at ptr
+ * (TT_SHADOW_STACKS), before its own entry is written; false when it
+ * cannot (the block then goes to the table). */
+static inline bool tt_shadow_stack_put(void *ptr, int64_t size, uint32_t stack)
+{
+    uintptr_t a = (uintptr_t)ptr;
+    if (size >= TT_SHADOW_INNER_STACK) {
+        uint16_t *e = tt_shadow_find(ptr);
+        /* Its third granule's entry must be in the same part of the map. */
+        if (!e || stack >> TT_SHADOW_INNER_STACK_BITS ||
+            a >> TT_SHADOW_REGION_SHIFT != (a + 47) >> TT_SHADOW_REGION_SHIFT)
+            return false;
+        __atomic_store_n(e + 1, (uint16_t)((stack & 0x3fff) << 2), __ATOMIC_RELAXED);
+        __atomic_store_n(e + 2, (uint16_t)((stack >> 14) << 2), __ATOMIC_RELAXED);
+        return true;
+    }
+    uint32_t *st = tt_shadow_stack_make(a);
+    if (!st)
+        return false;
+    __atomic_store_n(st, stack, __ATOMIC_RELAXED);
+    return true;
+}
+
+/* The stack of the shadowed block of size bytes at ptr: 0 without
+ * TT_SHADOW_STACKS. Read while its entry stands for it, or just after a
+ * free took the entry away. */
+static inline uint32_t tt_shadow_stack_of(const void *ptr, int64_t size)
+{
+    if (tt_shadow_on != TT_SHADOW_STACKS)
+        return 0;
+    if (size >= TT_SHADOW_INNER_STACK) {
+        const uint16_t *e = tt_shadow_find(ptr);
+        if (!e)
+            return 0;
+        uint32_t lo = __atomic_load_n(e + 1, __ATOMIC_RELAXED) >> 2;
+        uint32_t hi = __atomic_load_n(e + 2, __ATOMIC_RELAXED) >> 2;
+        return lo | hi << 14;
+    }
+    const uint32_t *st = tt_shadow_stack_find(ptr);
+    return st ? __atomic_load_n(st, __ATOMIC_RELAXED) : 0;
+}
+
 /* Calls emit for every live shadowed block (resident shadow pages only). */
 void tt_shadow_foreach(void (*emit)(uintptr_t addr, int64_t size, void *arg), void *arg);
 

@@ -524,7 +524,8 @@ START_TEST(child_tracks_into_its_own_file)
 END_TEST
 
 /* A full run keeps the preload shim's small blocks (pool 0, at most
- * TT_SHADOW_STACK_MAX bytes) in the shadow map, with their stacks: each is
+ * TT_SHADOW_STACK_MAX bytes) in the shadow map, with their stacks (in the
+ * stack map under 48 bytes, in the map's own entries from 48): each is
  * found, freed and listed with its stack, and its site's books are exact,
  * as a block of the table's (the big one here) is. */
 TEST_FN uint8_t *shadowed_site(size_t n)
@@ -585,6 +586,13 @@ START_TEST(full_run_shadows_small_blocks_with_their_stacks)
     ck_assert(tally_track_find_containing(small[5] + 20, &start, &info));
     ck_assert_uint_eq(start, (uintptr_t)small[5]);
     ck_assert_uint_eq(info.stack, stack);
+    /* 51 bytes and up: the stack in the map's own entries (shadow.h). */
+    ck_assert(tally_track_find_containing(small[9] + 40, &start, &info));
+    ck_assert_uint_eq(start, (uintptr_t)small[9]);
+    ck_assert_uint_eq(info.stack, stack);
+    ck_assert_int_eq(info.size, 61);
+    ck_assert(!tally_track_find(small[9] + 16, NULL)); /* its stack's bits are no block */
+    ck_assert(!tally_track_find(small[9] + 32, NULL));
 
     prof_profile *p = dump_and_read();
     const prof_record *r = record_in(p, 0, "shadowed_site");
