@@ -157,8 +157,8 @@ static inline bool tt_shadow_stack_put(void *ptr, int64_t size, uint32_t stack)
         __atomic_store_n(e + 2, (uint16_t)((stack >> 14) << 2), __ATOMIC_RELAXED);
         return true;
     }
-    uint32_t *st = tt_shadow_stack_make(a);
-    if (!st)
+    uint32_t *st = tt_shadow_stack_find(ptr);
+    if (TT_UNLIKELY(!st) && !(st = tt_shadow_stack_make(a)))
         return false;
     __atomic_store_n(st, stack, __ATOMIC_RELAXED);
     return true;
