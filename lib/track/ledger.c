@@ -414,12 +414,110 @@ static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t p
         tt_ledger_fold(c);
 }
 
+/* ---- the common cases, without a call ------------------------------------------ */
+/* A booking whose pool and site have their deltas in this cache, of a plain
+ * block (no wrapper's, not sampled), with no peak pending (so no site
+ * notes its bytes) and none passed: only sums change. book_alloc and
+ * book_free then do exactly this. These change nothing and say false in
+ * every other case, so that their callers, which call nothing else but a
+ * fold at the end, save no registers: a full run books every block. */
+static inline bool plain_booking(const tt_ledger_cache *c, int32_t pool, uint32_t stack,
+                                 unsigned flags, tt_pool_delta **d, tt_site_delta **s)
+{
+    if (c->peak_pending || (flags & (TT_FLAG_WRAPPER | TT_FLAG_SAMPLED)))
+        return false;
+    *d = tt_pool_delta_hit((tt_ledger_cache *)c, pool);
+    if (!*d)
+        return false;
+    *s = NULL;
+    if (stack) {
+        uint64_t key = site_key(stack, pool);
+        *s = site_slot((tt_ledger_cache *)c, key);
+        if ((*s)->key != key)
+            return false;
+    }
+    return true;
+}
+
+static inline bool book_alloc_plain(tt_ledger_cache *c, const tt_block *b)
+{
+    tt_pool_delta *d;
+    tt_site_delta *s;
+    if (!plain_booking(c, b->pool, b->stack, b->flags, &d, &s))
+        return false;
+    tt_pool_books *p = d->pool;
+    if (atomic_load_explicit(&tt_g.current, memory_order_relaxed) + c->net + b->size >
+            atomic_load_explicit(&tt_g.peak, memory_order_relaxed) ||
+        atomic_load_explicit(&p->current, memory_order_relaxed) + d->current + b->size >
+            atomic_load_explicit(&p->peak, memory_order_relaxed))
+        return false; /* a peak is passed: tt_after_grow marks it pending */
+    tt_pool_grow(c, d, b->size);
+    if (s) {
+        s->live_bytes += b->size;
+        s->live_count += tt_cfg.count_scale;
+        s->total_bytes += b->size;
+        s->total_count += tt_cfg.count_scale;
+        mark_site(c, s);
+    }
+    c->ops++;
+    c->last_ptr = b->addr;
+    c->just_peaked = false;
+    c->net += b->size;
+    c->high_joinable = false;
+    return true;
+}
+
+static inline bool book_free_plain(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t pool,
+                                   uint32_t stack, unsigned flags)
+{
+    tt_pool_delta *d;
+    tt_site_delta *s;
+    if (!plain_booking(c, pool, stack, flags, &d, &s))
+        return false;
+    bool temp = tt_pool_shrink(c, d, ptr, size, false);
+    if (s) {
+        s->live_bytes -= size;
+        s->live_count -= tt_cfg.count_scale;
+        if (temp) {
+            s->temp += tt_cfg.count_scale;
+            s->temp_bytes += size;
+        }
+        mark_site(c, s);
+    }
+    return true;
+}
+
+static __attribute__((noinline)) void alloc_booked_fold(tt_ledger_cache *c, const tt_block *b,
+                                                        int where)
+{
+    tt_ledger_fold(c);
+    if (where == TT_IN_TABLE)
+        tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
+}
+
+static __attribute__((noinline)) void alloc_unusual(tt_ledger_cache *c, const tt_block *b,
+                                                    int where)
+{
+    book_alloc(c, b);
+    if (where == TT_IN_TABLE)
+        tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
+}
+
+static __attribute__((noinline)) void free_unusual(tt_ledger_cache *c, uintptr_t addr, int64_t size,
+                                                   int32_t pool, uint32_t stack, unsigned flags)
+{
+    book_free(c, addr, size, pool, stack, flags);
+}
+
 /* Booked, then entered in the table: no other thread can free the block
  * before this call returns it to the program. */
 void tt_ledger_alloc(tt_ledger_cache *c, const tt_block *b, int where)
 {
     TALLY_ASSERT(b->size >= 0);
-    book_alloc(c, b);
+    if (TT_UNLIKELY(!book_alloc_plain(c, b)))
+        return alloc_unusual(c, b, where);
+    if (TT_UNLIKELY(tt_must_fold(c, tt_pool_delta_hit(c, b->pool))))
+        return alloc_booked_fold(c, b, where);
     if (where == TT_IN_TABLE)
         tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
 }
@@ -428,14 +526,18 @@ bool tt_ledger_free_tabled(tt_ledger_cache *c, uintptr_t addr, int32_t pool, tt_
 {
     if (!tt_live_remove(addr, pool, out))
         return false;
-    book_free(c, addr, tt_entry_size(out), out->pool, out->stack, tt_entry_flags(out));
+    tt_ledger_free_untabled(c, addr, tt_entry_size(out), out->pool, out->stack,
+                            tt_entry_flags(out));
     return true;
 }
 
 void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, int32_t pool,
                              uint32_t stack, unsigned flags)
 {
-    book_free(c, addr, size, pool, stack, flags);
+    if (TT_UNLIKELY(!book_free_plain(c, addr, size, pool, stack, flags)))
+        return free_unusual(c, addr, size, pool, stack, flags);
+    if (TT_UNLIKELY(tt_must_fold(c, tt_pool_delta_hit(c, pool))))
+        return tt_ledger_fold(c);
 }
 
 void tt_ledger_release(tt_ledger_cache *c, const tt_block *b, int blocks)
