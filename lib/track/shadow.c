@@ -29,49 +29,48 @@ static void list_region(uintptr_t r)
         atomic_store_explicit(&listed[i], (uint32_t)r + 1, memory_order_release);
 }
 
+/* A region's part of a map, mapped by the first thread that needs it (a
+ * racing thread's mapping goes back); *made: this call mapped it. */
+static void *region_part(_Atomic(void *) *slot, size_t bytes, bool *made)
+{
+    *made = false;
+    void *r = atomic_load_explicit(slot, memory_order_acquire);
+    if (r)
+        return r;
+    void *m = base_map(bytes);
+    if (!m)
+        return NULL;
+    void *expected = NULL;
+    if (atomic_compare_exchange_strong(slot, &expected, m)) {
+        *made = true;
+        return m;
+    }
+    base_unmap(m, bytes);
+    return expected;
+}
+
+#define REGION_OFFSET(a) (((a) & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4)
+
 uint16_t *tt_shadow_make(uintptr_t a)
 {
     if (a >> 47)
         return NULL;
-    _Atomic(uint16_t *) *slot = &tt_shadow_dir[a >> TT_SHADOW_REGION_SHIFT];
-    uint16_t *r = atomic_load_explicit(slot, memory_order_acquire);
-    if (!r) {
-        size_t bytes = (size_t)REGION_ENTRIES * sizeof(uint16_t);
-        void *m = base_map(bytes);
-        if (!m)
-            return NULL;
-        uint16_t *expected = NULL;
-        if (atomic_compare_exchange_strong(slot, &expected, (uint16_t *)m)) {
-            r = m;
-            list_region(a >> TT_SHADOW_REGION_SHIFT);
-        } else {
-            base_unmap(m, bytes);
-            r = expected;
-        }
-    }
-    return r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4);
+    bool made;
+    uint16_t *r = region_part((_Atomic(void *) *)&tt_shadow_dir[a >> TT_SHADOW_REGION_SHIFT],
+                              (size_t)REGION_ENTRIES * sizeof(uint16_t), &made);
+    if (made)
+        list_region(a >> TT_SHADOW_REGION_SHIFT);
+    return r ? r + REGION_OFFSET(a) : NULL;
 }
 
 uint32_t *tt_shadow_stack_make(uintptr_t a)
 {
     if (a >> 47)
         return NULL;
-    _Atomic(uint32_t *) *slot = &tt_shadow_stack_dir[a >> TT_SHADOW_REGION_SHIFT];
-    uint32_t *r = atomic_load_explicit(slot, memory_order_acquire);
-    if (!r) {
-        size_t bytes = (size_t)REGION_ENTRIES * sizeof(uint32_t);
-        void *m = base_map(bytes);
-        if (!m)
-            return NULL;
-        uint32_t *expected = NULL;
-        if (atomic_compare_exchange_strong(slot, &expected, (uint32_t *)m)) {
-            r = m;
-        } else {
-            base_unmap(m, bytes);
-            r = expected;
-        }
-    }
-    return r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4);
+    bool made;
+    uint32_t *r = region_part((_Atomic(void *) *)&tt_shadow_stack_dir[a >> TT_SHADOW_REGION_SHIFT],
+                              (size_t)REGION_ENTRIES * sizeof(uint32_t), &made);
+    return r ? r + REGION_OFFSET(a) : NULL;
 }
 
 /* One region's live blocks, from its resident shadow pages. */
