@@ -49,28 +49,28 @@ static void *region_part(_Atomic(void *) *slot, size_t bytes, bool *made)
     return expected;
 }
 
-#define REGION_OFFSET(a) (((a) & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4)
-
-uint16_t *tt_shadow_make(uintptr_t a)
+/* The entry for address a in a map of entry-byte entries (its directory
+ * dir), its region mapped first; the first map's regions are listed for
+ * the walk. */
+static void *map_entry(uintptr_t a, _Atomic(void *) *dir, size_t entry, bool listed_map)
 {
     if (a >> 47)
         return NULL;
     bool made;
-    uint16_t *r = region_part((_Atomic(void *) *)&tt_shadow_dir[a >> TT_SHADOW_REGION_SHIFT],
-                              (size_t)REGION_ENTRIES * sizeof(uint16_t), &made);
-    if (made)
+    char *r = region_part(&dir[a >> TT_SHADOW_REGION_SHIFT], (size_t)REGION_ENTRIES * entry, &made);
+    if (made && listed_map)
         list_region(a >> TT_SHADOW_REGION_SHIFT);
-    return r ? r + REGION_OFFSET(a) : NULL;
+    return r ? r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4) * entry : NULL;
+}
+
+uint16_t *tt_shadow_make(uintptr_t a)
+{
+    return map_entry(a, (_Atomic(void *) *)tt_shadow_dir, sizeof(uint16_t), true);
 }
 
 uint32_t *tt_shadow_stack_make(uintptr_t a)
 {
-    if (a >> 47)
-        return NULL;
-    bool made;
-    uint32_t *r = region_part((_Atomic(void *) *)&tt_shadow_stack_dir[a >> TT_SHADOW_REGION_SHIFT],
-                              (size_t)REGION_ENTRIES * sizeof(uint32_t), &made);
-    return r ? r + REGION_OFFSET(a) : NULL;
+    return map_entry(a, (_Atomic(void *) *)tt_shadow_stack_dir, sizeof(uint32_t), false);
 }
 
 /* One region's live blocks, from its resident shadow pages. */
