@@ -102,7 +102,7 @@ TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintp
         return 0;
     /* The block's live-table slot is a cache miss, and in a big table a TLB
      * miss too: let it load while the stack is unwound. */
-    if (ptr && !(tt_shadow_on == TT_SHADOW_STACKS && size <= TT_SHADOW_STACK_MAX))
+    if (ptr && !tt_shadow_keeps_stacks(size))
         tt_live_prefetch((uintptr_t)ptr);
     tt_thread *t = tt_thread_current();
     if (t)
@@ -194,8 +194,10 @@ static __attribute__((noinline)) void shadowed_alloc_unusual(void *ptr, int64_t 
 static bool shadowed_with_stack(void *ptr, int64_t size, tally_stack_id stack,
                                 tally_alloc_kind kind)
 {
-    if (!tt_shadow_stack_put(ptr, size, stack) || !tt_shadow_put(ptr, size, kind))
+    uint16_t *e = tt_shadow_entry_for(ptr, size);
+    if (!e || !tt_shadow_stack_put(e, ptr, size, stack))
         return false;
+    tt_shadow_store(e, ptr, size, kind);
     tt_block b = {(uintptr_t)ptr, size, stack, 0, (uint8_t)kind, 0};
     tt_thread *t = tt_thread_enter();
     tt_ledger_alloc(&t->books, &b, TT_UNTABLED);
@@ -207,8 +209,7 @@ static bool shadowed_with_stack(void *ptr, int64_t size, tally_stack_id stack,
 static __attribute__((noinline)) void alloc_elsewhere(void *ptr, int64_t size, int32_t pool_id,
                                                       tally_stack_id stack, tally_alloc_kind kind)
 {
-    if (tt_shadow_on == TT_SHADOW_STACKS && pool_id == 0 && size <= TT_SHADOW_STACK_MAX &&
-        shadowed_with_stack(ptr, size, stack, kind))
+    if (pool_id == 0 && tt_shadow_keeps_stacks(size) && shadowed_with_stack(ptr, size, stack, kind))
         return;
     alloc_tabled(ptr, size, pool_id, stack, kind);
 }
@@ -243,10 +244,11 @@ static __attribute__((noinline)) bool shadowed_free_books(void *ptr, int64_t siz
 }
 
 /* A full run's shadowed block: its books take its stack back. */
-static __attribute__((noinline)) bool
-shadowed_free_with_stack(void *ptr, int64_t size, unsigned kind, tally_block_info *info)
+static __attribute__((noinline)) bool shadowed_free_with_stack(const uint16_t *e, void *ptr,
+                                                               int64_t size, unsigned kind,
+                                                               tally_block_info *info)
 {
-    uint32_t stack = tt_shadow_stack_of(ptr, size);
+    uint32_t stack = tt_shadow_stack_of(e, ptr, size);
     if (info)
         *info = block_info(size, stack, 0, kind);
     tt_thread *t = tt_thread_enter();
@@ -270,7 +272,7 @@ TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info)
     __atomic_store_n(e, 0, __ATOMIC_RELAXED); /* before the block can be reused */
     int64_t size = tt_shadow_size(v);
     if (tt_shadow_on == TT_SHADOW_STACKS)
-        return shadowed_free_with_stack(ptr, size, tt_shadow_kind(v), info);
+        return shadowed_free_with_stack(e, ptr, size, tt_shadow_kind(v), info);
     if (info)
         *info = block_info(size, 0, 0, tt_shadow_kind(v));
     tt_thread *t = tt_thread_current();
@@ -290,7 +292,7 @@ TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info)
     tt_entry e;
     if (tt_shadow_on && (s = tt_shadow_block(ptr)) != NULL) {
         uint16_t v = __atomic_load_n(s, __ATOMIC_RELAXED);
-        found = block_info(tt_shadow_size(v), tt_shadow_stack_of(ptr, tt_shadow_size(v)), 0,
+        found = block_info(tt_shadow_size(v), tt_shadow_stack_of(s, ptr, tt_shadow_size(v)), 0,
                            tt_shadow_kind(v));
     } else if (tt_live_find((uintptr_t)ptr, TT_ANY_POOL, &e)) {
         found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
@@ -338,7 +340,8 @@ TALLY_INTERNAL bool tally_track_find_containing(const void *ptr, uintptr_t *star
         s = e.addr;
         found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
     } else if (tt_shadow_on && shadow_containing(a, &s, &size, &kind)) {
-        found = block_info(size, tt_shadow_stack_of((const void *)s, size), 0, kind);
+        const void *p = (const void *)s;
+        found = block_info(size, tt_shadow_stack_of(tt_shadow_find(p), p, size), 0, kind);
     } else {
         return false;
     }

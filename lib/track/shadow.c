@@ -60,7 +60,7 @@ static void *map_entry(uintptr_t a, _Atomic(void *) *dir, size_t entry, bool lis
     char *r = region_part(&dir[a >> TT_SHADOW_REGION_SHIFT], (size_t)REGION_ENTRIES * entry, &made);
     if (made && listed_map)
         list_region(a >> TT_SHADOW_REGION_SHIFT);
-    return r ? r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4) * entry : NULL;
+    return r ? r + tt_shadow_granule(a) * entry : NULL;
 }
 
 uint16_t *tt_shadow_make(uintptr_t a)

@@ -67,6 +67,12 @@ static inline unsigned tt_shadow_kind(uint16_t v)
     return (unsigned)(v & 3) - 1;
 }
 
+/* The index of a's granule in its region's part of a map. */
+static inline size_t tt_shadow_granule(uintptr_t a)
+{
+    return (a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4;
+}
+
 /* The entry of the granule that holds ptr, or NULL when none is mapped. */
 static inline uint16_t *tt_shadow_find(const void *ptr)
 {
@@ -75,7 +81,7 @@ static inline uint16_t *tt_shadow_find(const void *ptr)
         return NULL;
     uint16_t *r =
         atomic_load_explicit(&tt_shadow_dir[a >> TT_SHADOW_REGION_SHIFT], memory_order_acquire);
-    return r ? r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4) : NULL;
+    return r ? r + tt_shadow_granule(a) : NULL;
 }
 
 /* The stack entry of the granule that holds ptr (TT_SHADOW_STACKS), or NULL
@@ -88,7 +94,7 @@ static inline uint32_t *tt_shadow_stack_find(const void *ptr)
         return NULL;
     uint32_t *r = atomic_load_explicit(&tt_shadow_stack_dir[a >> TT_SHADOW_REGION_SHIFT],
                                        memory_order_acquire);
-    return r ? r + ((a & ((1ul << TT_SHADOW_REGION_SHIFT) - 1)) >> 4) : NULL;
+    return r ? r + tt_shadow_granule(a) : NULL;
 }
 /* The same, mapping its part of the map first (NULL when it cannot). */
 uint32_t *tt_shadow_stack_make(uintptr_t a);
@@ -120,8 +126,6 @@ static inline void tt_shadow_forget(const void *ptr)
 /* Maps the part of the map that holds a (NULL when it cannot). */
 uint16_t *tt_shadow_make(uintptr_t a);
 
-/* Stores the entry of a block that may be shadowed; false when it may not
- * (too big, too small, or its part of the map cannot be mapped). */
 /* Writes the entry of a block of size bytes (16 to TT_SHADOW_MAX_SIZE - 1,
  * or fewer when it owns its granule) that starts at ptr. */
 static inline void tt_shadow_store(uint16_t *e, const void *ptr, int64_t size, unsigned kind)
@@ -131,26 +135,43 @@ static inline void tt_shadow_store(uint16_t *e, const void *ptr, int64_t size, u
     __atomic_store_n(e, (uint16_t)((uint16_t)(size << 3) | half | (kind + 1u)), __ATOMIC_RELAXED);
 }
 
-static inline bool tt_shadow_put(void *ptr, int64_t size, unsigned kind)
+/* The entry a block of size bytes at ptr gets, its part of the map mapped
+ * first; NULL when the block may not be shadowed (too big, too small, or
+ * its part of the map cannot be mapped). */
+static inline uint16_t *tt_shadow_entry_for(void *ptr, int64_t size)
 {
     if (size >= TT_SHADOW_MAX_SIZE || (size < 16 && tt_shadow_usable_size(ptr) < 16))
-        return false;
+        return NULL;
     uint16_t *e = tt_shadow_find(ptr);
-    if (TT_UNLIKELY(!e) && !(e = tt_shadow_make((uintptr_t)ptr)))
+    return TT_LIKELY(e != NULL) ? e : tt_shadow_make((uintptr_t)ptr);
+}
+
+/* Stores the entry of a block that may be shadowed; false when it may not. */
+static inline bool tt_shadow_put(void *ptr, int64_t size, unsigned kind)
+{
+    uint16_t *e = tt_shadow_entry_for(ptr, size);
+    if (!e)
         return false;
     tt_shadow_store(e, ptr, size, kind);
     return true;
 }
-/* Keeps the stack of the shadowed block of size bytes at ptr
- * (TT_SHADOW_STACKS), before its own entry is written; false when it
- * cannot (the block then goes to the table). */
-static inline bool tt_shadow_stack_put(void *ptr, int64_t size, uint32_t stack)
+
+/* Does a full run keep a block of pool 0 of this size in the map, with its
+ * stack (else in the table)? */
+static inline bool tt_shadow_keeps_stacks(int64_t size)
+{
+    return tt_shadow_on == TT_SHADOW_STACKS && size <= TT_SHADOW_STACK_MAX;
+}
+
+/* Keeps the stack of the block of size bytes at ptr, whose entry is e,
+ * before e is written; false when it cannot (the block then goes to the
+ * table). */
+static inline bool tt_shadow_stack_put(uint16_t *e, void *ptr, int64_t size, uint32_t stack)
 {
     uintptr_t a = (uintptr_t)ptr;
     if (size >= TT_SHADOW_INNER_STACK) {
-        uint16_t *e = tt_shadow_find(ptr);
         /* Its third granule's entry must be in the same part of the map. */
-        if (!e || stack >> TT_SHADOW_INNER_STACK_BITS ||
+        if (stack >> TT_SHADOW_INNER_STACK_BITS ||
             a >> TT_SHADOW_REGION_SHIFT != (a + 47) >> TT_SHADOW_REGION_SHIFT)
             return false;
         __atomic_store_n(e + 1, (uint16_t)((stack & 0x3fff) << 2), __ATOMIC_RELAXED);
@@ -164,17 +185,15 @@ static inline bool tt_shadow_stack_put(void *ptr, int64_t size, uint32_t stack)
     return true;
 }
 
-/* The stack of the shadowed block of size bytes at ptr: 0 without
- * TT_SHADOW_STACKS. Read while its entry stands for it, or just after a
- * free took the entry away. */
-static inline uint32_t tt_shadow_stack_of(const void *ptr, int64_t size)
+/* The stack of the shadowed block of size bytes at ptr, whose entry is e:
+ * 0 without TT_SHADOW_STACKS. Read while e stands for it, or just after a
+ * free took e away. */
+static inline uint32_t tt_shadow_stack_of(const uint16_t *e, const void *ptr, int64_t size)
 {
     if (tt_shadow_on != TT_SHADOW_STACKS)
         return 0;
     if (size >= TT_SHADOW_INNER_STACK) {
-        const uint16_t *e = tt_shadow_find(ptr);
-        if (!e)
-            return 0;
+        TALLY_ASSERT(e != NULL);
         uint32_t lo = __atomic_load_n(e + 1, __ATOMIC_RELAXED) >> 2;
         uint32_t hi = __atomic_load_n(e + 2, __ATOMIC_RELAXED) >> 2;
         return lo | hi << 14;

@@ -44,7 +44,8 @@ static void copy_leak(const tt_entry *e, void *arg)
  * stack, no weight) or a full run's small one, with its stack. */
 static void copy_shadowed(uintptr_t addr, int64_t size, void *arg)
 {
-    tt_snap_leak l = {addr, size, tt_shadow_stack_of((const void *)addr, size), 0, 0, 0};
+    const void *p = (const void *)addr;
+    tt_snap_leak l = {addr, size, tt_shadow_stack_of(tt_shadow_find(p), p, size), 0, 0, 0};
     base_buf_put(arg, &l, sizeof l);
 }
 
