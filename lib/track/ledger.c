@@ -368,6 +368,28 @@ static inline void note_high(tt_ledger_cache *c, const tt_pool_delta *d, tt_site
         c->just_peaked = false;
 }
 
+/* A site's share of a booking: bytes and count, weighted when sampled. */
+static inline void site_grow(tt_ledger_cache *c, tt_site_delta *s, int64_t bytes, int64_t count)
+{
+    s->live_bytes += bytes;
+    s->live_count += count;
+    s->total_bytes += bytes;
+    s->total_count += count;
+    mark_site(c, s);
+}
+
+static inline void site_shrink(tt_ledger_cache *c, tt_site_delta *s, int64_t bytes, int64_t count,
+                               bool temp)
+{
+    s->live_bytes -= bytes;
+    s->live_count -= count;
+    if (temp) {
+        s->temp += count;
+        s->temp_bytes += bytes;
+    }
+    mark_site(c, s);
+}
+
 static void book_alloc(tt_ledger_cache *c, const tt_block *b)
 {
     tt_pool_delta *d = pool_delta(c, b->pool);
@@ -380,11 +402,7 @@ static void book_alloc(tt_ledger_cache *c, const tt_block *b)
     if (s) {
         int64_t bytes, count;
         weights(b->size, b->flags, &bytes, &count);
-        s->live_bytes += bytes;
-        s->live_count += count;
-        s->total_bytes += bytes;
-        s->total_count += count;
-        mark_site(c, s);
+        site_grow(c, s, bytes, count);
     }
     tt_after_grow(c, d, b->addr, b->size, b->flags & TT_FLAG_WRAPPER);
 }
@@ -402,13 +420,7 @@ static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t p
     if (s) {
         int64_t bytes, count;
         weights(size, flags, &bytes, &count);
-        s->live_bytes -= bytes;
-        s->live_count -= count;
-        if (temp) {
-            s->temp += count;
-            s->temp_bytes += bytes;
-        }
-        mark_site(c, s);
+        site_shrink(c, s, bytes, count, temp);
     }
     if (TT_UNLIKELY(tt_must_fold(c, d)))
         tt_ledger_fold(c);
@@ -417,10 +429,10 @@ static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t p
 /* ---- the common cases, without a call ------------------------------------------ */
 /* A booking whose pool and site have their deltas in this cache, of a plain
  * block (no wrapper's, not sampled), with no peak pending (so no site
- * notes its bytes) and none passed: only sums change. book_alloc and
- * book_free then do exactly this. These change nothing and say false in
- * every other case, so that their callers, which call nothing else but a
- * fold at the end, save no registers: a full run books every block. */
+ * notes its bytes): book_alloc and book_free then change only sums, and
+ * an allocation that newly passes a peak leaves to tt_after_grow. Their
+ * callers take that case inline and leave every other by a tail call, so
+ * they save no registers: a full run books every block. */
 static inline bool plain_booking(const tt_ledger_cache *c, int32_t pool, uint32_t stack,
                                  unsigned flags, tt_pool_delta **d, tt_site_delta **s)
 {
@@ -439,52 +451,28 @@ static inline bool plain_booking(const tt_ledger_cache *c, int32_t pool, uint32_
     return true;
 }
 
-static inline bool book_alloc_plain(tt_ledger_cache *c, const tt_block *b)
-{
-    tt_pool_delta *d;
-    tt_site_delta *s;
-    if (!plain_booking(c, b->pool, b->stack, b->flags, &d, &s))
-        return false;
-    tt_pool_books *p = d->pool;
-    if (atomic_load_explicit(&tt_g.current, memory_order_relaxed) + c->net + b->size >
-            atomic_load_explicit(&tt_g.peak, memory_order_relaxed) ||
-        atomic_load_explicit(&p->current, memory_order_relaxed) + d->current + b->size >
-            atomic_load_explicit(&p->peak, memory_order_relaxed))
-        return false; /* a peak is passed: tt_after_grow marks it pending */
-    tt_pool_grow(c, d, b->size);
-    if (s) {
-        s->live_bytes += b->size;
-        s->live_count += tt_cfg.count_scale;
-        s->total_bytes += b->size;
-        s->total_count += tt_cfg.count_scale;
-        mark_site(c, s);
-    }
-    c->ops++;
-    c->last_ptr = b->addr;
-    c->just_peaked = false;
-    c->net += b->size;
-    c->high_joinable = false;
-    return true;
-}
-
-static inline bool book_free_plain(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t pool,
-                                   uint32_t stack, unsigned flags)
+/* The pool's delta, or NULL (nothing booked) when the free is not plain. */
+static inline tt_pool_delta *book_free_plain(tt_ledger_cache *c, uintptr_t ptr, int64_t size,
+                                             int32_t pool, uint32_t stack, unsigned flags)
 {
     tt_pool_delta *d;
     tt_site_delta *s;
     if (!plain_booking(c, pool, stack, flags, &d, &s))
-        return false;
+        return NULL;
     bool temp = tt_pool_shrink(c, d, ptr, size, false);
-    if (s) {
-        s->live_bytes -= size;
-        s->live_count -= tt_cfg.count_scale;
-        if (temp) {
-            s->temp += tt_cfg.count_scale;
-            s->temp_bytes += size;
-        }
-        mark_site(c, s);
-    }
-    return true;
+    if (s)
+        site_shrink(c, s, size, tt_cfg.count_scale, temp);
+    return d;
+}
+
+/* The booking passed a peak that was not pending: tt_after_grow marks it
+ * (and folds when due). */
+static __attribute__((noinline)) void alloc_booked_peak(tt_ledger_cache *c, tt_pool_delta *d,
+                                                        const tt_block *b, int where)
+{
+    tt_after_grow(c, d, b->addr, b->size, false);
+    if (where == TT_IN_TABLE)
+        tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
 }
 
 static __attribute__((noinline)) void alloc_booked_fold(tt_ledger_cache *c, const tt_block *b,
@@ -514,9 +502,16 @@ static __attribute__((noinline)) void free_unusual(tt_ledger_cache *c, uintptr_t
 void tt_ledger_alloc(tt_ledger_cache *c, const tt_block *b, int where)
 {
     TALLY_ASSERT(b->size >= 0);
-    if (TT_UNLIKELY(!book_alloc_plain(c, b)))
+    tt_pool_delta *d;
+    tt_site_delta *s;
+    if (TT_UNLIKELY(!plain_booking(c, b->pool, b->stack, b->flags, &d, &s)))
         return alloc_unusual(c, b, where);
-    if (TT_UNLIKELY(tt_must_fold(c, tt_pool_delta_hit(c, b->pool))))
+    tt_pool_grow(c, d, b->size);
+    if (s)
+        site_grow(c, s, b->size, tt_cfg.count_scale);
+    if (TT_UNLIKELY(!tt_after_grow_plain(c, d, b->addr, b->size)))
+        return alloc_booked_peak(c, d, b, where);
+    if (TT_UNLIKELY(tt_must_fold(c, d)))
         return alloc_booked_fold(c, b, where);
     if (where == TT_IN_TABLE)
         tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
@@ -534,9 +529,10 @@ bool tt_ledger_free_tabled(tt_ledger_cache *c, uintptr_t addr, int32_t pool, tt_
 void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, int32_t pool,
                              uint32_t stack, unsigned flags)
 {
-    if (TT_UNLIKELY(!book_free_plain(c, addr, size, pool, stack, flags)))
+    tt_pool_delta *d = book_free_plain(c, addr, size, pool, stack, flags);
+    if (TT_UNLIKELY(!d))
         return free_unusual(c, addr, size, pool, stack, flags);
-    if (TT_UNLIKELY(tt_must_fold(c, tt_pool_delta_hit(c, pool))))
+    if (TT_UNLIKELY(tt_must_fold(c, d)))
         return tt_ledger_fold(c);
 }
 
