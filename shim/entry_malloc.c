@@ -45,14 +45,7 @@ SHIM_EXPORT void *malloc(size_t size)
 
 SHIM_EXPORT void free(void *ptr)
 {
-    if (SHIM_UNLIKELY(!ptr))
-        return;
-    /* Not bound yet: only the bootstrap arena's blocks can come back. */
-    if (SHIM_UNLIKELY(!shim_ready()) && (shim_boot_owns(ptr) || shim_state != SHIM_READY))
-        return;
-    int saved = errno;
-    shim_release(ptr, SHIM_DEALLOC_FREE, 0);
-    errno = saved;
+    shim_dealloc(ptr, SHIM_DEALLOC_FREE, 0);
 }
 
 SHIM_EXPORT void *calloc(size_t n, size_t size)

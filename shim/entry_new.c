@@ -123,83 +123,70 @@ SHIM_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t size, size_t alignme
 }
 
 /* ---- delete ----------------------------------------------------------------- */
-static void delete_impl(void *ptr, shim_dealloc_kind how, size_t sized)
-{
-    if (!ptr)
-        return;
-    if (SHIM_UNLIKELY(!shim_ready())) {
-        if (shim_boot_owns(ptr) || shim_state != SHIM_READY)
-            return;
-    }
-    int saved = errno;
-    shim_release(ptr, how, sized);
-    errno = saved;
-}
-
 /* operator delete(void *) */
 SHIM_EXPORT void _ZdlPv(void *ptr)
 {
-    delete_impl(ptr, SHIM_DEALLOC_DELETE, 0);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE, 0);
 }
 
 /* operator delete[](void *) */
 SHIM_EXPORT void _ZdaPv(void *ptr)
 {
-    delete_impl(ptr, SHIM_DEALLOC_DELETE_ARRAY, 0);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE_ARRAY, 0);
 }
 
 /* operator delete(void *, size_t) */
 SHIM_EXPORT void _ZdlPvm(void *ptr, size_t size)
 {
-    delete_impl(ptr, SHIM_DEALLOC_DELETE, size);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE, size);
 }
 
 /* operator delete[](void *, size_t) */
 SHIM_EXPORT void _ZdaPvm(void *ptr, size_t size)
 {
-    delete_impl(ptr, SHIM_DEALLOC_DELETE_ARRAY, size);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE_ARRAY, size);
 }
 
 /* operator delete(void *, const std::nothrow_t &) */
 SHIM_EXPORT void _ZdlPvRKSt9nothrow_t(void *ptr, const void *nt)
 {
     (void)nt;
-    delete_impl(ptr, SHIM_DEALLOC_DELETE, 0);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE, 0);
 }
 
 /* operator delete[](void *, const std::nothrow_t &) */
 SHIM_EXPORT void _ZdaPvRKSt9nothrow_t(void *ptr, const void *nt)
 {
     (void)nt;
-    delete_impl(ptr, SHIM_DEALLOC_DELETE_ARRAY, 0);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE_ARRAY, 0);
 }
 
 /* operator delete(void *, std::align_val_t) */
 SHIM_EXPORT void _ZdlPvSt11align_val_t(void *ptr, size_t alignment)
 {
     (void)alignment;
-    delete_impl(ptr, SHIM_DEALLOC_DELETE, 0);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE, 0);
 }
 
 /* operator delete[](void *, std::align_val_t) */
 SHIM_EXPORT void _ZdaPvSt11align_val_t(void *ptr, size_t alignment)
 {
     (void)alignment;
-    delete_impl(ptr, SHIM_DEALLOC_DELETE_ARRAY, 0);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE_ARRAY, 0);
 }
 
 /* operator delete(void *, size_t, std::align_val_t) */
 SHIM_EXPORT void _ZdlPvmSt11align_val_t(void *ptr, size_t size, size_t alignment)
 {
     (void)alignment;
-    delete_impl(ptr, SHIM_DEALLOC_DELETE, size);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE, size);
 }
 
 /* operator delete[](void *, size_t, std::align_val_t) */
 SHIM_EXPORT void _ZdaPvmSt11align_val_t(void *ptr, size_t size, size_t alignment)
 {
     (void)alignment;
-    delete_impl(ptr, SHIM_DEALLOC_DELETE_ARRAY, size);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE_ARRAY, size);
 }
 
 /* operator delete(void *, std::align_val_t, const std::nothrow_t &) */
@@ -207,7 +194,7 @@ SHIM_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *ptr, size_t alignment
 {
     (void)alignment;
     (void)nt;
-    delete_impl(ptr, SHIM_DEALLOC_DELETE, 0);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE, 0);
 }
 
 /* operator delete[](void *, std::align_val_t, const std::nothrow_t &) */
@@ -215,5 +202,5 @@ SHIM_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *ptr, size_t alignment
 {
     (void)alignment;
     (void)nt;
-    delete_impl(ptr, SHIM_DEALLOC_DELETE_ARRAY, 0);
+    shim_dealloc(ptr, SHIM_DEALLOC_DELETE_ARRAY, 0);
 }

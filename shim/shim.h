@@ -9,6 +9,7 @@
 
 #include <config.h>
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -299,6 +300,20 @@ SHIM_INLINE bool shim_need_boot(void)
         return false;
     shim_init();
     return !shim_ready();
+}
+
+/* free and delete: a block that is not NULL goes through shim_release with
+ * errno kept (glibc's free keeps it). Before the raw allocator is bound,
+ * only the bootstrap arena's blocks can come back, and they stay. */
+SHIM_INLINE void shim_dealloc(void *ptr, shim_dealloc_kind how, size_t sized)
+{
+    if (SHIM_UNLIKELY(!ptr))
+        return;
+    if (SHIM_UNLIKELY(!shim_ready()) && (shim_boot_owns(ptr) || shim_state != SHIM_READY))
+        return;
+    int saved = errno;
+    shim_release(ptr, how, sized);
+    errno = saved;
 }
 
 #endif
