@@ -152,7 +152,7 @@ static bool buf_reserve(base_buf *b, size_t n)
     return true;
 }
 
-void base_buf_put(base_buf *b, const void *p, size_t n)
+void base_buf_put_slow(base_buf *b, const void *p, size_t n)
 {
     if (n == 0 || !buf_reserve(b, n))
         return;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 void *base_map(size_t bytes); /* zeroed, reserved lazily; NULL on failure */
 void base_unmap(void *p, size_t bytes);
@@ -45,7 +46,18 @@ typedef struct {
     size_t len, cap;
     bool failed;
 } base_buf;
-void base_buf_put(base_buf *b, const void *p, size_t n);
+/* Appends n bytes. Inline while they fit: a profile's writer puts a record
+ * per live block, and the call with its checks was most of that. */
+void base_buf_put_slow(base_buf *b, const void *p, size_t n);
+static inline void base_buf_put(base_buf *b, const void *p, size_t n)
+{
+    if (__builtin_expect(b->len + n > b->cap || n == 0 || b->failed, 0)) {
+        base_buf_put_slow(b, p, n);
+        return;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
 void base_buf_u32(base_buf *b, uint32_t v);
 void base_buf_u64(base_buf *b, uint64_t v);
 void base_buf_free(base_buf *b);

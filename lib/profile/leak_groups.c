@@ -58,6 +58,12 @@ uint32_t prof_leak_group_add(prof_leak_groups *g, uint32_t stack_id, int32_t poo
 {
     if (g->failed)
         return PROF_NO_GROUP;
+    if (g->last && same(group_at(g, g->last - 1), stack_id, pool_id, kind)) {
+        prof_leak *l = group_at(g, g->last - 1);
+        l->bytes += size;
+        l->count++;
+        return g->last - 1;
+    }
     if ((g->n + 1) * 2 > g->cap && (g->n + 1 >= PROF_NO_GROUP || !grow(g))) {
         g->failed = true;
         return PROF_NO_GROUP;
@@ -75,6 +81,7 @@ uint32_t prof_leak_group_add(prof_leak_groups *g, uint32_t stack_id, int32_t poo
     prof_leak *l = group_at(g, g->slots[j] - 1);
     l->bytes += size;
     l->count++;
+    g->last = g->slots[j];
     return g->slots[j] - 1;
 }
 

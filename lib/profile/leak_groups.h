@@ -31,6 +31,10 @@ typedef struct {
     base_buf groups; /* prof_leak[], in the order first met: the file's order */
     uint32_t *slots; /* an open-addressing index: group index + 1, 0 when empty */
     size_t cap, n;
+    /* The last block's group + 1 (0: none yet). Blocks come in address
+     * order, and neighbours mostly share a group: a heap's run of blocks
+     * from one call site, or a sampled run's unsampled blocks, all in one. */
+    uint32_t last;
     bool failed; /* out of memory: a group was lost, nothing is complete */
 } prof_leak_groups;
 

@@ -4,6 +4,7 @@
 
 #include "base/mem.h"
 
+#include <emmintrin.h> /* SSE2, which every x86-64 has */
 #include <sys/mman.h>
 
 #define REGION_ENTRIES (1u << (TT_SHADOW_REGION_SHIFT - 4))
@@ -73,9 +74,42 @@ uint32_t *tt_shadow_stack_make(uintptr_t a)
     return map_entry(a, (_Atomic(void *) *)tt_shadow_stack_dir, sizeof(uint32_t), false);
 }
 
+/* The entries of a 16-byte line of the map (8 granules) that start a
+ * block, one bit each: bits 0-1 of a start's entry are its kind + 1, never
+ * 0 (shadow.h). Most entries are 0 (a block's inner granules, free memory)
+ * or hold a full run's stack bits, so a whole line is passed over with one
+ * SSE2 compare. */
+static inline unsigned line_starts(const uint16_t *line)
+{
+    __m128i v = _mm_load_si128((const __m128i *)line);
+    __m128i none = _mm_cmpeq_epi16(_mm_and_si128(v, _mm_set1_epi16(3)), _mm_setzero_si128());
+    return ~(unsigned)_mm_movemask_epi8(none) & 0xffffu; /* two bits per entry */
+}
+
+/* One resident page of a region's map: emit each block that starts there. */
+static void walk_page(uintptr_t r, const uint16_t *base, const uint16_t *page_at,
+                      tt_shadow_emit *emit, void *arg)
+{
+    const size_t per_page = 4096 / sizeof(uint16_t);
+    for (size_t k = 0; k < per_page; k += 8) {
+        for (unsigned m = line_starts(page_at + k); m; m &= m - 1) {
+            unsigned j = (unsigned)__builtin_ctz(m) / 2;
+            m &= m - 1; /* the entry's second bit */
+            const uint16_t *e = page_at + k + j;
+            uint16_t v = __atomic_load_n(e, __ATOMIC_RELAXED);
+            if (!(v & 3))
+                continue; /* freed since the line was read */
+            size_t idx = (size_t)(e - base);
+            uintptr_t addr =
+                r << TT_SHADOW_REGION_SHIFT | idx << 4 | (uintptr_t)((v >> 2) & 1) << 3;
+            int64_t size = tt_shadow_size(v);
+            emit(addr, size, tt_shadow_stack_of(e, (const void *)addr, size), arg);
+        }
+    }
+}
+
 /* One region's live blocks, from its resident shadow pages. */
-static void walk_region(uintptr_t r, void (*emit)(uintptr_t addr, int64_t size, void *arg),
-                        void *arg)
+static void walk_region(uintptr_t r, tt_shadow_emit *emit, void *arg)
 {
     const size_t page = 4096, chunk = 4096 * page;
     uint16_t *base = atomic_load_explicit(&tt_shadow_dir[r], memory_order_acquire);
@@ -86,27 +120,16 @@ static void walk_region(uintptr_t r, void (*emit)(uintptr_t addr, int64_t size, 
         unsigned char vec[4096];
         if (mincore((char *)base + off, chunk, vec) != 0)
             continue;
-        for (size_t pg = 0; pg < chunk / page; pg++) {
-            if (!(vec[pg] & 1))
-                continue;
-            const uint16_t *e = (const uint16_t *)((char *)base + off + pg * page);
-            for (size_t k = 0; k < page / sizeof(uint16_t); k++) {
-                uint16_t v = __atomic_load_n(&e[k], __ATOMIC_RELAXED);
-                if (!(v & 3))
-                    continue; /* none, or a stack's bits (shadow.h) */
-                size_t idx = (size_t)(e + k - base);
-                uintptr_t addr =
-                    r << TT_SHADOW_REGION_SHIFT | idx << 4 | (uintptr_t)((v >> 2) & 1) << 3;
-                emit(addr, tt_shadow_size(v), arg);
-            }
-        }
+        for (size_t pg = 0; pg < chunk / page; pg++)
+            if (vec[pg] & 1)
+                walk_page(r, base, (const uint16_t *)((char *)base + off + pg * page), emit, arg);
     }
 }
 
 /* Resident shadow pages only (mincore), so the walk costs what the heap has
  * touched. Blocks come and go meanwhile, as in the table's walk: a region
  * listed while the walk runs may be missed. */
-void tt_shadow_foreach(void (*emit)(uintptr_t addr, int64_t size, void *arg), void *arg)
+void tt_shadow_foreach(tt_shadow_emit *emit, void *arg)
 {
     uint32_t n = atomic_load_explicit(&nlisted, memory_order_acquire);
     if (n <= MAX_LISTED) {

@@ -202,7 +202,9 @@ static inline uint32_t tt_shadow_stack_of(const uint16_t *e, const void *ptr, in
     return st ? __atomic_load_n(st, __ATOMIC_RELAXED) : 0;
 }
 
-/* Calls emit for every live shadowed block (resident shadow pages only). */
-void tt_shadow_foreach(void (*emit)(uintptr_t addr, int64_t size, void *arg), void *arg);
+/* Calls emit for every live shadowed block (resident shadow pages only),
+ * with its stack (0 in a sampled run). */
+typedef void tt_shadow_emit(uintptr_t addr, int64_t size, uint32_t stack, void *arg);
+void tt_shadow_foreach(tt_shadow_emit *emit, void *arg);
 
 #endif

@@ -42,10 +42,9 @@ static void copy_leak(const tt_entry *e, void *arg)
 
 /* A block in the shadow map, pool 0: a sampled run's unsampled one (no
  * stack, no weight) or a full run's small one, with its stack. */
-static void copy_shadowed(uintptr_t addr, int64_t size, void *arg)
+static void copy_shadowed(uintptr_t addr, int64_t size, uint32_t stack, void *arg)
 {
-    const void *p = (const void *)addr;
-    tt_snap_leak l = {addr, size, tt_shadow_stack_of(tt_shadow_find(p), p, size), 0, 0, 0};
+    tt_snap_leak l = {addr, size, stack, 0, 0, 0};
     base_buf_put(arg, &l, sizeof l);
 }
 
@@ -170,6 +169,8 @@ void tt_snapshot_free(tt_snapshot *s)
 
 const tt_snap_pool *tt_snapshot_pool(const tt_snapshot *s, int32_t id)
 {
+    if (s->npools > 0 && s->pools[0].id == id)
+        return &s->pools[0];       /* the shim's pool 0, which holds most leaks: no search */
     size_t lo = 0, hi = s->npools; /* pools are in id order */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
