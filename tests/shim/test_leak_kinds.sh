@@ -47,7 +47,7 @@ CORPUS='
 list                 -       48 1     432 9    0 0      0 0      leak_list
 tree                 -       40 1     280 7    0 0      280 7    leak_tree
 cycle                -       184 3    256 3    0 0      0 0      leak_cycle
-interior             -       0 0      0 0      656 4    64 1     leak_interior
+interior             -       0 0      0 0      656 4    256 4    leak_interior
 xor                  -       333 1    0 0      0 0      444 1    leak_xor
 alloc                -       1653 4   0 0      300 1    597 3    leak_alloc
 roots_data           -       99 1     0 0      0 0      101 1    leak_roots data
