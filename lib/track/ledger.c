@@ -428,15 +428,18 @@ static void book_free(tt_ledger_cache *c, uintptr_t ptr, int64_t size, int32_t p
 
 /* ---- the common cases, without a call ------------------------------------------ */
 /* A booking whose pool and site have their deltas in this cache, of a plain
- * block (no wrapper's, not sampled), with no peak pending (so no site
- * notes its bytes): book_alloc and book_free then change only sums, and
- * an allocation that newly passes a peak leaves to tt_after_grow. Their
- * callers take that case inline and leave every other by a tail call, so
- * they save no registers: a full run books every block. */
+ * block (no wrapper's, not sampled): book_alloc and book_free then change
+ * sums and, while a peak is pending, note the site's bytes (note_high),
+ * and an allocation that newly passes a peak leaves to tt_after_grow.
+ * Their callers take that case inline and leave every other by a tail
+ * call, so they save no registers: a full run books every block. A
+ * growing program has a peak pending at nearly every booking, so the
+ * pending case stays inline too (callgrind, live-heavy 1M full: 0.6%
+ * fewer instructions than through book_alloc). */
 static inline bool plain_booking(const tt_ledger_cache *c, int32_t pool, uint32_t stack,
                                  unsigned flags, tt_pool_delta **d, tt_site_delta **s)
 {
-    if (c->peak_pending || (flags & (TT_FLAG_WRAPPER | TT_FLAG_SAMPLED)))
+    if (flags & (TT_FLAG_WRAPPER | TT_FLAG_SAMPLED))
         return false;
     *d = tt_pool_delta_hit((tt_ledger_cache *)c, pool);
     if (!*d)
@@ -459,6 +462,8 @@ static inline tt_pool_delta *book_free_plain(tt_ledger_cache *c, uintptr_t ptr, 
     tt_site_delta *s;
     if (!plain_booking(c, pool, stack, flags, &d, &s))
         return NULL;
+    if (s)
+        note_high(c, d, s, true, false);
     bool temp = tt_pool_shrink(c, d, ptr, size, false);
     if (s)
         site_shrink(c, s, size, tt_cfg.count_scale, temp);
@@ -506,6 +511,8 @@ void tt_ledger_alloc(tt_ledger_cache *c, const tt_block *b, int where)
     tt_site_delta *s;
     if (TT_UNLIKELY(!plain_booking(c, b->pool, b->stack, b->flags, &d, &s)))
         return alloc_unusual(c, b, where);
+    if (s)
+        note_high(c, d, s, false, false); /* no wrapper's block: it joins no high point */
     tt_pool_grow(c, d, b->size);
     if (s)
         site_grow(c, s, b->size, tt_cfg.count_scale);
