@@ -298,12 +298,13 @@ __attribute__((no_sanitize_address)) static void scan_words(marker *m, uintptr_t
                                                             int mode)
 {
     lo = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
-    /* One unsigned compare a word: below lo wraps to above the span. Most
-     * words are no pointer into the heap, and this test is the scan. */
-    const uintptr_t heap = m->lo, span = m->hi - m->lo;
+    /* The heap's bounds in registers: consider writes through m, so the
+     * compiler would read them again for every word, and most words are
+     * no pointer into the heap: this test is the scan. */
+    const uintptr_t heap_lo = m->lo, heap_hi = m->hi;
     for (const uintptr_t *p = (const uintptr_t *)lo; (uintptr_t)(p + 1) <= hi; p++) {
         uintptr_t v = *p;
-        if (TT_UNLIKELY(v - heap < span))
+        if (TT_UNLIKELY(v >= heap_lo && v < heap_hi))
             consider(m, v, mode);
     }
 }
