@@ -5,7 +5,8 @@
 #   bench/scan_bench.sh [BUILDDIR] [RUNS] [BLOCKS]    (VG_RUNS=n: valgrind's runs, default 3)
 #
 # bench/scan_bench.c leaves BLOCKS live blocks (default 1M) of 16-80 bytes at
-# exit, all reachable ("reachable") or half of them lost ("lost"). Ways of
+# exit, all reachable ("reachable"), half of them lost ("lost"), or all
+# reachable from an array in random order ("shuffled"). Ways of
 # running it, each with its exit check off and on:
 #   plain        cc -O2, no tool
 #   LSan         clang -O2 -fsanitize=leak, LSAN_OPTIONS=detect_leaks=0 / 1
@@ -99,7 +100,7 @@ row() {
 echo "| heap ($N blocks) | run | wall s (median of $RUNS; valgrind $VG_RUNS) | check cost s | peak RSS MiB |"
 echo "|---|---|---|---|---|"
 SUMMARY=
-for heap in reachable lost; do
+for heap in reachable lost shuffled; do
     H=$heap
     [ "$heap" = lost ] && H="lost (half)"
     pair "$RUNS" "$W/scan" "$heap" "$N" --on-- "$W/scan" "$heap" "$N"
