@@ -470,30 +470,34 @@ static inline tt_pool_delta *book_free_plain(tt_ledger_cache *c, uintptr_t ptr, 
     return d;
 }
 
+/* A block booked TT_IN_TABLE enters the live table once its books are done. */
+static inline void enter_table(const tt_block *b, int where)
+{
+    if (where == TT_IN_TABLE)
+        tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
+}
+
 /* The booking passed a peak that was not pending: tt_after_grow marks it
  * (and folds when due). */
 static __attribute__((noinline)) void alloc_booked_peak(tt_ledger_cache *c, tt_pool_delta *d,
                                                         const tt_block *b, int where)
 {
     tt_after_grow(c, d, b->addr, b->size, false);
-    if (where == TT_IN_TABLE)
-        tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
+    enter_table(b, where);
 }
 
 static __attribute__((noinline)) void alloc_booked_fold(tt_ledger_cache *c, const tt_block *b,
                                                         int where)
 {
     tt_ledger_fold(c);
-    if (where == TT_IN_TABLE)
-        tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
+    enter_table(b, where);
 }
 
 static __attribute__((noinline)) void alloc_unusual(tt_ledger_cache *c, const tt_block *b,
                                                     int where)
 {
     book_alloc(c, b);
-    if (where == TT_IN_TABLE)
-        tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
+    enter_table(b, where);
 }
 
 static __attribute__((noinline)) void free_unusual(tt_ledger_cache *c, uintptr_t addr, int64_t size,
@@ -520,8 +524,7 @@ void tt_ledger_alloc(tt_ledger_cache *c, const tt_block *b, int where)
         return alloc_booked_peak(c, d, b, where);
     if (TT_UNLIKELY(tt_must_fold(c, d)))
         return alloc_booked_fold(c, b, where);
-    if (where == TT_IN_TABLE)
-        tt_live_insert(b->addr, b->size, b->stack, b->pool, b->kind, b->flags);
+    enter_table(b, where);
 }
 
 bool tt_ledger_free_tabled(tt_ledger_cache *c, uintptr_t addr, int32_t pool, tt_entry *out)
