@@ -307,7 +307,7 @@ TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info)
 /* The shadowed block whose bytes hold ptr: the nearest block start at or
  * below ptr is the only candidate (blocks do not overlap), and a shadowed
  * block is shorter than TT_SHADOW_MAX_SIZE, so the walk back is short. */
-static bool shadow_containing(uintptr_t a, uintptr_t *start, int64_t *size, unsigned *kind)
+static bool shadow_containing(uintptr_t a, uintptr_t *start, tally_block_info *found)
 {
     uintptr_t g = a & ~(uintptr_t)15;
     for (int k = 0; k <= TT_SHADOW_MAX_SIZE / 16 && g >= 16; k++, g -= 16) {
@@ -318,11 +318,12 @@ static bool shadow_containing(uintptr_t a, uintptr_t *start, int64_t *size, unsi
         uintptr_t s = g + (((v >> 2) & 1) ? 8 : 0);
         if (s > a)
             continue; /* starts after ptr, in ptr's own granule */
-        if (a - s >= (uint64_t)tt_shadow_size(v))
+        int64_t size = tt_shadow_size(v);
+        if (a - s >= (uint64_t)size)
             return false;
         *start = s;
-        *size = tt_shadow_size(v);
-        *kind = tt_shadow_kind(v);
+        *found =
+            block_info(size, tt_shadow_stack_of(e, (const void *)s, size), 0, tt_shadow_kind(v));
         return true;
     }
     return false;
@@ -332,17 +333,12 @@ TALLY_INTERNAL bool tally_track_find_containing(const void *ptr, uintptr_t *star
                                                 tally_block_info *info)
 {
     uintptr_t a = (uintptr_t)ptr, s;
-    int64_t size;
-    unsigned kind;
     tt_entry e;
     tally_block_info found;
     if (tt_live_find_containing(a, &e)) {
         s = e.addr;
         found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
-    } else if (tt_shadow_on && shadow_containing(a, &s, &size, &kind)) {
-        const void *p = (const void *)s;
-        found = block_info(size, tt_shadow_stack_of(tt_shadow_find(p), p, size), 0, kind);
-    } else {
+    } else if (!(tt_shadow_on && shadow_containing(a, &s, &found))) {
         return false;
     }
     if (start)
