@@ -394,6 +394,12 @@ static void scan_block(marker *m, size_t i, int mode)
     }
 }
 
+/* How a block of the root phase is scanned: as its state now is. */
+static inline int root_mode(uint8_t state)
+{
+    return state == REACHABLE ? REACHABLE : POSSIBLE;
+}
+
 /* A block's first lines, asked for ahead of its scan. A prefetch never
  * faults, so a block freed under us costs nothing. */
 static inline void prefetch_block(const marker *m, size_t i)
@@ -413,7 +419,7 @@ static void drain(marker *m, int clique)
         if (m->top > PREFETCH_AHEAD)
             prefetch_block(m, m->stack[m->top - 1 - PREFETCH_AHEAD]);
         size_t i = m->stack[--m->top];
-        int mode = clique ? INDIRECT : m->state[i] == REACHABLE ? REACHABLE : POSSIBLE;
+        int mode = clique ? INDIRECT : root_mode(m->state[i]);
         scan_block(m, i, mode);
     }
 }
@@ -439,7 +445,7 @@ static void drain_roots(marker *m)
         if (i + SWEEP_AHEAD < m->n)
             prefetch_block(m, i + SWEEP_AHEAD);
         m->state[i] &= (uint8_t)~PENDING;
-        scan_block(m, i, m->state[i] == REACHABLE ? REACHABLE : POSSIBLE);
+        scan_block(m, i, root_mode(m->state[i]));
     }
 }
 
