@@ -22,8 +22,7 @@ static __attribute__((noinline)) tt_pool_delta *pool_delta_miss(tt_ledger_cache 
     if (d->dirty)
         tt_ledger_fold(c);
     memset(d, 0, sizeof *d);
-    d->used = true;
-    d->id = id;
+    d->key = (uint32_t)id + 1;
     d->pool = pool;
     if (!atomic_load_explicit(&pool->active, memory_order_relaxed))
         atomic_store(&pool->active, 1);

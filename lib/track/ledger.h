@@ -140,8 +140,8 @@ typedef struct {
 } tt_site_high;
 
 typedef struct {
-    int32_t id;
-    bool used, dirty;
+    uint32_t key; /* the pool's id + 1; 0: the slot is unused */
+    bool dirty;
     bool peak_pending;   /* this pool passed its peak since the last fold */
     int64_t max_current; /* while it is pending: the highest current since */
     uint32_t high_gen;   /* bumped at each new highest point (tt_site_delta) */
@@ -374,7 +374,7 @@ tt_pool_shrink(tt_ledger_cache *c, tt_pool_delta *d, uintptr_t ptr, int64_t size
 static inline tt_pool_delta *tt_pool_delta_hit(tt_ledger_cache *c, int32_t pool)
 {
     tt_pool_delta *d = &c->pools[(uint32_t)pool % TT_POOL_SLOTS];
-    return TT_LIKELY(d->used && d->id == pool) ? d : NULL;
+    return TT_LIKELY(d->key == (uint32_t)pool + 1) ? d : NULL;
 }
 
 /* A block with no stack, booked in this cache's slot for its pool; false
