@@ -8,6 +8,7 @@
 
 #include "pool/scope.h"
 #include "track/api.h"
+#include "track/shadow.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -544,6 +545,14 @@ TEST_FN uint8_t *tabled_site(size_t n)
     return p;
 }
 
+TEST_FN uint8_t *mid_site(size_t n)
+{
+    uint8_t *p = malloc(n);
+    ck_assert_ptr_nonnull(p);
+    tally_track_alloc(p, (int64_t)n, 0, tally_track_capture((int64_t)n, 0), TALLY_KIND_MALLOC);
+    return p;
+}
+
 static const prof_leak *leak_group(const prof_profile *p, uint32_t stack)
 {
     for (size_t i = 0; i < p->nleaks; i++)
@@ -564,7 +573,10 @@ START_TEST(full_run_shadows_small_blocks_with_their_stacks)
         small[i] = shadowed_site((size_t)(16 + i * 5)); /* 16 to 61 bytes */
         total += 16 + i * 5;
     }
-    uint8_t *big = tabled_site(1000);
+    uint8_t *big = tabled_site(TT_SHADOW_STACK_MAX + 1);
+    /* The map's biggest blocks: the walk back from an interior pointer
+     * crosses every granule of the block. */
+    uint8_t *mid = mid_site(TT_SHADOW_STACK_MAX);
     tally_block_info info;
     ck_assert(tally_track_find(small[3], &info));
     uint32_t stack = info.stack;
@@ -593,6 +605,11 @@ START_TEST(full_run_shadows_small_blocks_with_their_stacks)
     ck_assert_int_eq(info.size, 61);
     ck_assert(!tally_track_find(small[9] + 16, NULL)); /* its stack's bits are no block */
     ck_assert(!tally_track_find(small[9] + 32, NULL));
+    ck_assert(tally_track_find_containing(mid + TT_SHADOW_STACK_MAX - 1, &start, &info));
+    ck_assert_uint_eq(start, (uintptr_t)mid);
+    ck_assert_int_eq(info.size, TT_SHADOW_STACK_MAX);
+    ck_assert_uint_ne(info.stack, 0);
+    ck_assert_uint_ne(info.stack, stack);
 
     prof_profile *p = dump_and_read();
     const prof_record *r = record_in(p, 0, "shadowed_site");
@@ -615,6 +632,9 @@ START_TEST(full_run_shadows_small_blocks_with_their_stacks)
     }
     ck_assert(tally_track_free(big, NULL));
     free(big);
+    ck_assert(tally_track_free(mid, &info));
+    ck_assert_int_eq(info.size, TT_SHADOW_STACK_MAX);
+    free(mid);
     unlink(test_profile);
 }
 END_TEST
