@@ -7,8 +7,14 @@
  *   lib_bss       a shared library's static (its .bss)       reachable 104 bytes
  *   tls           __thread in the executable (static TLS)    reachable 105 bytes
  *   lib_tls       __thread in a shared library (static TLS)  reachable 106 bytes
- *   all           all six at once                            reachable 621 bytes in 6 blocks */
+ *   all           all six at once                            reachable 621 bytes in 6 blocks
+ *   anon_mmap     an anonymous mapping of the program's own, reachable 107 bytes
+ *                 on its tenth page, the nine before it never
+ *                 touched (not resident)
+ */
 #include "leak_common.h"
+
+#include <sys/mman.h>
 
 void leak_lib_keep_bss(void *p);
 void leak_lib_keep_tls(void *p);
@@ -41,6 +47,17 @@ LK_NOINLINE static int run(int argc, char **argv)
         in_tls = lk_escape(malloc(105)), any = 1;
     if (all || lk_mode(argc, argv, "lib_tls"))
         leak_lib_keep_tls(lk_escape(malloc(106))), any = 1;
+    if (lk_mode(argc, argv, "anon_mmap")) {
+        enum { PAGE = 4096, HELD_ON = 9 }; /* past a whole word of mincore's bytes */
+        char *pages =
+            mmap(NULL, 11 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (pages == MAP_FAILED)
+            return 1;
+        void *block = lk_escape(malloc(107));
+        memcpy(pages + HELD_ON * PAGE + 8, &block, sizeof block);
+        block = NULL;
+        any = 1;
+    }
     if (!any)
         return lk_usage("leak_roots");
     lk_escape(malloc(99)); /* dropped */

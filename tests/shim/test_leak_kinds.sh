@@ -57,6 +57,7 @@ roots_lib_bss        -       99 1     0 0      0 0      104 1    leak_roots lib_
 roots_tls            -       99 1     0 0      0 0      105 1    leak_roots tls
 roots_lib_tls        -       99 1     0 0      0 0      106 1    leak_roots lib_tls
 roots_all            -       99 1     0 0      0 0      621 6    leak_roots all
+roots_anon_mmap      -       99 1     0 0      0 0      107 1    leak_roots anon_mmap
 thread_stack         -       99 1     0 0      0 0      555 1    leak_threads stack
 thread_regs          -       99 1     0 0      0 0      556 1    leak_threads regs
 thread_tls           -       99 1     0 0      0 0      557 1    leak_threads tls
