@@ -28,6 +28,7 @@
 
 #include "base/mem.h"
 #include "track/live_table.h"
+#include "track/resident.h"
 #include "track/world.h"
 
 #include "backend/backend.h"
@@ -567,55 +568,32 @@ static void scan_around_blocks(marker *m, uintptr_t page)
         scan_range(m, at, end, REACHABLE);
 }
 
-/* The first page at or after pg that mincore marked resident, or n. A big
- * sparse mapping (a sanitizer's shadow, an arena reserved whole) is almost
- * all zeros, passed over eight pages to a load: read a byte at a time, the
- * 14 TiB of ASan's shadow cost each exit 8 s. */
-static size_t next_resident(const unsigned char *vec, size_t pg, size_t n)
-{
-    const uint64_t resident_bits = 0x0101010101010101ULL; /* bit 0 of each byte */
-    for (; pg + 8 <= n; pg += 8) {
-        uint64_t word;
-        memcpy(&word, vec + pg, sizeof word);
-        word &= resident_bits;
-        if (word != 0)
-            return pg + (size_t)__builtin_ctzll(word) / 8; /* little-endian: lowest byte first */
-    }
-    while (pg < n && !(vec[pg] & 1))
-        pg++;
-    return pg;
-}
-
-/* Resident pages of the program's anonymous mappings, as memcheck scans
+/* The pages of the program's anonymous mappings that hold data (in memory
+ * or in swap: resident.h), as memcheck scans
  * every mapping of its client: an interpreter's arenas, a compiler's GC
  * pages, any allocator of the program's own. Not roots: tally's memory,
  * its allocator's (mimalloc's segments, pages holding live blocks) and the
  * threads' stacks, which scan_thread read from their stack pointers. */
+static void scan_anonymous_page(void *ctx, uintptr_t page)
+{
+    marker *m = ctx;
+    if (in_skip(m, page) || backend_mimalloc_owns((const void *)page))
+        return;
+    if (holds_block(m, page)) {
+        if (tt_cfg.attached)
+            scan_around_blocks(m, page);
+        return;
+    }
+    scan_range(m, page, page + PAGE, REACHABLE);
+}
+
 static void scan_anonymous(marker *m, const base_range *anon, size_t nanon)
 {
-    enum { CHUNK_PAGES = 4096 };
-    unsigned char vec[CHUNK_PAGES];
-    for (size_t r = 0; r < nanon; r++) {
-        for (uintptr_t at = anon[r].lo; at < anon[r].hi; at += CHUNK_PAGES * PAGE) {
-            size_t len =
-                anon[r].hi - at < CHUNK_PAGES * PAGE ? anon[r].hi - at : CHUNK_PAGES * PAGE;
-            if (mincore((void *)at, len, vec) != 0)
-                continue;
-            size_t npages = len / PAGE;
-            for (size_t pg = next_resident(vec, 0, npages); pg < npages;
-                 pg = next_resident(vec, pg + 1, npages)) {
-                uintptr_t page = at + pg * PAGE;
-                if (in_skip(m, page) || backend_mimalloc_owns((const void *)page))
-                    continue;
-                if (holds_block(m, page)) {
-                    if (tt_cfg.attached)
-                        scan_around_blocks(m, page);
-                    continue;
-                }
-                scan_range(m, page, page + PAGE, REACHABLE);
-            }
-        }
-    }
+    tt_resident_reader pages;
+    tt_resident_open(&pages);
+    for (size_t r = 0; r < nanon; r++)
+        tt_resident_each(&pages, anon[r].lo, anon[r].hi, scan_anonymous_page, m);
+    tt_resident_close(&pages);
 }
 
 /* ---- the classification ----------------------------------------------------------------- */
