@@ -36,7 +36,6 @@
 #include "profile/format.h"
 
 #include <errno.h>
-#include <sys/mman.h>
 #include <string.h>
 
 enum { UNREACHED = 0, REACHABLE, POSSIBLE, INDIRECT };
@@ -347,28 +346,24 @@ static bool mapping_of(const marker *m, uintptr_t a, uintptr_t *lo, uintptr_t *h
  * GiB, mostly untouched, would become resident, and swapped-out pages
  * would come back. Their never-touched pages hold zeros; a swapped-out
  * page is not read, so what only it points to may look lost. */
+typedef struct {
+    marker *m;
+    uintptr_t hi; /* the block's end, within its last page */
+    int mode;
+} mapping_scan;
+
+static void scan_mapping_run(void *ctx, uintptr_t lo, uintptr_t hi)
+{
+    mapping_scan *ms = ctx;
+    scan_range(ms->m, lo, hi < ms->hi ? hi : ms->hi, ms->mode);
+}
+
 static void scan_resident(marker *m, uintptr_t lo, uintptr_t hi, int mode)
 {
-    enum { CHUNK_PAGES = 4096 };
-    unsigned char vec[CHUNK_PAGES];
-    for (uintptr_t at = lo; at < hi; at += CHUNK_PAGES * PAGE) {
-        size_t len = hi - at < CHUNK_PAGES * PAGE ? hi - at : CHUNK_PAGES * PAGE;
-        size_t npages = (len + PAGE - 1) / PAGE;
-        if (mincore((void *)at, len, vec) != 0)
-            continue; /* unmapped under us: nothing to read */
-        for (size_t pg = 0; pg < npages;) {
-            if (!(vec[pg] & 1)) {
-                pg++;
-                continue;
-            }
-            size_t run = pg;
-            while (run < npages && (vec[run] & 1))
-                run++;
-            uintptr_t e = at + run * PAGE < hi ? at + run * PAGE : hi;
-            scan_range(m, at + pg * PAGE, e, mode);
-            pg = run;
-        }
-    }
+    TALLY_ASSERT(lo % PAGE == 0);
+    mapping_scan ms = {m, hi, mode};
+    tt_resident_each_by_mincore(lo, (hi + PAGE - 1) & ~(uintptr_t)(PAGE - 1), scan_mapping_run,
+                                &ms);
 }
 
 /* A block's words. Blocks are live heap, mapped; the mapping is checked
@@ -574,25 +569,29 @@ static void scan_around_blocks(marker *m, uintptr_t page)
  * pages, any allocator of the program's own. Not roots: tally's memory,
  * its allocator's (mimalloc's segments, pages holding live blocks) and the
  * threads' stacks, which scan_thread read from their stack pointers. */
-static void scan_anonymous_page(void *ctx, uintptr_t page)
+static void scan_anonymous_run(void *ctx, uintptr_t lo, uintptr_t hi)
 {
     marker *m = ctx;
-    if (in_skip(m, page) || backend_mimalloc_owns((const void *)page))
-        return;
-    if (holds_block(m, page)) {
-        if (tt_cfg.attached)
-            scan_around_blocks(m, page);
-        return;
+    for (uintptr_t page = lo; page < hi; page += PAGE) {
+        if (in_skip(m, page) || backend_mimalloc_owns((const void *)page))
+            continue;
+        if (holds_block(m, page)) {
+            if (tt_cfg.attached)
+                scan_around_blocks(m, page);
+            continue;
+        }
+        scan_range(m, page, page + PAGE, REACHABLE);
     }
-    scan_range(m, page, page + PAGE, REACHABLE);
 }
 
+/* Called with the world stopped: the program never sees the reader's
+ * descriptor. */
 static void scan_anonymous(marker *m, const base_range *anon, size_t nanon)
 {
     tt_resident_reader pages;
     tt_resident_open(&pages);
     for (size_t r = 0; r < nanon; r++)
-        tt_resident_each(&pages, anon[r].lo, anon[r].hi, scan_anonymous_page, m);
+        tt_resident_each(&pages, anon[r].lo, anon[r].hi, scan_anonymous_run, m);
     tt_resident_close(&pages);
 }
 

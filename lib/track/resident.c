@@ -5,7 +5,6 @@
 
 #include "base/assert.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -96,9 +95,13 @@ void tt_resident_each_by_mincore(uintptr_t lo, uintptr_t hi, tt_resident_fn fn, 
         if (mincore((void *)at, len, vec) != 0)
             continue;
         size_t npages = len / PAGE;
-        for (size_t pg = next_resident(vec, 0, npages); pg < npages;
-             pg = next_resident(vec, pg + 1, npages))
-            fn(ctx, at + pg * PAGE);
+        for (size_t pg = next_resident(vec, 0, npages); pg < npages;) {
+            size_t end = pg + 1;
+            while (end < npages && (vec[end] & 1))
+                end++;
+            fn(ctx, at + pg * PAGE, at + end * PAGE);
+            pg = next_resident(vec, end, npages);
+        }
     }
 }
 
@@ -118,8 +121,7 @@ void tt_resident_each(tt_resident_reader *r, uintptr_t lo, uintptr_t hi, tt_resi
             return tt_resident_each_by_mincore(at, hi, fn, ctx);
         for (long i = 0; i < got; i++) {
             TALLY_ASSERT(runs[i].start >= at && runs[i].end <= hi && runs[i].start < runs[i].end);
-            for (uintptr_t page = (uintptr_t)runs[i].start; page < runs[i].end; page += PAGE)
-                fn(ctx, page);
+            fn(ctx, (uintptr_t)runs[i].start, (uintptr_t)runs[i].end);
         }
         if (walk_end <= at) /* no progress: the rest page by page, never a loop */
             return tt_resident_each_by_mincore(at, hi, fn, ctx);

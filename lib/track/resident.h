@@ -12,12 +12,10 @@
 #ifndef TALLY_TRACK_RESIDENT_H
 #define TALLY_TRACK_RESIDENT_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
-/* Called for each page (its address) of a run of pages that hold data, in
- * address order. */
-typedef void (*tt_resident_fn)(void *ctx, uintptr_t page);
+/* Called for each run [lo, hi) of pages that hold data, in address order. */
+typedef void (*tt_resident_fn)(void *ctx, uintptr_t lo, uintptr_t hi);
 
 typedef struct {
     int pagemap_fd; /* /proc/self/pagemap while PAGEMAP_SCAN answers; -1: mincore */
@@ -28,10 +26,11 @@ typedef struct {
  * ioctl and mincore. */
 void tt_resident_open(tt_resident_reader *r);
 void tt_resident_close(tt_resident_reader *r);
-/* Each page of [lo, hi) (page-aligned) that holds data. */
+/* Each run of pages of [lo, hi) (page-aligned) that hold data. */
 void tt_resident_each(tt_resident_reader *r, uintptr_t lo, uintptr_t hi, tt_resident_fn fn,
                       void *ctx);
-/* The same by mincore alone, whatever the kernel: for the tests. */
+/* The same by mincore alone, whatever the kernel: pages in memory only
+ * (the mark's reading of a TALLY_MMAP mapping, and the tests). */
 void tt_resident_each_by_mincore(uintptr_t lo, uintptr_t hi, tt_resident_fn fn, void *ctx);
 
 #endif

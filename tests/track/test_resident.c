@@ -7,6 +7,7 @@
 
 #include "track/resident.h"
 
+#include <stdbool.h>
 #include <sys/mman.h>
 
 enum { PAGE = 4096, NPAGES = 40 };
@@ -15,23 +16,28 @@ typedef struct {
     uintptr_t base;
     int npages;
     bool seen[NPAGES];
-    int count;
+    int count, runs;
     bool in_order, outside;
     uintptr_t last;
 } seen_pages;
 
-static void note_page(void *ctx, uintptr_t page)
+static void note_run(void *ctx, uintptr_t lo, uintptr_t hi)
 {
     seen_pages *s = ctx;
-    if (page < s->base || page >= s->base + (uintptr_t)s->npages * PAGE || page % PAGE) {
+    s->runs++;
+    if (lo >= hi)
         s->outside = true;
-        return;
+    for (uintptr_t page = lo; page < hi; page += PAGE) {
+        if (page < s->base || page >= s->base + (uintptr_t)s->npages * PAGE || page % PAGE) {
+            s->outside = true;
+            return;
+        }
+        if (s->count > 0 && page <= s->last)
+            s->in_order = false;
+        s->last = page;
+        s->seen[(page - s->base) / PAGE] = true;
+        s->count++;
     }
-    if (s->count > 0 && page <= s->last)
-        s->in_order = false;
-    s->last = page;
-    s->seen[(page - s->base) / PAGE] = true;
-    s->count++;
 }
 
 /* Pages 0, 9, 10, 17 and 39 written; 25 written and then given back. Past
@@ -58,13 +64,14 @@ static void check_exact(const seen_pages *s)
     ck_assert_int_eq(s->count, (int)(sizeof touched / sizeof touched[0]));
     for (size_t i = 0; i < sizeof touched / sizeof touched[0]; i++)
         ck_assert_msg(s->seen[touched[i]], "page %d not found", touched[i]);
+    ck_assert_int_eq(s->runs, 4); /* 9 and 10 in one */
 }
 
 START_TEST(mincore_finds_the_written_pages)
 {
     char *p = make_mapping();
     seen_pages s = {.base = (uintptr_t)p, .npages = NPAGES, .in_order = true};
-    tt_resident_each_by_mincore((uintptr_t)p, (uintptr_t)p + NPAGES * PAGE, note_page, &s);
+    tt_resident_each_by_mincore((uintptr_t)p, (uintptr_t)p + NPAGES * PAGE, note_run, &s);
     check_exact(&s);
     munmap(p, NPAGES * PAGE);
 }
@@ -76,7 +83,7 @@ START_TEST(reader_finds_the_written_pages)
     seen_pages s = {.base = (uintptr_t)p, .npages = NPAGES, .in_order = true};
     tt_resident_reader r;
     tt_resident_open(&r);
-    tt_resident_each(&r, (uintptr_t)p, (uintptr_t)p + NPAGES * PAGE, note_page, &s);
+    tt_resident_each(&r, (uintptr_t)p, (uintptr_t)p + NPAGES * PAGE, note_run, &s);
     tt_resident_close(&r);
     ck_assert_int_eq(r.pagemap_fd, -1);
     check_exact(&s);
@@ -91,7 +98,7 @@ START_TEST(reader_keeps_to_the_range)
     seen_pages s = {.base = (uintptr_t)p + 9 * PAGE, .npages = 2, .in_order = true};
     tt_resident_reader r;
     tt_resident_open(&r);
-    tt_resident_each(&r, (uintptr_t)p + 9 * PAGE, (uintptr_t)p + 11 * PAGE, note_page, &s);
+    tt_resident_each(&r, (uintptr_t)p + 9 * PAGE, (uintptr_t)p + 11 * PAGE, note_run, &s);
     tt_resident_close(&r);
     ck_assert(!s.outside);
     ck_assert_int_eq(s.count, 2);
@@ -109,11 +116,13 @@ typedef struct {
     bool odd_seen; /* a page never written */
 } every_other;
 
-static void count_even(void *ctx, uintptr_t page)
+static void count_even(void *ctx, uintptr_t lo, uintptr_t hi)
 {
     every_other *e = ctx;
-    e->odd_seen |= ((page - e->base) / PAGE) % 2 == 1;
-    e->n++;
+    for (uintptr_t page = lo; page < hi; page += PAGE) {
+        e->odd_seen |= ((page - e->base) / PAGE) % 2 == 1;
+        e->n++;
+    }
 }
 
 START_TEST(reader_continues_past_a_full_answer)
