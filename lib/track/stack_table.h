@@ -6,7 +6,6 @@
 #include "track/config.h"
 
 typedef struct tt_stack {
-    struct tt_stack *next;
     uint64_t hash;
     uint32_t id;
     uint32_t nframes;
@@ -16,9 +15,9 @@ typedef struct tt_stack {
 
 tally_stack_id tt_stack_intern(const uintptr_t *frames, int n);
 
-/* A thread's direct-mapped cache in front of the table: the table's bucket
- * array is a cache miss on every lookup, a thread's recent stacks are not.
- * Zeroed memory is an empty cache. */
+/* A thread's direct-mapped cache in front of the table: the shared index
+ * and the stacks' directory are lines other threads write, a thread's
+ * recent stacks are its own. Zeroed memory is an empty cache. */
 #define TT_INTERN_SLOTS 1024
 typedef struct {
     struct {
