@@ -26,14 +26,15 @@ start() {
         "$LIVE" 100 10000 "$WORK/$name" >"$WORK/$name.out" 2>"$WORK/$name.err" &
     P=$!
 }
-# wait_for PATH: up to 5 s for PATH to exist
+# wait_for PATH: up to 5 s for PATH to exist and hold something (a segment
+# is empty between its open and its ftruncate)
 wait_for() {
     i=0
-    while [ ! -e "$1" ] && [ $i -lt 50 ]; do
+    while [ ! -s "$1" ] && [ $i -lt 50 ]; do
         sleep 0.1
         i=$((i + 1))
     done
-    [ -e "$1" ]
+    [ -s "$1" ]
 }
 stop_prog() {
     touch "$WORK/$1/stop"
