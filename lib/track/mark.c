@@ -77,6 +77,9 @@ typedef struct {
      * each block's leak record, a cache miss a block (a third of the scan
      * of a million small blocks). */
     bool any_mapping;
+    /* Open while the world is stopped: which pages of an anonymous mapping,
+     * a root or a TALLY_MMAP block, hold data. */
+    tt_resident_reader pages;
 } marker;
 
 /* ---- the blocks, by address --------------------------------------------------- */
@@ -341,11 +344,11 @@ static bool mapping_of(const marker *m, uintptr_t a, uintptr_t *lo, uintptr_t *h
 }
 
 /* A mapping of the program's (TALLY_MMAP, mappings.h) as a block: only its
- * pages in memory now (mincore), each run of them where it is still mapped
- * readable. Reading the others would fault them in: a mapping of many
- * GiB, mostly untouched, would become resident, and swapped-out pages
- * would come back. Their never-touched pages hold zeros; a swapped-out
- * page is not read, so what only it points to may look lost. */
+ * pages that hold data (in memory or in swap, resident.h), each run of them
+ * where it is still mapped readable. Reading the others would fault them
+ * in, for zeros: a mapping of many GiB, mostly untouched, would become
+ * resident. A swapped-out page is read, as the anonymous roots' are: what
+ * only it points to is not lost. */
 typedef struct {
     marker *m;
     uintptr_t hi; /* the block's end, within its last page */
@@ -362,8 +365,8 @@ static void scan_resident(marker *m, uintptr_t lo, uintptr_t hi, int mode)
 {
     TALLY_ASSERT(lo % PAGE == 0);
     mapping_scan ms = {m, hi, mode};
-    tt_resident_each_by_mincore(lo, (hi + PAGE - 1) & ~(uintptr_t)(PAGE - 1), scan_mapping_run,
-                                &ms);
+    tt_resident_each(&m->pages, lo, (hi + PAGE - 1) & ~(uintptr_t)(PAGE - 1), scan_mapping_run,
+                     &ms);
 }
 
 /* A block's words. Blocks are live heap, mapped; the mapping is checked
@@ -584,15 +587,10 @@ static void scan_anonymous_run(void *ctx, uintptr_t lo, uintptr_t hi)
     }
 }
 
-/* Called with the world stopped: the program never sees the reader's
- * descriptor. */
 static void scan_anonymous(marker *m, const base_range *anon, size_t nanon)
 {
-    tt_resident_reader pages;
-    tt_resident_open(&pages);
     for (size_t r = 0; r < nanon; r++)
-        tt_resident_each(&pages, anon[r].lo, anon[r].hi, scan_anonymous_run, m);
-    tt_resident_close(&pages);
+        tt_resident_each(&m->pages, anon[r].lo, anon[r].hi, scan_anonymous_run, m);
 }
 
 /* ---- the classification ----------------------------------------------------------------- */
@@ -693,6 +691,9 @@ int tt_mark_classify(tt_snapshot *s, const ucontext_t *caller)
     }
     index_blocks(&m);
     tt_world *w = tt_world_stop();
+    /* Opened and closed with the world stopped: the program never sees
+     * the reader's descriptor. */
+    tt_resident_open(&m.pages);
     /* Tally's own memory, the world's included (it holds the threads'
      * registers). When the registry cannot be read, no anonymous mapping
      * is taken for a root: fewer roots, never tally's tables. */
@@ -703,6 +704,7 @@ int tt_mark_classify(tt_snapshot *s, const ucontext_t *caller)
         m.nskip = nown;
     mark_from_roots(&m, r.mods, r.nmods, r.anon, r.nanon, w, caller, static_tls);
     sort_into_cliques(&m);
+    tt_resident_close(&m.pages);
     tt_world_resume(w);
     for (size_t i = 0; i < m.n; i++) {
         TALLY_ASSERT(!(m.state[i] & PENDING));

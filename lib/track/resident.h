@@ -30,7 +30,7 @@ void tt_resident_close(tt_resident_reader *r);
 void tt_resident_each(tt_resident_reader *r, uintptr_t lo, uintptr_t hi, tt_resident_fn fn,
                       void *ctx);
 /* The same by mincore alone, whatever the kernel: pages in memory only
- * (the mark's reading of a TALLY_MMAP mapping, and the tests). */
+ * (tt_resident_each before Linux 6.7, and the tests). */
 void tt_resident_each_by_mincore(uintptr_t lo, uintptr_t hi, tt_resident_fn fn, void *ctx);
 
 #endif
