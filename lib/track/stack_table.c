@@ -38,7 +38,7 @@ static pthread_mutex_t insert_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Four independent lanes, so that a 64-frame stack costs 16 dependent
  * multiplies rather than 64; the end mixes every bit into the low ones,
- * which pick the bucket. */
+ * which place the stack in the index. */
 static uint64_t hash_frames(const uintptr_t *f, int n)
 {
     const uint64_t k = 0xff51afd7ed558ccdULL;
@@ -128,6 +128,7 @@ static stack_index *index_with_room(void)
     /* Kept mapped, for lookups still probing it, but emptied: zero pages
      * read as a miss, and the memory goes back. */
     size_t page = 4096, bytes = sizeof *x + (size_t)slots * sizeof x->slot[0];
+    TALLY_ASSERT((uintptr_t)x % page == 0);
     madvise((void *)x, bytes / page * page, MADV_DONTNEED);
     return bigger;
 }
@@ -198,6 +199,8 @@ static tally_stack_id intern_hashed(uint64_t h, const uintptr_t *frames, int n,
             chunk[id % CHUNK_IDS] = s;
             index_put(x, index_entry(h, id)); /* after the stack: the release */
             index_used++;
+            /* An empty slot ends every probe. */
+            TALLY_ASSERT((uint64_t)index_used * 4 <= (uint64_t)(x->mask + 1) * 3);
             atomic_store_explicit(&next_id, id + 1, memory_order_release);
         }
     }
