@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 
 #define INDEX_FIRST (1u << 12) /* slots: 32 KiB */
+#define PAGE 4096
 #define DIR_SIZE 1024
 #define CHUNK_IDS 4096 /* stack ids per directory chunk: 4M stacks in all */
 
@@ -65,6 +66,7 @@ static inline uint64_t index_entry(uint64_t h, uint32_t id)
     return (uint64_t)(uint32_t)h << 32 | id;
 }
 
+/* The stack of an id the index or next_id published. */
 static inline tt_stack *stack_of(uint32_t id)
 {
     tt_stack **chunk = atomic_load_explicit(&by_id[id / CHUNK_IDS], memory_order_acquire);
@@ -127,9 +129,9 @@ static stack_index *index_with_room(void)
     atomic_store_explicit(&index_now, bigger, memory_order_release);
     /* Kept mapped, for lookups still probing it, but emptied: zero pages
      * read as a miss, and the memory goes back. */
-    size_t page = 4096, bytes = sizeof *x + (size_t)slots * sizeof x->slot[0];
-    TALLY_ASSERT((uintptr_t)x % page == 0);
-    madvise((void *)x, bytes / page * page, MADV_DONTNEED);
+    size_t bytes = sizeof *x + (size_t)slots * sizeof x->slot[0];
+    TALLY_ASSERT((uintptr_t)x % PAGE == 0);
+    madvise((void *)x, bytes / PAGE * PAGE, MADV_DONTNEED);
     return bigger;
 }
 
@@ -211,10 +213,11 @@ static tally_stack_id intern_hashed(uint64_t h, const uintptr_t *frames, int n,
 
 const tt_stack *tt_stack_get(tally_stack_id id)
 {
+    /* An id below next_id has its chunk and its stack: both are stored
+     * before next_id moves past it. */
     if (id == 0 || id >= atomic_load_explicit(&next_id, memory_order_acquire))
         return NULL;
-    tt_stack **chunk = atomic_load_explicit(&by_id[id / CHUNK_IDS], memory_order_acquire);
-    return chunk ? chunk[id % CHUNK_IDS] : NULL;
+    return stack_of(id);
 }
 
 uint32_t tt_stack_max_id(void)
