@@ -8,4 +8,14 @@
 
 #define TALLY_INTERNAL __attribute__((visibility("default")))
 
+/* On the declaration of an entry point the shim calls on every allocation
+ * or free: the call goes through the caller's GOT, bound when the library
+ * is loaded, instead of a PLT stub's extra jump. (clang has no such
+ * attribute and keeps the stub.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TALLY_HOT_ENTRY __attribute__((noplt))
+#else
+#define TALLY_HOT_ENTRY
+#endif
+
 #endif

@@ -76,12 +76,12 @@ TALLY_INTERNAL tally_stack_id tally_track_capture(int64_t size, int skip);
 
 /* Books a new block: with its stack in the live table, or, in a sampled run,
  * an unsampled one (stack 0) of the shim's pool 0 in the shadow map. */
-TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
-                                      tally_stack_id stack, tally_alloc_kind kind);
+TALLY_INTERNAL TALLY_HOT_ENTRY void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
+                                                      tally_stack_id stack, tally_alloc_kind kind);
 
 /* Unbooks a block (from the shadow map or the table). False when ptr is not
  * a live tracked block: an invalid or double free, which the caller reports. */
-TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info);
+TALLY_INTERNAL TALLY_HOT_ENTRY bool tally_track_free(void *ptr, tally_block_info *info);
 
 /* Looks a block up without changing anything. */
 TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info);
@@ -221,8 +221,9 @@ TALLY_INTERNAL bool tally_track_in_libunwind(const void *pc);
  * + 1). A per-thread cache of recent stacks remembers where each frame's
  * return address was saved; when every saved slot still holds the same
  * address, the stack is the cached one and nothing is unwound. */
-TALLY_INTERNAL tally_stack_id tally_track_capture_from(int64_t size, const uintptr_t *ret_slot,
-                                                       const void *ptr);
+TALLY_INTERNAL TALLY_HOT_ENTRY tally_stack_id tally_track_capture_from(int64_t size,
+                                                                       const uintptr_t *ret_slot,
+                                                                       const void *ptr);
 
 /* A sampled run (TALLY_SAMPLE), and this thread's bytes until its next
  * sampled block, in initial-exec TLS: what tally_track_capture_at needs to

@@ -60,12 +60,12 @@ void tt_thread_leave_late(tt_thread *t)
     pthread_mutex_unlock(&late_lock);
 }
 
-tt_stack_cache *tt_thread_stack_cache(tt_thread *t)
+tt_stack_cache *tt_thread_stack_cache_make(tt_thread *t)
 {
-    if (TT_UNLIKELY(t == &late))
+    if (t == &late)
         return NULL; /* never unwind under the late lock */
-    if (TT_UNLIKELY(!t->stack_cache))
-        t->stack_cache = tt_stack_cache_new();
+    TALLY_ASSERT(t->stack_cache == NULL);
+    t->stack_cache = tt_stack_cache_new();
     return t->stack_cache;
 }
 

@@ -52,8 +52,14 @@ static inline void tt_thread_leave(tt_thread *t)
     if (TT_UNLIKELY(t->head.cls == NULL))
         tt_thread_leave_late(t);
 }
-/* The thread's stack cache; NULL when it cannot have one (late, no memory). */
-tt_stack_cache *tt_thread_stack_cache(tt_thread *t);
+/* The thread's stack cache; NULL when it cannot have one (late, no memory).
+ * Inline once made: every capture asks. The late state never gets one, so
+ * it always takes the call, which says no. */
+tt_stack_cache *tt_thread_stack_cache_make(tt_thread *t);
+static inline tt_stack_cache *tt_thread_stack_cache(tt_thread *t)
+{
+    return TT_LIKELY(t->stack_cache != NULL) ? t->stack_cache : tt_thread_stack_cache_make(t);
+}
 /* Folds the calling thread's books. */
 void tt_thread_fold_self(void);
 
