@@ -61,11 +61,10 @@ void *base_map(size_t bytes)
 }
 
 #define HUGE_PAGE ((size_t)2 << 20)
-#define PAGE ((size_t)4096)
 
 void *base_map_huge(size_t bytes)
 {
-    size_t want = (bytes + PAGE - 1) & ~(PAGE - 1);
+    size_t want = (bytes + BASE_PAGE - 1) & ~(BASE_PAGE - 1);
     uint8_t *p = mmap(NULL, want + HUGE_PAGE, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)

@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <string.h>
 
+/* x86-64's base page: the unit of mmap, madvise, mincore and pagemap, and
+ * of what base_map hands out. */
+#define BASE_PAGE ((size_t)4096)
+
 void *base_map(size_t bytes); /* zeroed, reserved lazily; NULL on failure */
 void base_unmap(void *p, size_t bytes);
 /* base_map for a big table read at random: aligned to a 2 MiB page, and

@@ -14,8 +14,6 @@
 
 #include <string.h>
 
-#define PAGE 4096
-
 typedef struct {
     uintptr_t lo, hi; /* whole pages: [lo, hi) */
     uint32_t stack;
@@ -44,14 +42,14 @@ void tt_mappings_fork_child(void)
 
 static uintptr_t page_up(uintptr_t a)
 {
-    return a > UINTPTR_MAX - (PAGE - 1) ? UINTPTR_MAX & ~(uintptr_t)(PAGE - 1)
-                                        : (a + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+    return a > UINTPTR_MAX - (BASE_PAGE - 1) ? UINTPTR_MAX & ~(uintptr_t)(BASE_PAGE - 1)
+                                             : (a + BASE_PAGE - 1) & ~(uintptr_t)(BASE_PAGE - 1);
 }
 
 /* [addr, addr + len) in whole pages, as the kernel takes it. */
 static void pages_of(const void *addr, size_t len, uintptr_t *lo, uintptr_t *hi)
 {
-    *lo = (uintptr_t)addr & ~(uintptr_t)(PAGE - 1);
+    *lo = (uintptr_t)addr & ~(uintptr_t)(BASE_PAGE - 1);
     uintptr_t end = (uintptr_t)addr + len < (uintptr_t)addr ? UINTPTR_MAX : (uintptr_t)addr + len;
     *hi = page_up(end);
 }

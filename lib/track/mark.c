@@ -45,7 +45,6 @@ enum { UNREACHED = 0, REACHABLE, POSSIBLE, INDIRECT };
 
 #define REDZONE 128    /* below a thread's stack pointer: x86-64's red zone */
 #define TCB_BYTES 4096 /* the thread control block above the thread pointer */
-#define PAGE 4096
 #define SKIP_MAX (16384 + TT_WORLD_MAX_THREADS + 1) /* tally's ranges, then the stacks */
 
 typedef struct {
@@ -238,7 +237,7 @@ static bool in_ranges(const base_range *r, size_t n, uintptr_t a)
  * not NULL point into code, two of them at least. */
 static bool is_vtable(const marker *m, uintptr_t p)
 {
-    if ((p & 7) || p < PAGE || !in_ranges(m->files, m->nfiles, p))
+    if ((p & 7) || p < BASE_PAGE || !in_ranges(m->files, m->nfiles, p))
         return false;
     int fns = 0;
     for (int k = 0; k < 20 && in_ranges(m->files, m->nfiles, p + 8 * k + 7); k++) {
@@ -363,10 +362,10 @@ static void scan_mapping_run(void *ctx, uintptr_t lo, uintptr_t hi)
 
 static void scan_resident(marker *m, uintptr_t lo, uintptr_t hi, int mode)
 {
-    TALLY_ASSERT(lo % PAGE == 0);
+    TALLY_ASSERT(lo % BASE_PAGE == 0);
     mapping_scan ms = {m, hi, mode};
-    tt_resident_each(&m->pages, lo, (hi + PAGE - 1) & ~(uintptr_t)(PAGE - 1), scan_mapping_run,
-                     &ms);
+    tt_resident_each(&m->pages, lo, (hi + BASE_PAGE - 1) & ~(uintptr_t)(BASE_PAGE - 1),
+                     scan_mapping_run, &ms);
 }
 
 /* A block's words. Blocks are live heap, mapped; the mapping is checked
@@ -516,7 +515,7 @@ static void sort_ranges(base_range *r, size_t n) /* a few hundred: insertion sor
  * page's end is the only one that can hold it. */
 static bool in_skip(const marker *m, uintptr_t page)
 {
-    size_t k = last_at_or_below(m->skip, m->nskip, page + PAGE - 1);
+    size_t k = last_at_or_below(m->skip, m->nskip, page + BASE_PAGE - 1);
     return k < m->nskip && m->skip[k].hi > page;
 }
 
@@ -524,7 +523,7 @@ static bool in_skip(const marker *m, uintptr_t page)
  * blocks are scanned only when reached. */
 static bool holds_block(const marker *m, uintptr_t page)
 {
-    if (page + PAGE <= m->lo || page >= m->hi)
+    if (page + BASE_PAGE <= m->lo || page >= m->hi)
         return false;
     uintptr_t probe = page < m->lo ? m->lo : page;
     if (find(m, probe) != m->n)
@@ -537,7 +536,7 @@ static bool holds_block(const marker *m, uintptr_t page)
         else
             hi = mid;
     }
-    return lo < m->n && m->start[lo] < page + PAGE;
+    return lo < m->n && m->start[lo] < page + BASE_PAGE;
 }
 
 /* Attached (tally attach): glibc's heap pages hold the blocks of before
@@ -547,7 +546,7 @@ static bool holds_block(const marker *m, uintptr_t page)
  * blocks, which are scanned only when reached. */
 static void scan_around_blocks(marker *m, uintptr_t page)
 {
-    uintptr_t end = page + PAGE, at = page;
+    uintptr_t end = page + BASE_PAGE, at = page;
     size_t lo = 0, hi = m->n; /* the first block ending after the page's start */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -575,7 +574,7 @@ static void scan_around_blocks(marker *m, uintptr_t page)
 static void scan_anonymous_run(void *ctx, uintptr_t lo, uintptr_t hi)
 {
     marker *m = ctx;
-    for (uintptr_t page = lo; page < hi; page += PAGE) {
+    for (uintptr_t page = lo; page < hi; page += BASE_PAGE) {
         if (in_skip(m, page) || backend_mimalloc_owns((const void *)page))
             continue;
         if (holds_block(m, page)) {
@@ -583,7 +582,7 @@ static void scan_anonymous_run(void *ctx, uintptr_t lo, uintptr_t hi)
                 scan_around_blocks(m, page);
             continue;
         }
-        scan_range(m, page, page + PAGE, REACHABLE);
+        scan_range(m, page, page + BASE_PAGE, REACHABLE);
     }
 }
 

@@ -4,14 +4,13 @@
 #include "track/resident.h"
 
 #include "base/assert.h"
+#include "base/mem.h"
 
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#define PAGE 4096
 
 /* The kernel's ABI for PAGEMAP_SCAN (linux/fs.h from 6.7 on), spelled out
  * here because the C library's headers may predate it. */
@@ -54,7 +53,7 @@ void tt_resident_open(tt_resident_reader *r)
     /* A kernel before 6.7 knows no such ioctl (ENOTTY); one page at 0 asks. */
     struct tt_page_region one;
     uintptr_t walk_end;
-    if (scan_runs(r->pagemap_fd, 0, PAGE, &one, 1, &walk_end) < 0) {
+    if (scan_runs(r->pagemap_fd, 0, BASE_PAGE, &one, 1, &walk_end) < 0) {
         close(r->pagemap_fd);
         r->pagemap_fd = -1;
     }
@@ -89,17 +88,17 @@ void tt_resident_each_by_mincore(uintptr_t lo, uintptr_t hi, tt_resident_fn fn, 
 {
     enum { CHUNK_PAGES = 4096 };
     unsigned char vec[CHUNK_PAGES];
-    TALLY_ASSERT(lo % PAGE == 0 && hi % PAGE == 0);
-    for (uintptr_t at = lo; at < hi; at += CHUNK_PAGES * PAGE) {
-        size_t len = hi - at < CHUNK_PAGES * PAGE ? hi - at : CHUNK_PAGES * PAGE;
+    TALLY_ASSERT(lo % BASE_PAGE == 0 && hi % BASE_PAGE == 0);
+    for (uintptr_t at = lo; at < hi; at += CHUNK_PAGES * BASE_PAGE) {
+        size_t len = hi - at < CHUNK_PAGES * BASE_PAGE ? hi - at : CHUNK_PAGES * BASE_PAGE;
         if (mincore((void *)at, len, vec) != 0)
             continue;
-        size_t npages = len / PAGE;
+        size_t npages = len / BASE_PAGE;
         for (size_t pg = next_resident(vec, 0, npages); pg < npages;) {
             size_t end = pg + 1;
             while (end < npages && (vec[end] & 1))
                 end++;
-            fn(ctx, at + pg * PAGE, at + end * PAGE);
+            fn(ctx, at + pg * BASE_PAGE, at + end * BASE_PAGE);
             pg = next_resident(vec, end, npages);
         }
     }
@@ -108,7 +107,7 @@ void tt_resident_each_by_mincore(uintptr_t lo, uintptr_t hi, tt_resident_fn fn, 
 void tt_resident_each(tt_resident_reader *r, uintptr_t lo, uintptr_t hi, tt_resident_fn fn,
                       void *ctx)
 {
-    TALLY_ASSERT(lo % PAGE == 0 && hi % PAGE == 0);
+    TALLY_ASSERT(lo % BASE_PAGE == 0 && hi % BASE_PAGE == 0);
     if (r->pagemap_fd < 0)
         return tt_resident_each_by_mincore(lo, hi, fn, ctx);
     enum { RUNS = 256 };

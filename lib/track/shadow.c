@@ -90,7 +90,7 @@ static inline unsigned line_starts(const uint16_t *line)
 static void walk_page(uintptr_t r, const uint16_t *base, const uint16_t *page_at,
                       tt_shadow_emit *emit, void *arg)
 {
-    const size_t per_page = 4096 / sizeof(uint16_t);
+    const size_t per_page = BASE_PAGE / sizeof(uint16_t);
     for (size_t k = 0; k < per_page; k += 8) {
         for (unsigned m = line_starts(page_at + k); m; m &= m - 1) {
             unsigned j = (unsigned)__builtin_ctz(m) / 2;
@@ -111,7 +111,7 @@ static void walk_page(uintptr_t r, const uint16_t *base, const uint16_t *page_at
 /* One region's live blocks, from its resident shadow pages. */
 static void walk_region(uintptr_t r, tt_shadow_emit *emit, void *arg)
 {
-    const size_t page = 4096, chunk = 4096 * page;
+    const size_t page = BASE_PAGE, chunk = 4096 * page;
     uint16_t *base = atomic_load_explicit(&tt_shadow_dir[r], memory_order_acquire);
     if (!base)
         return;

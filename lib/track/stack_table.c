@@ -22,7 +22,6 @@
 #include <sys/mman.h>
 
 #define INDEX_FIRST (1u << 12) /* slots: 32 KiB */
-#define PAGE 4096
 #define DIR_SIZE 1024
 #define CHUNK_IDS 4096 /* stack ids per directory chunk: 4M stacks in all */
 
@@ -130,8 +129,8 @@ static stack_index *index_with_room(void)
     /* Kept mapped, for lookups still probing it, but emptied: zero pages
      * read as a miss, and the memory goes back. */
     size_t bytes = sizeof *x + (size_t)slots * sizeof x->slot[0];
-    TALLY_ASSERT((uintptr_t)x % PAGE == 0);
-    madvise((void *)x, bytes / PAGE * PAGE, MADV_DONTNEED);
+    TALLY_ASSERT((uintptr_t)x % BASE_PAGE == 0);
+    madvise((void *)x, bytes / BASE_PAGE * BASE_PAGE, MADV_DONTNEED);
     return bigger;
 }
 
