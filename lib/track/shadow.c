@@ -2,6 +2,8 @@
  * listing the live blocks for a profile's leaks. */
 #include "track/shadow.h"
 
+#include "track/resident.h"
+
 #include "base/mem.h"
 
 #include <emmintrin.h> /* SSE2, which every x86-64 has */
@@ -108,22 +110,31 @@ static void walk_page(uintptr_t r, const uint16_t *base, const uint16_t *page_at
     }
 }
 
-/* One region's live blocks, from its resident shadow pages. */
+typedef struct {
+    uintptr_t r;
+    const uint16_t *base;
+    tt_shadow_emit *emit;
+    void *arg;
+} region_walk;
+
+/* A run of resident pages of a region's map. */
+static void walk_run(void *ctx, uintptr_t lo, uintptr_t hi)
+{
+    const region_walk *w = ctx;
+    for (uintptr_t at = lo; at < hi; at += BASE_PAGE)
+        walk_page(w->r, w->base, (const uint16_t *)at, w->emit, w->arg);
+}
+
+/* One region's live blocks, from its shadow pages in memory (mincore): a
+ * page the heap never touched was never mapped in, and is not read. */
 static void walk_region(uintptr_t r, tt_shadow_emit *emit, void *arg)
 {
-    const size_t page = BASE_PAGE, chunk = 4096 * page;
     uint16_t *base = atomic_load_explicit(&tt_shadow_dir[r], memory_order_acquire);
     if (!base)
         return;
-    size_t bytes = (size_t)REGION_ENTRIES * sizeof(uint16_t);
-    for (size_t off = 0; off < bytes; off += chunk) {
-        unsigned char vec[4096];
-        if (mincore((char *)base + off, chunk, vec) != 0)
-            continue;
-        for (size_t pg = 0; pg < chunk / page; pg++)
-            if (vec[pg] & 1)
-                walk_page(r, base, (const uint16_t *)((char *)base + off + pg * page), emit, arg);
-    }
+    region_walk w = {r, base, emit, arg};
+    uintptr_t lo = (uintptr_t)base;
+    tt_resident_each_by_mincore(lo, lo + (size_t)REGION_ENTRIES * sizeof(uint16_t), walk_run, &w);
 }
 
 /* Resident shadow pages only (mincore), so the walk costs what the heap has
