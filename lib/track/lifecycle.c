@@ -29,9 +29,10 @@ static _Atomic int exit_written;
 
 /* ---- fork ------------------------------------------------------------------------ */
 /* The shim forwards its own atfork calls here as well: only the outermost
- * call of each pair takes or releases the locks. Order: the dump's and the
- * series' locks, the mappings' (a booking holds it), then the threads' (the late state, every
- * thread's cache), the ledger's (fold, peak, records), the stack table's, the live table's. */
+ * call of each pair takes or releases the locks. Order: libunwind's start
+ * (a walk holds none of the others), the dump's and the series' locks, the mappings' (a booking
+ * holds it), then the threads' (the late state, every thread's cache), the ledger's (fold, peak,
+ * records), the stack table's, the live table's. */
 static __thread int fork_depth TT_TLS;
 
 TALLY_INTERNAL void tally_track_fork_prepare(void)
@@ -39,6 +40,7 @@ TALLY_INTERNAL void tally_track_fork_prepare(void)
     if (fork_depth++ > 0)
         return;
     pthread_mutex_lock(&start_lock);
+    tt_unwind_lock();
     tt_dump_lock();
     tt_series_lock();
     tt_mappings_lock();
@@ -59,6 +61,7 @@ TALLY_INTERNAL void tally_track_fork_parent(void)
     tt_mappings_unlock();
     tt_series_unlock();
     tt_dump_unlock();
+    tt_unwind_unlock();
     pthread_mutex_unlock(&start_lock);
 }
 
@@ -76,6 +79,7 @@ TALLY_INTERNAL void tally_track_fork_child(void)
     tt_series_fork_child();
     tt_dump_fork_child();
     tt_output_fork_child();
+    tt_unwind_fork_child();
     pthread_mutex_init(&start_lock, NULL);
     /* The child writes its own profile (%p) at its own exit. */
     atomic_store(&exit_written, 0);

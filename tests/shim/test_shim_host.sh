@@ -47,6 +47,26 @@ got_fds=$(below_1000 <"$WORK/fds.out")
 [ "$got_fds" = "$plain_fds" ] || fail "descriptors below 1000: '$got_fds' under tally, '$plain_fds' plain"
 echo "ok: the program's descriptors below 1000 are as without tally ($got_fds)"
 
+# libunwind starts on first use (lib/track/unwind.c): tally's unwinder walks
+# every stack of sh (dash), so libunwind never starts there and makes no
+# pipe. When it does walk (TALLY_UNWIND=libunwind), it starts inside the
+# first capture, and its pipe still goes above 1000. ls lists the shell's
+# descriptors, not its own: its libraries' constructors allocate from the
+# loader's first frame, which has no unwind table and is libunwind's.
+pipes_at_1000() { awk '$(NF-2) >= 1000 && $NF ~ /^pipe:/' "$1" | wc -l; }
+run fds_lazy sh -c 'ls -l /proc/$$/fd; :' || fail "sh -c 'ls -l /proc/\$\$/fd' exited $?"
+grep -q ' 1000 -> ' "$WORK/fds_lazy.out" || { cat "$WORK/fds_lazy.out"; fail "no listing of the shell's descriptors"; }
+[ "$(pipes_at_1000 "$WORK/fds_lazy.out")" -eq 0 ] || {
+    cat "$WORK/fds_lazy.out"
+    fail "libunwind started (its pipe is open) in a run that never needed it"
+}
+run fds_unw env TALLY_UNWIND=libunwind sh -c 'ls -l /proc/$$/fd; :' || fail "sh with libunwind exited $?"
+[ "$(pipes_at_1000 "$WORK/fds_unw.out")" -eq 2 ] || {
+    cat "$WORK/fds_unw.out"
+    fail "libunwind's pipe is not at 1000 and above once a walk started it"
+}
+echo "ok: libunwind starts on first use: no pipe in the shell's run, its pipe above 1000 once it walks"
+
 # What the program sees of the fatal signals' dispositions and of the
 # alternate stack is what it sees plain, inherited SIG_IGN included.
 "$HOST" dispositions >"$WORK/disp.plain"
