@@ -18,11 +18,13 @@ typedef struct {
     bool cfa_on_rbp;
     bool rbp_saved;
     bool outermost; /* the return address is undefined: no caller */
+    bool no_fde;    /* (when false is returned) no FDE covers pc at all */
 } tt_frame_rule;
 
 /* The rule in force at pc (for a return address, pass the address of the
- * call: return address - 1). false when pc has no FDE or its rule is not
- * simple. Cold path: takes the loader's lock (dl_iterate_phdr) and parses. */
+ * call: return address - 1). false when pc has no FDE (out->no_fde set) or
+ * its rule is not simple. Cold path: takes the loader's lock
+ * (dl_iterate_phdr) and parses. */
 bool tt_eh_frame_rule(uintptr_t pc, tt_frame_rule *out);
 
 #endif

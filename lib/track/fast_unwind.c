@@ -33,6 +33,7 @@ __asm__(".text\n"
 /* A rule packed in 64 bits, 0 meaning "not stored yet". */
 #define R_PRESENT (1ull << 63)
 #define R_NOT_SIMPLE (1ull << 52)
+#define R_NO_FDE (1ull << 51) /* with R_NOT_SIMPLE: no FDE covers the pc */
 #define R_OUTERMOST (1ull << 50)
 #define R_RBP_SAVED (1ull << 49)
 #define R_CFA_ON_RBP (1ull << 48)
@@ -52,7 +53,7 @@ static _Atomic uint64_t cached;
 static uint64_t pack(bool simple, const tt_frame_rule *r)
 {
     if (!simple)
-        return R_PRESENT | R_NOT_SIMPLE;
+        return R_PRESENT | R_NOT_SIMPLE | (r->no_fde ? R_NO_FDE : 0);
     return R_PRESENT | (uint32_t)r->cfa_offset | (uint64_t)(uint16_t)r->rbp_offset << 32 |
            (r->cfa_on_rbp ? R_CFA_ON_RBP : 0) | (r->rbp_saved ? R_RBP_SAVED : 0) |
            (r->outermost ? R_OUTERMOST : 0);
@@ -129,8 +130,18 @@ __attribute__((no_sanitize_address)) int tt_fast_step(tt_fast_regs *r, tt_rule_c
     } else {
         rule = rule_for(pc);
     }
-    if (rule & R_NOT_SIMPLE)
+    if (rule & R_NOT_SIMPLE) {
+        /* Code with no unwind table, and no frame pointer to follow: the
+         * loader's _dl_start_user, which calls the libraries' constructors
+         * with RBP cleared. libunwind ends its walk there too, with this
+         * frame. Whether it ends depends on RBP, so the stack cache checks
+         * it (rbp_used). Anything else with no rule is libunwind's. */
+        if ((rule & R_NO_FDE) && r->rbp == 0) {
+            r->rbp_used = true;
+            return 0;
+        }
         return -1;
+    }
     if (rule & R_OUTERMOST)
         return 0;
     r->rbp_used = (rule & R_CFA_ON_RBP) != 0;

@@ -48,24 +48,23 @@ got_fds=$(below_1000 <"$WORK/fds.out")
 echo "ok: the program's descriptors below 1000 are as without tally ($got_fds)"
 
 # libunwind starts on first use (lib/track/unwind.c): tally's unwinder walks
-# every stack of sh (dash), so libunwind never starts there and makes no
-# pipe. When it does walk (TALLY_UNWIND=libunwind), it starts inside the
-# first capture, and its pipe still goes above 1000. ls lists the shell's
-# descriptors, not its own: its libraries' constructors allocate from the
-# loader's first frame, which has no unwind table and is libunwind's.
+# every stack of ls, its libraries' constructors' included, so libunwind
+# never starts there and makes no pipe. When it does walk
+# (TALLY_UNWIND=libunwind), it starts inside the first capture, and its pipe
+# still goes above 1000.
 pipes_at_1000() { awk '$(NF-2) >= 1000 && $NF ~ /^pipe:/' "$1" | wc -l; }
-run fds_lazy sh -c 'ls -l /proc/$$/fd; :' || fail "sh -c 'ls -l /proc/\$\$/fd' exited $?"
-grep -q ' 1000 -> ' "$WORK/fds_lazy.out" || { cat "$WORK/fds_lazy.out"; fail "no listing of the shell's descriptors"; }
+run fds_lazy ls -l /proc/self/fd || fail "ls -l /proc/self/fd exited $?"
+grep -q ' 1000 -> ' "$WORK/fds_lazy.out" || { cat "$WORK/fds_lazy.out"; fail "no listing of tally's descriptor"; }
 [ "$(pipes_at_1000 "$WORK/fds_lazy.out")" -eq 0 ] || {
     cat "$WORK/fds_lazy.out"
     fail "libunwind started (its pipe is open) in a run that never needed it"
 }
-run fds_unw env TALLY_UNWIND=libunwind sh -c 'ls -l /proc/$$/fd; :' || fail "sh with libunwind exited $?"
+run fds_unw env TALLY_UNWIND=libunwind ls -l /proc/self/fd || fail "ls with libunwind exited $?"
 [ "$(pipes_at_1000 "$WORK/fds_unw.out")" -eq 2 ] || {
     cat "$WORK/fds_unw.out"
     fail "libunwind's pipe is not at 1000 and above once a walk started it"
 }
-echo "ok: libunwind starts on first use: no pipe in the shell's run, its pipe above 1000 once it walks"
+echo "ok: libunwind starts on first use: no pipe in ls's run, its pipe above 1000 once it walks"
 
 # What the program sees of the fatal signals' dispositions and of the
 # alternate stack is what it sees plain, inherited SIG_IGN included.

@@ -60,4 +60,21 @@ fi
 seq 50000 | sort -R >"$WORK/lines"
 run sort env TALLY_UNWIND=check sort "$WORK/lines" || fail "sort failed"
 agree sort 1
+
+# The loader's first frame, which calls the libraries' constructors
+# (_dl_start_user: no unwind table, RBP cleared), ends a walk as it ends
+# libunwind's. ls's libselinux allocates from its constructor: those
+# stacks are tally's unwinder's too, and agree, with none left to libunwind
+# (which then never starts: test_shim_host.sh).
+if ldd "$(command -v ls)" 2>/dev/null | grep -q libselinux; then
+    run ls env TALLY_UNWIND=check ls -l / || fail "ls failed"
+    agree ls 10
+    grep -q ", 0 left to it," "$WORK/ls.err" || {
+        grep "unwind check" "$WORK/ls.err"
+        fail "ls: a constructor's stack was left to libunwind"
+    }
+    echo "ok: ls: its constructors' stacks end at the loader's first frame, none left to libunwind"
+else
+    echo "skip: ls has no libselinux, whose constructor allocates"
+fi
 echo "PASS"
