@@ -11,8 +11,9 @@
  *   - the raw allocator's own mappings (mimalloc and jemalloc call mmap
  *     through the PLT, so they reach this wrapper: a call whose return
  *     address lies in their library is theirs; glibc's malloc maps with
- *     internal calls that never get here), and tally's own (libtally,
- *     this shim, libunwind, by the same test);
+ *     internal calls that never get here), and tally's own (libtally and
+ *     this shim, by the same test; libunwind, loaded by libtally on first
+ *     use, maps only inside the shim's work);
  *   - calls made while this thread is inside the shim (shim_busy) or
  *     binding it.
  * Every call still reaches the real function and returns its result and
@@ -23,7 +24,6 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <libunwind.h>
 #include <link.h>
 #include <stdarg.h>
 #include <sys/mman.h>
@@ -144,7 +144,6 @@ void shim_mmap_init(void)
         return;
     add_own((const void *)shim_mmap_init);
     add_own((const void *)tally_track_map);
-    add_own((const void *)unw_backtrace);
     const void *code[4];
     size_t n = tally_backend_code(code, 4);
     for (size_t i = 0; i < n; i++)

@@ -21,7 +21,6 @@
 #include <string.h>
 
 #define UNW_LOCAL_ONLY
-#include <libunwind.h>
 
 static bool abort_on_error;
 
@@ -99,7 +98,7 @@ static bool first_of_its_kind(error_kind kind, shim_dealloc_kind how, offender *
         return over_limit(
             &told_errors,
             "tally: more than 10000000 errors: later ones are counted, not reported\n");
-    o->n = tally_track_libunwind_ready() ? unw_backtrace(o->frames, MAX_FRAMES) : 0;
+    o->n = tally_track_backtrace(o->frames, MAX_FRAMES);
     if (o->n < 0)
         o->n = 0;
     uint64_t key = base_hash_bytes(o->frames, (size_t)o->n * sizeof o->frames[0]) ^

@@ -215,11 +215,10 @@ TALLY_INTERNAL void tally_track_pool_destroyed(int32_t pool_id);
 TALLY_INTERNAL void tally_track_own_module(const void *addr);
 /* pc lies in libunwind (the shim's pipe2 moves libunwind's pipe only). */
 TALLY_INTERNAL bool tally_track_in_libunwind(const void *pc);
-/* libunwind has started, on this first call if need be (unwind.c: it starts
- * on first use); call before any unw_* function. False, and no walk may be
- * made, only in a signal handler that interrupted the start on its own
- * thread. */
-TALLY_INTERNAL bool tally_track_libunwind_ready(void);
+/* libunwind's walk of the caller (loaded and started now if need be:
+ * libunwind_load.c), without libtally's own leading frames; 0 frames when
+ * it cannot be loaded. For the shim's error reports. */
+TALLY_INTERNAL int tally_track_backtrace(void **frames, int max);
 
 /* tally_track_capture for the caller of the function whose return address
  * is at *ret_slot (an entry point's own slot: __builtin_frame_address(0)

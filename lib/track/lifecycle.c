@@ -9,6 +9,7 @@
 
 #include "track/dump.h"
 #include "track/ledger.h"
+#include "track/libunwind_load.h"
 #include "track/live_table.h"
 #include "track/mappings.h"
 #include "track/output.h"
@@ -40,7 +41,7 @@ TALLY_INTERNAL void tally_track_fork_prepare(void)
     if (fork_depth++ > 0)
         return;
     pthread_mutex_lock(&start_lock);
-    tt_unwind_lock();
+    tt_libunwind_lock();
     tt_dump_lock();
     tt_series_lock();
     tt_mappings_lock();
@@ -61,7 +62,7 @@ TALLY_INTERNAL void tally_track_fork_parent(void)
     tt_mappings_unlock();
     tt_series_unlock();
     tt_dump_unlock();
-    tt_unwind_unlock();
+    tt_libunwind_unlock();
     pthread_mutex_unlock(&start_lock);
 }
 
@@ -79,7 +80,7 @@ TALLY_INTERNAL void tally_track_fork_child(void)
     tt_series_fork_child();
     tt_dump_fork_child();
     tt_output_fork_child();
-    tt_unwind_fork_child();
+    tt_libunwind_fork_child();
     pthread_mutex_init(&start_lock, NULL);
     /* The child writes its own profile (%p) at its own exit. */
     atomic_store(&exit_written, 0);

@@ -3,14 +3,11 @@
  * tally's own unwinder (fast_unwind.h) by default: each return address's
  * rule read once from .eh_frame, then a probe and two loads a frame. A
  * frame it cannot follow (a signal frame, a DWARF expression, code without
- * unwind tables) hands the whole stack to libunwind's unw_backtrace, with
- * its per-thread cache. libunwind starts the first time a walk needs it,
- * not at tally's start: its start maps its caches, makes its pipe (which
- * the preload shim moves out of the program's descriptors: every walk
- * runs inside the shim's work) and blocks signals around it, 15 system
- * calls that most programs never need, since tally's unwinder walks their
- * stacks. A warm-up walk at start, through the loader's frames, was a
- * third of what a preloaded /bin/true cost. TALLY_UNWIND=libunwind
+ * unwind tables other than the loader's first frame) hands the whole stack
+ * to libunwind's unw_backtrace, with its per-thread cache; libunwind is
+ * loaded and started then, on first use (libunwind_load.c). A warm-up
+ * walk at start, through the loader's frames, was a third of what a
+ * preloaded /bin/true cost. TALLY_UNWIND=libunwind
  * uses libunwind alone; TALLY_UNWIND=fp walks frame pointers (cheap, but
  * only right where the program and its libraries keep them);
  * TALLY_UNWIND=check runs tally's and libunwind's on every capture and
@@ -22,8 +19,8 @@
 #include "track/say.h"
 #include "track/stack_table.h"
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
+#include "track/libunwind_load.h"
+
 #include <link.h>
 #include <string.h>
 
@@ -94,72 +91,24 @@ TALLY_INTERNAL void tally_track_own_module(const void *addr)
         tt_unwind_add_own(lo, hi);
 }
 
-/* libunwind's mapped range, found before libunwind starts. */
-static uintptr_t libunwind_lo, libunwind_hi;
-
-TALLY_INTERNAL bool tally_track_in_libunwind(const void *pc)
-{
-    return (uintptr_t)pc >= libunwind_lo && (uintptr_t)pc < libunwind_hi;
-}
-
 void tt_unwind_init(void)
 {
-    /* Before libunwind's start, which makes its pipe (the shim's pipe2
-     * asks where a call comes from). */
-    (void)module_range((const void *)&unw_backtrace, &libunwind_lo, &libunwind_hi);
     tally_track_own_module((const void *)&tt_unwind);
 }
 
-/* ---- libunwind's start, on first use ------------------------------------------ */
-/* Every call into libunwind goes through libunwind_ready, so that libunwind
- * starts under start_lock and nowhere else: a fork in the middle of its
- * start (libunwind holds its own lock and has signals blocked then) would
- * leave the child a lock no one releases. The fork takes start_lock first
- * (tt_unwind_lock), so it waits for a start under way to end. */
-static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic bool started;
-/* This thread is inside libunwind's start: a signal handler that
- * interrupted it and walks would wait on the lock it holds itself. */
-static __thread bool starting TT_TLS;
-
-static __attribute__((noinline)) bool libunwind_start(void)
+/* The shim's error reports: libunwind's walk of the caller, without
+ * libtally's own leading frames. */
+TALLY_INTERNAL int tally_track_backtrace(void **frames, int max)
 {
-    if (starting)
-        return false;
-    starting = true;
-    pthread_mutex_lock(&start_lock);
-    if (!atomic_load_explicit(&started, memory_order_relaxed)) {
-        unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-        atomic_store_explicit(&started, true, memory_order_release);
-    }
-    pthread_mutex_unlock(&start_lock);
-    starting = false;
-    return true;
-}
-
-static inline bool libunwind_ready(void)
-{
-    return TT_LIKELY(atomic_load_explicit(&started, memory_order_acquire)) || libunwind_start();
-}
-
-TALLY_INTERNAL bool tally_track_libunwind_ready(void)
-{
-    return libunwind_ready();
-}
-
-void tt_unwind_lock(void)
-{
-    pthread_mutex_lock(&start_lock);
-}
-
-void tt_unwind_unlock(void)
-{
-    pthread_mutex_unlock(&start_lock);
-}
-
-void tt_unwind_fork_child(void)
-{
-    pthread_mutex_init(&start_lock, NULL);
+    if (!tt_libunwind_ready())
+        return 0;
+    int n = tt_lu.backtrace(frames, max), i = 0;
+    if (n <= 0)
+        return 0;
+    while (i < n && is_own((uintptr_t)frames[i]))
+        i++;
+    memmove(frames, frames + i, (size_t)(n - i) * sizeof *frames);
+    return n - i;
 }
 
 /* ---- frame pointers ---------------------------------------------------------- */
@@ -241,7 +190,7 @@ static __attribute__((noinline)) void check_against_libunwind(const uintptr_t *m
                                                               int skip)
 {
     void *buf[TT_MAX_DEPTH + 48];
-    int n = libunwind_ready() ? unw_backtrace(buf, (int)(sizeof buf / sizeof buf[0])) : 0;
+    int n = tt_libunwind_ready() ? tt_lu.backtrace(buf, (int)(sizeof buf / sizeof buf[0])) : 0;
     /* unw_backtrace's first frame is this function's caller (tt_unwind or
      * tt_capture_from): the same place tally's walk starts from. */
     int i = 0;
@@ -284,7 +233,7 @@ static __attribute__((noinline)) int walk_all(void **buf, int max)
         if (tt_cfg.unwind == TT_UNWIND_CHECK)
             tt_unwind_check_fallback();
     }
-    return libunwind_ready() ? unw_backtrace(buf, max) : 0;
+    return tt_libunwind_ready() ? tt_lu.backtrace(buf, max) : 0;
 }
 
 __attribute__((noinline)) int tt_unwind(uintptr_t *frames, int depth, int skip)
@@ -314,13 +263,13 @@ int tt_unwind_slots(const uintptr_t *ret_slot, uintptr_t *frames, const uintptr_
 {
     unw_context_t uc;
     unw_cursor_t cur;
-    if (!libunwind_ready() || unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
+    if (!tt_libunwind_ready() || tt_lu.getcontext(&uc) != 0 || tt_lu.init_local(&cur, &uc) != 0)
         return -1;
     int n = 0, steps = 0;
     bool found = false;
-    while (n < tt_cfg.depth && unw_step(&cur) > 0) {
+    while (n < tt_cfg.depth && tt_lu.step(&cur) > 0) {
         unw_word_t ip, sp;
-        if (unw_get_reg(&cur, UNW_REG_IP, &ip) != 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) != 0)
+        if (tt_lu.get_reg(&cur, UNW_REG_IP, &ip) != 0 || tt_lu.get_reg(&cur, UNW_REG_SP, &sp) != 0)
             break;
         const uintptr_t *slot = (const uintptr_t *)(sp - sizeof(uintptr_t));
         if (!found) {

@@ -6,10 +6,6 @@
 #include "track/config.h"
 
 void tt_unwind_init(void);
-/* fork: libunwind's start is not under way while the lock is held. */
-void tt_unwind_lock(void);
-void tt_unwind_unlock(void);
-void tt_unwind_fork_child(void);
 /* TALLY_UNWIND=check: one line on how tally's unwinder compared. */
 void tt_unwind_report(void);
 /* Return addresses of the caller, innermost first, with tally's own leading

@@ -2,8 +2,8 @@
 # The floors of docs/ARCHITECTURE.md, checked on the built objects: no call
 # from a lower floor of lib/ into a higher one, no file-level cycle inside
 # lib/track, libtally never calls into the shim, the tally command links
-# neither libtally nor the shim, and libtally.so does not link libdw (it is
-# dlopen'ed at exit). A call is an undefined symbol of one object that
+# neither libtally nor the shim, and neither libtally.so nor the shim links
+# libdw (dlopen'ed at exit) or libunwind (dlopen'ed on first use). A call is an undefined symbol of one object that
 # another object defines.
 B=${abs_top_builddir:-$(pwd)}
 command -v nm >/dev/null && command -v python3 >/dev/null || exit 77
@@ -82,14 +82,16 @@ for lib in ("libtally.so", "libtally-preload"):
     if lib in dyn:
         print("tools/tally links", lib)
         bad += 1
-# libtally loads libdw only when a summary needs names (lib/symbolize/dw_dlopen.c):
-# a tracked program must not load it at start-up.
-libtally = os.path.join(b, ".libs", "libtally.so")
-dyn = subprocess.run(["readelf", "-d", libtally], capture_output=True, text=True).stdout
-for lib in ("libdw", "libelf", "libstdc++"):
-    if "[" + lib in dyn:
-        print("libtally.so links", lib)
-        bad += 1
+# libtally loads libdw only when a summary needs names (lib/symbolize/dw_dlopen.c),
+# and libunwind only when a walk needs it (lib/track/libunwind_load.c): a
+# tracked program must not load them at start-up, nor liblzma through libunwind.
+for obj in ("libtally.so", "libtally-preload.so"):
+    dyn = subprocess.run(["readelf", "-d", os.path.join(b, ".libs", obj)],
+                         capture_output=True, text=True).stdout
+    for lib in ("libdw", "libelf", "libstdc++", "libunwind", "liblzma"):
+        if "[" + lib in dyn:
+            print(obj, "links", lib)
+            bad += 1
 print("test_floors: %d objects, %d calls between files, %d problems"
       % (len(objs), sum(len(v) for v in calls.values()), bad))
 sys.exit(1 if bad else 0)

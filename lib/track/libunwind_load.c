@@ -1,0 +1,146 @@
+/* libunwind_load.c: libunwind, loaded and started on first use.
+ *
+ * tally's own unwinder (fast_unwind.c) walks nearly every stack; libunwind
+ * takes the rest (a signal frame, a DWARF expression, code without unwind
+ * tables that is not the loader's first frame). Loading it with the
+ * program, as a library libtally links, cost every process two more
+ * objects to map and relocate (libunwind and its liblzma), and starting it
+ * cost 15 system calls more (its caches mapped, its pipe made, signals
+ * blocked around it). Both now wait for the first walk that needs it, and
+ * a program such as ls, python3 or cc1 never gets there.
+ *
+ * It is loaded privately (RTLD_LOCAL), so that none of its names (it
+ * exports a weak `backtrace`) can stand in for the program's. The load
+ * takes no lock of tally's: a thread inside dlopen holds the loader's
+ * lock, and its library's constructor may allocate and walk, so a start
+ * that held a lock of tally's across dlopen could wait on it forever. Only
+ * the start itself (unw_set_caching_policy, where libunwind takes its own
+ * lock with signals blocked) runs under start_lock, which the fork takes
+ * first: no child inherits a start half done. libunwind's range is known
+ * before it starts, for the shim's pipe2, which moves the pipe it makes
+ * above the program's descriptors. */
+#include <config.h>
+
+#include "track/libunwind_load.h"
+
+#include "track/say.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#define NAME_(x) #x
+#define NAME(x) NAME_(x) /* the name a libunwind.h macro stands for */
+
+tt_libunwind_fns tt_lu;
+_Atomic int tt_libunwind_state;
+
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+/* This thread is inside the load or the start: a signal handler that
+ * interrupted it, and walks, would wait on itself. */
+static __thread bool starting TT_TLS;
+static uintptr_t libunwind_lo, libunwind_hi;
+
+TALLY_INTERNAL bool tally_track_in_libunwind(const void *pc)
+{
+    return (uintptr_t)pc - libunwind_lo < libunwind_hi - libunwind_lo;
+}
+
+typedef struct {
+    tt_libunwind_fns fns;
+    int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
+    unw_addr_space_t *local_addr_space;
+} bound;
+
+/* dlopen is idempotent and thread-safe: two threads may both get here. */
+static bool load(bound *b)
+{
+    void *h = dlopen(TALLY_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return false;
+    b->fns = (tt_libunwind_fns){
+        .backtrace = (int (*)(void **, int))dlsym(h, "unw_backtrace"),
+        .getcontext = (int (*)(unw_context_t *))dlsym(h, NAME(unw_tdep_getcontext)),
+        .init_local = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(h, NAME(unw_init_local)),
+        .step = (int (*)(unw_cursor_t *))dlsym(h, NAME(unw_step)),
+        .get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, NAME(unw_get_reg)),
+    };
+    b->set_caching_policy =
+        (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(h, NAME(unw_set_caching_policy));
+    b->local_addr_space = dlsym(h, NAME(unw_local_addr_space));
+    const tt_libunwind_fns *f = &b->fns;
+    return f->backtrace && f->getcontext && f->init_local && f->step && f->get_reg &&
+           b->set_caching_policy && b->local_addr_space;
+}
+
+/* libunwind's mapped range: from its loaded object's program headers. */
+static int range_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t *pc = arg, lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+        if (p->p_type != PT_LOAD)
+            continue;
+        uintptr_t a = info->dlpi_addr + p->p_vaddr;
+        if (a < lo)
+            lo = a;
+        if (a + p->p_memsz > hi)
+            hi = a + p->p_memsz;
+    }
+    if (*pc < lo || *pc >= hi)
+        return 0;
+    libunwind_lo = lo;
+    libunwind_hi = hi;
+    return 1;
+}
+
+__attribute__((noinline)) bool tt_libunwind_start(void)
+{
+    int state = atomic_load_explicit(&tt_libunwind_state, memory_order_acquire);
+    if (state != TT_LIBUNWIND_NOT_YET)
+        return state == TT_LIBUNWIND_STARTED;
+    if (starting)
+        return false;
+    starting = true;
+    bound b;
+    bool loaded = load(&b);
+    pthread_mutex_lock(&start_lock);
+    state = atomic_load_explicit(&tt_libunwind_state, memory_order_relaxed);
+    if (state == TT_LIBUNWIND_NOT_YET) {
+        if (loaded) {
+            tt_lu = b.fns;
+            /* Before the start, which makes the pipe. */
+            uintptr_t pc = (uintptr_t)tt_lu.backtrace;
+            dl_iterate_phdr(range_cb, &pc);
+            b.set_caching_policy(*b.local_addr_space, UNW_CACHE_PER_THREAD);
+            state = TT_LIBUNWIND_STARTED;
+        } else {
+            tt_say(tally_track_say_fd(),
+                   "tally: %s could not be loaded (%s): the stacks tally's own unwinder cannot "
+                   "walk are left without frames\n",
+                   TALLY_LIBUNWIND_SONAME, dlerror());
+            state = TT_LIBUNWIND_MISSING;
+        }
+        atomic_store_explicit(&tt_libunwind_state, state, memory_order_release);
+    }
+    pthread_mutex_unlock(&start_lock);
+    starting = false;
+    return state == TT_LIBUNWIND_STARTED;
+}
+
+void tt_libunwind_lock(void)
+{
+    pthread_mutex_lock(&start_lock);
+}
+
+void tt_libunwind_unlock(void)
+{
+    pthread_mutex_unlock(&start_lock);
+}
+
+void tt_libunwind_fork_child(void)
+{
+    pthread_mutex_init(&start_lock, NULL);
+}
