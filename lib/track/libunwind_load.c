@@ -23,6 +23,7 @@
 
 #include "track/libunwind_load.h"
 
+#include "track/modules.h"
 #include "track/say.h"
 
 #include <dlfcn.h>
@@ -51,7 +52,22 @@ typedef struct {
     tt_libunwind_fns fns;
     int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
     unw_addr_space_t *local_addr_space;
+    uintptr_t lo, hi; /* libunwind's mapped range */
 } bound;
+
+/* The mapped range of the loaded object that holds b->fns.backtrace. */
+static int range_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    bound *b = arg;
+    uintptr_t pc = (uintptr_t)b->fns.backtrace, lo, hi;
+    tt_load_range(info, &lo, &hi);
+    if (pc < lo || pc >= hi)
+        return 0;
+    b->lo = lo;
+    b->hi = hi;
+    return 1;
+}
 
 /* dlopen is idempotent and thread-safe: two threads may both get here. */
 static bool load(bound *b)
@@ -70,30 +86,12 @@ static bool load(bound *b)
         (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(h, NAME(unw_set_caching_policy));
     b->local_addr_space = dlsym(h, NAME(unw_local_addr_space));
     const tt_libunwind_fns *f = &b->fns;
-    return f->backtrace && f->getcontext && f->init_local && f->step && f->get_reg &&
-           b->set_caching_policy && b->local_addr_space;
-}
-
-/* libunwind's mapped range: from its loaded object's program headers. */
-static int range_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    uintptr_t *pc = arg, lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *p = &info->dlpi_phdr[i];
-        if (p->p_type != PT_LOAD)
-            continue;
-        uintptr_t a = info->dlpi_addr + p->p_vaddr;
-        if (a < lo)
-            lo = a;
-        if (a + p->p_memsz > hi)
-            hi = a + p->p_memsz;
-    }
-    if (*pc < lo || *pc >= hi)
-        return 0;
-    libunwind_lo = lo;
-    libunwind_hi = hi;
-    return 1;
+    if (!f->backtrace || !f->getcontext || !f->init_local || !f->step || !f->get_reg ||
+        !b->set_caching_policy || !b->local_addr_space)
+        return false;
+    b->lo = b->hi = 0;
+    dl_iterate_phdr(range_cb, b);
+    return b->hi != 0;
 }
 
 __attribute__((noinline)) bool tt_libunwind_start(void)
@@ -106,21 +104,21 @@ __attribute__((noinline)) bool tt_libunwind_start(void)
     starting = true;
     bound b;
     bool loaded = load(&b);
+    const char *why = loaded ? NULL : dlerror();
     pthread_mutex_lock(&start_lock);
     state = atomic_load_explicit(&tt_libunwind_state, memory_order_relaxed);
     if (state == TT_LIBUNWIND_NOT_YET) {
         if (loaded) {
             tt_lu = b.fns;
-            /* Before the start, which makes the pipe. */
-            uintptr_t pc = (uintptr_t)tt_lu.backtrace;
-            dl_iterate_phdr(range_cb, &pc);
+            libunwind_lo = b.lo; /* before the start, which makes the pipe */
+            libunwind_hi = b.hi;
             b.set_caching_policy(*b.local_addr_space, UNW_CACHE_PER_THREAD);
             state = TT_LIBUNWIND_STARTED;
         } else {
             tt_say(tally_track_say_fd(),
                    "tally: %s could not be loaded (%s): the stacks tally's own unwinder cannot "
                    "walk are left without frames\n",
-                   TALLY_LIBUNWIND_SONAME, dlerror());
+                   TALLY_LIBUNWIND_SONAME, why ? why : "a name is missing");
             state = TT_LIBUNWIND_MISSING;
         }
         atomic_store_explicit(&tt_libunwind_state, state, memory_order_release);
