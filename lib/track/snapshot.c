@@ -13,14 +13,24 @@
 #include "track/shadow.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
+
+/* An empty array needs no mapping: a program that allocated nothing (every
+ * short-lived process that a shell or make runs) wrote its exit profile
+ * after mapping a byte twice. map_bytes 0: nothing to unmap. */
+static max_align_t empty_array;
 
 static void *snap_map(tt_snapshot *s, int which, size_t bytes)
 {
-    if (bytes == 0)
-        bytes = 1;
     s->map_bytes[which] = bytes;
-    return base_map(bytes);
+    return bytes == 0 ? (void *)&empty_array : base_map(bytes);
+}
+
+static void snap_unmap(void *p, size_t bytes)
+{
+    if (bytes != 0)
+        base_unmap(p, bytes);
 }
 
 static int64_t unscale(int64_t count)
@@ -89,13 +99,17 @@ int tt_snapshot_take(tt_snapshot *s)
         nrecs++;
     int32_t max = tt_pool_max_id();
     size_t chosen_bytes = ((size_t)max / 64 + 1) * sizeof(uint64_t);
-    uint64_t *chosen = base_map(chosen_bytes);
+    /* A few pools (most programs): the bitmap on the stack, not mapped. */
+    uint64_t chosen_few[64];
+    uint64_t *chosen = chosen_bytes <= sizeof chosen_few ? memset(chosen_few, 0, chosen_bytes)
+                                                         : base_map(chosen_bytes);
     size_t npools = chosen ? choose_pools(chosen, max) : 0;
     s->pools = snap_map(s, 0, npools * sizeof *s->pools);
     s->recs = snap_map(s, 1, nrecs * sizeof *s->recs);
     if (!chosen || !s->pools || !s->recs) {
         pthread_rwlock_unlock(&tt_g.fold_lock);
-        base_unmap(chosen, chosen_bytes);
+        if (chosen != chosen_few)
+            base_unmap(chosen, chosen_bytes);
         tt_snapshot_free(s);
         return ENOMEM;
     }
@@ -118,7 +132,8 @@ int tt_snapshot_take(tt_snapshot *s)
         memcpy(q->hist, p->hist, sizeof q->hist);
         base_spin_unlock(&p->lock);
     }
-    base_unmap(chosen, chosen_bytes);
+    if (chosen != chosen_few)
+        base_unmap(chosen, chosen_bytes);
 
     pthread_mutex_lock(&tt_g.peak_lock);
     uint64_t epoch = atomic_load(&tt_g.epoch);
@@ -161,9 +176,9 @@ int tt_snapshot_take(tt_snapshot *s)
 
 void tt_snapshot_free(tt_snapshot *s)
 {
-    base_unmap(s->pools, s->map_bytes[0]);
-    base_unmap(s->recs, s->map_bytes[1]);
-    base_unmap(s->leaks, s->map_bytes[2]);
+    snap_unmap(s->pools, s->map_bytes[0]);
+    snap_unmap(s->recs, s->map_bytes[1]);
+    snap_unmap(s->leaks, s->map_bytes[2]);
     memset(s, 0, sizeof *s);
 }
 
