@@ -12,8 +12,8 @@
  *     through the PLT, so they reach this wrapper: a call whose return
  *     address lies in their library is theirs; glibc's malloc maps with
  *     internal calls that never get here), and tally's own (libtally and
- *     this shim, by the same test; libunwind, loaded by libtally on first
- *     use, maps only inside the shim's work);
+ *     this shim, by the same test; libunwind, which libtally starts on
+ *     first use, maps only inside the shim's work);
  *   - calls made while this thread is inside the shim (shim_busy) or
  *     binding it.
  * Every call still reaches the real function and returns its result and

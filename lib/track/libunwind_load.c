@@ -1,24 +1,27 @@
-/* libunwind_load.c: libunwind, loaded and started on first use.
+/* libunwind_load.c: libunwind, loaded at tally's start and started on
+ * first use.
  *
  * tally's own unwinder (fast_unwind.c) walks nearly every stack; libunwind
  * takes the rest (a signal frame, a DWARF expression, code without unwind
- * tables that is not the loader's first frame). Loading it with the
- * program, as a library libtally links, cost every process two more
- * objects to map and relocate (libunwind and its liblzma), and starting it
- * cost 15 system calls more (its caches mapped, its pipe made, signals
- * blocked around it). Both now wait for the first walk that needs it, and
- * a program such as ls, python3 or cc1 never gets there.
+ * tables that is not the loader's first frame). Starting it cost every
+ * process 15 system calls (its caches mapped, its pipe made, signals
+ * blocked around it); the start now waits for the first walk that needs
+ * it, and a program such as ls, python3 or cc1 never gets there.
  *
- * It is loaded privately (RTLD_LOCAL), so that none of its names (it
- * exports a weak `backtrace`) can stand in for the program's. The load
- * takes no lock of tally's: a thread inside dlopen holds the loader's
- * lock, and its library's constructor may allocate and walk, so a start
- * that held a lock of tally's across dlopen could wait on it forever. Only
- * the start itself (unw_set_caching_policy, where libunwind takes its own
- * lock with signals blocked) runs under start_lock, which the fork takes
- * first: no child inherits a start half done. libunwind's range is known
- * before it starts, for the shim's pipe2, which moves the pipe it makes
- * above the program's descriptors. */
+ * The load itself cannot wait: the first walk that needs libunwind is
+ * often a signal handler's (a signal frame is the common reason), and
+ * dlopen there, which allocates and takes the loader's lock, broke the
+ * interrupted thread's allocator (test_shim_process's signal case crashed
+ * in one run out of seven). So libunwind is dlopen'ed when tracking
+ * starts, before the program runs. It is loaded privately (RTLD_LOCAL), so
+ * that none of its names (it exports a weak `backtrace`) can stand in for
+ * the program's, and libtally.so does not link it.
+ *
+ * The start (unw_set_caching_policy, where libunwind takes its own lock
+ * with signals blocked) runs under start_lock, which the fork takes first:
+ * no child inherits a start half done. libunwind's range is known before
+ * it starts, for the shim's pipe2, which moves the pipe it makes above the
+ * program's descriptors. */
 #include <config.h>
 
 #include "track/libunwind_load.h"
@@ -30,6 +33,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define NAME_(x) #x
 #define NAME(x) NAME_(x) /* the name a libunwind.h macro stands for */
@@ -69,7 +73,10 @@ static int range_cb(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
-/* dlopen is idempotent and thread-safe: two threads may both get here. */
+static bound loaded;
+static bool load_ok;
+static char load_error[256];
+
 static bool load(bound *b)
 {
     void *h = dlopen(TALLY_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
@@ -94,6 +101,17 @@ static bool load(bound *b)
     return b->hi != 0;
 }
 
+void tt_libunwind_load(void)
+{
+    if (load_ok)
+        return;
+    load_ok = load(&loaded);
+    if (!load_ok) {
+        const char *why = dlerror();
+        snprintf(load_error, sizeof load_error, "%s", why ? why : "a name is missing");
+    }
+}
+
 __attribute__((noinline)) bool tt_libunwind_start(void)
 {
     int state = atomic_load_explicit(&tt_libunwind_state, memory_order_acquire);
@@ -102,23 +120,20 @@ __attribute__((noinline)) bool tt_libunwind_start(void)
     if (starting)
         return false;
     starting = true;
-    bound b;
-    bool loaded = load(&b);
-    const char *why = loaded ? NULL : dlerror();
     pthread_mutex_lock(&start_lock);
     state = atomic_load_explicit(&tt_libunwind_state, memory_order_relaxed);
     if (state == TT_LIBUNWIND_NOT_YET) {
-        if (loaded) {
-            tt_lu = b.fns;
-            libunwind_lo = b.lo; /* before the start, which makes the pipe */
-            libunwind_hi = b.hi;
-            b.set_caching_policy(*b.local_addr_space, UNW_CACHE_PER_THREAD);
+        if (load_ok) {
+            tt_lu = loaded.fns;
+            libunwind_lo = loaded.lo; /* before the start, which makes the pipe */
+            libunwind_hi = loaded.hi;
+            loaded.set_caching_policy(*loaded.local_addr_space, UNW_CACHE_PER_THREAD);
             state = TT_LIBUNWIND_STARTED;
         } else {
             tt_say(tally_track_say_fd(),
                    "tally: %s could not be loaded (%s): the stacks tally's own unwinder cannot "
                    "walk are left without frames\n",
-                   TALLY_LIBUNWIND_SONAME, why ? why : "a name is missing");
+                   TALLY_LIBUNWIND_SONAME, load_error);
             state = TT_LIBUNWIND_MISSING;
         }
         atomic_store_explicit(&tt_libunwind_state, state, memory_order_release);

@@ -1,6 +1,6 @@
-/* libunwind_load.h: libunwind, loaded and started the first time a walk
- * needs it (libunwind_load.c). Nothing is linked: a process whose stacks
- * tally's own unwinder walks never maps libunwind or liblzma. */
+/* libunwind_load.h: libunwind, dlopen'ed when tracking starts and started
+ * the first time a walk needs it (libunwind_load.c). Not linked: its names
+ * stay out of the program's scope. */
 #ifndef TALLY_TRACK_LIBUNWIND_LOAD_H
 #define TALLY_TRACK_LIBUNWIND_LOAD_H
 
@@ -24,6 +24,9 @@ extern tt_libunwind_fns tt_lu;
 enum { TT_LIBUNWIND_NOT_YET, TT_LIBUNWIND_STARTED, TT_LIBUNWIND_MISSING };
 extern _Atomic int tt_libunwind_state;
 
+/* At tracking's start, before the program runs: dlopen cannot wait for the
+ * first walk, which may be a signal handler's. */
+void tt_libunwind_load(void);
 bool tt_libunwind_start(void);
 
 /* libunwind is loaded and started, now if need be: call before any of

@@ -5,7 +5,7 @@
  * frame it cannot follow (a signal frame, a DWARF expression, code without
  * unwind tables other than the loader's first frame) hands the whole stack
  * to libunwind's unw_backtrace, with its per-thread cache; libunwind is
- * loaded and started then, on first use (libunwind_load.c). A warm-up
+ * started then, on first use (libunwind_load.c). A warm-up
  * walk at start, through the loader's frames, was a third of what a
  * preloaded /bin/true cost. TALLY_UNWIND=libunwind
  * uses libunwind alone; TALLY_UNWIND=fp walks frame pointers (cheap, but
@@ -94,6 +94,7 @@ TALLY_INTERNAL void tally_track_own_module(const void *addr)
 void tt_unwind_init(void)
 {
     tally_track_own_module((const void *)&tt_unwind);
+    tt_libunwind_load();
 }
 
 /* The shim's error reports: libunwind's walk of the caller, without

@@ -3,7 +3,7 @@
 # from a lower floor of lib/ into a higher one, no file-level cycle inside
 # lib/track, libtally never calls into the shim, the tally command links
 # neither libtally nor the shim, and neither libtally.so nor the shim links
-# libdw (dlopen'ed at exit) or libunwind (dlopen'ed on first use). A call is an undefined symbol of one object that
+# libdw (dlopen'ed at exit) or libunwind (dlopen'ed, privately, at start). A call is an undefined symbol of one object that
 # another object defines.
 B=${abs_top_builddir:-$(pwd)}
 command -v nm >/dev/null && command -v python3 >/dev/null || exit 77
@@ -82,9 +82,10 @@ for lib in ("libtally.so", "libtally-preload"):
     if lib in dyn:
         print("tools/tally links", lib)
         bad += 1
-# libtally loads libdw only when a summary needs names (lib/symbolize/dw_dlopen.c),
-# and libunwind only when a walk needs it (lib/track/libunwind_load.c): a
-# tracked program must not load them at start-up, nor liblzma through libunwind.
+# libtally loads libdw only when a summary needs names (lib/symbolize/dw_dlopen.c):
+# a tracked program must not load it at start-up. libunwind is dlopen'ed
+# privately (lib/track/libunwind_load.c): linked, its names (and liblzma's)
+# would join the program's scope.
 for obj in ("libtally.so", "libtally-preload.so"):
     dyn = subprocess.run(["readelf", "-d", os.path.join(b, ".libs", obj)],
                          capture_output=True, text=True).stdout
