@@ -20,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UNW_LOCAL_ONLY
-
 static bool abort_on_error;
 
 static void errors_fork_child(void);
@@ -98,9 +96,7 @@ static bool first_of_its_kind(error_kind kind, shim_dealloc_kind how, offender *
         return over_limit(
             &told_errors,
             "tally: more than 10000000 errors: later ones are counted, not reported\n");
-    o->n = tally_track_backtrace(o->frames, MAX_FRAMES);
-    if (o->n < 0)
-        o->n = 0;
+    o->n = tally_track_backtrace(o->frames, MAX_FRAMES); /* 0 or more */
     uint64_t key = base_hash_bytes(o->frames, (size_t)o->n * sizeof o->frames[0]) ^
                    base_hash_u64((uint64_t)kind << 8 | (uint64_t)how);
     if (key == 0)

@@ -463,12 +463,12 @@ static bool rule_from_fde(const uint8_t *fde, uintptr_t pc, tt_frame_rule *out)
         return false;
     uintptr_t begin = rd_encoded(&r, ci.fde_enc, 0);
     uintptr_t range = rd_encoded(&r, ci.fde_enc & 0x0f, 0);
-    if (!r.bad && (pc < begin || pc - begin >= range)) {
+    if (r.bad)
+        return false;
+    if (pc < begin || pc - begin >= range) {
         out->no_fde = true; /* the nearest FDE below pc ends before it */
         return false;
     }
-    if (r.bad)
-        return false;
     if (ci.has_aug_data && !rd_bytes(&r, rd_uleb(&r)))
         return false;
     cfa_state initial = {.cfa_reg = REG_RSP, .cfa_offset = 8, .cfa_simple = true};

@@ -30,7 +30,6 @@
 #include "track/say.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,8 +41,8 @@ tt_libunwind_fns tt_lu;
 _Atomic int tt_libunwind_state;
 
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-/* This thread is inside the load or the start: a signal handler that
- * interrupted it, and walks, would wait on itself. */
+/* This thread is inside the start: a signal handler that interrupted it,
+ * and walks, would wait on itself. */
 static __thread bool starting TT_TLS;
 static uintptr_t libunwind_lo, libunwind_hi;
 
@@ -52,61 +51,38 @@ TALLY_INTERNAL bool tally_track_in_libunwind(const void *pc)
     return (uintptr_t)pc - libunwind_lo < libunwind_hi - libunwind_lo;
 }
 
-typedef struct {
-    tt_libunwind_fns fns;
-    int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
-    unw_addr_space_t *local_addr_space;
-    uintptr_t lo, hi; /* libunwind's mapped range */
-} bound;
-
-/* The mapped range of the loaded object that holds b->fns.backtrace. */
-static int range_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    bound *b = arg;
-    uintptr_t pc = (uintptr_t)b->fns.backtrace, lo, hi;
-    tt_load_range(info, &lo, &hi);
-    if (pc < lo || pc >= hi)
-        return 0;
-    b->lo = lo;
-    b->hi = hi;
-    return 1;
-}
-
-static bound loaded;
-static bool load_ok;
+static int (*set_caching_policy)(unw_addr_space_t, unw_caching_policy_t);
+static unw_addr_space_t *local_addr_space;
+static bool loaded;
 static char load_error[256];
 
-static bool load(bound *b)
+/* Binds tt_lu and the start's two names, and finds libunwind's range (for
+ * the shim's pipe2, before the start makes the pipe). Nothing is used
+ * before tt_libunwind_state says started. */
+static bool load(void)
 {
     void *h = dlopen(TALLY_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return false;
-    b->fns = (tt_libunwind_fns){
+    tt_lu = (tt_libunwind_fns){
         .backtrace = (int (*)(void **, int))dlsym(h, "unw_backtrace"),
         .getcontext = (int (*)(unw_context_t *))dlsym(h, NAME(unw_tdep_getcontext)),
         .init_local = (int (*)(unw_cursor_t *, unw_context_t *))dlsym(h, NAME(unw_init_local)),
         .step = (int (*)(unw_cursor_t *))dlsym(h, NAME(unw_step)),
         .get_reg = (int (*)(unw_cursor_t *, unw_regnum_t, unw_word_t *))dlsym(h, NAME(unw_get_reg)),
     };
-    b->set_caching_policy =
+    set_caching_policy =
         (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(h, NAME(unw_set_caching_policy));
-    b->local_addr_space = dlsym(h, NAME(unw_local_addr_space));
-    const tt_libunwind_fns *f = &b->fns;
-    if (!f->backtrace || !f->getcontext || !f->init_local || !f->step || !f->get_reg ||
-        !b->set_caching_policy || !b->local_addr_space)
-        return false;
-    b->lo = b->hi = 0;
-    dl_iterate_phdr(range_cb, b);
-    return b->hi != 0;
+    local_addr_space = dlsym(h, NAME(unw_local_addr_space));
+    return tt_lu.backtrace && tt_lu.getcontext && tt_lu.init_local && tt_lu.step && tt_lu.get_reg &&
+           set_caching_policy && local_addr_space &&
+           tt_module_range((const void *)tt_lu.backtrace, &libunwind_lo, &libunwind_hi);
 }
 
 void tt_libunwind_load(void)
 {
-    if (load_ok)
-        return;
-    load_ok = load(&loaded);
-    if (!load_ok) {
+    loaded = load();
+    if (!loaded) {
         const char *why = dlerror();
         snprintf(load_error, sizeof load_error, "%s", why ? why : "a name is missing");
     }
@@ -123,11 +99,8 @@ __attribute__((noinline)) bool tt_libunwind_start(void)
     pthread_mutex_lock(&start_lock);
     state = atomic_load_explicit(&tt_libunwind_state, memory_order_relaxed);
     if (state == TT_LIBUNWIND_NOT_YET) {
-        if (load_ok) {
-            tt_lu = loaded.fns;
-            libunwind_lo = loaded.lo; /* before the start, which makes the pipe */
-            libunwind_hi = loaded.hi;
-            loaded.set_caching_policy(*loaded.local_addr_space, UNW_CACHE_PER_THREAD);
+        if (loaded) {
+            set_caching_policy(*local_addr_space, UNW_CACHE_PER_THREAD);
             state = TT_LIBUNWIND_STARTED;
         } else {
             tt_say(tally_track_say_fd(),

@@ -73,6 +73,37 @@ void tt_load_range(const struct dl_phdr_info *info, uintptr_t *lo_out, uintptr_t
     *hi_out = hi;
 }
 
+struct find_range {
+    uintptr_t addr, lo, hi;
+    bool found;
+};
+
+static int find_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct find_range *f = arg;
+    uintptr_t lo, hi;
+    tt_load_range(info, &lo, &hi);
+    if (f->addr >= lo && f->addr < hi) {
+        if (info->dlpi_name && info->dlpi_name[0]) {
+            f->lo = lo;
+            f->hi = hi;
+            f->found = true;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+bool tt_module_range(const void *addr, uintptr_t *lo, uintptr_t *hi)
+{
+    struct find_range f = {.addr = (uintptr_t)addr};
+    dl_iterate_phdr(find_range_cb, &f);
+    *lo = f.lo;
+    *hi = f.hi;
+    return f.found;
+}
+
 typedef struct {
     tt_module_fn *fn;
     void *arg;

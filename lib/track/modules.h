@@ -30,5 +30,9 @@ struct dl_phdr_info;
 /* The lowest and highest addresses an object's PT_LOAD segments map: hi is
  * 0 when it maps none. */
 void tt_load_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
+/* The mapped range of the loaded object that holds addr; false (and 0, 0)
+ * when none does, or when it is the main program: a libtally linked
+ * statically has no range of its own. Takes the loader's lock. */
+bool tt_module_range(const void *addr, uintptr_t *lo, uintptr_t *hi);
 
 #endif

@@ -51,43 +51,19 @@ static inline bool is_own(uintptr_t a)
     return false;
 }
 
-/* The mapped range of the object that holds `addr`, unless it is the main
- * program: a libtally linked statically has no range of its own. */
-struct find_range {
-    uintptr_t addr, lo, hi;
-    bool found;
-};
-
-static int find_range_cb(struct dl_phdr_info *info, size_t size, void *arg)
+/* How many of a walk's n leading frames are tally's own. */
+static int own_frames(void *const *buf, int n)
 {
-    (void)size;
-    struct find_range *f = arg;
-    uintptr_t lo, hi;
-    tt_load_range(info, &lo, &hi);
-    if (f->addr >= lo && f->addr < hi) {
-        if (info->dlpi_name && info->dlpi_name[0]) {
-            f->lo = lo;
-            f->hi = hi;
-            f->found = true;
-        }
-        return 1;
-    }
-    return 0;
-}
-
-static bool module_range(const void *addr, uintptr_t *lo, uintptr_t *hi)
-{
-    struct find_range f = {.addr = (uintptr_t)addr};
-    dl_iterate_phdr(find_range_cb, &f);
-    *lo = f.lo;
-    *hi = f.hi;
-    return f.found;
+    int i = 0;
+    while (i < n && is_own((uintptr_t)buf[i]))
+        i++;
+    return i;
 }
 
 TALLY_INTERNAL void tally_track_own_module(const void *addr)
 {
     uintptr_t lo, hi;
-    if (module_range(addr, &lo, &hi))
+    if (tt_module_range(addr, &lo, &hi))
         tt_unwind_add_own(lo, hi);
 }
 
@@ -103,11 +79,10 @@ TALLY_INTERNAL int tally_track_backtrace(void **frames, int max)
 {
     if (!tt_libunwind_ready())
         return 0;
-    int n = tt_lu.backtrace(frames, max), i = 0;
+    int n = tt_lu.backtrace(frames, max);
     if (n <= 0)
         return 0;
-    while (i < n && is_own((uintptr_t)frames[i]))
-        i++;
+    int i = own_frames(frames, n);
     memmove(frames, frames + i, (size_t)(n - i) * sizeof *frames);
     return n - i;
 }
@@ -194,10 +169,7 @@ static __attribute__((noinline)) void check_against_libunwind(const uintptr_t *m
     int n = tt_libunwind_ready() ? tt_lu.backtrace(buf, (int)(sizeof buf / sizeof buf[0])) : 0;
     /* unw_backtrace's first frame is this function's caller (tt_unwind or
      * tt_capture_from): the same place tally's walk starts from. */
-    int i = 0;
-    while (i < n && is_own((uintptr_t)buf[i]))
-        i++;
-    i += skip;
+    int i = own_frames(buf, n) + skip;
     bool same = n - i >= n_mine;
     for (int k = 0; same && k < n_mine; k++)
         same = (uintptr_t)buf[i + k] == mine[k];
@@ -247,10 +219,7 @@ __attribute__((noinline)) int tt_unwind(uintptr_t *frames, int depth, int skip)
     int n = walk_all(buf, max);
     /* walk_all's first frame is in this function: the same one libunwind's
      * unw_backtrace, called from here, reports first. */
-    int i = 0;
-    while (i < n && is_own((uintptr_t)buf[i]))
-        i++;
-    i += skip;
+    int i = own_frames(buf, n) + skip;
     int kept = 0;
     for (; i < n && kept < depth; i++)
         frames[kept++] = (uintptr_t)buf[i];
