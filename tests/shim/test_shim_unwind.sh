@@ -57,6 +57,36 @@ if command -v gcc >/dev/null; then
     run gcc env TALLY_UNWIND=check gcc -O2 -c "$WORK/t.c" -o "$WORK/t.o" || fail "gcc failed"
     agree gcc 1000
 fi
+# cc1's stacks, named through the stack cache's turns and the stack
+# table, are the stacks libunwind walks, stack for stack and byte for byte.
+# Check mode takes the default path (tally's unwinder, its caches, the
+# turns) and only adds libunwind's walk beside it, so its heap is laid out
+# as libunwind's own run's is; with address randomization off, cc1 then
+# allocates the same blocks in both runs.
+CC1=$(gcc -print-prog-name=cc1 2>/dev/null)
+if [ -x "$CC1" ] && setarch -R true 2>/dev/null; then
+    i=0
+    while [ $i -lt 150 ]; do
+        echo "int f$i(int x) { return x * $i + $((i % 7)); }"
+        i=$((i + 1))
+    done >"$WORK/gen.c"
+    run cc1check setarch -R env TALLY_UNWIND=check "$CC1" -quiet -O2 "$WORK/gen.c" -o "$WORK/gen1.s" ||
+        fail "cc1 failed in check mode"
+    agree cc1check 100000
+    run cc1lu setarch -R env TALLY_UNWIND=libunwind "$CC1" -quiet -O2 "$WORK/gen.c" -o "$WORK/gen2.s" ||
+        fail "cc1 failed with libunwind"
+    "$TALLY" report --format folded "$(profile cc1check)" | sort >"$WORK/cc1check.folded"
+    "$TALLY" report --format folded "$(profile cc1lu)" | sort >"$WORK/cc1lu.folded"
+    [ "$(wc -l <"$WORK/cc1lu.folded")" -gt 1000 ] || fail "cc1: too few stacks"
+    cmp -s "$WORK/cc1check.folded" "$WORK/cc1lu.folded" || {
+        diff "$WORK/cc1check.folded" "$WORK/cc1lu.folded" | cut -c1-300 | head -20
+        fail "cc1: the stack cache named other stacks than libunwind walked"
+    }
+    echo "ok: cc1: $(wc -l <"$WORK/cc1lu.folded") stacks, the same as libunwind's"
+else
+    echo "skip: no cc1, or address randomization cannot be turned off"
+fi
+
 seq 50000 | sort -R >"$WORK/lines"
 run sort env TALLY_UNWIND=check sort "$WORK/lines" || fail "sort failed"
 agree sort 1
