@@ -107,4 +107,31 @@ if ldd "$(command -v ls)" 2>/dev/null | grep -q libselinux; then
 else
     echo "skip: ls has no libselinux, whose constructor allocates"
 fi
+# libunwind missing (an object by its soname that is no library): the
+# program runs as it would, tally says so once, at the first walk that
+# needs libunwind, and those stacks have no frames; a program whose stacks
+# are all tally's unwinder's never says it.
+SONAME=$(sed -n 's/^#define TALLY_LIBUNWIND_SONAME "\(.*\)"$/\1/p' "$B/config.h")
+[ -n "$SONAME" ] || fail "config.h names no libunwind soname"
+mkdir -p "$WORK/nolu"
+echo "not a library" >"$WORK/nolu/$SONAME"
+ls -l / >"$WORK/ls.plain" 2>&1 || fail "ls failed"
+run nolu_default env LD_LIBRARY_PATH="$WORK/nolu" ls -l / || fail "ls failed without libunwind"
+cmp -s "$WORK/ls.plain" "$WORK/nolu_default.out" || fail "ls: output changed without libunwind"
+grep -q "could not be loaded" "$WORK/nolu_default.err" && fail "ls: told of libunwind, which no walk needed"
+run nolu_forced env LD_LIBRARY_PATH="$WORK/nolu" TALLY_UNWIND=libunwind ls -l / ||
+    fail "ls failed without libunwind, TALLY_UNWIND=libunwind"
+cmp -s "$WORK/ls.plain" "$WORK/nolu_forced.out" || fail "ls: output changed without libunwind"
+[ "$(grep -c "$SONAME could not be loaded" "$WORK/nolu_forced.err")" -eq 1 ] || {
+    cat "$WORK/nolu_forced.err"
+    fail "ls: libunwind's absence not said exactly once"
+}
+"$TALLY" report --format folded "$(profile nolu_forced)" >"$WORK/nolu.folded" ||
+    fail "the profile without libunwind cannot be read"
+[ -s "$WORK/nolu.folded" ] || fail "the profile without libunwind has no stacks"
+# Each such stack is the one frame of tally's that asked for it
+# (unwind.c's tt_capture), never a guess at the program's.
+grep -q "__libc_start" "$WORK/nolu.folded" && fail "a stack was walked with no unwinder"
+echo "ok: without libunwind, ls runs as it would, told once"
+
 echo "PASS"
