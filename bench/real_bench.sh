@@ -9,7 +9,8 @@
 # sort), git log -p on this repository, sort of 2M lines. Ways: plain glibc,
 # tally full, tally sampled (512 KiB), heaptrack -o (its preload and its
 # interpreter, compressed output: what a user runs; not the analysis).
-# Prints the median wall time of RUNS runs (default 3) and its ratio to
+# The ways take turns within each of RUNS rounds (default 3). Prints the
+# median wall time of each way's runs and its ratio to
 # plain (wall; CPU=1 in the environment: CPU seconds), then, per workload,
 # whether the targets hold:
 #   full:    tally's overhead over plain <= 1/3 of heaptrack's;
@@ -20,6 +21,7 @@ RUNS=${2:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHIM=$B/.libs/libtally-preload.so
 W=$(mktemp -d "${TMPDIR:-/tmp}/real-bench.XXXXXX")
+R=$W/runs
 trap 'rm -rf "$W"' EXIT
 
 . "$HERE/bench_common.sh"
@@ -28,52 +30,70 @@ python3 "$HERE/real_cc1_gen.py" 1500 >"$W/gen.c"
 CC1=$(gcc -print-prog-name=cc1)
 REPO=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null || echo "$HERE/..")
 
-# way LABEL CMD...: median seconds of RUNS runs; sets T (wall, or CPU
-# seconds with CPU=1: on a machine other work shares, CPU time is the
-# steadier figure, but it counts heaptrack's interpreter, which runs on the
-# other core, in full).
-way() {
-    label=$1
+# One run of one way: its wall and CPU seconds are added to that way's
+# files ($R/<key>.t and .c); a failure marks the way failed.
+run_way() {
+    key=$1
     shift
-    : >"$W/t"
-    : >"$W/c"
-    for i in $(seq "$RUNS"); do
-        r=$(measure "$@")
-        if [ "$r" = fail ]; then
-            T=fail
-            printf '| %s | %s | fail | | |\n' "$WL" "$label"
-            return
-        fi
-        echo "$r" | cut -d' ' -f1 >>"$W/t"
-        echo "$r" | cut -d' ' -f3 >>"$W/c"
-        rm -rf "$W"/ht* "$W"/prof*
-    done
-    T=$(median <"$W/t")
-    C=$(median <"$W/c")
+    [ -e "$R/$key.fail" ] && return
+    r=$(measure "$@")
+    if [ "$r" = fail ]; then
+        : >"$R/$key.fail"
+    else
+        echo "$r" | cut -d' ' -f1 >>"$R/$key.t"
+        echo "$r" | cut -d' ' -f3 >>"$R/$key.c"
+    fi
+    rm -rf "$W"/ht* "$W"/prof*
+}
+
+# way_row KEY LABEL: prints the way's row from its runs and sets T to its
+# median (wall, or CPU seconds with CPU=1: on a machine other work shares,
+# CPU time is the steadier figure, but it counts heaptrack's interpreter,
+# which runs on the other core, in full), or to "fail".
+way_row() {
+    if [ -e "$R/$1.fail" ]; then
+        T=fail
+        printf '| %s | %s | fail | | |\n' "$WL" "$2"
+        return
+    fi
+    T=$(median <"$R/$1.t")
+    C=$(median <"$R/$1.c")
     [ "${CPU:-0}" = 1 ] && T=$C
-    printf '| %s | %s | %.3f | %.2f | %s |\n' "$WL" "$label" "$(median <"$W/t")" "$C" \
+    printf '| %s | %s | %.3f | %.2f | %s |\n' "$WL" "$2" "$(median <"$R/$1.t")" "$C" \
         "$(awk -v a="$T" -v b="${PLAIN:-$T}" 'BEGIN {printf "%.2fx", a / b}')"
 }
 
 VERDICTS=
 # workload NAME ENV CMD...: ENV is one VAR=value (or "-"), set for every
 # way: heaptrack follows no exec, so it cannot come after an env command.
+# The ways take turns, a run of each a round, so that a slow stretch of
+# this shared machine lands on all of them rather than on one way's runs.
 workload() {
     WL=$1
     e=$2
     [ "$e" = - ] && e=WORKLOAD=1
     shift 2
+    rm -rf "$R"
+    mkdir "$R"
+    for i in $(seq "$RUNS"); do
+        run_way plain env "$e" "$@"
+        run_way full env "$e" LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+        run_way sampled env "$e" LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
+            TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+        if command -v heaptrack >/dev/null; then
+            run_way heaptrack env "$e" heaptrack -o "$W/ht" "$@"
+        fi
+    done
     PLAIN=
-    way plain env "$e" "$@"
+    way_row plain plain
     PLAIN=$T
-    way "tally full" env "$e" LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+    way_row full "tally full"
     FULL=$T
-    way "tally sampled 512K" env "$e" LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
-        TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+    way_row sampled "tally sampled 512K"
     SAMPLED=$T
     HT=fail
     if command -v heaptrack >/dev/null; then
-        way heaptrack env "$e" heaptrack -o "$W/ht" "$@"
+        way_row heaptrack heaptrack
         HT=$T
     fi
     VERDICTS="$VERDICTS$(awk -v wl="$WL" -v p="$PLAIN" -v f="$FULL" -v s="$SAMPLED" -v h="$HT" 'BEGIN {
