@@ -104,8 +104,8 @@ __attribute__((noinline)) bool tt_libunwind_start(void)
             state = TT_LIBUNWIND_STARTED;
         } else {
             tt_say(tally_track_say_fd(),
-                   "tally: %s could not be loaded (%s): the stacks tally's own unwinder cannot "
-                   "walk are left without frames\n",
+                   "tally: %s could not be loaded (%s): a stack tally's own unwinder cannot "
+                   "walk is booked under tally's frame that asked for it\n",
                    TALLY_LIBUNWIND_SONAME, load_error);
             state = TT_LIBUNWIND_MISSING;
         }
