@@ -187,8 +187,9 @@ static void walk_finish(sc_walk *w, const bool *used, int upto)
     }
 }
 
-/* Appends last's frames from k on to w, up to the depth limit. */
-static void walk_take(sc_walk *w, const sc_walk *last, int k, int depth)
+/* Appends last's frames from k on to w, up to the depth limit; false when
+ * that limit cut them short. */
+static bool walk_take(sc_walk *w, const sc_walk *last, int k, int depth)
 {
     int take = last->n - k;
     bool cut = w->n + take > depth;
@@ -202,6 +203,7 @@ static void walk_take(sc_walk *w, const sc_walk *last, int k, int depth)
     memcpy(w->rbp_live + w->n, last->rbp_live + k, b * sizeof *w->rbp_live);
     w->n += take;
     w->truncated = cut || last->truncated;
+    return !cut;
 }
 
 /* Walks from the entry point's caller (the frame whose return address is
@@ -239,10 +241,10 @@ static bool walk(tt_stack_cache *c, const uintptr_t *ret_slot, sc_walk *w)
              * did when its RBP was live there (more checking, never less). */
             int mine = w->n;
             used[mine - 1] = last->rbp_live[j];
-            walk_take(w, last, j + 1, depth);
+            bool whole = walk_take(w, last, j + 1, depth);
             walk_finish(w, used, mine);
             w->own = mine;
-            w->took = w->n - mine == last->n - (j + 1) ? j + 1 : -1;
+            w->took = whole ? j + 1 : -1;
             return true;
         }
         if (w->n == depth) {
