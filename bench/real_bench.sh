@@ -56,10 +56,11 @@ way_row() {
         printf '| %s | %s | fail | | |\n' "$WL" "$2"
         return
     fi
-    T=$(median <"$R/$1.t")
+    WALL=$(median <"$R/$1.t")
     C=$(median <"$R/$1.c")
+    T=$WALL
     [ "${CPU:-0}" = 1 ] && T=$C
-    printf '| %s | %s | %.3f | %.2f | %s |\n' "$WL" "$2" "$(median <"$R/$1.t")" "$C" \
+    printf '| %s | %s | %.3f | %.2f | %s |\n' "$WL" "$2" "$WALL" "$C" \
         "$(awk -v a="$T" -v b="${PLAIN:-$T}" 'BEGIN {printf "%.2fx", a / b}')"
 }
 
