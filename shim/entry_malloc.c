@@ -11,8 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MALLOC_ALIGNMENT 16 /* glibc's on x86-64: memalign below it is malloc */
-
 /* Before the raw allocator is bound, or while this thread binds it. */
 static void *boot_malloc(size_t size, size_t alignment)
 {
@@ -29,12 +27,12 @@ static void *boot_malloc(size_t size, size_t alignment)
 SHIM_EXPORT void *malloc(size_t size)
 {
     if (SHIM_UNLIKELY(shim_need_boot()))
-        return boot_malloc(size, MALLOC_ALIGNMENT);
+        return boot_malloc(size, SHIM_MALLOC_ALIGNMENT);
     if (REFUSED(size, 0)) {
         errno = ENOMEM;
         return NULL;
     }
-    void *p = shim_raw.malloc(size);
+    void *p = shim_raw.malloc(shim_raw_size(size));
     if (SHIM_UNLIKELY(!p)) {
         errno = ENOMEM;
         return NULL;
@@ -56,12 +54,12 @@ SHIM_EXPORT void *calloc(size_t n, size_t size)
         return NULL;
     }
     if (SHIM_UNLIKELY(shim_need_boot()))
-        return boot_malloc(total, MALLOC_ALIGNMENT);
+        return boot_malloc(total, SHIM_MALLOC_ALIGNMENT);
     if (REFUSED(total, 0)) {
         errno = ENOMEM;
         return NULL;
     }
-    void *p = shim_raw.calloc(n, size);
+    void *p = shim_raw.calloc(1, shim_raw_size(total));
     if (SHIM_UNLIKELY(!p)) {
         errno = ENOMEM;
         return NULL;
@@ -105,7 +103,7 @@ static void *realloc_tracked(void *ptr, size_t size, tally_stack_id stack)
             return NULL;
         }
     }
-    void *p = shim_raw.realloc(ptr, size);
+    void *p = shim_raw.realloc(ptr, shim_raw_size(size));
     if (!p) {
         if (known) /* the old block lives on, booked as it was */
             tally_track_alloc(ptr, info.size, info.pool_id, info.stack, info.kind);
@@ -142,7 +140,7 @@ SHIM_EXPORT void *realloc(void *ptr, size_t size)
     if (!tally_track_is_on() || shim_busy) {
         bool orphan = shim_busy && tally_track_is_on() && shim_orphan_take(ptr);
         tally_track_forget(ptr); /* unbooked from here on: no entry may outlive it */
-        void *p = shim_raw.realloc(ptr, size);
+        void *p = shim_raw.realloc(ptr, shim_raw_size(size));
         if (orphan)
             shim_orphan_add(p ? p : ptr);
         if (!p)
@@ -200,7 +198,7 @@ SHIM_EXPORT int reallocarr(void *ptrp, size_t n, size_t size)
 }
 
 /* The aligned family's shared core: alignment already validated and at
- * least MALLOC_ALIGNMENT, a power of two. */
+ * least SHIM_MALLOC_ALIGNMENT, a power of two. */
 static void *aligned_raw(size_t alignment, size_t size)
 {
     if (SHIM_UNLIKELY(shim_need_boot()))
@@ -211,7 +209,7 @@ static void *aligned_raw(size_t alignment, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    void *p = shim_raw.aligned(size, alignment);
+    void *p = shim_raw.aligned(shim_raw_size(size), alignment);
     if (!p)
         errno = ENOMEM;
     return p;
@@ -226,8 +224,8 @@ static bool memalign_alignment(size_t *alignment)
         errno = EINVAL;
         return false;
     }
-    if (*alignment < MALLOC_ALIGNMENT)
-        *alignment = MALLOC_ALIGNMENT;
+    if (*alignment < SHIM_MALLOC_ALIGNMENT)
+        *alignment = SHIM_MALLOC_ALIGNMENT;
     if (*alignment & (*alignment - 1))
         *alignment = (size_t)1 << (64 - __builtin_clzll(*alignment));
     return true;
@@ -253,8 +251,8 @@ SHIM_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size)
 {
     if (alignment % sizeof(void *) != 0 || (alignment & (alignment - 1)) || alignment == 0)
         return EINVAL;
-    if (alignment < MALLOC_ALIGNMENT)
-        alignment = MALLOC_ALIGNMENT;
+    if (alignment < SHIM_MALLOC_ALIGNMENT)
+        alignment = SHIM_MALLOC_ALIGNMENT;
     void *p = aligned_raw(alignment, size);
     if (!p)
         return ENOMEM;

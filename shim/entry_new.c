@@ -9,28 +9,24 @@
 #include <dlfcn.h>
 #include <errno.h>
 
-#define MALLOC_ALIGNMENT 16
-
 typedef void (*new_handler_fn)(void);
 
 /* The raw allocation behind every operator new, failing where libstdc++'s
  * would: it calls malloc, or aligned_alloc for the aligned forms, and glibc
  * fails those beyond what the kernel gives (lib/backend/backend.h,
- * backend_refuses; an alignment up to MALLOC_ALIGNMENT adds nothing there).
- * An aligned form asking for 16 takes the aligned path too: mimalloc's
- * blocks of 8 bytes or less are only 8-aligned. */
+ * backend_refuses). An alignment up to SHIM_MALLOC_ALIGNMENT is every
+ * block's already (shim_raw_size). */
 SHIM_INLINE void *new_raw(size_t size, size_t alignment)
 {
-    if (alignment > sizeof(void *)) {
-        size_t over = alignment > MALLOC_ALIGNMENT ? alignment : 0;
-        if (SHIM_UNLIKELY(size > PTRDIFF_MAX || over > PTRDIFF_MAX - size ||
-                          backend_refuses(&shim_raw, size, over)))
+    if (alignment > SHIM_MALLOC_ALIGNMENT) {
+        if (SHIM_UNLIKELY(size > PTRDIFF_MAX || alignment > PTRDIFF_MAX - size ||
+                          backend_refuses(&shim_raw, size, alignment)))
             return NULL;
-        return shim_raw.aligned(size, alignment);
+        return shim_raw.aligned(shim_raw_size(size), alignment);
     }
     if (SHIM_UNLIKELY(backend_refuses(&shim_raw, size, 0)))
         return NULL;
-    return shim_raw.malloc(size);
+    return shim_raw.malloc(shim_raw_size(size));
 }
 
 /* new_handler loop of [new.delete.single]: call the handler and retry, or
@@ -62,7 +58,9 @@ __attribute__((noinline)) static void *new_failed(size_t size, size_t alignment,
 #define NEW_BODY(size, alignment, kind, nothrow)                                                   \
     do {                                                                                           \
         if (SHIM_UNLIKELY(shim_need_boot()))                                                       \
-            return shim_boot_alloc((size), (alignment) > MALLOC_ALIGNMENT ? (alignment) : 16);     \
+            return shim_boot_alloc((size), (alignment) > SHIM_MALLOC_ALIGNMENT                     \
+                                               ? (alignment)                                       \
+                                               : SHIM_MALLOC_ALIGNMENT);                           \
         void *p_ = new_raw((size), (alignment));                                                   \
         if (SHIM_UNLIKELY(!p_))                                                                    \
             p_ = new_failed((size), (alignment), (nothrow));                                       \

@@ -28,6 +28,24 @@
  * copy, not a pointer: one load less on every call. */
 extern backend_malloc_entries shim_raw;
 
+/* glibc's alignment of every block on x86-64, however small: memalign
+ * below it is malloc. */
+#define SHIM_MALLOC_ALIGNMENT 16
+
+/* The size to ask the raw allocator for, size bytes asked of the shim.
+ * mimalloc's and jemalloc's blocks of 8 bytes or less (0 included) are
+ * only 8-aligned: half of them sit 8 bytes into a 16-byte granule, where
+ * glibc's never do, and a program that keeps a tag in a pointer's low four
+ * bits (or loads a small block with an aligned vector move) breaks. So no
+ * request goes below SHIM_MALLOC_ALIGNMENT. Such a block also owns its
+ * 16-byte granule, as the shadow map asks (track/shadow.h), where an
+ * 8-byte block shared it and went to the live table. The books keep the
+ * size asked. */
+SHIM_INLINE size_t shim_raw_size(size_t size)
+{
+    return size < SHIM_MALLOC_ALIGNMENT ? SHIM_MALLOC_ALIGNMENT : size;
+}
+
 /* 0 before initialisation, 1 while it runs, 2 once shim_raw is bound. */
 extern _Atomic int shim_state;
 #define SHIM_READY 2

@@ -1,8 +1,11 @@
 // align_prog: the aligned allocation entry points, huge requests and
 // mallinfo2, run plain and under the shim (tests/shim/test_shim_align.sh).
 //
-//   align_prog grid      every power-of-two alignment from 1 to 1 MiB times a
-//                        set of sizes, through posix_memalign, aligned_alloc,
+//   align_prog grid      the unaligned entry points (malloc, calloc, realloc,
+//                        operator new) at 16 bytes, glibc's for every block
+//                        however small; then every power-of-two alignment
+//                        from 1 to 1 MiB times a set of sizes, through
+//                        posix_memalign, aligned_alloc,
 //                        memalign, every aligned operator new, valloc and
 //                        pvalloc: each block must be aligned, hold its size
 //                        (malloc_usable_size) and go back through its own
@@ -160,9 +163,94 @@ static std::vector<size_t> sizes_for(size_t alignment)
 // different places in the allocator's pages.
 enum { REPEAT = 3 };
 
-static int grid(void)
+// The entry points without an alignment: glibc aligns every block of theirs
+// to 16 bytes on x86-64, however small (mimalloc and jemalloc give blocks
+// of 8 bytes or less only 8). Each is checked at 16 for sizes around it.
+enum Plain {
+    MALLOC,
+    CALLOC,
+    REALLOC_NEW,
+    REALLOC_SHRINK,
+    REALLOC_GROW,
+    PLAIN_NEW,
+    PLAIN_NEW_ARRAY,
+    PLAIN_NEW_NOTHROW,
+    N_PLAIN
+};
+static const char *const plain_names[N_PLAIN] = {
+    "malloc",
+    "calloc",
+    "realloc(NULL)",
+    "realloc to smaller",
+    "realloc to larger",
+    "operator new",
+    "operator new[]",
+    "operator new(nothrow)",
+};
+
+static void *allocate_plain(Plain e, size_t size)
+{
+    switch (e) {
+    case MALLOC:
+        return malloc(size);
+    case CALLOC:
+        return calloc(1, size);
+    case REALLOC_NEW:
+        return realloc(NULL, size);
+    case REALLOC_SHRINK: {
+        void *p = malloc(4096);
+        void *q = realloc(p, size ? size : 1); /* realloc to 0 frees */
+        if (!q)
+            free(p);
+        return q;
+    }
+    case REALLOC_GROW:
+        return realloc(malloc(1), size ? size : 1);
+    case PLAIN_NEW:
+        return ::operator new(size);
+    case PLAIN_NEW_ARRAY:
+        return ::operator new[](size);
+    case PLAIN_NEW_NOTHROW:
+        return ::operator new(size, std::nothrow);
+    default:
+        return NULL;
+    }
+}
+
+static void release_plain(Plain e, void *p)
+{
+    if (e == PLAIN_NEW || e == PLAIN_NEW_NOTHROW)
+        ::operator delete(p);
+    else if (e == PLAIN_NEW_ARRAY)
+        ::operator delete[](p);
+    else
+        free(p);
+}
+
+static long plain_grid(void)
 {
     long checked = 0;
+    std::vector<size_t> sizes = {100, 255, 1000, 4096, 70000};
+    for (size_t s = 0; s <= 64; s++)
+        sizes.push_back(s);
+    for (size_t size : sizes)
+        for (int e = 0; e < N_PLAIN; e++) {
+            void *p[REPEAT];
+            for (int r = 0; r < REPEAT; r++) {
+                p[r] = allocate_plain(static_cast<Plain>(e), size);
+                check(plain_names[e], 16, size, p[r]);
+                checked++;
+            }
+            for (int r = 0; r < REPEAT; r++)
+                if (p[r])
+                    release_plain(static_cast<Plain>(e), p[r]);
+        }
+    return checked;
+}
+
+static int grid(void)
+{
+    long checked = plain_grid();
     for (size_t alignment = 1; alignment <= (1 << 20); alignment <<= 1)
         for (size_t size : sizes_for(alignment))
             for (int e = 0; e < N_ENTRIES; e++) {
