@@ -7,8 +7,10 @@
 # Workloads: python3 with PYTHONMALLOC=malloc (200k dicts and a JSON round
 # trip), gcc's cc1 -O2 on a generated 1500-function file, perl (hashes and
 # sort), git log -p on this repository, sort of 2M lines. Ways: plain glibc,
-# tally full, tally sampled (512 KiB), heaptrack -o (its preload and its
-# interpreter, compressed output: what a user runs; not the analysis).
+# mimalloc alone (what sampled mode's allocator gives or costs before tally
+# books anything: the sampled target's floor), tally full, tally sampled
+# (512 KiB), heaptrack -o (its preload and its interpreter, compressed
+# output: what a user runs; not the analysis).
 # The ways take turns within each of RUNS rounds (default 3). Prints the
 # median wall time of each way's runs and its ratio to
 # plain (wall; CPU=1 in the environment: CPU seconds), then, per workload,
@@ -20,6 +22,7 @@ B=${1:-$(pwd)}
 RUNS=${2:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHIM=$B/.libs/libtally-preload.so
+MI=/usr/lib/x86_64-linux-gnu/libmimalloc.so.2
 W=$(mktemp -d "${TMPDIR:-/tmp}/real-bench.XXXXXX")
 R=$W/runs
 trap 'rm -rf "$W"' EXIT
@@ -78,6 +81,7 @@ workload() {
     mkdir "$R"
     for i in $(seq "$RUNS"); do
         run_way plain env "$e" "$@"
+        [ -f "$MI" ] && run_way mimalloc env "$e" LD_PRELOAD="$MI" "$@"
         run_way full env "$e" LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
         run_way sampled env "$e" LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
             TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
@@ -88,6 +92,8 @@ workload() {
     PLAIN=
     way_row plain plain
     PLAIN=$T
+    MIT=fail
+    [ -f "$MI" ] && way_row mimalloc "mimalloc alone" && MIT=$T
     way_row full "tally full"
     FULL=$T
     way_row sampled "tally sampled 512K"
@@ -97,7 +103,7 @@ workload() {
         way_row heaptrack heaptrack
         HT=$T
     fi
-    VERDICTS="$VERDICTS$(awk -v wl="$WL" -v p="$PLAIN" -v f="$FULL" -v s="$SAMPLED" -v h="$HT" 'BEGIN {
+    VERDICTS="$VERDICTS$(awk -v wl="$WL" -v p="$PLAIN" -v f="$FULL" -v s="$SAMPLED" -v h="$HT" -v m="$MIT" 'BEGIN {
         if (f == "fail" || h == "fail" || p == "fail") full = "no figure"
         else {
             r = (f - p) / (h - p)
@@ -105,6 +111,7 @@ workload() {
         }
         if (s == "fail" || p == "fail") smp = "no figure"
         else smp = sprintf("%.2fx plain (target <= 1.0x): %s", s / p, s / p <= 1.0 ? "met" : "MISSED")
+        if (smp != "no figure" && m != "fail") smp = smp sprintf(" (mimalloc alone %.2fx)", m / p)
         printf "%s: full %s; sampled %s\n", wl, full, smp
     }')
 "

@@ -5,7 +5,8 @@
 #
 # For each workload and each way of running it, prints the median wall time
 # over RUNS runs (default 3), the ratio to plain glibc and the median peak
-# RSS (/usr/bin/time -f %M). Tools that are not installed, or that do not
+# RSS (/usr/bin/time -f %M). The ways take turns within each of the RUNS
+# rounds; the threads target has rounds of its own (threads below). Tools that are not installed, or that do not
 # fit a workload (LSan needs a rebuild; massif only runs the small ones),
 # show as "-". Rows whose program fails show "fail".
 set -u
@@ -33,66 +34,80 @@ env LD_PRELOAD="$SHIM" true 2>/dev/null && [ -f "$SHIM" ] && shim_ok=1
 GLIBC_T=
 VERDICTS=
 TIME_VERDICT=1 # 0 for a workload that is there for its memory, not its time
-# row LABEL RUNS CMD...: median of RUNS measurements.
-row() {
-    label=$1
-    n=$2
-    shift 2
-    : >"$W/t"
-    : >"$W/m"
-    for i in $(seq "$n"); do
-        r=$(measure "$@")
-        [ "$r" = fail ] && { printf '| %s | %s | fail | fail | fail |\n' "$WL" "$label"; return; }
-        echo "$r" | cut -d' ' -f1 >>"$W/t"
-        echo "$r" | cut -d' ' -f2 >>"$W/m"
-        rm -rf "$W"/ht* "$W"/prof* "$W"/massif*
-    done
-    t=$(median <"$W/t")
-    m=$(median <"$W/m")
-    [ "$label" = glibc ] && GLIBC_T=$t
-    LAST_T=$t
-    printf '%s|%s|%s|%s\n' "$WL" "$label" "$t" "$m" >>"$W/results"
-    ratio=$(awk -v a="$t" -v b="$GLIBC_T" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "-"}')
-    printf '| %s | %s | %.2f | %s | %.1f |\n' "$WL" "$label" "$t" "$ratio" "$(awk -v m="$m" 'BEGIN {print m / 1024}')"
+R=$W/runs
+# One run of one way: its wall seconds and peak RSS are added to that way's
+# files ($R/<key>.t and .m); a failure marks the way failed.
+run_way() {
+    key=$1
+    shift
+    [ -e "$R/$key.fail" ] && return
+    r=$(measure "$@")
+    if [ "$r" = fail ]; then
+        : >"$R/$key.fail"
+    else
+        echo "$r" | cut -d' ' -f1 >>"$R/$key.t"
+        echo "$r" | cut -d' ' -f2 >>"$R/$key.m"
+    fi
+    rm -rf "$W"/ht* "$W"/prof* "$W"/massif*
 }
 
-skip() { printf '| %s | %s | - | - | - |\n' "$WL" "$1"; }
+# way_row KEY LABEL: prints the way's row (median wall time and peak RSS
+# over its runs, "-" when it did not run, "fail" when it failed) and sets
+# LAST_T to its median, or to nothing.
+way_row() {
+    LAST_T=
+    if [ -e "$R/$1.fail" ]; then
+        printf '| %s | %s | fail | fail | fail |\n' "$WL" "$2"
+        return
+    fi
+    if [ ! -s "$R/$1.t" ]; then
+        printf '| %s | %s | - | - | - |\n' "$WL" "$2"
+        return
+    fi
+    t=$(median <"$R/$1.t")
+    m=$(median <"$R/$1.m")
+    [ "$2" = glibc ] && GLIBC_T=$t
+    LAST_T=$t
+    printf '%s|%s|%s|%s\n' "$WL" "$2" "$t" "$m" >>"$W/results"
+    ratio=$(awk -v a="$t" -v b="$GLIBC_T" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "-"}')
+    printf '| %s | %s | %.3f | %s | %.1f |\n' "$WL" "$2" "$t" "$ratio" "$(awk -v m="$m" 'BEGIN {print m / 1024}')"
+}
 
 # workload NAME LSAN_BINARY_OR_- MASSIF(0/1) CMD...
+# The ways take turns, a run of each a round, so that a slow stretch of
+# this shared machine lands on all of them rather than on one way's runs.
+# massif, slow, runs once after the rounds.
 workload() {
     WL=$1
     lsan=$2
     massif=$3
     shift 3
-    row glibc "$RUNS" "$@"
-    if [ -f "$MI" ]; then row mimalloc "$RUNS" env LD_PRELOAD="$MI" "$@"; else skip mimalloc; fi
-    FULL_T=
-    SAMPLED_T=
-    if [ $shim_ok = 1 ]; then
-        LAST_T=
-        row "tally full" "$RUNS" env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
-        FULL_T=$LAST_T
-        LAST_T=
-        row "tally sampled 512K" "$RUNS" env LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
-            TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
-        SAMPLED_T=$LAST_T
-    else
-        skip "tally full (shim cannot load)"
-        skip "tally sampled 512K (shim cannot load)"
-    fi
-    if command -v heaptrack >/dev/null; then
-        row "heaptrack" "$RUNS" heaptrack -o "$W/ht" "$@"
-    else
-        skip heaptrack
-    fi
-    if [ -f "$HT_RAW" ]; then
-        row "heaptrack preload (raw)" "$RUNS" env LD_PRELOAD="$HT_RAW" DUMP_HEAPTRACK_OUTPUT="$W/ht.raw" "$@"
-    else
-        skip "heaptrack preload (raw)"
-    fi
-    if [ "$lsan" != - ] && [ $HAVE_LSAN = 1 ]; then
-        LAST_T=
-        row "LSan" "$RUNS" env LSAN_OPTIONS=detect_leaks=0 $lsan
+    rm -rf "$R"
+    mkdir "$R"
+    for i in $(seq "$RUNS"); do
+        run_way glibc "$@"
+        [ -f "$MI" ] && run_way mimalloc env LD_PRELOAD="$MI" "$@"
+        if [ $shim_ok = 1 ]; then
+            run_way full env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+            run_way sampled env LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
+                TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+        fi
+        command -v heaptrack >/dev/null && run_way heaptrack heaptrack -o "$W/ht" "$@"
+        [ -f "$HT_RAW" ] && run_way htraw env LD_PRELOAD="$HT_RAW" DUMP_HEAPTRACK_OUTPUT="$W/ht.raw" "$@"
+        [ "$lsan" != - ] && [ $HAVE_LSAN = 1 ] && run_way lsan env LSAN_OPTIONS=detect_leaks=0 $lsan
+    done
+    [ "$massif" = 1 ] && command -v valgrind >/dev/null &&
+        run_way massif valgrind -q --tool=massif --massif-out-file="$W/massif.out" "$@"
+    way_row glibc glibc
+    way_row mimalloc mimalloc
+    way_row full "tally full"
+    FULL_T=$LAST_T
+    way_row sampled "tally sampled 512K"
+    SAMPLED_T=$LAST_T
+    way_row heaptrack heaptrack
+    way_row htraw "heaptrack preload (raw)"
+    if [ "$lsan" != - ]; then
+        way_row lsan LSan
         [ -n "$FULL_T" ] && [ -n "$LAST_T" ] && VERDICTS="$VERDICTS$(awk -v w="$WL" -v f="$FULL_T" -v l="$LAST_T" \
             'BEGIN {printf "%s: tally full %.2fx LSan'"'"'s time (target <= 1.0): %s\n", w, f / l, f <= l ? "met" : "MISSED"}')
 "
@@ -100,9 +115,49 @@ workload() {
     [ "$TIME_VERDICT" = 1 ] && [ -n "$SAMPLED_T" ] && [ -n "$GLIBC_T" ] && VERDICTS="$VERDICTS$(awk -v w="$WL" -v s="$SAMPLED_T" -v g="$GLIBC_T" \
         'BEGIN {printf "%s: tally sampled %.2fx plain glibc (target <= 1.0): %s\n", w, s / g, s <= g ? "met" : "MISSED"}')
 "
-    if [ "$massif" = 1 ] && command -v valgrind >/dev/null; then
-        row "massif" 1 valgrind -q --tool=massif --massif-out-file="$W/massif.out" "$@"
-    fi
+    [ "$massif" = 1 ] && way_row massif massif
+}
+
+# The threads target: churn with 1 thread and with 2 (twice the pairs),
+# each way's two runs side by side in every round, so that both of a
+# ratio's runs see the machine as it was. A way's throughput ratio is 2 x
+# its 1-thread median / its 2-thread median; glibc's and mimalloc's own
+# ratios say whether the second core was free.
+churn_pair() {
+    pair=$1 # not key: sh has no locals, and run_way sets key
+    shift
+    run_way "$pair.1" "$@" 1 15000000
+    run_way "$pair.2" "$@" 2 15000000
+}
+threads() {
+    rm -rf "$R"
+    mkdir "$R"
+    for i in $(seq "$RUNS"); do
+        churn_pair glibc "$W/churn"
+        [ -f "$MI" ] && churn_pair mimalloc env LD_PRELOAD="$MI" "$W/churn"
+        if [ $shim_ok = 1 ]; then
+            churn_pair full env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$W/churn"
+            churn_pair sampled env LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
+                TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$W/churn"
+        fi
+    done
+    line=
+    ways=
+    free_core=1
+    for way in glibc mimalloc full sampled; do
+        [ -s "$R/$way.1.t" ] && [ -s "$R/$way.2.t" ] || continue
+        x=$(awk -v a="$(median <"$R/$way.1.t")" -v b="$(median <"$R/$way.2.t")" 'BEGIN {printf "%.2f", 2 * a / b}')
+        line="$line $way ${x}x"
+        case $way in
+        glibc | mimalloc) awk -v x="$x" 'BEGIN {exit !(x < 1.8)}' && free_core=0 ;;
+        *) ways="$ways$(awk -v w="$way" -v x="$x" 'BEGIN {printf "- tally %s: %.2fx (target >= 1.8, the second core free): %s", w, x, (x >= 1.8 ? "met" : "MISSED")}')
+" ;;
+        esac
+    done
+    [ -n "$line" ] && VERDICTS="${VERDICTS}2 threads against 1 (churn, in alternating rounds):$line
+$ways"
+    [ $free_core = 0 ] && VERDICTS="$VERDICTS  (glibc or mimalloc below 1.8x itself: the second core was not free)
+"
 }
 
 echo "| workload | run | wall s (median of $RUNS) | vs glibc | peak RSS MiB |"
@@ -116,10 +171,15 @@ workload "live-heavy: 2M allocations, 1M left live" "$W/liveheavy.lsan 2000000" 
 # Like for like, beside the target's rows (tally's exit leak check against
 # LSan without one): both with their leak check at exit, then neither.
 if [ $shim_ok = 1 ] && [ $HAVE_LSAN = 1 ]; then
-    row "tally full, no leak check" "$RUNS" env LD_PRELOAD="$SHIM" TALLY_LEAK_CHECK=off \
-        TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$W/liveheavy" 2000000
-    row "LSan with its leak check" "$RUNS" env LSAN_OPTIONS=detect_leaks=1:exitcode=0 \
-        "$W/liveheavy.lsan" 2000000
+    rm -rf "$R"
+    mkdir "$R"
+    for i in $(seq "$RUNS"); do
+        run_way nocheck env LD_PRELOAD="$SHIM" TALLY_LEAK_CHECK=off \
+            TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$W/liveheavy" 2000000
+        run_way lsancheck env LSAN_OPTIONS=detect_leaks=1:exitcode=0 "$W/liveheavy.lsan" 2000000
+    done
+    way_row nocheck "tally full, no leak check"
+    way_row lsancheck "LSan with its leak check"
 fi
 workload "python alloc" - 0 "$PY" "$HERE/shim_alloc.py"
 workload "sort 50 MB" - 0 env LC_ALL=C sort -o "$W/sorted" "$W/sort.txt"
@@ -131,12 +191,11 @@ workload "live 1M x 32 B (RSS)" - 0 "$W/live" 1000000 32
 # per-block figure below. (With 1000 blocks the array is small enough for
 # the shadow map, and the table's first pages would count as per-block.)
 workload "live 10k x 32 B (RSS)" - 0 "$W/live" 10000 32
+threads
 echo
 printf '%s' "$VERDICTS"
 # The targets read across rows (results: workload|run|seconds|maxrss KiB).
-# Threads: 2 threads do twice the pairs; a way's throughput ratio is
-# 2 x its 1-thread time / its 2-thread time. glibc's and mimalloc's own
-# ratios say whether the second core was free. Memory: what a live block
+# Memory: what a live block
 # costs over mimalloc alone, in bytes: the growth of peak RSS from 10000 to
 # 1M blocks over mimalloc's own growth (the target), and all of the 1M run's
 # RSS over mimalloc's (tally's fixed cost included).
@@ -145,24 +204,6 @@ awk -F'|' '
     { t[$1 "|" $2] = $3; m[$1 "|" $2] = $4 }
     function verdict(ok) { return ok ? "met" : "MISSED" }
     END {
-        one = "churn 15M pairs, 1 thread"; two = "churn 2x15M pairs, 2 threads"
-        n = split("glibc|mimalloc|tally full|tally sampled 512K", way, "|")
-        line = ""
-        for (i = 1; i <= n; i++) {
-            a = t[one "|" way[i]]; b = t[two "|" way[i]]
-            if (a == "" || b == "" || b <= 0) continue
-            s[way[i]] = 2 * a / b
-            line = line sprintf("%s %s %.2fx", line == "" ? "" : ",", way[i], s[way[i]])
-        }
-        if (line != "") {
-            printf "2 threads against 1 (churn):%s\n", line
-            for (i = 3; i <= 4; i++)
-                if (way[i] in s)
-                    printf "- %s: %.2fx (target >= 1.8, the second core free): %s\n", way[i],
-                        s[way[i]], verdict(s[way[i]] >= 1.8)
-            if (("glibc" in s && s["glibc"] < 1.8) || ("mimalloc" in s && s["mimalloc"] < 1.8))
-                print "  (glibc or mimalloc below 1.8x itself: the second core was not free)"
-        }
         big = "live 1M x 32 B (RSS)"; small = "live 10k x 32 B (RSS)"
         split("tally full|tally sampled 512K", mode, "|"); cap[1] = 24; cap[2] = 4
         for (i = 1; i <= 2; i++) {
