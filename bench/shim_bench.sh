@@ -122,7 +122,11 @@ workload() {
 # each way's two runs side by side in every round, so that both of a
 # ratio's runs see the machine as it was. A way's throughput ratio is 2 x
 # its 1-thread median / its 2-thread median; glibc's and mimalloc's own
-# ratios say whether the second core was free.
+# ratios say whether the second core was free. THREAD_ROUNDS rounds
+# (default 7, a few seconds each): tally full's runs on this shared machine
+# move by up to 40% from one to the next (893 to 1120 ms on one thread in
+# six rounds), and three rounds once made its ratio 1.48x where six gave
+# 1.84x.
 churn_pair() {
     pair=$1 # not key: sh has no locals, and run_way sets key
     shift
@@ -132,7 +136,7 @@ churn_pair() {
 threads() {
     rm -rf "$R"
     mkdir "$R"
-    for i in $(seq "$RUNS"); do
+    for i in $(seq "${THREAD_ROUNDS:-7}"); do
         churn_pair glibc "$W/churn"
         [ -f "$MI" ] && churn_pair mimalloc env LD_PRELOAD="$MI" "$W/churn"
         if [ $shim_ok = 1 ]; then
@@ -154,7 +158,7 @@ threads() {
 " ;;
         esac
     done
-    [ -n "$line" ] && VERDICTS="${VERDICTS}2 threads against 1 (churn, in alternating rounds):$line
+    [ -n "$line" ] && VERDICTS="${VERDICTS}2 threads against 1 (churn, medians of ${THREAD_ROUNDS:-7} alternating rounds):$line
 $ways"
     [ $free_core = 0 ] && VERDICTS="$VERDICTS  (glibc or mimalloc below 1.8x itself: the second core was not free)
 "
