@@ -19,3 +19,23 @@ measure() {
         echo fail
     fi
 }
+
+# run_way KEY CMD...: one run of one way of a benchmark whose ways take turns
+# in rounds. Its wall seconds, peak RSS (KiB) and CPU seconds are added to
+# that way's files in $R (KEY.t, KEY.m, KEY.c); a failure marks the way
+# failed (KEY.fail) and its later runs are skipped. The tools' output files
+# in $W are removed after each run.
+run_way() {
+    key=$1
+    shift
+    [ -e "$R/$key.fail" ] && return
+    r=$(measure "$@")
+    if [ "$r" = fail ]; then
+        : >"$R/$key.fail"
+    else
+        echo "$r" | cut -d' ' -f1 >>"$R/$key.t"
+        echo "$r" | cut -d' ' -f2 >>"$R/$key.m"
+        echo "$r" | cut -d' ' -f3 >>"$R/$key.c"
+    fi
+    rm -rf "$W"/ht* "$W"/prof* "$W"/massif*
+}

@@ -33,22 +33,6 @@ python3 "$HERE/real_cc1_gen.py" 1500 >"$W/gen.c"
 CC1=$(gcc -print-prog-name=cc1)
 REPO=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null || echo "$HERE/..")
 
-# One run of one way: its wall and CPU seconds are added to that way's
-# files ($R/<key>.t and .c); a failure marks the way failed.
-run_way() {
-    key=$1
-    shift
-    [ -e "$R/$key.fail" ] && return
-    r=$(measure "$@")
-    if [ "$r" = fail ]; then
-        : >"$R/$key.fail"
-    else
-        echo "$r" | cut -d' ' -f1 >>"$R/$key.t"
-        echo "$r" | cut -d' ' -f3 >>"$R/$key.c"
-    fi
-    rm -rf "$W"/ht* "$W"/prof*
-}
-
 # way_row KEY LABEL: prints the way's row from its runs and sets T to its
 # median (wall, or CPU seconds with CPU=1: on a machine other work shares,
 # CPU time is the steadier figure, but it counts heaptrack's interpreter,

@@ -35,20 +35,17 @@ GLIBC_T=
 VERDICTS=
 TIME_VERDICT=1 # 0 for a workload that is there for its memory, not its time
 R=$W/runs
-# One run of one way: its wall seconds and peak RSS are added to that way's
-# files ($R/<key>.t and .m); a failure marks the way failed.
-run_way() {
-    key=$1
+# run_ways SUFFIX CMD...: a run of CMD each way that puts an allocator
+# under it (glibc, mimalloc alone, tally full and sampled), as way+SUFFIX.
+run_ways() {
+    sfx=$1 # sh has no locals: run_way's names are key and r
     shift
-    [ -e "$R/$key.fail" ] && return
-    r=$(measure "$@")
-    if [ "$r" = fail ]; then
-        : >"$R/$key.fail"
-    else
-        echo "$r" | cut -d' ' -f1 >>"$R/$key.t"
-        echo "$r" | cut -d' ' -f2 >>"$R/$key.m"
-    fi
-    rm -rf "$W"/ht* "$W"/prof* "$W"/massif*
+    run_way "glibc$sfx" "$@"
+    [ -f "$MI" ] && run_way "mimalloc$sfx" env LD_PRELOAD="$MI" "$@"
+    [ $shim_ok = 1 ] || return 0
+    run_way "full$sfx" env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
+    run_way "sampled$sfx" env LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
+        TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
 }
 
 # way_row KEY LABEL: prints the way's row (median wall time and peak RSS
@@ -85,13 +82,7 @@ workload() {
     rm -rf "$R"
     mkdir "$R"
     for i in $(seq "$RUNS"); do
-        run_way glibc "$@"
-        [ -f "$MI" ] && run_way mimalloc env LD_PRELOAD="$MI" "$@"
-        if [ $shim_ok = 1 ]; then
-            run_way full env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
-            run_way sampled env LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
-                TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$@"
-        fi
+        run_ways "" "$@"
         command -v heaptrack >/dev/null && run_way heaptrack heaptrack -o "$W/ht" "$@"
         [ -f "$HT_RAW" ] && run_way htraw env LD_PRELOAD="$HT_RAW" DUMP_HEAPTRACK_OUTPUT="$W/ht.raw" "$@"
         [ "$lsan" != - ] && [ $HAVE_LSAN = 1 ] && run_way lsan env LSAN_OPTIONS=detect_leaks=0 $lsan
@@ -119,31 +110,20 @@ workload() {
 }
 
 # The threads target: churn with 1 thread and with 2 (twice the pairs),
-# each way's two runs side by side in every round, so that both of a
-# ratio's runs see the machine as it was. A way's throughput ratio is 2 x
+# both in every round, so that both of a ratio's runs see the machine as
+# it was. A way's throughput ratio is 2 x
 # its 1-thread median / its 2-thread median; glibc's and mimalloc's own
 # ratios say whether the second core was free. THREAD_ROUNDS rounds
 # (default 7, a few seconds each): tally full's runs on this shared machine
 # move by up to 40% from one to the next (893 to 1120 ms on one thread in
 # six rounds), and three rounds once made its ratio 1.48x where six gave
 # 1.84x.
-churn_pair() {
-    pair=$1 # not key: sh has no locals, and run_way sets key
-    shift
-    run_way "$pair.1" "$@" 1 15000000
-    run_way "$pair.2" "$@" 2 15000000
-}
 threads() {
     rm -rf "$R"
     mkdir "$R"
     for i in $(seq "${THREAD_ROUNDS:-7}"); do
-        churn_pair glibc "$W/churn"
-        [ -f "$MI" ] && churn_pair mimalloc env LD_PRELOAD="$MI" "$W/churn"
-        if [ $shim_ok = 1 ]; then
-            churn_pair full env LD_PRELOAD="$SHIM" TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$W/churn"
-            churn_pair sampled env LD_PRELOAD="$SHIM" TALLY_SAMPLE=524288 \
-                TALLY_OUTPUT="$W/prof.%p" TALLY_REPORT=none "$W/churn"
-        fi
+        run_ways .1 "$W/churn" 1 15000000
+        run_ways .2 "$W/churn" 2 15000000
     done
     line=
     ways=
