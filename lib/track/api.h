@@ -256,11 +256,13 @@ static inline tally_stack_id tally_track_capture_at(const void *ptr, int64_t siz
     return tally_track_capture_from(size, ret_slot, ptr);
 }
 
-/* The preload shim's sampled mode: unsampled blocks of the malloc family
- * (tally_track_alloc with stack 0, pool 0) are kept in a shadow map
- * instead of the live table. usable_size is the raw allocator's: a block
- * under 16 requested bytes may be shadowed only if it owns its 16-byte
- * granule. Call after tracking started; a full run ignores it. */
+/* The preload shim's blocks of pool 0 are kept in a shadow map instead of
+ * the live table: in a sampled run the unsampled ones, in a full run the
+ * small ones with their stacks (shadow.h). The caller promises that every
+ * block it books in pool 0 has at least 16 usable bytes, so that no two
+ * start in one 16-byte granule (the shim's shim_raw_size; glibc's malloc
+ * gives 24); usable_size is its allocator's, with which a debug build
+ * checks that. Call after tracking started. */
 TALLY_INTERNAL void tally_track_use_shadow(size_t (*usable_size)(void *));
 /* A block that leaves the program unbooked (tracking off, or a nested
  * allocation): no stale shadow entry may stand for its address. */

@@ -178,8 +178,8 @@ static __attribute__((noinline)) void shadowed_alloc_peak(tt_ledger_cache *c, tt
     tt_after_grow(c, d, (uintptr_t)ptr, size, false);
 }
 
-/* A block under 16 bytes (shadowed only when it owns its granule), or the
- * first in its part of the map. */
+/* The first block in its part of the map (which is mapped here), or one
+ * the map cannot take (its part cannot be mapped). */
 static __attribute__((noinline)) void shadowed_alloc_unusual(void *ptr, int64_t size,
                                                              tally_alloc_kind kind)
 {
@@ -220,7 +220,7 @@ TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
     if (stack != 0 || pool_id != 0 || tt_shadow_on != TT_SHADOW_BARE || size >= TT_SHADOW_MAX_SIZE)
         return alloc_elsewhere(ptr, size, pool_id, stack, kind);
     uint16_t *e = tt_shadow_find(ptr);
-    if (TT_UNLIKELY(size < 16 || !e))
+    if (TT_UNLIKELY(!e))
         return shadowed_alloc_unusual(ptr, size, kind);
     tt_shadow_store(e, ptr, size, kind);
     tt_thread *t = tt_thread_current();

@@ -15,10 +15,13 @@
  * the pool's counters exactly, with no lock. A pointer whose entry is 0, or
  * whose low bits do not match, is not such a block: the free then takes the
  * table's path, which finds sampled blocks and reports invalid and double
- * frees as before. Only blocks of at least 16 usable bytes are shadowed (no
- * two start in one granule), of fewer than TT_SHADOW_MAX_SIZE requested
- * bytes, charged to pool 0 ("malloc"); the others (a few large blocks, or
- * any under a scope) go to the table.
+ * frees as before. No two blocks start in one granule: the shim asks its
+ * allocator for at least 16 bytes (shim_raw_size), and a block of 16
+ * usable bytes leaves no room for another start in its granule
+ * (tally_track_use_shadow's promise). Blocks
+ * of fewer than TT_SHADOW_MAX_SIZE requested bytes, charged to pool 0
+ * ("malloc"), are shadowed; the others (a few large blocks, or any under a
+ * scope) go to the table.
  *
  * A full run keeps the shim's small blocks (at most TT_SHADOW_STACK_MAX
  * requested bytes) there too, each with its stack (TT_SHADOW_STACKS). A
@@ -59,7 +62,8 @@ enum { TT_SHADOW_OFF = 0, TT_SHADOW_BARE = 1, TT_SHADOW_STACKS = 2 };
 extern uint8_t tt_shadow_on;
 extern _Atomic(uint16_t *) tt_shadow_dir[TT_SHADOW_REGIONS];
 extern _Atomic(uint32_t *) tt_shadow_stack_dir[TT_SHADOW_REGIONS];
-/* The raw allocator's usable size, for blocks under 16 requested bytes. */
+/* The raw allocator's usable size: a debug build checks with it that a
+ * block under 16 requested bytes owns its granule. */
 extern size_t (*tt_shadow_usable_size)(void *);
 
 /* What an entry (its layout above) says of its block. */
@@ -141,11 +145,12 @@ static inline void tt_shadow_store(uint16_t *e, const void *ptr, int64_t size, u
 }
 
 /* The entry a block of size bytes at ptr gets, its part of the map mapped
- * first; NULL when the block may not be shadowed (too big, too small, or
- * its part of the map cannot be mapped). */
+ * first; NULL when the block may not be shadowed (too big, or its part of
+ * the map cannot be mapped). */
 static inline uint16_t *tt_shadow_entry_for(void *ptr, int64_t size)
 {
-    if (size >= TT_SHADOW_MAX_SIZE || (size < 16 && tt_shadow_usable_size(ptr) < 16))
+    TALLY_ASSERT(size >= 16 || tt_shadow_usable_size(ptr) >= 16);
+    if (size >= TT_SHADOW_MAX_SIZE)
         return NULL;
     uint16_t *e = tt_shadow_find(ptr);
     return TT_LIKELY(e != NULL) ? e : tt_shadow_make((uintptr_t)ptr);
