@@ -156,8 +156,10 @@ END_TEST
 /* The preload shim's unsampled blocks (no stack, pool 0) go to the shadow
  * map, and their books take a short path beside the ledger's (entry.c):
  * through folds, peaks passed and peaks pending, they must agree with a
- * model. Sizes from 1 byte (glibc's smallest chunk owns its granule) to
- * past the shadow's limit (those go to the table), in phases that grow and
+ * model. Sizes from 1 byte (asked of malloc as 16, as the shim asks its
+ * allocator: tally_track_use_shadow's promise, which ASan's malloc, whose
+ * usable size is the size asked, would break) to past the shadow's limit
+ * (those go to the table), in phases that grow and
  * shrink the heap, each reaching higher than the last. Another pool holds
  * 512 KiB through the middle third: the global peak is passed then without
  * pool 0's, and pool 0's after it without the global one. */
@@ -206,7 +208,7 @@ START_TEST(shadowed_books_match_a_model)
             int64_t n = pick == 0  ? 8192 + (int64_t)((r >> 28) % 20000)
                         : pick < 5 ? 1 + (int64_t)((r >> 28) % 15)
                                    : 16 + (int64_t)((r >> 28) % 3000);
-            live[k] = malloc((size_t)n);
+            live[k] = malloc((size_t)(n < 16 ? 16 : n));
             ck_assert_ptr_nonnull(live[k]);
             tally_track_alloc(live[k], n, 0, 0, TALLY_KIND_MALLOC);
             size[k] = n;
