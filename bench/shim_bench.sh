@@ -6,9 +6,10 @@
 # For each workload and each way of running it, prints the median wall time
 # over RUNS runs (default 3), the ratio to plain glibc and the median peak
 # RSS (/usr/bin/time -f %M). The ways take turns within each of the RUNS
-# rounds; the threads target has rounds of its own (threads below). Tools that are not installed, or that do not
-# fit a workload (LSan needs a rebuild; massif only runs the small ones),
-# show as "-". Rows whose program fails show "fail".
+# rounds; the threads target has rounds of its own (threads below). Tools
+# that are not installed, or that do not fit a workload (LSan needs a
+# rebuild; massif only runs the small ones), show as "-". Rows whose
+# program fails show "fail".
 set -u
 B=${1:-$(pwd)}
 RUNS=${2:-3}
@@ -111,8 +112,8 @@ workload() {
 
 # The threads target: churn with 1 thread and with 2 (twice the pairs),
 # both in every round, so that both of a ratio's runs see the machine as
-# it was. A way's throughput ratio is 2 x
-# its 1-thread median / its 2-thread median; glibc's and mimalloc's own
+# it was. A way's throughput ratio is 2 x its 1-thread median / its
+# 2-thread median; glibc's and mimalloc's own
 # ratios say whether the second core was free. THREAD_ROUNDS rounds
 # (default 7, a few seconds each): tally full's runs on this shared machine
 # move by up to 40% from one to the next (893 to 1120 ms on one thread in
@@ -179,10 +180,10 @@ threads
 echo
 printf '%s' "$VERDICTS"
 # The targets read across rows (results: workload|run|seconds|maxrss KiB).
-# Memory: what a live block
-# costs over mimalloc alone, in bytes: the growth of peak RSS from 10000 to
-# 1M blocks over mimalloc's own growth (the target), and all of the 1M run's
-# RSS over mimalloc's (tally's fixed cost included).
+# Memory: what a live block costs over mimalloc alone, in bytes: the growth
+# of peak RSS from 10000 to 1M blocks over mimalloc's own growth (the
+# target), and all of the 1M run's RSS over mimalloc's (tally's fixed cost
+# included).
 # Like for like: live-heavy with both exit leak checks, and with neither.
 awk -F'|' '
     { t[$1 "|" $2] = $3; m[$1 "|" $2] = $4 }

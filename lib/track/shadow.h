@@ -18,10 +18,10 @@
  * frees as before. No two blocks start in one granule: the shim asks its
  * allocator for at least 16 bytes (shim_raw_size), and a block of 16
  * usable bytes leaves no room for another start in its granule
- * (tally_track_use_shadow's promise). Blocks
- * of fewer than TT_SHADOW_MAX_SIZE requested bytes, charged to pool 0
- * ("malloc"), are shadowed; the others (a few large blocks, or any under a
- * scope) go to the table.
+ * (tally_track_use_shadow's promise). Blocks of fewer than
+ * TT_SHADOW_MAX_SIZE requested bytes, charged to pool 0 ("malloc"), are
+ * shadowed; the others (a few large blocks, or any under a scope) go to
+ * the table.
  *
  * A full run keeps the shim's small blocks (at most TT_SHADOW_STACK_MAX
  * requested bytes) there too, each with its stack (TT_SHADOW_STACKS). A

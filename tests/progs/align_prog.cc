@@ -5,9 +5,9 @@
 //                        operator new) at 16 bytes, glibc's for every block
 //                        however small; then every power-of-two alignment
 //                        from 1 to 1 MiB times a set of sizes, through
-//                        posix_memalign, aligned_alloc,
-//                        memalign, every aligned operator new, valloc and
-//                        pvalloc: each block must be aligned, hold its size
+//                        posix_memalign, aligned_alloc, memalign, every
+//                        aligned operator new, valloc and pvalloc: each
+//                        block must be aligned, hold its size
 //                        (malloc_usable_size) and go back through its own
 //                        release. Exit 1 and a line per bad block otherwise.
 //   align_prog huge      one line per entry point and impossible size: what
