@@ -38,27 +38,35 @@
 /* Entries kept: the last SC_ENTRIES distinct stacks a thread walked,
  * replaced in turn. 8 were too few for an interpreter's hot sites:
  * python3 full took 3.12 s with 8, 2.62 with 16 and 2.70 with 32, whose
- * walks (2 KiB each) no longer fit the cache beside the program's data;
+ * walks (2 KiB each then) no longer fit the cache beside the program's data;
  * cc1 full moved within its noise (1.84-1.89 s against 1.87-1.93). */
 #define SC_ENTRIES 16
 #define SC_DEPTH 64 /* deeper stacks (TALLY_DEPTH > 64) are not cached */
 
-/* A walk from the entry point's caller outwards: frame k's return address
- * ips[k] read from slots[k], its RBP rbps[k] read from rbp_from[k] (NULL:
- * the RBP of the frame inside it, unchanged). */
+/* A frame of a walk: its return address ip read from slot, its RBP read
+ * from rbp_from (NULL: the RBP of the frame inside it, unchanged). All of
+ * a frame in one record: a splice copies one array, not five, and a check
+ * reads a frame's places from one line. */
+typedef struct {
+    uintptr_t ip;
+    const uintptr_t *slot;
+    uintptr_t rbp;
+    const uintptr_t *rbp_from;
+    /* The RBP is used by this frame's own step or by a later one before it
+     * is read again from the stack (see walk_finish). */
+    bool rbp_live;
+    /* rbp_live and read here (rbp_from): a check compares it. */
+    bool rbp_checked;
+} sc_frame;
+
+/* A walk from the entry point's caller outwards, frame 0 first. */
 typedef struct {
     int n;
     bool truncated; /* cut at the depth limit; the stack went on */
-    uintptr_t ips[SC_DEPTH];
-    const uintptr_t *slots[SC_DEPTH];
-    uintptr_t rbps[SC_DEPTH];
-    const uintptr_t *rbp_from[SC_DEPTH];
-    /* Frame k's RBP is used by its own step or by a later one before it is
-     * read again from the stack (see walk_finish). */
-    bool rbp_live[SC_DEPTH];
     /* How the walk was made: its first `own` frames walked, the rest the
      * last walk's frames from `took` on (-1: not taken, or cut short). */
     int own, took;
+    sc_frame f[SC_DEPTH];
 } sc_walk;
 
 /* An entry's key: its entry point's return-address slot and the address
@@ -103,7 +111,7 @@ struct tt_stack_cache {
      * captures mostly miss, 149 instructions a capture. */
     alignas(16) uint8_t tag[SC_ENTRIES];
     uint32_t next; /* round-robin victim */
-    /* The keys side by side, apart from the walks (2 KiB each). */
+    /* The keys side by side, apart from the walks (2.5 KiB each). */
     sc_key key[SC_ENTRIES];
     sc_entry e[SC_ENTRIES];
     /* The thread's last walk: one entry's buffer (valid or not as an
@@ -155,9 +163,8 @@ void tt_stack_cache_clear(tt_stack_cache *c)
 /* Every place w read from k on still holds what it read there. */
 __attribute__((no_sanitize_address)) static bool walk_holds(const sc_walk *w, int k)
 {
-    for (; k < w->n; k++)
-        if (*w->slots[k] != w->ips[k] ||
-            (w->rbp_from[k] && w->rbp_live[k] && *w->rbp_from[k] != w->rbps[k]))
+    for (const sc_frame *f = w->f + k, *end = w->f + w->n; f < end; f++)
+        if (*f->slot != f->ip || (f->rbp_checked && *f->rbp_from != f->rbp))
             return false;
     return true;
 }
@@ -165,12 +172,8 @@ __attribute__((no_sanitize_address)) static bool walk_holds(const sc_walk *w, in
 static inline void walk_add(sc_walk *w, const tt_fast_regs *r)
 {
     TALLY_ASSERT(w->n < SC_DEPTH);
-    w->ips[w->n] = r->ip;
-    w->slots[w->n] = tt_fast_slot(r);
-    w->rbps[w->n] = r->rbp;
-    w->rbp_from[w->n] = r->rbp_from;
-    w->rbp_live[w->n] = false; /* known after the next step: walk_finish */
-    w->n++;
+    /* rbp_live and rbp_checked are known after the next step: walk_finish */
+    w->f[w->n++] = (sc_frame){r->ip, tt_fast_slot(r), r->rbp, r->rbp_from, false, false};
 }
 
 /* rbp_live for frames upto-1 down to 0 (the frames from upto on have
@@ -182,8 +185,9 @@ static void walk_finish(sc_walk *w, const bool *used, int upto)
 {
     for (int k = upto - 1; k >= 0; k--) {
         bool next = k + 1 < w->n;
-        bool inherited = next && !w->rbp_from[k + 1] && w->rbp_live[k + 1];
-        w->rbp_live[k] = (next && used[k]) || inherited;
+        bool inherited = next && !w->f[k + 1].rbp_from && w->f[k + 1].rbp_live;
+        w->f[k].rbp_live = (next && used[k]) || inherited;
+        w->f[k].rbp_checked = w->f[k].rbp_live && w->f[k].rbp_from;
     }
 }
 
@@ -195,12 +199,7 @@ static bool walk_take(sc_walk *w, const sc_walk *last, int k, int depth)
     bool cut = w->n + take > depth;
     if (cut)
         take = depth - w->n;
-    size_t b = (size_t)take;
-    memcpy(w->ips + w->n, last->ips + k, b * sizeof *w->ips);
-    memcpy(w->slots + w->n, last->slots + k, b * sizeof *w->slots);
-    memcpy(w->rbps + w->n, last->rbps + k, b * sizeof *w->rbps);
-    memcpy(w->rbp_from + w->n, last->rbp_from + k, b * sizeof *w->rbp_from);
-    memcpy(w->rbp_live + w->n, last->rbp_live + k, b * sizeof *w->rbp_live);
+    memcpy(w->f + w->n, last->f + k, (size_t)take * sizeof *w->f);
     w->n += take;
     w->truncated = cut || last->truncated;
     return !cut;
@@ -228,19 +227,20 @@ static bool walk(tt_stack_cache *c, const uintptr_t *ret_slot, sc_walk *w)
     walk_add(w, &r);
     for (;;) {
         const uintptr_t *slot = tt_fast_slot(&r);
-        while (j < last->n && last->slots[j] < slot)
+        while (j < last->n && last->f[j].slot < slot)
             j++;
         /* The same frame in the same state: the same slot and address, and
          * the same RBP if the rest of the last walk used it. */
         int rest = j < last->n ? last->n - (j + 1) : 0;
-        if (j < last->n && last->slots[j] == slot && last->ips[j] == r.ip &&
-            (!last->rbp_live[j] || last->rbps[j] == r.rbp) &&
-            (w->n + rest >= depth || !last->truncated) && walk_holds(last, j + 1)) {
+        const sc_frame *lf = &last->f[j];
+        if (j < last->n && lf->slot == slot && lf->ip == r.ip &&
+            (!lf->rbp_live || lf->rbp == r.rbp) && (w->n + rest >= depth || !last->truncated) &&
+            walk_holds(last, j + 1)) {
             /* From here on this walk would read what the last one read.
              * Whether this frame's own step used RBP is not kept: say it
              * did when its RBP was live there (more checking, never less). */
             int mine = w->n;
-            used[mine - 1] = last->rbp_live[j];
+            used[mine - 1] = lf->rbp_live;
             bool whole = walk_take(w, last, j + 1, depth);
             walk_finish(w, used, mine);
             w->own = mine;
@@ -270,16 +270,22 @@ static __attribute__((noinline)) void check_walk(const uintptr_t *ret_slot, cons
     uintptr_t frames[SC_DEPTH];
     const uintptr_t *slots[SC_DEPTH];
     int m = tt_unwind_slots(ret_slot, frames, slots);
-    tt_unwind_check_count(m != w->n || memcmp(frames, w->ips, (size_t)m * sizeof *frames) ||
-                          memcmp(slots, w->slots, (size_t)m * sizeof *slots));
+    bool differ = m != w->n;
+    for (int k = 0; !differ && k < m; k++)
+        differ = frames[k] != w->f[k].ip || slots[k] != w->f[k].slot;
+    tt_unwind_check_count(differ);
 }
 
 #ifdef TALLY_DEBUG
 static bool names_frames(uint32_t id, const sc_walk *w)
 {
     const tt_stack *s = tt_stack_get(id);
-    return s && s->nframes == (uint32_t)w->n &&
-           memcmp(s->frames, w->ips, (size_t)w->n * sizeof *w->ips) == 0;
+    if (!s || s->nframes != (uint32_t)w->n)
+        return false;
+    for (int k = 0; k < w->n; k++)
+        if (s->frames[k] != w->f[k].ip)
+            return false;
+    return true;
 }
 #endif
 
@@ -287,7 +293,7 @@ static inline sc_turn *turn_slot(tt_stack_cache *c, uint32_t last_id, const sc_w
 {
     uint64_t h = ((uint64_t)last_id << 8 | (uint64_t)w->took) * 0x9e3779b97f4a7c15ULL;
     for (int k = 0; k < w->own; k++)
-        h = (h ^ w->ips[k]) * 0xff51afd7ed558ccdULL;
+        h = (h ^ w->f[k].ip) * 0xff51afd7ed558ccdULL;
     return &c->turns[h >> (64 - c->turn_bits)];
 }
 
@@ -304,16 +310,25 @@ static __attribute__((noinline)) void turns_grow(tt_stack_cache *c)
     }
 }
 
+/* w's stack interned: its return addresses gathered from its frames. */
+static uint32_t walk_intern(tt_stack_cache *c, const sc_walk *w)
+{
+    uintptr_t ips[SC_DEPTH];
+    for (int k = 0; k < w->n; k++)
+        ips[k] = w->f[k].ip;
+    return tt_stack_intern_cached(&c->interned, ips, w->n);
+}
+
 /* The id of w's stack: from the thread's turns when w took the rest of
  * the last walk (whose id is last_id), else interned. */
 static uint32_t walk_stack_id(tt_stack_cache *c, const sc_walk *w, uint32_t last_id)
 {
     if (w->took < 0 || last_id == 0 || w->own > SC_TURN_FRAMES)
-        return tt_stack_intern_cached(&c->interned, w->ips, w->n);
+        return walk_intern(c, w);
     sc_turn *t = turn_slot(c, last_id, w);
     bool same = t->last_id == last_id && t->took == (uint8_t)w->took && t->own == (uint8_t)w->own;
     for (int k = 0; same && k < w->own; k++)
-        same = t->ips[k] == w->ips[k];
+        same = t->ips[k] == w->f[k].ip;
     if (same) {
         TALLY_ASSERT(names_frames(t->id, w));
         return t->id;
@@ -323,13 +338,14 @@ static uint32_t walk_stack_id(tt_stack_cache *c, const sc_walk *w, uint32_t last
         turns_grow(c);
         t = turn_slot(c, last_id, w);
     }
-    uint32_t id = tt_stack_intern_cached(&c->interned, w->ips, w->n);
+    uint32_t id = walk_intern(c, w);
     if (id) {
         t->last_id = last_id;
         t->id = id;
         t->took = (uint8_t)w->took;
         t->own = (uint8_t)w->own;
-        memcpy(t->ips, w->ips, (size_t)w->own * sizeof *w->ips);
+        for (int k = 0; k < w->own; k++)
+            t->ips[k] = w->f[k].ip;
     }
     return id;
 }
@@ -372,10 +388,10 @@ capture_miss(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
      * are not kept. Tally's read the first frame's RBP from the stack too:
      * walk starts from the word below ret_slot. */
     if (ours && n > 0 && id) {
-        TALLY_ASSERT(w->rbp_from[0] == ret_slot - 1);
+        TALLY_ASSERT(w->f[0].rbp_from == ret_slot - 1);
         e->id = id;
-        c->key[k] = (sc_key){ret_slot, w->ips[0]};
-        c->tag[k] = key_tag(ret_slot, w->ips[0]);
+        c->key[k] = (sc_key){ret_slot, w->f[0].ip};
+        c->tag[k] = key_tag(ret_slot, w->f[0].ip);
     }
     return id;
 }
