@@ -161,8 +161,13 @@ void tt_stack_cache_clear(tt_stack_cache *c)
     c->last_id = 0;
 }
 
+/* The walk's pieces are inlined into the capture (a call each cost cc1's
+ * misses their arguments and registers), and read other frames' stack
+ * slots, which the sanitizer would call overflows. */
+#define SC_INLINE __attribute__((always_inline, no_sanitize_address)) static inline
+
 /* Every place w read from k on still holds what it read there. */
-__attribute__((no_sanitize_address)) static bool walk_holds(const sc_walk *w, int k)
+SC_INLINE bool walk_holds(const sc_walk *w, int k)
 {
     for (const sc_frame *f = w->f + k, *end = w->f + w->n; f < end; f++)
         if (*f->slot != f->ip || (f->rbp_checked && *f->rbp_from != f->rbp))
@@ -182,7 +187,7 @@ static inline void walk_add(sc_walk *w, const tt_fast_regs *r)
  * live when its step uses it, or when the next frame inherits it (reads
  * none) and it is live there. The last frame's step made no frame of the
  * walk, so nothing of the walk depends on it. */
-static void walk_finish(sc_walk *w, const bool *used, int upto)
+SC_INLINE void walk_finish(sc_walk *w, const bool *used, int upto)
 {
     for (int k = upto - 1; k >= 0; k--) {
         bool next = k + 1 < w->n;
@@ -208,7 +213,7 @@ static bool walk_take(sc_walk *w, const sc_walk *last, int k, int depth)
 
 /* Walks from the entry point's caller (the frame whose return address is
  * at ret_slot) outwards into w; false when tally's unwinder cannot. */
-static bool walk(tt_stack_cache *c, const uintptr_t *ret_slot, sc_walk *w)
+SC_INLINE bool walk(tt_stack_cache *c, const uintptr_t *ret_slot, sc_walk *w)
 {
     /* The entry point's caller, from ret_slot alone: the entry point keeps
      * a frame pointer (unwind.h), so the caller's RBP is the word its
