@@ -9,7 +9,7 @@ static long pairs;
 __attribute__((noinline)) static void *site(int depth, size_t n, int which)
 {
     if (depth > 0)
-        return site(depth - 1, n, which) ;
+        return site(depth - 1, n, which);
     return which ? malloc(n) : calloc(1, n);
 }
 

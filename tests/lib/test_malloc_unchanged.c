@@ -28,8 +28,9 @@ static void assert_from_libc(const char *name)
 }
 
 static const char *const allocator_names[] = {
-    "malloc", "free", "calloc", "realloc", "posix_memalign", "aligned_alloc",
-    "memalign", "valloc", "malloc_usable_size",
+    "malloc",   "free",           "calloc",
+    "realloc",  "posix_memalign", "aligned_alloc",
+    "memalign", "valloc",         "malloc_usable_size",
 };
 
 START_TEST(test_malloc_is_glibc_after_using_every_backend)

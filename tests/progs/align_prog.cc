@@ -151,11 +151,11 @@ static void release(Entry e, size_t alignment, size_t size, void *p)
 // past mimalloc's small and large object limits.
 static std::vector<size_t> sizes_for(size_t alignment)
 {
-    std::vector<size_t> s = {0,   1,   alignment - 1, alignment, alignment + 1, 2 * alignment,
-                             255, 256, 257,           320,       384,           448,
-                             500, 511, 512,           513,       640,           768,
-                             896, 1000, 1023,         1024,      1025,          2048,
-                             4096, 65536, 1 << 20,    (1 << 20) + 1, 3 << 20,   40 << 20};
+    std::vector<size_t> s = {
+        0,    1,     alignment - 1, alignment,     alignment + 1, 2 * alignment, 255,  256,
+        257,  320,   384,           448,           500,           511,           512,  513,
+        640,  768,   896,           1000,          1023,          1024,          1025, 2048,
+        4096, 65536, 1 << 20,       (1 << 20) + 1, 3 << 20,       40 << 20};
     return s;
 }
 
@@ -464,19 +464,23 @@ static int huge(void)
         auto del64 = [=](void *p) { ::operator delete(p, a64); };
         auto del64_array = [=](void *p) { ::operator delete[](p, a64); };
         auto del_big = [=](void *p) { ::operator delete(p, big); };
-        report_new(CALL("operator new(%s)", x), [n] { return ::operator new(n); }, del);
-        report_new(CALL("operator new[](%s)", x), [n] { return ::operator new[](n); }, del_array);
-        report_new(CALL("new char[%s]", x), [n] { return static_cast<void *>(new char[n]); },
-                   del_array);
+        report_new(
+            CALL("operator new(%s)", x), [n] { return ::operator new(n); }, del);
+        report_new(
+            CALL("operator new[](%s)", x), [n] { return ::operator new[](n); }, del_array);
+        report_new(
+            CALL("new char[%s]", x), [n] { return static_cast<void *>(new char[n]); }, del_array);
         report_nothrow(CALL("operator new(%s, nothrow)", x), ::operator new(n, std::nothrow), del);
         report_nothrow(CALL("operator new[](%s, nothrow)", x), ::operator new[](n, std::nothrow),
                        del_array);
-        report_new(CALL("operator new(%s, align 64)", x), [=] { return ::operator new(n, a64); },
-                   del64);
-        report_new(CALL("operator new[](%s, align 64)", x),
-                   [=] { return ::operator new[](n, a64); }, del64_array);
-        report_new(CALL("operator new(100, align %s)", x),
-                   [=] { return ::operator new(100, big); }, del_big);
+        report_new(
+            CALL("operator new(%s, align 64)", x), [=] { return ::operator new(n, a64); }, del64);
+        report_new(
+            CALL("operator new[](%s, align 64)", x), [=] { return ::operator new[](n, a64); },
+            del64_array);
+        report_new(
+            CALL("operator new(100, align %s)", x), [=] { return ::operator new(100, big); },
+            del_big);
         report_nothrow(CALL("operator new(%s, align 64, nothrow)", x),
                        ::operator new(n, a64, std::nothrow), del64);
         report_nothrow(CALL("operator new[](%s, align 64, nothrow)", x),
@@ -513,9 +517,8 @@ static int mallinfo_test(void)
         free(b);
     struct mallinfo2 after = mallinfo2();
     struct mallinfo old_after = mallinfo();
-    std::printf("mallinfo2 uordblks %zu -> %zu -> %zu, arena %zu -> %zu -> %zu\n",
-                before.uordblks, during.uordblks, after.uordblks, before.arena, during.arena,
-                after.arena);
+    std::printf("mallinfo2 uordblks %zu -> %zu -> %zu, arena %zu -> %zu -> %zu\n", before.uordblks,
+                during.uordblks, after.uordblks, before.arena, during.arena, after.arena);
     std::printf("mallinfo uordblks %d -> %d -> %d\n", old_before.uordblks, old_during.uordblks,
                 old_after.uordblks);
     int rc = 0;

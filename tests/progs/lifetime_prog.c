@@ -42,9 +42,9 @@ static int count_tasks(void)
 static const struct {
     const char *name;
     int sig;
-} fatal[] = {{"term", SIGTERM}, {"int", SIGINT},   {"hup", SIGHUP}, {"quit", SIGQUIT},
-             {"segv", SIGSEGV}, {"abort", SIGABRT}, {"fpe", SIGFPE}, {"ill", SIGILL},
-             {"bus", SIGBUS}};
+} fatal[] = {{"term", SIGTERM}, {"int", SIGINT},   {"hup", SIGHUP},
+             {"quit", SIGQUIT}, {"segv", SIGSEGV}, {"abort", SIGABRT},
+             {"fpe", SIGFPE},   {"ill", SIGILL},   {"bus", SIGBUS}};
 
 static int recurse(volatile int n)
 {
@@ -117,7 +117,9 @@ int main(int argc, char **argv)
                    sa.sa_handler == SIG_DFL   ? "dfl"
                    : sa.sa_handler == SIG_IGN ? "ign"
                                               : "other",
-                   old == SIG_DFL ? "dfl" : old == SIG_IGN ? "ign" : "other");
+                   old == SIG_DFL   ? "dfl"
+                   : old == SIG_IGN ? "ign"
+                                    : "other");
         }
         stack_t ss;
         sigaltstack(NULL, &ss);

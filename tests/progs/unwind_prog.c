@@ -38,9 +38,9 @@ static __attribute__((noinline)) void leaf(size_t n)
 
 /* Frame pointer or not, alternately, so that both kinds of CFA rule occur. */
 static __attribute__((noinline, optimize("no-omit-frame-pointer"))) void down_fp(int depth,
-                                                                                size_t grow);
+                                                                                 size_t grow);
 static __attribute__((noinline, optimize("omit-frame-pointer"))) void down_sp(int depth,
-                                                                             size_t grow)
+                                                                              size_t grow)
 {
     volatile char pad[24];
     pad[0] = (char)depth;
@@ -52,7 +52,7 @@ static __attribute__((noinline, optimize("omit-frame-pointer"))) void down_sp(in
 }
 
 static __attribute__((noinline, optimize("no-omit-frame-pointer"))) void down_fp(int depth,
-                                                                                size_t grow)
+                                                                                 size_t grow)
 {
     /* A frame whose size differs from one call to the next at the same pc. */
     char *a = alloca(grow % 512 + 1);
