@@ -182,8 +182,8 @@ static inline void walk_add(sc_walk *w, const tt_fast_regs *r)
     w->f[w->n++] = (sc_frame){r->ip, tt_fast_slot(r), r->rbp, r->rbp_from, false, false};
 }
 
-/* rbp_live for frames upto-1 down to 0 (the frames from upto on have
- * theirs already). used[k]: frame k's step used its RBP. A frame's RBP is
+/* rbp_live, and with it rbp_checked, for frames upto-1 down to 0 (the
+ * frames from upto on have theirs already). used[k]: frame k's step used its RBP. A frame's RBP is
  * live when its step uses it, or when the next frame inherits it (reads
  * none) and it is live there. The last frame's step made no frame of the
  * walk, so nothing of the walk depends on it. */
