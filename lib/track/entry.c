@@ -179,11 +179,11 @@ static __attribute__((noinline)) void shadowed_alloc_peak(tt_ledger_cache *c, tt
 }
 
 /* The first block in its part of the map (which is mapped here), or one
- * the map cannot take (its part cannot be mapped). */
+ * the map cannot take (not 16-aligned, or its part cannot be mapped). */
 static __attribute__((noinline)) void shadowed_alloc_unusual(void *ptr, int64_t size,
                                                              tally_alloc_kind kind)
 {
-    if (tt_shadow_put(ptr, size, kind))
+    if (tt_bare_put(ptr, size, kind))
         shadowed_alloc_books(ptr, size, kind);
     else
         alloc_tabled(ptr, size, 0, 0, kind);
@@ -219,10 +219,10 @@ TALLY_INTERNAL void tally_track_alloc(void *ptr, int64_t size, int32_t pool_id,
 {
     if (stack != 0 || pool_id != 0 || tt_shadow_on != TT_SHADOW_BARE || size >= TT_SHADOW_MAX_SIZE)
         return alloc_elsewhere(ptr, size, pool_id, stack, kind);
-    uint16_t *e = tt_shadow_find(ptr);
-    if (TT_UNLIKELY(!e))
+    uint8_t *e = tt_bare_find(ptr);
+    if (TT_UNLIKELY(!e || ((uintptr_t)ptr & 15)))
         return shadowed_alloc_unusual(ptr, size, kind);
-    tt_shadow_store(e, ptr, size, kind);
+    tt_bare_store(e, ptr, size, kind);
     tt_thread *t = tt_thread_current();
     tt_pool_delta *d = t ? tt_pool_delta_hit(&t->books, 0) : NULL;
     if (TT_UNLIKELY(!d))
@@ -265,14 +265,20 @@ static __attribute__((noinline)) bool fold_after_free(tt_ledger_cache *c)
 
 TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info)
 {
-    uint16_t *e = tt_shadow_on ? tt_shadow_find(ptr) : NULL;
-    uint16_t v = e ? __atomic_load_n(e, __ATOMIC_RELAXED) : 0;
-    if (!tt_shadow_starts(v, ptr))
+    if (tt_shadow_on != TT_SHADOW_BARE) {
+        uint16_t *e = tt_shadow_on ? tt_shadow_find(ptr) : NULL;
+        uint16_t v = e ? __atomic_load_n(e, __ATOMIC_RELAXED) : 0;
+        if (!tt_shadow_starts(v, ptr))
+            return free_tabled(ptr, info);
+        __atomic_store_n(e, 0, __ATOMIC_RELAXED); /* before the block can be reused */
+        return shadowed_free_with_stack(e, ptr, tt_shadow_size(v), tt_shadow_kind(v), info);
+    }
+    uint8_t *e = tt_bare_find(ptr);
+    uint8_t v = e ? __atomic_load_n(e, __ATOMIC_RELAXED) : 0;
+    if (!tt_bare_starts(v, ptr))
         return free_tabled(ptr, info);
+    int64_t size = tt_bare_size(e, v);
     __atomic_store_n(e, 0, __ATOMIC_RELAXED); /* before the block can be reused */
-    int64_t size = tt_shadow_size(v);
-    if (tt_shadow_on == TT_SHADOW_STACKS)
-        return shadowed_free_with_stack(e, ptr, size, tt_shadow_kind(v), info);
     if (info)
         *info = block_info(size, 0, 0, tt_shadow_kind(v));
     tt_thread *t = tt_thread_current();
@@ -287,13 +293,12 @@ TALLY_INTERNAL bool tally_track_free(void *ptr, tally_block_info *info)
 
 TALLY_INTERNAL bool tally_track_find(const void *ptr, tally_block_info *info)
 {
-    uint16_t *s;
     tally_block_info found;
     tt_entry e;
-    if (tt_shadow_on && (s = tt_shadow_block(ptr)) != NULL) {
-        uint16_t v = __atomic_load_n(s, __ATOMIC_RELAXED);
-        found = block_info(tt_shadow_size(v), tt_shadow_stack_of(s, ptr, tt_shadow_size(v)), 0,
-                           tt_shadow_kind(v));
+    tt_shadowed b;
+    if (tt_shadow_on && tt_shadow_start_in((uintptr_t)ptr & ~(uintptr_t)15, &b) &&
+        b.addr == (uintptr_t)ptr) {
+        found = block_info(b.size, b.stack, 0, b.kind);
     } else if (tt_live_find((uintptr_t)ptr, TT_ANY_POOL, &e)) {
         found = block_info(tt_entry_size(&e), e.stack, e.pool, tt_entry_kind(&e));
     } else {
@@ -311,19 +316,13 @@ static bool shadow_containing(uintptr_t a, uintptr_t *start, tally_block_info *f
 {
     uintptr_t g = a & ~(uintptr_t)15;
     for (int k = 0; k <= TT_SHADOW_MAX_SIZE / 16 && g >= 16; k++, g -= 16) {
-        const uint16_t *e = tt_shadow_find((const void *)g);
-        uint16_t v = e ? __atomic_load_n(e, __ATOMIC_RELAXED) : 0;
-        if (!(v & 3))
-            continue; /* no block starts here (or a stack's bits: shadow.h) */
-        uintptr_t s = g + (((v >> 2) & 1) ? 8 : 0);
-        if (s > a)
-            continue; /* starts after ptr, in ptr's own granule */
-        int64_t size = tt_shadow_size(v);
-        if (a - s >= (uint64_t)size)
+        tt_shadowed b;
+        if (!tt_shadow_start_in(g, &b) || b.addr > a)
+            continue; /* none starts here, or it starts after ptr, in ptr's own granule */
+        if (a - b.addr >= (uint64_t)b.size)
             return false;
-        *start = s;
-        *found =
-            block_info(size, tt_shadow_stack_of(e, (const void *)s, size), 0, tt_shadow_kind(v));
+        *start = b.addr;
+        *found = block_info(b.size, b.stack, 0, b.kind);
         return true;
     }
     return false;

@@ -9,10 +9,11 @@
 #include <emmintrin.h> /* SSE2, which every x86-64 has */
 #include <sys/mman.h>
 
-#define REGION_ENTRIES (1u << (TT_SHADOW_REGION_SHIFT - 4))
+#define REGION_ENTRIES TT_SHADOW_REGION_ENTRIES
 
 uint8_t tt_shadow_on;
 _Atomic(uint16_t *) tt_shadow_dir[TT_SHADOW_REGIONS];
+_Atomic(uint8_t *) tt_bare_dir[TT_SHADOW_REGIONS];
 _Atomic(uint32_t *) tt_shadow_stack_dir[TT_SHADOW_REGIONS];
 size_t (*tt_shadow_usable_size)(void *);
 
@@ -53,14 +54,16 @@ static void *region_part(_Atomic(void *) *slot, size_t bytes, bool *made)
 }
 
 /* The entry for address a in a map of entry-byte entries (its directory
- * dir), its region mapped first; the first map's regions are listed for
- * the walk. */
-static void *map_entry(uintptr_t a, _Atomic(void *) *dir, size_t entry, bool listed_map)
+ * dir), its region mapped first, with pad bytes past its last entry; the
+ * regions of the map that says where blocks start are listed for the
+ * walk. */
+static void *map_entry(uintptr_t a, _Atomic(void *) *dir, size_t entry, size_t pad, bool listed_map)
 {
     if (a >> 47)
         return NULL;
     bool made;
-    char *r = region_part(&dir[a >> TT_SHADOW_REGION_SHIFT], (size_t)REGION_ENTRIES * entry, &made);
+    char *r =
+        region_part(&dir[a >> TT_SHADOW_REGION_SHIFT], (size_t)REGION_ENTRIES * entry + pad, &made);
     if (made && listed_map)
         list_region(a >> TT_SHADOW_REGION_SHIFT);
     return r ? r + tt_shadow_granule(a) * entry : NULL;
@@ -68,73 +71,98 @@ static void *map_entry(uintptr_t a, _Atomic(void *) *dir, size_t entry, bool lis
 
 uint16_t *tt_shadow_make(uintptr_t a)
 {
-    return map_entry(a, (_Atomic(void *) *)tt_shadow_dir, sizeof(uint16_t), true);
+    return map_entry(a, (_Atomic(void *) *)tt_shadow_dir, sizeof(uint16_t), 0, true);
+}
+
+/* With a page past the region's last entry, where a block that starts in
+ * the region's last granules keeps its next entries (tt_bare_store). */
+uint8_t *tt_bare_make(uintptr_t a)
+{
+    return map_entry(a, (_Atomic(void *) *)tt_bare_dir, sizeof(uint8_t), BASE_PAGE, true);
 }
 
 uint32_t *tt_shadow_stack_make(uintptr_t a)
 {
-    return map_entry(a, (_Atomic(void *) *)tt_shadow_stack_dir, sizeof(uint32_t), false);
+    return map_entry(a, (_Atomic(void *) *)tt_shadow_stack_dir, sizeof(uint32_t), 0, false);
 }
 
-/* The entries of a 16-byte line of the map (8 granules) that start a
- * block, one bit each: bits 0-1 of a start's entry are its kind + 1, never
- * 0 (shadow.h). Most entries are 0 (a block's inner granules, free memory)
- * or hold a full run's stack bits, so a whole line is passed over with one
- * SSE2 compare. */
-static inline unsigned line_starts(const uint16_t *line)
+/* The entries of a 16-byte line of the map that start a block, a bit for
+ * each byte (8 entries of the 16-bit map, two bits each, or 16 of the bare
+ * map's): bits 0-1 of a start's entry are its kind + 1, never 0
+ * (shadow.h). Most entries are 0 (a block's inner granules, free memory)
+ * or hold a full run's stack bits or a bare map's size bits, so a whole
+ * line is passed over with one SSE2 compare. */
+static inline unsigned line_starts(const void *line, bool bare)
 {
     __m128i v = _mm_load_si128((const __m128i *)line);
+    if (bare)
+        return ~(unsigned)_mm_movemask_epi8(
+                   _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8(3)), _mm_setzero_si128())) &
+               0xffffu;
     __m128i none = _mm_cmpeq_epi16(_mm_and_si128(v, _mm_set1_epi16(3)), _mm_setzero_si128());
-    return ~(unsigned)_mm_movemask_epi8(none) & 0xffffu; /* two bits per entry */
-}
-
-/* One resident page of a region's map: emit each block that starts there. */
-static void walk_page(uintptr_t r, const uint16_t *base, const uint16_t *page_at,
-                      tt_shadow_emit *emit, void *arg)
-{
-    const size_t per_page = BASE_PAGE / sizeof(uint16_t);
-    for (size_t k = 0; k < per_page; k += 8) {
-        for (unsigned m = line_starts(page_at + k); m; m &= m - 1) {
-            unsigned j = (unsigned)__builtin_ctz(m) / 2;
-            m &= m - 1; /* the entry's second bit */
-            const uint16_t *e = page_at + k + j;
-            uint16_t v = __atomic_load_n(e, __ATOMIC_RELAXED);
-            if (!(v & 3))
-                continue; /* freed since the line was read */
-            size_t idx = (size_t)(e - base);
-            uintptr_t addr =
-                r << TT_SHADOW_REGION_SHIFT | idx << 4 | (uintptr_t)((v >> 2) & 1) << 3;
-            int64_t size = tt_shadow_size(v);
-            emit(addr, size, tt_shadow_stack_of(e, (const void *)addr, size), arg);
-        }
-    }
+    return ~(unsigned)_mm_movemask_epi8(none) & 0xffffu;
 }
 
 typedef struct {
     uintptr_t r;
-    const uint16_t *base;
+    const void *base;
+    bool bare;
     tt_shadow_emit *emit;
     void *arg;
 } region_walk;
 
+/* Emits the block whose first entry, of value v, is at e, in the granule
+ * at addr; nothing when the entry starts no block. */
+static void emit_entry(const region_walk *w, const void *e, unsigned v, uintptr_t addr)
+{
+    if (!(v & 3))
+        return; /* freed since the line was read */
+    if (w->bare) {
+        w->emit(addr, tt_bare_size(e, (uint8_t)v), 0, w->arg);
+        return;
+    }
+    addr |= (uintptr_t)((v >> 2) & 1) << 3;
+    int64_t size = tt_shadow_size((uint16_t)v);
+    w->emit(addr, size, tt_shadow_stack_of(e, (const void *)addr, size), w->arg);
+}
+
+/* One resident page of a region's map: emit each block that starts there. */
+static void walk_page(const region_walk *w, uintptr_t page_at)
+{
+    size_t entry = w->bare ? 1 : 2, first = (page_at - (uintptr_t)w->base) / entry;
+    for (size_t k = 0; k < BASE_PAGE; k += 16) {
+        for (unsigned m = line_starts((const void *)(page_at + k), w->bare); m; m &= m - 1) {
+            unsigned byte = (unsigned)__builtin_ctz(m);
+            const void *e = (const void *)(page_at + k + byte);
+            unsigned v = w->bare ? __atomic_load_n((const uint8_t *)e, __ATOMIC_RELAXED)
+                                 : __atomic_load_n((const uint16_t *)e, __ATOMIC_RELAXED);
+            if (!w->bare)
+                m &= m - 1; /* the entry's second bit */
+            size_t idx = first + (k + byte) / entry;
+            emit_entry(w, e, v, w->r << TT_SHADOW_REGION_SHIFT | idx << 4);
+        }
+    }
+}
+
 /* A run of resident pages of a region's map. */
 static void walk_run(void *ctx, uintptr_t lo, uintptr_t hi)
 {
-    const region_walk *w = ctx;
     for (uintptr_t at = lo; at < hi; at += BASE_PAGE)
-        walk_page(w->r, w->base, (const uint16_t *)at, w->emit, w->arg);
+        walk_page(ctx, at);
 }
 
 /* One region's live blocks, from its shadow pages in memory (mincore): a
  * page the heap never touched was never mapped in, and is not read. */
 static void walk_region(uintptr_t r, tt_shadow_emit *emit, void *arg)
 {
-    uint16_t *base = atomic_load_explicit(&tt_shadow_dir[r], memory_order_acquire);
+    bool bare = tt_shadow_on == TT_SHADOW_BARE;
+    void *base = bare ? (void *)atomic_load_explicit(&tt_bare_dir[r], memory_order_acquire)
+                      : (void *)atomic_load_explicit(&tt_shadow_dir[r], memory_order_acquire);
     if (!base)
         return;
-    region_walk w = {r, base, emit, arg};
+    region_walk w = {r, base, bare, emit, arg};
     uintptr_t lo = (uintptr_t)base;
-    tt_resident_each_by_mincore(lo, lo + (size_t)REGION_ENTRIES * sizeof(uint16_t), walk_run, &w);
+    tt_resident_each_by_mincore(lo, lo + (size_t)REGION_ENTRIES * (bare ? 1 : 2), walk_run, &w);
 }
 
 /* Resident shadow pages only (mincore), so the walk costs what the heap has
