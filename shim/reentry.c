@@ -8,6 +8,7 @@
 
 __thread int shim_busy __attribute__((tls_model("initial-exec")));
 __thread int shim_in_init __attribute__((tls_model("initial-exec")));
+__thread int *shim_errno_at __attribute__((tls_model("initial-exec")));
 __thread int shim_pending __attribute__((tls_model("initial-exec")));
 
 /* A signal handler that frees tracked blocks while its thread is inside the

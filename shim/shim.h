@@ -62,6 +62,18 @@ void shim_init(void);
 extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
 extern __thread int shim_in_init __attribute__((tls_model("initial-exec")));
 
+/* This thread's errno, its address kept at first use: every free keeps
+ * errno as glibc's does, and __errno_location is a call through the PLT
+ * each time. */
+extern __thread int *shim_errno_at __attribute__((tls_model("initial-exec")));
+SHIM_INLINE int *shim_errno(void)
+{
+    int *at = shim_errno_at;
+    if (SHIM_UNLIKELY(!at))
+        at = shim_errno_at = &errno;
+    return at;
+}
+
 /* Frees that arrive while this thread is busy (a signal handler freeing a
  * tracked block while the interrupted code holds a table lock) are deferred
  * until the outer call leaves the shim. */
@@ -329,9 +341,9 @@ SHIM_INLINE void shim_dealloc(void *ptr, shim_dealloc_kind how, size_t sized)
         return;
     if (SHIM_UNLIKELY(!shim_ready()) && (shim_boot_owns(ptr) || shim_state != SHIM_READY))
         return;
-    int saved = errno;
+    int *err = shim_errno(), saved = *err;
     shim_release(ptr, how, sized);
-    errno = saved;
+    *err = saved;
 }
 
 #endif

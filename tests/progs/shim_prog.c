@@ -143,8 +143,12 @@ static void *thread_main(void *arg)
         slots[id][i] = malloc(16 + (size_t)(i * 7 + id) % 2000);
     pthread_barrier_wait(&barrier);
     void **theirs = slots[(id + 1) % THREADS];
-    for (int i = 0; i < PER_THREAD; i++)
+    /* free keeps each thread's own errno, while the others free too. */
+    for (int i = 0; i < PER_THREAD; i++) {
+        errno = 1000 + id;
         free(theirs[i]);
+        CHECK(errno == 1000 + id);
+    }
     pthread_barrier_wait(&barrier);
     free(theirs);
     return malloc(1000 + (size_t)id); /* leaked: 8028 bytes in 8 blocks */
