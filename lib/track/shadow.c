@@ -9,7 +9,7 @@
 #include <emmintrin.h> /* SSE2, which every x86-64 has */
 #include <sys/mman.h>
 
-#define REGION_ENTRIES TT_SHADOW_REGION_ENTRIES
+#define REGION_ENTRIES (1u << (TT_SHADOW_REGION_SHIFT - 4))
 
 uint8_t tt_shadow_on;
 _Atomic(uint16_t *) tt_shadow_dir[TT_SHADOW_REGIONS];
@@ -103,6 +103,13 @@ static inline unsigned line_starts(const void *line, bool bare)
     return ~(unsigned)_mm_movemask_epi8(none) & 0xffffu;
 }
 
+/* The bytes of an entry of the map a walk reads: the bare map's or the
+ * 16-bit one. */
+static inline size_t entry_bytes(bool bare)
+{
+    return bare ? sizeof(uint8_t) : sizeof(uint16_t);
+}
+
 typedef struct {
     uintptr_t r;
     const void *base;
@@ -129,7 +136,7 @@ static void emit_entry(const region_walk *w, const void *e, unsigned v, uintptr_
 /* One resident page of a region's map: emit each block that starts there. */
 static void walk_page(const region_walk *w, uintptr_t page_at)
 {
-    size_t entry = w->bare ? 1 : 2, first = (page_at - (uintptr_t)w->base) / entry;
+    size_t entry = entry_bytes(w->bare), first = (page_at - (uintptr_t)w->base) / entry;
     for (size_t k = 0; k < BASE_PAGE; k += 16) {
         for (unsigned m = line_starts((const void *)(page_at + k), w->bare); m; m &= m - 1) {
             unsigned byte = (unsigned)__builtin_ctz(m);
@@ -162,7 +169,7 @@ static void walk_region(uintptr_t r, tt_shadow_emit *emit, void *arg)
         return;
     region_walk w = {r, base, bare, emit, arg};
     uintptr_t lo = (uintptr_t)base;
-    tt_resident_each_by_mincore(lo, lo + (size_t)REGION_ENTRIES * (bare ? 1 : 2), walk_run, &w);
+    tt_resident_each_by_mincore(lo, lo + (size_t)REGION_ENTRIES * entry_bytes(bare), walk_run, &w);
 }
 
 /* Resident shadow pages only (mincore), so the walk costs what the heap has

@@ -62,7 +62,6 @@
 #define TT_SHADOW_INNER_STACK_BITS 28 /* a stack id past these goes to the table */
 #define TT_SHADOW_REGION_SHIFT 30
 #define TT_SHADOW_REGIONS (1u << (47 - TT_SHADOW_REGION_SHIFT))
-#define TT_SHADOW_REGION_ENTRIES (1u << (TT_SHADOW_REGION_SHIFT - 4)) /* a region's granules */
 
 /* What the shadow map holds: nothing; a sampled run's unsampled blocks,
  * with no stack; a full run's small blocks, with their stacks. */
