@@ -64,7 +64,7 @@ SHIM_EXPORT void *calloc(size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    SHIM_BOOK(p, total, TALLY_KIND_MALLOC);
+    SHIM_BOOK_AS(p, total, TALLY_KIND_MALLOC, SHIM_ZEROED);
     return p;
 }
 
