@@ -39,7 +39,7 @@ static const shim_freed_block *find_freed(const void *ptr)
 {
     for (unsigned i = 0; i < SHIM_FREED_RING; i++) {
         const shim_freed_block *f = &shim_freed[(shim_freed_next - 1 - i) % SHIM_FREED_RING];
-        if (f->ptr == ptr)
+        if (f->key == shim_freed_key(ptr))
             return f;
     }
     return NULL;

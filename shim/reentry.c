@@ -35,6 +35,9 @@ void shim_run_pending(void)
     shim_pending = 0;
     while (ndeferred > 0 && !shim_busy) {
         void *p = deferred[--ndeferred];
+        /* Not left behind: this TLS is a root to the leak check, and the
+         * next block at p would look reachable (shim_freed_key says why). */
+        deferred[ndeferred] = NULL;
         shim_release(p, SHIM_DEALLOC_FREE, 0);
     }
     shim_signals_act();

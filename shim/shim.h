@@ -135,10 +135,19 @@ void shim_report_mismatch(const void *ptr, const tally_block_info *info, shim_de
 /* operator delete(void *, size_t) with a size that is not the block's. */
 void shim_report_bad_size(const void *ptr, const tally_block_info *info, size_t size);
 /* The blocks this thread freed last: tells a double free apart from an
- * invalid one, and says where the block came from. */
+ * invalid one, and says where the block came from. Each address is kept
+ * bit-inverted (shim_freed_key). The ring is in the thread's static TLS,
+ * which the leak check scans as a root (track/mark.c), and a freed
+ * block's address kept plain would make whatever block the allocator
+ * hands out there next look reachable, however the program dropped it. An
+ * inverted user-space address points nowhere. */
 #define SHIM_FREED_RING 64
+SHIM_INLINE uintptr_t shim_freed_key(const void *ptr)
+{
+    return ~(uintptr_t)ptr;
+}
 typedef struct {
-    const void *ptr;
+    uintptr_t key; /* shim_freed_key(ptr) */
     int64_t size;
     tally_stack_id stack;
     uint8_t kind;
@@ -151,7 +160,7 @@ extern __thread unsigned shim_freed_next __attribute__((tls_model("initial-exec"
 SHIM_INLINE void shim_errors_note_freed(const void *ptr, const tally_block_info *info)
 {
     shim_freed_block *f = &shim_freed[shim_freed_next++ % SHIM_FREED_RING];
-    f->ptr = ptr;
+    f->key = shim_freed_key(ptr);
     f->size = info->size;
     f->stack = info->stack;
     f->kind = info->kind;
