@@ -91,7 +91,7 @@ workload() {
         if (f == "fail" || h == "fail" || p == "fail") full = "no figure"
         else {
             r = (f - p) / (h - p)
-            full = sprintf("overhead %.2f of heaptrack'"'"'s (target <= 0.33): %s", r, r <= 1 / 3 ? "met" : "MISSED")
+            full = sprintf("overhead %.3f of heaptrack'"'"'s (target <= 1/3): %s", r, r <= 1 / 3 ? "met" : "MISSED")
         }
         if (s == "fail" || p == "fail") smp = "no figure"
         else smp = sprintf("%.2fx plain (target <= 1.0x): %s", s / p, s / p <= 1.0 ? "met" : "MISSED")
