@@ -335,13 +335,13 @@ static uint32_t walk_intern(tt_stack_cache *c, const sc_walk *w)
 }
 
 /* The id of w's stack: from the thread's turns when w took the rest of
- * the last walk (whose id is last_id), else interned. */
-static uint32_t walk_stack_id(tt_stack_cache *c, const sc_walk *w, uint32_t last_id)
+ * the last walk (whose id is last_id, and t the turn's slot for w, NULL
+ * when last_id is 0), else interned. */
+static uint32_t walk_stack_id(tt_stack_cache *c, const sc_walk *w, uint32_t last_id, sc_turn *t)
 {
     if (w->took < 0 || last_id == 0 || w->own > SC_TURN_FRAMES)
         return walk_intern(c, w);
-    TALLY_ASSERT(w->own >= 1);
-    sc_turn *t = turn_slot(c, last_id, w->f[0].slot, w->f[0].ip);
+    TALLY_ASSERT(w->own >= 1 && t == turn_slot(c, last_id, w->f[0].slot, w->f[0].ip));
     bool same = t->last_id == last_id && t->took == (uint8_t)w->took && t->own == (uint8_t)w->own;
     for (int k = 0; same && k < w->own; k++)
         same = t->ips[k] == w->f[k].ip;
@@ -380,8 +380,10 @@ capture_miss(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
     sc_entry *e = &c->e[k];
     c->tag[k] = 0;
     sc_walk *w = &e->w;
-    if (c->last_id)
-        __builtin_prefetch(turn_slot(c, c->last_id, ret_slot, *ret_slot));
+    /* The turn's slot, from the walk's frame 0 before the walk is made */
+    sc_turn *turn = c->last_id ? turn_slot(c, c->last_id, ret_slot, *ret_slot) : NULL;
+    if (turn)
+        __builtin_prefetch(turn);
     bool ours = tt_cfg.unwind != TT_UNWIND_LIBUNWIND && walk(c, ret_slot, w);
     if (!ours && tt_cfg.unwind == TT_UNWIND_CHECK)
         tt_unwind_check_fallback();
@@ -393,7 +395,7 @@ capture_miss(tt_stack_cache *c, const uintptr_t *ret_slot, int skip)
         n = w->n;
         if (tt_cfg.unwind == TT_UNWIND_CHECK)
             check_walk(ret_slot, w);
-        id = walk_stack_id(c, w, c->last_id);
+        id = walk_stack_id(c, w, c->last_id, turn);
         c->last = w;
         c->last_id = id;
     } else {
