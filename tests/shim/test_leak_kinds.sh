@@ -51,6 +51,7 @@ interior             -       0 0      0 0      656 4    256 4    leak_interior
 xor                  -       333 1    0 0      0 0      444 1    leak_xor
 alloc                -       1653 4   0 0      300 1    597 3    leak_alloc
 relinked             -       2048 128 0 0      0 0      2048 128 leak_relinked
+wide                 -       12000 1  96000 2000 12000 500 72000 1501 leak_wide
 roots_data           -       99 1     0 0      0 0      101 1    leak_roots data
 roots_bss            -       99 1     0 0      0 0      102 1    leak_roots bss
 roots_static_local   -       99 1     0 0      0 0      103 1    leak_roots static_local
