@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -282,6 +283,95 @@ static int big(void)
     return 0;
 }
 
+/* A signal handler frees a block while its thread is inside the shim: the
+ * free waits in the thread's deferred slots until the thread leaves
+ * (shim/reentry.c). Then a block is made at the freed one's address and
+ * dropped. It must be definitely lost: the slots are in TLS, which the
+ * leak check scans as a root, and one that kept the address would make
+ * the new block look reachable. The thread is held inside the shim by the
+ * write of an error report to a full pipe: stderr must be a pipe whose
+ * reader waits until the handler has created the file named by argv[2].
+ * Exit status 4: the handler did not run inside that call, or no block
+ * came back at the address, so nothing was shown. */
+static void *volatile victim;
+static uintptr_t victim_key; /* its address bit-inverted: not a pointer */
+static const char *handled_path;
+static volatile sig_atomic_t reporting, freed_while_reporting;
+
+static void on_alarm_free(int sig)
+{
+    (void)sig;
+    void *p = victim;
+    victim = NULL;
+    free(p);
+    freed_while_reporting = reporting;
+    close(open(handled_path, O_WRONLY | O_CREAT, 0600)); /* the reader may drain */
+}
+
+/* stderr full: 4096-byte writes (a pipe takes such a write whole or not
+ * at all), then single bytes. */
+static void fill_stderr(void)
+{
+    static char junk[4096];
+    memset(junk, '.', sizeof junk);
+    int flags = fcntl(STDERR_FILENO, F_GETFL);
+    CHECK(fcntl(STDERR_FILENO, F_SETFL, flags | O_NONBLOCK) == 0);
+    while (write(STDERR_FILENO, junk, sizeof junk) > 0)
+        ;
+    while (write(STDERR_FILENO, junk, 1) > 0)
+        ;
+    CHECK(fcntl(STDERR_FILENO, F_SETFL, flags) == 0);
+}
+
+__attribute__((noinline)) static int drop_at_victim(void)
+{
+    enum { TRIES = 100000 };
+    void **others = malloc(TRIES * sizeof *others);
+    CHECK(others != NULL);
+    int n = 0, found = 0;
+    while (n < TRIES) {
+        void *p = malloc(40);
+        if ((uintptr_t)p == ~victim_key) {
+            found = 1; /* dropped */
+            break;
+        }
+        others[n++] = p;
+    }
+    while (n > 0)
+        free(others[--n]);
+    free(others);
+    return found;
+}
+
+__attribute__((noinline)) static void scrub_stack(void)
+{
+    char buf[64 * 1024];
+    memset(buf, 0, sizeof buf);
+    __asm__ volatile("" : : "r"(buf) : "memory");
+}
+
+static int deferred(const char *handled)
+{
+    handled_path = handled;
+    victim = malloc(40);
+    victim_key = ~(uintptr_t)victim;
+    char *volatile inner = malloc(48);
+    struct sigaction sa = {.sa_handler = on_alarm_free};
+    sigemptyset(&sa.sa_mask);
+    CHECK(handled && sigaction(SIGALRM, &sa, NULL) == 0);
+    fill_stderr();
+    reporting = 1;
+    alarm(1);
+    free(inner + 8); /* invalid: its report waits for the pipe's reader */
+    reporting = 0;
+    free(inner); /* leaves the shim: the deferred free runs */
+    if (!freed_while_reporting || victim != NULL)
+        return 4;
+    int found = drop_at_victim();
+    scrub_stack();
+    return found ? 0 : 4;
+}
+
 static int pools(void)
 {
     LEAK(malloc(10));
@@ -314,6 +404,8 @@ int main(int argc, char **argv)
         return big();
     if (!strcmp(m, "pools"))
         return pools();
+    if (!strcmp(m, "deferred"))
+        return deferred(argv[2]);
     fprintf(stderr, "shim_prog: unknown mode %s\n", m);
     return 2;
 }
