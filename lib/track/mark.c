@@ -39,6 +39,10 @@
 #include <string.h>
 
 enum { UNREACHED = 0, REACHABLE, POSSIBLE, INDIRECT };
+/* A scan's mode is the state it gives (REACHABLE, POSSIBLE, INDIRECT), or
+ * LIBC_DATA: libc's own writable segments, a root like the others but for
+ * the chunk headers glibc's arena points at (glibc_next_header). */
+enum { LIBC_DATA = INDIRECT + 1 };
 /* With REACHABLE or POSSIBLE: marked in the root phase at or after the
  * sweep's cursor, and not scanned yet (see drain_roots). */
 #define PENDING 0x80
@@ -275,11 +279,34 @@ static bool counts_as_start(const marker *m, size_t i, uintptr_t v)
            is_vtable(m, w[0]);
 }
 
+/* glibc's malloc keeps pointers to chunk headers in libc's own data (the
+ * arena: its top chunk, its bins). A chunk's header is the 16 bytes before
+ * its memory, where the chunk before it ends, and that chunk's block may
+ * reach into them: a 24-byte block's chunk is 32 bytes, and the next
+ * header starts 16 bytes in. Such a pointer is glibc's, not the program's
+ * way to the block, and memcheck, which replaces malloc, never sees it: a
+ * lost block next to the top chunk read as possibly lost. Block i's own
+ * header says where its chunk ends (its size field, the word before it),
+ * and whether glibc mmap'd it (no chunk follows then). Not for mimalloc's
+ * blocks, nor for a block at a page's start (a mapping's), whose word
+ * before may not be mapped. */
+static bool glibc_next_header(const marker *m, size_t i, uintptr_t v)
+{
+    uintptr_t p = m->start[i];
+    if (p % 16 != 0 || p % BASE_PAGE < 16 || backend_mimalloc_owns((const void *)p))
+        return false;
+    uintptr_t size_field = ((const uintptr_t *)p)[-1];
+    if (size_field & 2) /* IS_MMAPPED */
+        return false;
+    return v == p - 16 + (size_field & ~(uintptr_t)7);
+}
+
 /* ---- scanning ---------------------------------------------------------------------- */
 /* A word that may point into a block. From a root or a reachable block
- * (`definite`), a pointer to the block's start makes it reachable; any
- * other pointer makes an unreached block possibly lost. In the clique
- * phase, any pointer makes an unreached block (not the leader) indirect. */
+ * (mode REACHABLE or LIBC_DATA), a pointer to the block's start makes it
+ * reachable; any other pointer makes an unreached block possibly lost
+ * (but glibc's own, from LIBC_DATA). In the clique phase, any pointer
+ * makes an unreached block (not the leader) indirect. */
 static inline void consider(marker *m, uintptr_t v, int mode)
 {
     size_t i = find(m, v);
@@ -296,9 +323,9 @@ static inline void consider(marker *m, uintptr_t v, int mode)
     uint8_t now = *s & ~PENDING;
     if (now == REACHABLE)
         return;
-    if (mode == REACHABLE && (v == m->start[i] || counts_as_start(m, i, v)))
+    if (mode != POSSIBLE && (v == m->start[i] || counts_as_start(m, i, v)))
         mark(m, i, REACHABLE);
-    else if (now == UNREACHED)
+    else if (now == UNREACHED && !(mode == LIBC_DATA && glibc_next_header(m, i, v)))
         mark(m, i, POSSIBLE);
 }
 
@@ -663,16 +690,22 @@ static const uint8_t kind_of[] = {
     [INDIRECT] = PROF_LEAK_INDIRECT,
 };
 
+/* What the mark maps, all of it before the world stops (mapping takes the
+ * registry's lock, which a stopped thread could hold). */
+typedef struct {
+    base_range *mods, *anon; /* mods: libc's segments first, nlibc of them */
+    size_t nmods, nlibc, nanon, mods_bytes, anon_bytes, maps_bytes, files_bytes, text_bytes;
+} roots;
+
 /* Every root, then everything reachable from them. */
-static void mark_from_roots(marker *m, const base_range *mods, size_t nmods, const base_range *anon,
-                            size_t nanon, const tt_world *w, const ucontext_t *caller,
+static void mark_from_roots(marker *m, const roots *r, const tt_world *w, const ucontext_t *caller,
                             size_t static_tls)
 {
-    for (size_t k = 0; k < nmods; k++)
-        scan_range(m, mods[k].lo, mods[k].hi, REACHABLE);
+    for (size_t k = 0; k < r->nmods; k++)
+        scan_range(m, r->mods[k].lo, r->mods[k].hi, k < r->nlibc ? LIBC_DATA : REACHABLE);
     scan_threads(m, w, caller, static_tls);
     sort_ranges(m->skip, m->nskip);
-    scan_anonymous(m, anon, nanon);
+    scan_anonymous(m, r->anon, r->nanon);
     drain_roots(m);
 }
 
@@ -687,13 +720,6 @@ static void sort_into_cliques(marker *m)
         drain(m, 1);
     }
 }
-
-/* What the mark maps, all of it before the world stops (mapping takes the
- * registry's lock, which a stopped thread could hold). */
-typedef struct {
-    base_range *mods, *anon;
-    size_t nmods, nanon, mods_bytes, anon_bytes, maps_bytes, files_bytes, text_bytes;
-} roots;
 
 #define MAPPED(field, count) (m->field = base_map((count) * sizeof *m->field)) != NULL
 
@@ -712,7 +738,7 @@ static bool take(marker *m, roots *r)
     r->anon = tt_roots_maps(TT_MAPS_ANONYMOUS, &r->nanon, &r->anon_bytes);
     m->files = tt_roots_maps(TT_MAPS_FILE, &m->nfiles, &r->files_bytes);
     m->text = tt_roots_maps(TT_MAPS_TEXT, &m->ntext, &r->text_bytes);
-    r->mods = tt_roots_modules(&r->nmods, &r->mods_bytes);
+    r->mods = tt_roots_modules(&r->nmods, &r->nlibc, &r->mods_bytes);
     return ok && m->maps && r->anon && m->files && m->text && r->mods;
 }
 
@@ -765,7 +791,7 @@ int tt_mark_classify(tt_snapshot *s, const ucontext_t *caller)
         r.nanon = 0;
     else
         m.nskip = nown;
-    mark_from_roots(&m, r.mods, r.nmods, r.anon, r.nanon, w, caller, static_tls);
+    mark_from_roots(&m, &r, w, caller, static_tls);
     sort_into_cliques(&m);
     tt_resident_close(&m.pages);
     tt_world_resume(w);

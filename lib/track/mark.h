@@ -22,10 +22,10 @@ int tt_mark_classify(tt_snapshot *s, const ucontext_t *caller);
  * arenas, a compiler's GC pages); the readable file-backed ones; the
  * executable file-backed ones (where a vtable's entries point).
  * And the writable segments of every loaded module but tally's own and its
- * allocator's. All mmap'd; count in *n. */
+ * allocator's, libc's first (*nlibc of them). All mmap'd; count in *n. */
 enum { TT_MAPS_READABLE, TT_MAPS_ANONYMOUS, TT_MAPS_FILE, TT_MAPS_TEXT };
 base_range *tt_roots_maps(int which, size_t *n, size_t *map_bytes);
-base_range *tt_roots_modules(size_t *n, size_t *map_bytes);
+base_range *tt_roots_modules(size_t *n, size_t *nlibc, size_t *map_bytes);
 /* The static TLS block's size below the thread pointer (glibc's
  * _dl_get_tls_static_info), or a guess when it is not there. */
 size_t tt_roots_static_tls(void);

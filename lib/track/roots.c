@@ -108,26 +108,43 @@ static bool is_own(const char *path)
            strncmp(base, "libjemalloc", 11) == 0;
 }
 
+static bool is_libc(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return strncmp(base, "libc.so", 7) == 0;
+}
+
+typedef struct {
+    base_buf out;
+    bool libc; /* libc's segments now, else every other module's */
+} module_walk;
+
 static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
-    if (info->dlpi_name && is_own(info->dlpi_name))
+    module_walk *mw = arg;
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    if (is_own(name) || is_libc(name) != mw->libc)
         return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
             uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-            add(arg, lo, lo + ph->p_memsz); /* .data, .bss and relro */
+            add(&mw->out, lo, lo + ph->p_memsz); /* .data, .bss and relro */
         }
     }
     return 0;
 }
 
-base_range *tt_roots_modules(size_t *n, size_t *map_bytes)
+base_range *tt_roots_modules(size_t *n, size_t *nlibc, size_t *map_bytes)
 {
-    base_buf out = {0};
-    dl_iterate_phdr(add_module, &out);
-    return finish(&out, n, map_bytes);
+    module_walk mw = {.libc = true};
+    dl_iterate_phdr(add_module, &mw);
+    *nlibc = mw.out.len / sizeof(base_range);
+    mw.libc = false;
+    dl_iterate_phdr(add_module, &mw);
+    return finish(&mw.out, n, map_bytes);
 }
 
 size_t tt_roots_static_tls(void)

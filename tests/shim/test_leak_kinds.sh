@@ -6,8 +6,9 @@
 #   tests/shim/test_leak_kinds.sh --derive   run valgrind on the corpus and
 #                                            print the table below from its answers
 #
-# 1. Each corpus program runs under `tally run` (full mode) and `tally report
-#    --leaks --format json`; its "leaks" -> "kinds" totals (definite,
+# 1. Each corpus program runs under `tally run` (full mode, on the shim's
+#    mimalloc and on glibc's malloc) and `tally report --leaks --format
+#    json`; its "leaks" -> "kinds" totals (definite,
 #    indirect, possible, reachable: bytes and count) must equal memcheck's,
 #    recorded in CORPUS below. When valgrind is installed the recorded figures
 #    are checked against a fresh memcheck run too (about 30 s;
@@ -223,31 +224,36 @@ echo "$CORPUS" | while read -r name proc db dn ib in pb pn rb rn prog args; do
         fi
     fi
 
-    tdir=$WORK/tally.$name
-    mkdir -p "$tdir"
-    "$TALLY" run -o "$tdir/%p.prof" -- "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
-    st=$?
-    if [ "$st" = 77 ]; then
-        echo "SKIP: $name: not on this machine (exit 77)"
-        continue
-    fi
-    prof=$(pick "$tdir" "$proc" "$WORK/$name.out")
-    if [ "$st" != 0 ] || [ -z "$prof" ]; then
-        cat "$WORK/$name.err"
-        failed "$label: under tally: exit $st, profile '$prof'"
-        continue
-    fi
-    got=$(kinds "$prof")
-    if [ -z "$got" ]; then
-        failed "$label: tally report cannot read $prof"
-    elif [ "$got" = none ]; then
-        failed "$label: the JSON report has no leaks.kinds (no leak classes in this build)"
-    elif [ "$got" = "$want" ]; then
-        echo "ok: $name: tally's classes equal memcheck's ($want)"
-    else
-        differ "$label" tally "$got" memcheck "$want"
-        groups "$prof"
-    fi
+    # Under both of the shim's allocators: glibc's keeps pointers of its own
+    # next to the blocks (mark.c's glibc_next_header).
+    for backend in mimalloc system; do
+        tdir=$WORK/tally.$name.$backend
+        mkdir -p "$tdir"
+        TALLY_BACKEND=$backend "$TALLY" run -o "$tdir/%p.prof" -- "$@" \
+            >"$WORK/$name.$backend.out" 2>"$WORK/$name.$backend.err"
+        st=$?
+        if [ "$st" = 77 ]; then
+            echo "SKIP: $name: not on this machine (exit 77)"
+            continue
+        fi
+        prof=$(pick "$tdir" "$proc" "$WORK/$name.$backend.out")
+        if [ "$st" != 0 ] || [ -z "$prof" ]; then
+            cat "$WORK/$name.$backend.err"
+            failed "$label, $backend: under tally: exit $st, profile '$prof'"
+            continue
+        fi
+        got=$(kinds "$prof")
+        if [ -z "$got" ]; then
+            failed "$label, $backend: tally report cannot read $prof"
+        elif [ "$got" = none ]; then
+            failed "$label, $backend: the JSON report has no leaks.kinds (no leak classes in this build)"
+        elif [ "$got" = "$want" ]; then
+            echo "ok: $name, $backend: tally's classes equal memcheck's ($want)"
+        else
+            differ "$label, $backend" tally "$got" memcheck "$want"
+            groups "$prof"
+        fi
+    done
 done
 
 [ "$DERIVE" = 1 ] && exit 0
