@@ -101,12 +101,15 @@ static inline uintptr_t block_end(const tt_snap_leak *l)
 /* Blocks are sorted by a counting sort over nbuckets equal slices of
  * [lo, hi) (two passes), then each slice on its own: a heap's blocks spread
  * over many slices, so each holds a few. The leak records stay where they
- * are: start[] and idx[] are the sorted view. */
+ * are: start[], end[] and idx[] are the sorted view. */
 static inline void swap_at(marker *m, size_t i, size_t j)
 {
     uintptr_t s = m->start[i];
     m->start[i] = m->start[j];
     m->start[j] = s;
+    uintptr_t e = m->end[i];
+    m->end[i] = m->end[j];
+    m->end[j] = e;
     uint32_t x = m->idx[i];
     m->idx[i] = m->idx[j];
     m->idx[j] = x;
@@ -166,6 +169,7 @@ static void index_blocks(marker *m)
         uintptr_t a = (uintptr_t)m->b[i].address;
         uint32_t *next = &m->bucket[(a - m->lo) >> shift];
         m->start[*next] = a;
+        m->end[*next] = block_end(&m->b[i]); /* here, where the record is read anyway */
         m->idx[(*next)++] = (uint32_t)i;
     }
     /* Each slice's position moved to its end, the next slice's start. */
@@ -175,8 +179,6 @@ static void index_blocks(marker *m)
     for (uint32_t k = 0; k < m->nbuckets; k++)
         if (m->bucket[k + 1] - m->bucket[k] > 1)
             sort_slice(m, m->bucket[k], m->bucket[k + 1]);
-    for (size_t i = 0; i < m->n; i++)
-        m->end[i] = block_end(&m->b[m->idx[i]]);
 }
 
 /* The block that holds address a (lo <= a < hi), or n: the last block
