@@ -3,50 +3,91 @@
 
 #include "base/mem.h"
 
-#include "base/spin.h"
-
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* ---- the registry of tally's own mappings ----------------------------------- */
 /* Tally's tables hold every live block's address: to the leak check they
  * would look like pointers from the program. It skips these ranges. */
 #define OWN_MAX 16384
-static base_spin own_lock;
 static base_range own[OWN_MAX];
 static size_t nown;
 static bool own_lost; /* a range did not fit: the registry is incomplete */
 
+/* The registry's lock holds its holder's process id, 0 when free. A thread
+ * that forks while another thread is inside own_add or own_remove leaves
+ * the child a lock whose holder does not exist there, and the child's
+ * first base_map spun for good: a child of the test suite's leak_exit fork
+ * was found spinning half an hour after its test had passed. No fork
+ * handler can fix that in time: the child's other handlers may map memory
+ * before this one would run, whatever the order they were registered in.
+ * So a waiter that finds another process's id in the lock takes it over.
+ * The holder's update may be half done: the child's registry may then lack
+ * that one range, and the child's leak check reads it as a root. getpid is
+ * a system call, but every caller is about to make one (mmap, munmap) or
+ * is the leak check. */
+static _Atomic pid_t own_lock;
+
+static void own_take(void)
+{
+    pid_t me = getpid();
+    for (;;) {
+        pid_t holder = 0;
+        if (atomic_compare_exchange_weak_explicit(&own_lock, &holder, me, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return;
+        if (holder != 0 && holder != me &&
+            atomic_compare_exchange_strong_explicit(&own_lock, &holder, me, memory_order_acquire,
+                                                    memory_order_relaxed))
+            return; /* the holder was the parent's thread: gone in this process */
+        sched_yield();
+    }
+}
+
+static void own_release(void)
+{
+    atomic_store_explicit(&own_lock, 0, memory_order_release);
+}
+
 static void own_add(void *p, size_t bytes)
 {
-    base_spin_lock(&own_lock);
+    own_take();
     if (nown < OWN_MAX)
         own[nown++] = (base_range){(uintptr_t)p, (uintptr_t)p + bytes};
     else
         own_lost = true;
-    base_spin_unlock(&own_lock);
+    own_release();
 }
 
 static void own_remove(void *p)
 {
-    base_spin_lock(&own_lock);
+    own_take();
     for (size_t i = 0; i < nown; i++)
         if (own[i].lo == (uintptr_t)p) {
             own[i] = own[--nown];
             break;
         }
-    base_spin_unlock(&own_lock);
+    own_release();
 }
 
 size_t base_own_ranges(base_range *out, size_t max)
 {
-    if (!base_spin_trylock(&own_lock))
+    /* One attempt: with the other threads stopped, a holder in this
+     * process may never let go. */
+    pid_t me = getpid(), holder = 0;
+    if (!atomic_compare_exchange_strong_explicit(&own_lock, &holder, me, memory_order_acquire,
+                                                 memory_order_relaxed) &&
+        (holder == me || !atomic_compare_exchange_strong_explicit(
+                             &own_lock, &holder, me, memory_order_acquire, memory_order_relaxed)))
         return SIZE_MAX;
     size_t n = own_lost || nown > max ? SIZE_MAX : nown;
     if (n != SIZE_MAX)
         memcpy(out, own, n * sizeof *own);
-    base_spin_unlock(&own_lock);
+    own_release();
     return n;
 }
 
