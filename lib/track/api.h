@@ -152,6 +152,10 @@ TALLY_INTERNAL void tally_track_before_exec(void);
  * the handler's ucontext. */
 TALLY_INTERNAL void tally_track_fatal(int sig, const void *caller);
 
+/* No other thread of the process is left (world.c, from /proc/self/task,
+ * without malloc). False when that cannot be read. */
+TALLY_INTERNAL bool tally_track_alone(void);
+
 /* ---- tally attach (shim/attach.c) ------------------------------------------------ */
 /* Starts tracking as tally_track_start does, in a process the shim was
  * loaded into by tally attach: no exit summary (report none). */

@@ -45,9 +45,10 @@ static bool await_stage(tt_world *w, int want)
     return false;
 }
 
-/* The thread ids of this process but the caller's, from /proc/self/task
- * read with getdents64 (opendir would call malloc). */
-static int list_threads(tt_world *w)
+/* Calls fn for each thread id of this process but the caller's, from
+ * /proc/self/task read with getdents64 (opendir would call malloc), until
+ * fn returns false. 0 or an errno value. */
+static int each_other_thread(bool (*fn)(pid_t tid, void *arg), void *arg)
 {
     int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -55,19 +56,41 @@ static int list_threads(tt_world *w)
     pid_t self = (pid_t)syscall(SYS_gettid);
     char buf[4096];
     long got;
-    while ((got = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
-        for (long off = 0; off < got;) {
+    bool more = true;
+    while (more && (got = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+        for (long off = 0; more && off < got;) {
             struct dirent64 *d = (struct dirent64 *)(buf + off);
             off += d->d_reclen;
             pid_t tid = 0;
             for (const char *p = d->d_name; *p >= '0' && *p <= '9'; p++)
                 tid = tid * 10 + (*p - '0');
-            if (tid > 0 && tid != self && w->n < TT_WORLD_MAX_THREADS)
-                w->threads[w->n++].tid = tid;
+            if (tid > 0 && tid != self)
+                more = fn(tid, arg);
         }
     }
     close(fd);
     return 0;
+}
+
+static bool add_thread(pid_t tid, void *arg)
+{
+    tt_world *w = arg;
+    if (w->n < TT_WORLD_MAX_THREADS)
+        w->threads[w->n++].tid = tid;
+    return true;
+}
+
+static bool found_one(pid_t tid, void *arg)
+{
+    (void)tid;
+    *(bool *)arg = true;
+    return false;
+}
+
+TALLY_INTERNAL bool tally_track_alone(void)
+{
+    bool other = false;
+    return each_other_thread(found_one, &other) == 0 && !other;
 }
 
 /* One thread into a ptrace stop. Its stop is noticed by waitpid or, when
@@ -129,7 +152,7 @@ tt_world *tt_world_stop(void)
     tt_world *w = base_map(WORLD_BYTES);
     if (!w)
         return NULL;
-    if (list_threads(w) != 0 || w->n == 0) {
+    if (each_other_thread(add_thread, w) != 0 || w->n == 0) {
         world_free(w);
         return NULL;
     }

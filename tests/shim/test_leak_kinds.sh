@@ -290,6 +290,33 @@ for mode in thread_exit fork signal multi_exit; do
     done
     [ $i -gt 3 ] && echo "ok: exit_$mode: exits $plain under tally too (3 runs)"
 done
+# No process of leak_exit's is left behind to burn a core (the machine's
+# benchmarks ran beside such leftovers for a while). A child that
+# leak_exit fork made while its parent was exiting can hang in glibc's
+# exit, on a lock the parent held at the fork: tally's freeing of glibc's
+# state at exit, while other threads ran, made that common (shim/freeres.c
+# now skips it then); a rarer case remains (about 1 run in 70 under tally,
+# none in 40 plain), so a leftover is killed and named here, not failed.
+# A child still writing its profile when its parent exits is orphaned and
+# ends on its own, later on a loaded machine: a minute is given.
+strays() {
+    for d in /proc/[0-9]*; do
+        tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q "^$P/leak_exit " && echo "${d#/proc/}"
+    done
+}
+waited=0
+while [ -n "$(strays)" ] && [ $waited -lt 60 ]; do
+    sleep 1
+    waited=$((waited + 1))
+done
+left=$(strays)
+if [ -n "$left" ]; then
+    for pid in $left; do
+        echo "note: leak_exit $pid still running after a minute: $(grep State "/proc/$pid/status" 2>/dev/null), in $(cat "/proc/$pid/wchan" 2>/dev/null); killed"
+    done
+    # shellcheck disable=SC2086
+    kill -9 $left 2>/dev/null
+fi
 
 # ---- 3. real programs: no definitely lost bytes where memcheck finds none -------------------
 # memcheck (valgrind-3.19.0, --trace-children=yes) finds 0 bytes definitely
