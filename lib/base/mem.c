@@ -32,20 +32,23 @@ static bool own_lost; /* a range did not fit: the registry is incomplete */
  * is the leak check. */
 static _Atomic pid_t own_lock;
 
+/* One attempt, by a thread of process me: the lock free, or held by a
+ * thread of another process (the parent's, gone in this one). */
+static bool own_try(pid_t me)
+{
+    pid_t holder = 0;
+    if (atomic_compare_exchange_strong_explicit(&own_lock, &holder, me, memory_order_acquire,
+                                                memory_order_relaxed))
+        return true;
+    return holder != me && atomic_compare_exchange_strong_explicit(
+                               &own_lock, &holder, me, memory_order_acquire, memory_order_relaxed);
+}
+
 static void own_take(void)
 {
     pid_t me = getpid();
-    for (;;) {
-        pid_t holder = 0;
-        if (atomic_compare_exchange_weak_explicit(&own_lock, &holder, me, memory_order_acquire,
-                                                  memory_order_relaxed))
-            return;
-        if (holder != 0 && holder != me &&
-            atomic_compare_exchange_strong_explicit(&own_lock, &holder, me, memory_order_acquire,
-                                                    memory_order_relaxed))
-            return; /* the holder was the parent's thread: gone in this process */
+    while (!own_try(me))
         sched_yield();
-    }
 }
 
 static void own_release(void)
@@ -78,11 +81,7 @@ size_t base_own_ranges(base_range *out, size_t max)
 {
     /* One attempt: with the other threads stopped, a holder in this
      * process may never let go. */
-    pid_t me = getpid(), holder = 0;
-    if (!atomic_compare_exchange_strong_explicit(&own_lock, &holder, me, memory_order_acquire,
-                                                 memory_order_relaxed) &&
-        (holder == me || !atomic_compare_exchange_strong_explicit(
-                             &own_lock, &holder, me, memory_order_acquire, memory_order_relaxed)))
+    if (!own_try(getpid()))
         return SIZE_MAX;
     size_t n = own_lost || nown > max ? SIZE_MAX : nown;
     if (n != SIZE_MAX)
