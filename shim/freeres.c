@@ -30,7 +30,7 @@ static int find_libstdcxx(struct dl_phdr_info *info, size_t size, void *arg)
  * message, at exit, with a stack (through the exit handlers) that tally's
  * own unwinder leaves to libunwind. In a C program that was most of what a
  * preloaded /bin/true cost. dl_iterate_phdr allocates nothing. */
-void shim_freeres_cxx(void)
+static void free_cxx_pool(void)
 {
     if (!dl_iterate_phdr(find_libstdcxx, NULL))
         return;
@@ -40,20 +40,26 @@ void shim_freeres_cxx(void)
         fn();
 }
 
-/* Only with no other thread left: the runtimes' state is freed under any
- * thread still using it (stdio, an exception in flight), and a thread that
- * forked meanwhile gave its child glibc's exit lock held, the child hanging
- * in its exit for good (tests/progs/leak_exit fork: 4 of 20 runs left a
- * child behind; none without this freeing, none plain). valgrind frees
- * them once the other threads are gone; here they stay, reachable from
- * the runtimes' own data. */
+/* Both ways out free the runtimes' state only with no other thread left:
+ * it is freed under any thread still using it (stdio, an exception in
+ * flight), and a thread that forked meanwhile gave its child glibc's exit
+ * lock held, the child hanging in its exit for good (tests/progs/leak_exit
+ * fork: 4 of 20 runs left a child behind, about 1 in 70 without this
+ * freeing, none in 40 plain). valgrind frees them once the other threads
+ * are gone; here they stay, reachable from the runtimes' own data. */
+void shim_freeres_cxx(void)
+{
+    if (tally_track_alone())
+        free_cxx_pool();
+}
+
 static void run_freeres(void)
 {
     if (!tally_track_alone())
         return;
     /* libstdc++ first: its pool is freed with free(), which glibc's
      * freeres must not have torn down yet. */
-    shim_freeres_cxx();
+    free_cxx_pool();
     void (*fn)(void);
     *(void **)&fn = dlsym(RTLD_DEFAULT, "__libc_freeres");
     if (fn)

@@ -213,7 +213,8 @@ int shim_got_route(bool restore, int *changed);
 
 /* ---- exit (freeres.c) ------------------------------------------------------ */
 void shim_freeres_init(void);
-/* libstdc++'s part only: safe at _exit, which must not flush stdio. */
+/* libstdc++'s part only: safe at _exit, which must not flush stdio. Both
+ * free only when no other thread is left. */
 void shim_freeres_cxx(void);
 
 /* ---- booking helpers -------------------------------------------------------- */
