@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "leak_common.h" /* lk_scrub */
+
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
@@ -343,13 +345,6 @@ __attribute__((noinline)) static int drop_at_victim(void)
     return found;
 }
 
-__attribute__((noinline)) static void scrub_stack(void)
-{
-    char buf[64 * 1024];
-    memset(buf, 0, sizeof buf);
-    __asm__ volatile("" : : "r"(buf) : "memory");
-}
-
 static int deferred(const char *handled)
 {
     handled_path = handled;
@@ -368,7 +363,7 @@ static int deferred(const char *handled)
     if (!freed_while_reporting || victim != NULL)
         return 4;
     int found = drop_at_victim();
-    scrub_stack();
+    lk_scrub(); /* no stale copy of the dropped block's address below us */
     return found ? 0 : 4;
 }
 
