@@ -224,37 +224,37 @@ echo "$CORPUS" | while read -r name proc db dn ib in pb pn rb rn prog args; do
         fi
     fi
 
-    # Under both of the shim's allocators (glibc's keeps pointers of its own
-    # next to the blocks: mark.c's glibc_next_header), and with every block
+    # Three ways: under each of the shim's allocators (glibc's keeps pointers
+    # of its own next to the blocks: mark.c's glibc_next_header), and with every block
     # in the live table (TALLY_SHADOW=0: the blocks' records come to the
     # mark in the table's order, not by address).
-    for backend in mimalloc system table; do
-        tdir=$WORK/tally.$name.$backend
+    for way in mimalloc system table; do
+        tdir=$WORK/tally.$name.$way
         mkdir -p "$tdir"
         shadow=1
-        [ $backend = table ] && shadow=0
-        TALLY_BACKEND=${backend%table} TALLY_SHADOW=$shadow "$TALLY" run -o "$tdir/%p.prof" -- "$@" \
-            >"$WORK/$name.$backend.out" 2>"$WORK/$name.$backend.err"
+        [ $way = table ] && shadow=0
+        TALLY_BACKEND=${way%table} TALLY_SHADOW=$shadow "$TALLY" run -o "$tdir/%p.prof" -- "$@" \
+            >"$WORK/$name.$way.out" 2>"$WORK/$name.$way.err"
         st=$?
         if [ "$st" = 77 ]; then
             echo "SKIP: $name: not on this machine (exit 77)"
             continue
         fi
-        prof=$(pick "$tdir" "$proc" "$WORK/$name.$backend.out")
+        prof=$(pick "$tdir" "$proc" "$WORK/$name.$way.out")
         if [ "$st" != 0 ] || [ -z "$prof" ]; then
-            cat "$WORK/$name.$backend.err"
-            failed "$label, $backend: under tally: exit $st, profile '$prof'"
+            cat "$WORK/$name.$way.err"
+            failed "$label, $way: under tally: exit $st, profile '$prof'"
             continue
         fi
         got=$(kinds "$prof")
         if [ -z "$got" ]; then
-            failed "$label, $backend: tally report cannot read $prof"
+            failed "$label, $way: tally report cannot read $prof"
         elif [ "$got" = none ]; then
-            failed "$label, $backend: the JSON report has no leaks.kinds (no leak classes in this build)"
+            failed "$label, $way: the JSON report has no leaks.kinds (no leak classes in this build)"
         elif [ "$got" = "$want" ]; then
-            echo "ok: $name, $backend: tally's classes equal memcheck's ($want)"
+            echo "ok: $name, $way: tally's classes equal memcheck's ($want)"
         else
-            differ "$label, $backend" tally "$got" memcheck "$want"
+            differ "$label, $way" tally "$got" memcheck "$want"
             groups "$prof"
         fi
     done
