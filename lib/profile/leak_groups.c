@@ -56,12 +56,18 @@ static bool grow(prof_leak_groups *g)
 uint32_t prof_leak_group_add(prof_leak_groups *g, uint32_t stack_id, int32_t pool_id, uint32_t kind,
                              int64_t size)
 {
+    return prof_leak_group_add_n(g, stack_id, pool_id, kind, size, 1);
+}
+
+uint32_t prof_leak_group_add_n(prof_leak_groups *g, uint32_t stack_id, int32_t pool_id,
+                               uint32_t kind, int64_t bytes, int64_t count)
+{
     if (g->failed)
         return PROF_NO_GROUP;
     if (g->last && same(group_at(g, g->last - 1), stack_id, pool_id, kind)) {
         prof_leak *l = group_at(g, g->last - 1);
-        l->bytes += size;
-        l->count++;
+        l->bytes += bytes;
+        l->count += count;
         return g->last - 1;
     }
     if ((g->n + 1) * 2 > g->cap && (g->n + 1 >= PROF_NO_GROUP || !grow(g))) {
@@ -79,8 +85,8 @@ uint32_t prof_leak_group_add(prof_leak_groups *g, uint32_t stack_id, int32_t poo
         g->slots[j] = (uint32_t)++g->n;
     }
     prof_leak *l = group_at(g, g->slots[j] - 1);
-    l->bytes += size;
-    l->count++;
+    l->bytes += bytes;
+    l->count += count;
     g->last = g->slots[j];
     return g->slots[j] - 1;
 }

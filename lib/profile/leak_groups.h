@@ -44,6 +44,9 @@ typedef struct {
  * when out of memory (then g->failed). */
 uint32_t prof_leak_group_add(prof_leak_groups *g, uint32_t stack_id, int32_t pool_id, uint32_t kind,
                              int64_t size);
+/* Counts count blocks of bytes in all, already summed by the caller. */
+uint32_t prof_leak_group_add_n(prof_leak_groups *g, uint32_t stack_id, int32_t pool_id,
+                               uint32_t kind, int64_t bytes, int64_t count);
 /* The index of an existing group, or PROF_NO_GROUP. */
 uint32_t prof_leak_group_find(const prof_leak_groups *g, uint32_t stack_id, int32_t pool_id,
                               uint32_t kind);

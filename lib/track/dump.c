@@ -45,8 +45,9 @@ int tt_dump(const char *path, int reason, const ucontext_t *caller)
     tt_output_name(pattern, out, sizeof out);
     tt_series_tick_now(true);
     tt_snapshot s;
-    int rc = tt_snapshot_take(&s);
-    if (rc == 0 && wants_leak_check(reason))
+    bool check = wants_leak_check(reason);
+    int rc = tt_snapshot_take(&s, check || tt_cfg.leak_addresses);
+    if (rc == 0 && check)
         tt_mark_classify(&s, caller); /* on failure the leaks stay "live" */
     if (rc == 0)
         rc = tt_profile_write(&s, pattern, reason, out, sizeof out);

@@ -762,6 +762,7 @@ static void give_back(marker *m, roots *r)
 
 int tt_mark_classify(tt_snapshot *s, const ucontext_t *caller)
 {
+    TALLY_ASSERT(!s->grouped); /* a mark needs each block's bounds */
     marker m = {.b = s->leaks, .n = s->nleaks, .lo = UINTPTR_MAX};
     if (m.n > UINT32_MAX / 2)
         return ENOMEM;

@@ -7,6 +7,7 @@
 #include "track/snapshot.h"
 
 #include "base/mem.h"
+#include "track/leak_list.h"
 #include "track/ledger.h"
 #include "track/live_table.h"
 #include "track/mappings.h"
@@ -43,26 +44,22 @@ static int64_t unscale(int64_t count)
 
 static void copy_leak(const tt_entry *e, void *arg)
 {
-    base_buf *b = arg;
     if (tt_entry_flags(e) & TT_FLAG_COVERED)
         return; /* the same block, booked again by a wrapper pool on top */
-    tt_snap_leak l = {e->addr, tt_entry_size(e), e->stack, e->pool, tt_entry_flags(e), 0};
-    base_buf_put(b, &l, sizeof l);
+    tt_leak_list_add(arg, e->addr, tt_entry_size(e), e->stack, e->pool, (uint8_t)tt_entry_flags(e));
 }
 
 /* A block in the shadow map, pool 0: a sampled run's unsampled one (no
  * stack, no weight) or a full run's small one, with its stack. */
 static void copy_shadowed(uintptr_t addr, int64_t size, uint32_t stack, void *arg)
 {
-    tt_snap_leak l = {addr, size, stack, 0, 0, 0};
-    base_buf_put(arg, &l, sizeof l);
+    tt_leak_list_add(arg, addr, size, stack, 0, 0);
 }
 
 /* A mapping of the program's (TALLY_MMAP): a block of the pool "mmap". */
 static void copy_mapping(uintptr_t lo, uintptr_t hi, uint32_t stack, int32_t pool, void *arg)
 {
-    tt_snap_leak l = {lo, (int64_t)(hi - lo), stack, pool, TT_FLAG_MAPPING, 0};
-    base_buf_put(arg, &l, sizeof l);
+    tt_leak_list_add(arg, lo, (int64_t)(hi - lo), stack, pool, TT_FLAG_MAPPING);
 }
 
 /* Pools become active (book their first block) on the program's threads,
@@ -85,7 +82,7 @@ static size_t choose_pools(uint64_t *chosen, int32_t max)
     return n;
 }
 
-int tt_snapshot_take(tt_snapshot *s)
+int tt_snapshot_take(tt_snapshot *s, bool blocks)
 {
     memset(s, 0, sizeof *s);
     pthread_rwlock_wrlock(&tt_g.fold_lock);
@@ -163,15 +160,15 @@ int tt_snapshot_take(tt_snapshot *s)
 
     /* Blocks come and go while the shards are walked one by one: each shard
      * is consistent, which is all a list of leaks needs. */
-    base_buf leaks = {0};
+    tt_leak_list leaks = {.grouped = !blocks};
     tt_live_foreach(copy_leak, &leaks);
     if (tt_shadow_on)
         tt_shadow_foreach(copy_shadowed, &leaks);
     tt_mappings_foreach(copy_mapping, &leaks);
-    s->leaks = (tt_snap_leak *)leaks.data;
-    s->nleaks = leaks.len / sizeof(tt_snap_leak);
-    s->map_bytes[2] = leaks.cap;
-    return 0;
+    int rc = tt_leak_list_finish(&leaks, s);
+    if (rc != 0)
+        tt_snapshot_free(s);
+    return rc;
 }
 
 void tt_snapshot_free(tt_snapshot *s)

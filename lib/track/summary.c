@@ -195,7 +195,7 @@ static size_t group_leaks(const tt_snapshot *s, group *g, bool with_stack_only)
             g[ng - 1].kind != k)
             g[ng++] = (group){l[i].stack, l[i].pool, k, 0, 0};
         g[ng - 1].bytes += l[i].size;
-        g[ng - 1].count++;
+        g[ng - 1].count += l[i].count;
     }
     return ng;
 }
@@ -257,7 +257,7 @@ static void print_pool_classes(int fd, const tt_snapshot *s, int32_t pool)
     for (size_t i = 0; i < s->nleaks; i++)
         if (s->leaks[i].pool == pool) {
             k[kind_of(&s->leaks[i])].bytes += s->leaks[i].size;
-            k[kind_of(&s->leaks[i])].count++;
+            k[kind_of(&s->leaks[i])].count += s->leaks[i].count;
         }
     char line[512];
     size_t len = 0;
@@ -278,7 +278,7 @@ static void print_classified(printer *p, const char *head)
     figure k[PROF_LEAK_KINDS] = {{0}};
     for (size_t i = 0; i < s->nleaks; i++) {
         k[kind_of(&s->leaks[i])].bytes += s->leaks[i].size;
-        k[kind_of(&s->leaks[i])].count++;
+        k[kind_of(&s->leaks[i])].count += s->leaks[i].count;
     }
     char line[512];
     size_t len = 0;
@@ -350,9 +350,10 @@ static void print_unclassified(printer *p, const char *head)
                 count += s->pools[k].live_count;
             }
     } else {
-        for (size_t i = 0; i < s->nleaks; i++)
+        for (size_t i = 0; i < s->nleaks; i++) {
             bytes += s->leaks[i].size;
-        count = (int64_t)s->nleaks;
+            count += s->leaks[i].count;
+        }
     }
     if (count == 0) {
         tt_say(p->fd, "tally: no leaks; %s\n", head);
@@ -369,7 +370,7 @@ static void print_unclassified(printer *p, const char *head)
             for (size_t i = 0; i < s->nleaks; i++)
                 if (s->leaks[i].pool == s->pools[k].id) {
                     pb += s->leaks[i].size;
-                    pc++;
+                    pc += s->leaks[i].count;
                 }
         }
         if (pc)

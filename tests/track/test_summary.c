@@ -30,6 +30,7 @@ static void add(size_t n, int64_t size, uint32_t stack, int32_t pool, uint8_t ki
                                          .size = size,
                                          .stack = stack,
                                          .pool = pool,
+                                         .count = 1,
                                          .kind = kind};
 }
 
