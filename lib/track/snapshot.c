@@ -42,6 +42,8 @@ static int64_t unscale(int64_t count)
     return count >= 0 ? (count + k / 2) / k : -((-count + k / 2) / k);
 }
 
+_Static_assert(TT_FLAG_MAPPING <= UINT8_MAX, "a block's flags fit tt_snap_leak's byte");
+
 static void copy_leak(const tt_entry *e, void *arg)
 {
     if (tt_entry_flags(e) & TT_FLAG_COVERED)
