@@ -21,6 +21,7 @@
 
 #include "base/mem.h"
 #include "profile/format.h"
+#include "profile/leak_groups.h"
 #include "track/live_table.h"
 #include "track/names.h"
 #include "track/say.h"
@@ -76,13 +77,13 @@ static bool group_less(const group *a, const group *b)
     return a->bytes != b->bytes ? a->bytes < b->bytes : a->count < b->count;
 }
 
-static bool leak_less(const tt_snap_leak *a, const tt_snap_leak *b)
+static bool site_less(const group *a, const group *b)
 {
     if (a->stack != b->stack)
         return a->stack < b->stack;
     if (a->pool != b->pool)
         return a->pool < b->pool;
-    return kind_of(a) < kind_of(b);
+    return a->kind < b->kind;
 }
 
 static bool rec_less(const tt_snap_rec *const *a, const tt_snap_rec *const *b)
@@ -119,7 +120,7 @@ static bool rec_less(const tt_snap_rec *const *a, const tt_snap_rec *const *b)
             name##_sift(a, k, 0);                                                                  \
         }                                                                                          \
     }
-DEFINE_HEAPSORT(sort_leaks, tt_snap_leak, leak_less)
+DEFINE_HEAPSORT(sort_by_site, group, site_less)
 DEFINE_HEAPSORT(sort_groups, group, group_less)
 DEFINE_HEAPSORT(sort_recs, const tt_snap_rec *, rec_less)
 
@@ -181,22 +182,26 @@ static size_t print_groups(printer *p, unsigned mask, size_t limit, const char *
     return shown;
 }
 
-/* Groups the leaks by (stack, pool, kind); sorts s->leaks in place. */
+/* Groups the leaks by (stack, pool, kind), in that order (scale_groups
+ * reads them so). Hashed, then the groups sorted: heap-sorting the leaks
+ * themselves took 20 ms for 1M blocks, and wrote into the snapshot. With
+ * no memory for the index, no group: the summary lists no stacks. */
 static size_t group_leaks(const tt_snapshot *s, group *g, bool with_stack_only)
 {
-    tt_snap_leak *l = s->leaks;
-    sort_leaks(l, s->nleaks);
-    size_t ng = 0;
+    prof_leak_groups index = {0};
     for (size_t i = 0; i < s->nleaks; i++) {
-        if (with_stack_only && l[i].stack == 0)
-            continue;
-        unsigned k = kind_of(&l[i]);
-        if (ng == 0 || g[ng - 1].stack != l[i].stack || g[ng - 1].pool != l[i].pool ||
-            g[ng - 1].kind != k)
-            g[ng++] = (group){l[i].stack, l[i].pool, k, 0, 0};
-        g[ng - 1].bytes += l[i].size;
-        g[ng - 1].count += l[i].count;
+        const tt_snap_leak *l = &s->leaks[i];
+        if (!with_stack_only || l->stack != 0)
+            prof_leak_group_add_n(&index, l->stack, l->pool, kind_of(l), l->size, l->count);
     }
+    size_t ng = 0;
+    if (!index.failed) {
+        const prof_leak *x = (const prof_leak *)index.groups.data;
+        for (; ng < index.n; ng++)
+            g[ng] = (group){x[ng].stack_id, x[ng].pool_id, x[ng].kind, x[ng].bytes, x[ng].count};
+    }
+    prof_leak_groups_free(&index);
+    sort_by_site(g, ng);
     return ng;
 }
 

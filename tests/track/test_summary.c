@@ -201,6 +201,39 @@ START_TEST(sampled_classified_estimates)
 }
 END_TEST
 
+/* The same, with the blocks of two stacks interleaved in the snapshot (a
+ * heap's blocks come in address order, not by stack): each stack's
+ * estimate is shared out among its own classes, whatever the order. */
+START_TEST(sampled_estimates_with_interleaved_stacks)
+{
+    uint32_t a = fake_stack(0x6000), b = fake_stack(0x7000);
+    nleaks = 0;
+    add(1, 4000, a, 0, PROF_LEAK_DEFINITE);
+    add(1, 100, b, 0, PROF_LEAK_DEFINITE);
+    add(1, 1000, a, 0, PROF_LEAK_REACHABLE);
+    tt_snap_pool sp[1] = {{.id = 0, .name = "malloc", .current = 5100, .live_count = 3}};
+    tt_snap_rec recs[2] = {{.stack = b, .pool = 0, .live_bytes = 200, .live_count = 2},
+                           {.stack = a, .pool = 0, .live_bytes = 10000, .live_count = 4}};
+    tt_snapshot s = {.classified = true,
+                     .pools = sp,
+                     .npools = 1,
+                     .recs = recs,
+                     .nrecs = 2,
+                     .leaks = leaks,
+                     .nleaks = nleaks};
+    const char *out = summary_of(&s, TT_REPORT_FULL, 4096);
+    ck_assert_msg(strstr(out, "~8000 bytes in 2 blocks definitely lost in pool malloc, allocated "
+                              "at:\n    #0 0x6000\n") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "~200 bytes in 2 blocks definitely lost in pool malloc, allocated "
+                              "at:\n    #0 0x7000\n") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "~2000 bytes in 2 blocks still reachable in pool malloc, allocated "
+                              "at:\n    #0 0x6000\n") != NULL,
+                  "%s", out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("summary");
@@ -211,6 +244,7 @@ int main(void)
     tcase_add_test(tc, nothing_lost);
     tcase_add_test(tc, largest_five_lost_stacks);
     tcase_add_test(tc, sampled_classified_estimates);
+    tcase_add_test(tc, sampled_estimates_with_interleaved_stacks);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
