@@ -124,12 +124,12 @@ static const char *start(const char *args)
 
 SHIM_EXPORT const char *tally_attach_start(const char *args)
 {
-    int saved = errno, busy = shim_busy;
-    shim_busy = 1; /* what the start allocates is tally's, not the program's */
+    int saved = errno, busy = shim_thread.busy;
+    shim_thread.busy = 1; /* what the start allocates is tally's, not the program's */
     pthread_mutex_lock(&attach_lock);
     const char *msg = start(args);
     pthread_mutex_unlock(&attach_lock);
-    shim_busy = busy;
+    shim_thread.busy = busy;
     errno = saved;
     return msg;
 }
@@ -155,12 +155,12 @@ static const char *stop(void)
 
 SHIM_EXPORT const char *tally_attach_stop(void)
 {
-    int saved = errno, busy = shim_busy;
-    shim_busy = 1;
+    int saved = errno, busy = shim_thread.busy;
+    shim_thread.busy = 1;
     pthread_mutex_lock(&attach_lock);
     const char *msg = stop();
     pthread_mutex_unlock(&attach_lock);
-    shim_busy = busy;
+    shim_thread.busy = busy;
     errno = saved;
     return msg;
 }

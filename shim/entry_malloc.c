@@ -85,11 +85,11 @@ static void *realloc_from_boot(void *ptr, size_t size)
 static void *realloc_tracked(void *ptr, size_t size, tally_stack_id stack)
 {
     tally_block_info info;
-    shim_busy = 1;
+    shim_thread.busy = 1;
     bool known = tally_track_free(ptr, &info);
     if (!known && !shim_orphan_take(ptr) && !shim_attached) {
         shim_report_invalid(ptr, SHIM_DEALLOC_REALLOC);
-        shim_busy = 0;
+        shim_thread.busy = 0;
         errno = ENOMEM;
         return NULL;
     }
@@ -98,7 +98,7 @@ static void *realloc_tracked(void *ptr, size_t size, tally_stack_id stack)
         if (info.kind == TALLY_KIND_POOL) {
             /* A pool's block may live in another allocator: leave it be. */
             tally_track_alloc(ptr, info.size, info.pool_id, info.stack, info.kind);
-            shim_busy = 0;
+            shim_thread.busy = 0;
             errno = ENOMEM;
             return NULL;
         }
@@ -109,12 +109,12 @@ static void *realloc_tracked(void *ptr, size_t size, tally_stack_id stack)
             tally_track_alloc(ptr, info.size, info.pool_id, info.stack, info.kind);
         else
             shim_orphan_add(ptr);
-        shim_busy = 0;
+        shim_thread.busy = 0;
         errno = ENOMEM;
         return NULL;
     }
     tally_track_alloc(p, (int64_t)size, shim_pool_for(stack), stack, TALLY_KIND_MALLOC);
-    shim_busy = 0;
+    shim_thread.busy = 0;
     SHIM_AFTER_BOOKING();
     return p;
 }
@@ -137,8 +137,8 @@ SHIM_EXPORT void *realloc(void *ptr, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (!tally_track_is_on() || shim_busy) {
-        bool orphan = shim_busy && tally_track_is_on() && shim_orphan_take(ptr);
+    if (!tally_track_is_on() || shim_thread.busy) {
+        bool orphan = shim_thread.busy && tally_track_is_on() && shim_orphan_take(ptr);
         tally_track_forget(ptr); /* unbooked from here on: no entry may outlive it */
         void *p = shim_raw.realloc(ptr, shim_raw_size(size));
         if (orphan)
@@ -147,9 +147,9 @@ SHIM_EXPORT void *realloc(void *ptr, size_t size)
             errno = ENOMEM;
         return p;
     }
-    shim_busy = 1;
+    shim_thread.busy = 1;
     tally_stack_id stack = tally_track_capture_at(NULL, (int64_t)size, shim_ret_slot());
-    shim_busy = 0;
+    shim_thread.busy = 0;
     return realloc_tracked(ptr, size, stack);
 }
 
@@ -294,13 +294,13 @@ SHIM_EXPORT size_t malloc_usable_size(void *ptr)
         return shim_boot_size(ptr);
     if (!shim_ready())
         return 0;
-    if (tally_track_is_on() && !shim_busy) {
-        shim_busy = 1;
+    if (tally_track_is_on() && !shim_thread.busy) {
+        shim_thread.busy = 1;
         tally_block_info info;
         bool known = tally_track_find(ptr, &info) || shim_orphan_has(ptr) || shim_attached;
         if (!known)
             shim_report_invalid(ptr, SHIM_DEALLOC_USABLE_SIZE);
-        shim_busy = 0;
+        shim_thread.busy = 0;
         if (!known)
             return 0;
     }
@@ -328,10 +328,10 @@ SHIM_EXPORT struct mallinfo2 mallinfo2(void)
         return m;
     if (shim_raw.mallinfo2)
         return shim_raw.mallinfo2();
-    int busy = shim_busy;
-    shim_busy = 1; /* an allocation in a signal handler meanwhile is not booked */
+    int busy = shim_thread.busy;
+    shim_thread.busy = 1; /* an allocation in a signal handler meanwhile is not booked */
     int64_t live = tally_track_live_bytes();
-    shim_busy = busy;
+    shim_thread.busy = busy;
     m.arena = m.uordblks = live > 0 ? (size_t)live : 0;
     return m;
 }

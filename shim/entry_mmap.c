@@ -14,7 +14,7 @@
  *     internal calls that never get here), and tally's own (libtally and
  *     this shim, by the same test; libunwind, which libtally starts on
  *     first use, maps only inside the shim's work);
- *   - calls made while this thread is inside the shim (shim_busy) or
+ *   - calls made while this thread is inside the shim (shim_thread.busy) or
  *     binding it.
  * Every call still reaches the real function and returns its result and
  * its errno unchanged: glibc's own, bound with dlsym(RTLD_NEXT) when the
@@ -124,7 +124,7 @@ static bool own_call(uintptr_t ret)
 SHIM_INLINE bool watched(uintptr_t ret)
 {
     return SHIM_UNLIKELY(__atomic_load_n(&mmap_on, __ATOMIC_ACQUIRE)) && tally_track_is_on() &&
-           !shim_busy && !shim_in_init && !own_call(ret);
+           !shim_thread.busy && !shim_thread.in_init && !own_call(ret);
 }
 
 /* Memory the program allocated: anonymous, private, accessible. */
@@ -165,7 +165,7 @@ SHIM_INLINE void *map_entry(void *addr, size_t len, int prot, int flags, int fd,
     if (!booked && !(flags & MAP_FIXED))
         return p;
     int saved = errno;
-    shim_busy = 1;
+    shim_thread.busy = 1;
     tally_stack_id stack = booked ? tally_track_capture_mapping(shim_ret_slot()) : 0;
     tally_track_mappings_hold();
     if (booked)
@@ -173,7 +173,7 @@ SHIM_INLINE void *map_entry(void *addr, size_t len, int prot, int flags, int fd,
     else /* a file or shared mapping put over tracked pages */
         tally_track_unmap(p, len);
     tally_track_mappings_release();
-    shim_busy = 0;
+    shim_thread.busy = 0;
     SHIM_AFTER_BOOKING();
     errno = saved;
     return p;
@@ -195,14 +195,14 @@ SHIM_EXPORT int munmap(void *addr, size_t len)
 {
     if (SHIM_LIKELY(!watched((uintptr_t)__builtin_return_address(0))))
         return call_munmap(addr, len);
-    shim_busy = 1;
+    shim_thread.busy = 1;
     tally_track_mappings_hold();
     int r = call_munmap(addr, len);
     int saved = errno;
     if (r == 0)
         tally_track_unmap(addr, len);
     tally_track_mappings_release();
-    shim_busy = 0;
+    shim_thread.busy = 0;
     errno = saved;
     return r;
 }
@@ -218,7 +218,7 @@ SHIM_EXPORT void *mremap(void *old, size_t old_len, size_t len, int flags, ...)
     }
     if (SHIM_LIKELY(!watched((uintptr_t)__builtin_return_address(0))))
         return call_mremap(old, old_len, len, flags, addr);
-    shim_busy = 1;
+    shim_thread.busy = 1;
     tally_stack_id stack = tally_track_capture_mapping(shim_ret_slot());
     tally_track_mappings_hold();
     void *p = call_mremap(old, old_len, len, flags, addr);
@@ -226,7 +226,7 @@ SHIM_EXPORT void *mremap(void *old, size_t old_len, size_t len, int flags, ...)
     if (p != MAP_FAILED)
         tally_track_remap(old, old_len, p, len, flags & MREMAP_DONTUNMAP, pool, stack);
     tally_track_mappings_release();
-    shim_busy = 0;
+    shim_thread.busy = 0;
     SHIM_AFTER_BOOKING();
     errno = saved;
     return p;

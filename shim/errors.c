@@ -31,14 +31,12 @@ void shim_errors_init(void)
     pthread_atfork(NULL, NULL, errors_fork_child);
 }
 
-/* ---- recently freed blocks, per thread: tells a double free apart -------- */
-__thread shim_freed_block shim_freed[SHIM_FREED_RING] __attribute__((tls_model("initial-exec")));
-__thread unsigned shim_freed_next __attribute__((tls_model("initial-exec")));
-
+/* ---- recently freed blocks (shim_thread.freed): a double free told apart */
 static const shim_freed_block *find_freed(const void *ptr)
 {
     for (unsigned i = 0; i < SHIM_FREED_RING; i++) {
-        const shim_freed_block *f = &shim_freed[(shim_freed_next - 1 - i) % SHIM_FREED_RING];
+        const shim_freed_block *f =
+            &shim_thread.freed[(shim_thread.freed_next - 1 - i) % SHIM_FREED_RING];
         if (f->key == shim_freed_key(ptr))
             return f;
     }

@@ -113,18 +113,18 @@ static void start_tracking(void)
 
 void shim_init(void)
 {
-    if (__atomic_load_n((int *)&shim_state, __ATOMIC_ACQUIRE) == SHIM_READY || shim_in_init)
+    if (__atomic_load_n((int *)&shim_state, __ATOMIC_ACQUIRE) == SHIM_READY || shim_thread.in_init)
         return;
     int expected = 0;
     if (!__atomic_compare_exchange_n((int *)&shim_state, &expected, 1, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
         return; /* another thread is initialising: the caller uses the arena */
-    shim_in_init = 1;
+    shim_thread.in_init = 1;
     tally_track_say_init(); /* stderr as it is now, before any message */
     bind_raw();
     __atomic_store_n((int *)&shim_state, SHIM_READY, __ATOMIC_RELEASE);
     start_tracking();
-    shim_in_init = 0;
+    shim_thread.in_init = 0;
 }
 
 __attribute__((constructor)) static void shim_constructor(void)

@@ -159,12 +159,12 @@ static int (*real_execveat)(int, const char *, char *const[], char *const[], int
 
 static void before_exec(void)
 {
-    if (shim_state != SHIM_READY || shim_busy || (int)syscall(SYS_getpid) != shim_pid)
+    if (shim_state != SHIM_READY || shim_thread.busy || (int)syscall(SYS_getpid) != shim_pid)
         return;
     int saved = errno;
-    shim_busy = 1;
+    shim_thread.busy = 1;
     tally_track_before_exec();
-    shim_busy = 0;
+    shim_thread.busy = 0;
     errno = saved;
 }
 

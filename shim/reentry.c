@@ -1,4 +1,5 @@
-/* reentry.c: the per-thread re-entry flags, and the work deferred while busy.
+/* reentry.c: this thread's state (shim_thread), and the work deferred while
+ * busy.
  *
  * Initial-exec TLS lives in the static TLS block, so reading it never calls
  * __tls_get_addr (which may allocate) and it survives until the thread's
@@ -6,10 +7,7 @@
  * booked. */
 #include "shim/shim.h"
 
-__thread int shim_busy __attribute__((tls_model("initial-exec")));
-__thread int shim_in_init __attribute__((tls_model("initial-exec")));
-__thread int *shim_errno_at __attribute__((tls_model("initial-exec")));
-__thread int shim_pending __attribute__((tls_model("initial-exec")));
+__thread shim_thread_state shim_thread __attribute__((tls_model("initial-exec")));
 
 /* A signal handler that frees tracked blocks while its thread is inside the
  * live table would deadlock on the table's lock; such frees wait here until
@@ -24,16 +22,16 @@ void shim_defer_free(void *ptr)
      * entry in the live table would later shadow a new block at that address. */
     if (ndeferred < DEFERRED_MAX) {
         deferred[ndeferred++] = ptr;
-        shim_pending = 1;
+        shim_thread.pending = 1;
     }
 }
 
 void shim_run_pending(void)
 {
-    if (shim_busy)
+    if (shim_thread.busy)
         return;
-    shim_pending = 0;
-    while (ndeferred > 0 && !shim_busy) {
+    shim_thread.pending = 0;
+    while (ndeferred > 0 && !shim_thread.busy) {
         void *p = deferred[--ndeferred];
         /* Not left behind: this TLS is a root to the leak check, and the
          * next block at p would look reachable (shim_freed_key says why). */

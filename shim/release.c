@@ -26,27 +26,27 @@ bool shim_release_nested(void *ptr)
 
 bool shim_release_unknown(void *ptr, shim_dealloc_kind how)
 {
-    TALLY_ASSERT(shim_busy);
+    TALLY_ASSERT(shim_thread.busy);
     /* Attached: a block from before the attach, glibc's to free. */
     bool orphan = shim_orphan_take(ptr) || shim_attached;
     if (orphan)
         shim_raw.free(ptr);
     else
         shim_report_invalid(ptr, how); /* never passed to a free */
-    shim_busy = 0;
+    shim_thread.busy = 0;
     return orphan;
 }
 
 bool shim_release_odd(void *ptr, shim_dealloc_kind how, size_t sized, const tally_block_info *info)
 {
-    TALLY_ASSERT(shim_busy);
+    TALLY_ASSERT(shim_thread.busy);
     if (!shim_kind_matches(info->kind, how)) {
         shim_report_mismatch(ptr, info, how);
         if (info->kind == TALLY_KIND_POOL) {
             /* A pool's block may live in another allocator (jemalloc, a
              * debug pool's guard): keep it, booked as it was. */
             tally_track_alloc(ptr, info->size, info->pool_id, info->stack, info->kind);
-            shim_busy = 0;
+            shim_thread.busy = 0;
             return false;
         }
     } else {

@@ -54,23 +54,55 @@ extern _Atomic int shim_state;
  * from any entry point. */
 void shim_init(void);
 
-/* ---- re-entry (reentry.c) ------------------------------------------------- */
-/* Set while this thread is inside the shim's own bookkeeping (capture, the
- * live table, error reports) or its initialisation. A nested malloc (from
- * libunwind, a signal handler, dlsym) then skips tracking. Initial-exec TLS:
- * no allocation and no lock to reach it, even from inside malloc. */
-extern __thread int shim_busy __attribute__((tls_model("initial-exec")));
-extern __thread int shim_in_init __attribute__((tls_model("initial-exec")));
+/* ---- this thread's state (reentry.c) ---------------------------------------- */
+/* The blocks this thread freed last: tells a double free apart from an
+ * invalid one, and says where the block came from (errors.c). Each address
+ * is kept bit-inverted (shim_freed_key). The ring is in the thread's static
+ * TLS, which the leak check scans as a root (track/mark.c), and a freed
+ * block's address kept plain would make whatever block the allocator
+ * hands out there next look reachable, however the program dropped it. An
+ * inverted user-space address points nowhere. */
+#define SHIM_FREED_RING 64
+SHIM_INLINE uintptr_t shim_freed_key(const void *ptr)
+{
+    return ~(uintptr_t)ptr;
+}
+typedef struct {
+    uintptr_t key; /* shim_freed_key(ptr) */
+    int64_t size;
+    tally_stack_id stack;
+    uint8_t kind;
+} shim_freed_block;
 
-/* This thread's errno, its address kept at first use: every free keeps
- * errno as glibc's does, and __errno_location is a call through the PLT
- * each time. */
-extern __thread int *shim_errno_at __attribute__((tls_model("initial-exec")));
+/* All of the shim's per-thread state that an entry point reads, in one
+ * initial-exec TLS block: no allocation and no lock to reach it, even from
+ * inside malloc. In a shared object each TLS variable's offset is a load
+ * from the GOT; a free read five of them, and in one block they cost one
+ * (6 instructions a malloc and free fewer, about 1% of churn's time). */
+typedef struct {
+    /* Set while this thread is inside the shim's own bookkeeping (capture,
+     * the live table, error reports) or its initialisation. A nested malloc
+     * (from libunwind, a signal handler, dlsym) then skips tracking. */
+    int busy;
+    int in_init;
+    /* Nonzero when this thread has work for when it leaves the shim:
+     * deferred frees, or a termination signal that came while it was
+     * inside (signals.c). One load on every way out. */
+    int pending;
+    unsigned freed_next; /* freed[freed_next % SHIM_FREED_RING] is the next to go */
+    /* This thread's errno, its address kept at first use: every free keeps
+     * errno as glibc's does, and __errno_location is a call through the
+     * PLT each time. */
+    int *errno_at;
+    shim_freed_block freed[SHIM_FREED_RING];
+} shim_thread_state;
+extern __thread shim_thread_state shim_thread __attribute__((tls_model("initial-exec")));
+
 SHIM_INLINE int *shim_errno(void)
 {
-    int *at = shim_errno_at;
+    int *at = shim_thread.errno_at;
     if (SHIM_UNLIKELY(!at))
-        at = shim_errno_at = &errno;
+        at = shim_thread.errno_at = &errno;
     return at;
 }
 
@@ -78,10 +110,6 @@ SHIM_INLINE int *shim_errno(void)
  * tracked block while the interrupted code holds a table lock) are deferred
  * until the outer call leaves the shim. */
 void shim_defer_free(void *ptr);
-/* Nonzero when this thread has work for when it leaves the shim: deferred
- * frees, or a termination signal that came while it was inside (signals.c).
- * One TLS load on every way out. */
-extern __thread int shim_pending __attribute__((tls_model("initial-exec")));
 void shim_run_pending(void);
 
 /* ---- bootstrap arena (bootstrap.c) ---------------------------------------- */
@@ -134,32 +162,11 @@ void shim_report_invalid(const void *ptr, shim_dealloc_kind how);
 void shim_report_mismatch(const void *ptr, const tally_block_info *info, shim_dealloc_kind how);
 /* operator delete(void *, size_t) with a size that is not the block's. */
 void shim_report_bad_size(const void *ptr, const tally_block_info *info, size_t size);
-/* The blocks this thread freed last: tells a double free apart from an
- * invalid one, and says where the block came from. Each address is kept
- * bit-inverted (shim_freed_key). The ring is in the thread's static TLS,
- * which the leak check scans as a root (track/mark.c), and a freed
- * block's address kept plain would make whatever block the allocator
- * hands out there next look reachable, however the program dropped it. An
- * inverted user-space address points nowhere. */
-#define SHIM_FREED_RING 64
-SHIM_INLINE uintptr_t shim_freed_key(const void *ptr)
-{
-    return ~(uintptr_t)ptr;
-}
-typedef struct {
-    uintptr_t key; /* shim_freed_key(ptr) */
-    int64_t size;
-    tally_stack_id stack;
-    uint8_t kind;
-} shim_freed_block;
-extern __thread shim_freed_block shim_freed[SHIM_FREED_RING]
-    __attribute__((tls_model("initial-exec")));
-extern __thread unsigned shim_freed_next __attribute__((tls_model("initial-exec")));
 /* Remembers a freed block for a later double-free report: inline, on every
  * free. */
 SHIM_INLINE void shim_errors_note_freed(const void *ptr, const tally_block_info *info)
 {
-    shim_freed_block *f = &shim_freed[shim_freed_next++ % SHIM_FREED_RING];
+    shim_freed_block *f = &shim_thread.freed[shim_thread.freed_next++ % SHIM_FREED_RING];
     f->key = shim_freed_key(ptr);
     f->size = info->size;
     f->stack = info->stack;
@@ -181,12 +188,12 @@ void shim_service(void);
  * the profile, then the signal's default action (shim_run_pending). */
 void shim_signals_act(void);
 
-/* After an allocation's booking, outside shim_busy: this thread's pending
- * work, then the core's. Frees look at shim_pending only: the core's work
+/* After an allocation's booking, outside shim_thread.busy: this thread's pending
+ * work, then the core's. Frees look at shim_thread.pending only: the core's work
  * waits for the next allocation. */
 #define SHIM_AFTER_BOOKING()                                                                       \
     do {                                                                                           \
-        if (SHIM_UNLIKELY(shim_pending))                                                           \
+        if (SHIM_UNLIKELY(shim_thread.pending))                                                    \
             shim_run_pending();                                                                    \
         if (SHIM_UNLIKELY(tally_track_service_due()))                                              \
             shim_service();                                                                        \
@@ -277,13 +284,13 @@ SHIM_INLINE void shim_book(void *ptr, size_t size, tally_alloc_kind kind, int sc
 #define SHIM_BOOK_AS(ptr, size, kind, scrub)                                                       \
     do {                                                                                           \
         if (SHIM_LIKELY((ptr) != NULL) && tally_track_is_on()) {                                   \
-            if (SHIM_UNLIKELY(shim_busy)) {                                                        \
+            if (SHIM_UNLIKELY(shim_thread.busy)) {                                                 \
                 tally_track_forget(ptr);                                                           \
                 shim_orphan_add(ptr);                                                              \
             } else {                                                                               \
-                shim_busy = 1;                                                                     \
+                shim_thread.busy = 1;                                                              \
                 shim_book((ptr), (size), (kind), (scrub));                                         \
-                shim_busy = 0;                                                                     \
+                shim_thread.busy = 0;                                                              \
                 SHIM_AFTER_BOOKING();                                                              \
             }                                                                                      \
         }                                                                                          \
@@ -305,9 +312,9 @@ SHIM_INLINE bool shim_kind_matches(uint8_t kind, shim_dealloc_kind how)
 }
 
 /* shim_release's uncommon cases, each its whole answer: tracking is off; the
- * thread is inside the shim; ptr is no block of the books (shim_busy is
+ * thread is inside the shim; ptr is no block of the books (shim_thread.busy is
  * set, and cleared); the block was released by the wrong family or with the
- * wrong size (shim_busy set; false, and cleared, when it is kept). */
+ * wrong size (shim_thread.busy set; false, and cleared, when it is kept). */
 bool shim_release_untracked(void *ptr);
 bool shim_release_nested(void *ptr);
 bool shim_release_unknown(void *ptr, shim_dealloc_kind how);
@@ -323,9 +330,9 @@ SHIM_INLINE bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized)
         return true; /* the arena never frees */
     if (!tally_track_is_on())
         return shim_release_untracked(ptr);
-    if (SHIM_UNLIKELY(shim_busy))
+    if (SHIM_UNLIKELY(shim_thread.busy))
         return shim_release_nested(ptr);
-    shim_busy = 1;
+    shim_thread.busy = 1;
     tally_block_info info;
     if (SHIM_UNLIKELY(!tally_track_free(ptr, &info)))
         return shim_release_unknown(ptr, how);
@@ -334,9 +341,9 @@ SHIM_INLINE bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized)
         !shim_release_odd(ptr, how, sized, &info))
         return false;
     shim_errors_note_freed(ptr, &info);
-    shim_busy = 0;
+    shim_thread.busy = 0;
     shim_raw.free(ptr);
-    if (SHIM_UNLIKELY(shim_pending))
+    if (SHIM_UNLIKELY(shim_thread.pending))
         shim_run_pending();
     return true;
 }
@@ -345,7 +352,7 @@ SHIM_INLINE bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized)
 SHIM_INLINE bool shim_ready(void)
 {
     return SHIM_LIKELY(__atomic_load_n((int *)&shim_state, __ATOMIC_ACQUIRE) == SHIM_READY) &&
-           SHIM_LIKELY(!shim_in_init);
+           SHIM_LIKELY(!shim_thread.in_init);
 }
 
 /* True when the raw allocator is not usable by this thread yet: the call

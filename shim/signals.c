@@ -15,10 +15,10 @@
  * The dump signal (TALLY_DUMP_SIGNAL) is opt-in: with nothing set, no other
  * signal is touched at all.
  *
- * A handler may interrupt its thread anywhere. Inside tally (shim_busy: a
+ * A handler may interrupt its thread anywhere. Inside tally (shim_thread.busy: a
  * table or ledger lock may be held by this very thread) it writes nothing:
  * a termination signal is remembered and acted on when the thread leaves
- * the shim (shim_pending); a fault there (tally's own bug, or a heap the
+ * the shim (shim_thread.pending); a fault there (tally's own bug, or a heap the
  * program corrupted) just takes the default action. Outside, the dump uses
  * no malloc and takes only locks that other threads release. The main
  * thread gets an alternate stack, so that a stack overflow can be written
@@ -115,17 +115,17 @@ static void die_now(int sig)
 static void on_fatal(int sig, siginfo_t *info, void *ucontext)
 {
     int saved = errno;
-    if (shim_busy || shim_in_init) {
+    if (shim_thread.busy || shim_thread.in_init) {
         if (is_termination(sig)) {
             atomic_store(&pending_fatal, sig);
-            shim_pending = 1; /* this thread acts on it as it leaves the shim */
+            shim_thread.pending = 1; /* this thread acts on it as it leaves the shim */
             errno = saved;
             return;
         }
     } else {
-        shim_busy = 1; /* anything the dump might allocate stays out of the books */
+        shim_thread.busy = 1; /* anything the dump might allocate stays out of the books */
         tally_track_fatal(sig, ucontext);
-        shim_busy = 0;
+        shim_thread.busy = 0;
     }
     reraise_on_return(sig, info);
     errno = saved;
@@ -135,13 +135,13 @@ static void on_dump_signal(int sig)
 {
     (void)sig;
     int saved = errno;
-    if (shim_busy || shim_in_init || !tally_track_is_on()) {
+    if (shim_thread.busy || shim_thread.in_init || !tally_track_is_on()) {
         tally_track_raise(TT_DUE_DUMP); /* the next call that leaves the shim writes it */
     } else {
-        shim_busy = 1;
+        shim_thread.busy = 1;
         tally_track_raise(TT_DUE_DUMP);
         tally_track_service();
-        shim_busy = 0;
+        shim_thread.busy = 0;
     }
     errno = saved;
 }
@@ -177,11 +177,11 @@ static int what_to_hold(int sig)
 /* ---- leaving the shim: the core's work, a termination signal kept --------- */
 void shim_service(void)
 {
-    if (shim_busy)
+    if (shim_thread.busy)
         return;
-    shim_busy = 1;
+    shim_thread.busy = 1;
     tally_track_service();
-    shim_busy = 0;
+    shim_thread.busy = 0;
 }
 
 void shim_signals_act(void)
@@ -189,9 +189,9 @@ void shim_signals_act(void)
     int sig = atomic_exchange(&pending_fatal, 0);
     if (sig == 0)
         return;
-    shim_busy = 1;
+    shim_thread.busy = 1;
     tally_track_fatal(sig, NULL);
-    shim_busy = 0;
+    shim_thread.busy = 0;
     die_now(sig);
 }
 
