@@ -9,7 +9,7 @@
 #include "track/leak_list.h"
 #include "track/live_table.h"
 
-#define SITES 3000 /* past several doublings of the index's first 256 slots */
+#define SITES 3000 /* past several doublings of the index */
 
 static uint32_t stack_of(unsigned site)
 {
@@ -84,33 +84,34 @@ START_TEST(blocks_stay_blocks)
 }
 END_TEST
 
-/* A group's count is 32 bits: a site past UINT32_MAX blocks goes on in a
- * new entry, and its blocks join that one from then on, through the index
- * as through the last-entry shortcut, and after the index grows. (The
- * count is set near the edge by hand: 4G real blocks would take minutes.) */
-START_TEST(a_full_group_goes_on_in_a_new_entry)
+/* An entry's count is 32 bits: a site of more than UINT32_MAX blocks goes
+ * into the snapshot as several entries whose counts and bytes add up to
+ * the site's. (The count is set near the edge by hand: 4G real blocks
+ * would take minutes.) */
+START_TEST(a_group_past_32_bits_is_split)
 {
     tt_leak_list l = {.grouped = true};
     tt_leak_list_add(&l, 0x1000, 10, 5, 0, 0);
-    ((tt_snap_leak *)l.entries.data)[0].count = UINT32_MAX - 1;
-    tt_leak_list_add(&l, 0x2000, 10, 5, 0, 0); /* fills it */
-    tt_leak_list_add(&l, 0x3000, 10, 5, 0, 0); /* a new entry, by the shortcut */
-    tt_leak_list_add(&l, 0x4000, 10, 6, 0, 0);
-    tt_leak_list_add(&l, 0x5000, 10, 5, 0, 0); /* the new entry, by the index */
-    for (uint32_t stack = 100; stack < 1100; stack++)
-        tt_leak_list_add(&l, 0x6000, 1, stack, 0, 0); /* the index grows */
-    tt_leak_list_add(&l, 0x7000, 10, 5, 0, 0);
+    tt_leak_list_add(&l, 0x2000, 30, 6, 0, 0);
+    prof_leak *g = (prof_leak *)l.groups.groups.data;
+    ck_assert_uint_eq(g[0].stack_id, 5);
+    g[0].count = 2 * (int64_t)UINT32_MAX + 5;
+    g[0].bytes = 3 * ((int64_t)1 << 40) + 7;
     tt_snapshot s = {0};
     ck_assert_int_eq(tt_leak_list_finish(&l, &s), 0);
-    ck_assert_uint_eq(s.nleaks, 3 + 1000);
-    ck_assert_uint_eq(s.leaks[0].stack, 5);
+    ck_assert_uint_eq(s.nleaks, 4);
+    int64_t count = 0, bytes = 0;
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(s.leaks[i].stack, 5);
+        count += s.leaks[i].count;
+        bytes += s.leaks[i].size;
+    }
     ck_assert_uint_eq(s.leaks[0].count, UINT32_MAX);
-    ck_assert_int_eq(s.leaks[0].size, 20);
-    ck_assert_uint_eq(s.leaks[1].stack, 5);
-    ck_assert_uint_eq(s.leaks[1].count, 3);
-    ck_assert_int_eq(s.leaks[1].size, 30);
-    ck_assert_uint_eq(s.leaks[2].stack, 6);
-    ck_assert_uint_eq(s.leaks[2].count, 1);
+    ck_assert_int_eq(count, 2 * (int64_t)UINT32_MAX + 5);
+    ck_assert_int_eq(bytes, 3 * ((int64_t)1 << 40) + 7);
+    ck_assert_uint_eq(s.leaks[3].stack, 6);
+    ck_assert_uint_eq(s.leaks[3].count, 1);
+    ck_assert_int_eq(s.leaks[3].size, 30);
     base_unmap(s.leaks, s.map_bytes[2]);
 }
 END_TEST
@@ -121,7 +122,7 @@ int main(void)
     TCase *tc = tcase_create("list");
     tcase_add_test(tc, groups_sum_each_site);
     tcase_add_test(tc, blocks_stay_blocks);
-    tcase_add_test(tc, a_full_group_goes_on_in_a_new_entry);
+    tcase_add_test(tc, a_group_past_32_bits_is_split);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
