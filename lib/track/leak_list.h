@@ -2,11 +2,11 @@
  * or summed into (stack, pool) groups (tt_snap_leak, snapshot.h).
  *
  * A dump that classifies nothing and lists no addresses writes only the
- * groups: for it, a list of 1M blocks was 32 MB of fresh pages and 13 ms
- * of a 22 ms dump, to be summed at once into a few groups. Grouped here,
- * through the profile writer's own index (profile/leak_groups.h), it costs
- * that index and one entry per group. Like everything a dump takes, it is
- * mmap'd: nothing here calls malloc. */
+ * groups: for it, a list of 1M blocks was 32 MB of fresh pages and about
+ * 13 ms of a 22-26 ms dump, to be summed at once into a few groups.
+ * Grouped here, through the profile writer's own index
+ * (profile/leak_groups.h), it costs that index and one entry per group.
+ * Like everything a dump takes, it is mmap'd: nothing here calls malloc. */
 #ifndef TALLY_TRACK_LEAK_LIST_H
 #define TALLY_TRACK_LEAK_LIST_H
 

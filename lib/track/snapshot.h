@@ -24,8 +24,8 @@ typedef struct {
 /* Live blocks: one block (count 1), or in a snapshot taken without blocks,
  * all those of one (stack, pool), size being their bytes in all (a group of
  * more than UINT32_MAX blocks is split). Grouping spares a dump that
- * classifies nothing a copy of every block: 32 MB and most of the time of
- * a profile of 1M live blocks. */
+ * classifies nothing a copy of every block: 32 MB and about half the time
+ * of a dump of 1M live blocks. */
 typedef struct {
     uint64_t address; /* a block's; 0 in a group */
     int64_t size;
