@@ -74,9 +74,10 @@ typedef struct {
     uint8_t kind;
 } shim_freed_block;
 
-/* All of the shim's per-thread state that an entry point reads, in one
+/* The shim's per-thread state that every malloc and free reads, in one
  * initial-exec TLS block: no allocation and no lock to reach it, even from
- * inside malloc. In a shared object each TLS variable's offset is a load
+ * inside malloc (the deferred frees, read only when pending says so, keep
+ * their own, in reentry.c). In a shared object each TLS variable's offset is a load
  * from the GOT; a free read five of them, and in one block they cost one
  * (6 instructions a malloc and free fewer, about 1% of churn's time). */
 typedef struct {
