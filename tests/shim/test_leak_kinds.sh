@@ -293,10 +293,11 @@ done
 # No process of leak_exit's is left behind to burn a core (the machine's
 # benchmarks ran beside such leftovers for a while). A child that
 # leak_exit fork made while its parent was exiting can hang in glibc's
-# exit, on a lock the parent held at the fork: tally's freeing of glibc's
-# state at exit, while other threads ran, made that common (shim/freeres.c
-# now skips it then); a rarer case remains (about 1 run in 70 under tally,
-# none in 40 plain), so a leftover is killed and named here, not failed.
+# exit, on a lock the parent held at the fork. That is glibc's own race
+# (65 runs of 1600 left a child behind with no tally at all, 7 of 600
+# under tally; tally's freeing of glibc's state at exit while other
+# threads ran made it 4 of 20, and shim/freeres.c now skips it then), so a
+# leftover is killed and named here, not failed.
 # A child still writing its profile when its parent exits is orphaned and
 # ends on its own, later on a loaded machine: a minute is given.
 strays() {
