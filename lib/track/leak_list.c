@@ -20,6 +20,12 @@ void tt_leak_list_add(tt_leak_list *l, uint64_t address, int64_t size, uint32_t 
     base_buf_put(&l->blocks, &b, sizeof b);
 }
 
+void tt_leak_list_sorted_so_far(tt_leak_list *l)
+{
+    if (!l->grouped)
+        l->sorted = l->blocks.len / sizeof(tt_snap_leak);
+}
+
 /* A group as snapshot entries. An entry counts at most UINT32_MAX blocks:
  * a bigger group is split, its bytes shared out so that the entries' sums
  * are the group's, which is all a reader of a group takes from it. */
@@ -44,6 +50,7 @@ int tt_leak_list_finish(tt_leak_list *l, tt_snapshot *s)
 {
     base_buf out = l->blocks;
     bool grouped = l->grouped, failed = l->blocks.failed;
+    size_t sorted = l->sorted;
     if (grouped) {
         TALLY_ASSERT(out.len == 0);
         failed = l->groups.failed;
@@ -64,5 +71,6 @@ int tt_leak_list_finish(tt_leak_list *l, tt_snapshot *s)
     s->nleaks = out.len / sizeof(tt_snap_leak);
     s->map_bytes[2] = out.cap;
     s->grouped = grouped;
+    s->nsorted = sorted;
     return 0;
 }

@@ -16,6 +16,7 @@
 
 typedef struct {
     bool grouped;
+    size_t sorted;           /* blocks[0, sorted) are in address order */
     base_buf blocks;         /* not grouped: tt_snap_leak[] */
     prof_leak_groups groups; /* grouped: the sums, every one PROF_LEAK_LIVE */
 } tt_leak_list;
@@ -23,6 +24,8 @@ typedef struct {
 /* One live block. flags (TT_FLAG_*) are kept for a block, not a group. */
 void tt_leak_list_add(tt_leak_list *l, uint64_t address, int64_t size, uint32_t stack, int32_t pool,
                       uint8_t flags);
+/* The blocks added so far came in address order (the snapshot's nsorted). */
+void tt_leak_list_sorted_so_far(tt_leak_list *l);
 /* Hands the entries to s (leaks, nleaks and the mapping's size) and frees
  * the rest. 0, or ENOMEM when an entry was lost: then s holds none. */
 int tt_leak_list_finish(tt_leak_list *l, tt_snapshot *s);

@@ -28,6 +28,7 @@
 
 #include "base/mem.h"
 #include "track/live_table.h"
+#include "track/mark_index.h"
 #include "track/resident.h"
 #include "track/world.h"
 
@@ -55,19 +56,8 @@ enum { LIBC_DATA = INDIRECT + 1 };
 #define SKIP_MAX (16384 + TT_WORLD_MAX_THREADS + 1) /* tally's ranges, then the stacks */
 
 typedef struct {
-    tt_snap_leak *b; /* the blocks, by address */
-    size_t n;
-    uintptr_t lo, hi; /* the lowest start and the highest end */
-    /* A candidate word is looked up in the blocks' starts alone (8 bytes
-     * each, not the 32-byte leak records: a quarter of the cache misses),
-     * within the range of one of nbuckets equal slices of [lo, hi). */
-    uintptr_t *start;
-    uint32_t *idx;            /* the leak record of each start */
-    uintptr_t *end;           /* each start's block end, alongside: no trip to the record */
-    uint32_t *bucket;         /* nbuckets + 1: the first block starting in each slice */
-    uint32_t nbuckets;        /* a power of two, about a quarter of the blocks */
+    tt_block_index ix;        /* the blocks, by address */
     uintptr_t map_lo, map_hi; /* the mapping the last block scanned lay in */
-    unsigned shift;
     uint8_t *state;
     uint32_t *stack;
     size_t top, cap;
@@ -83,125 +73,10 @@ typedef struct {
     size_t nskip, skip_cap;
     uint32_t leader; /* in the clique phase */
     size_t cursor;   /* the root phase's sweep: blocks below it were passed */
-    /* Some block is a mapping (TALLY_MMAP): only then does scan_block read
-     * each block's leak record, a cache miss a block (a third of the scan
-     * of a million small blocks). */
-    bool any_mapping;
     /* Open while the world is stopped: which pages of an anonymous mapping,
      * a root or a TALLY_MMAP block, hold data. */
     tt_resident_reader pages;
 } marker;
-
-/* ---- the blocks, by address --------------------------------------------------- */
-static inline uintptr_t block_end(const tt_snap_leak *l)
-{
-    return (uintptr_t)l->address + (l->size > 0 ? (uintptr_t)l->size : 1);
-}
-
-/* Blocks are sorted by a counting sort over nbuckets equal slices of
- * [lo, hi) (two passes), then each slice on its own: a heap's blocks spread
- * over many slices, so each holds a few. The leak records stay where they
- * are: start[], end[] and idx[] are the sorted view. */
-static inline void swap_at(marker *m, size_t i, size_t j)
-{
-    uintptr_t s = m->start[i];
-    m->start[i] = m->start[j];
-    m->start[j] = s;
-    uintptr_t e = m->end[i];
-    m->end[i] = m->end[j];
-    m->end[j] = e;
-    uint32_t x = m->idx[i];
-    m->idx[i] = m->idx[j];
-    m->idx[j] = x;
-}
-
-/* Quicksort of [from, to) (median of three, the smaller side recursed):
- * O(log n) stack, for a slice that holds many blocks. */
-static void sort_slice(marker *m, size_t from, size_t to)
-{
-    while (to - from > 16) {
-        size_t mid = from + (to - from) / 2, last = to - 1;
-        if (m->start[mid] < m->start[from])
-            swap_at(m, mid, from);
-        if (m->start[last] < m->start[from])
-            swap_at(m, last, from);
-        if (m->start[last] < m->start[mid])
-            swap_at(m, last, mid);
-        uintptr_t pivot = m->start[mid];
-        size_t i = from, j = last;
-        for (;;) {
-            while (m->start[i] < pivot)
-                i++;
-            while (m->start[j] > pivot)
-                j--;
-            if (i >= j)
-                break;
-            swap_at(m, i++, j--);
-        }
-        if (j + 1 - from < to - (j + 1)) {
-            sort_slice(m, from, j + 1);
-            from = j + 1;
-        } else {
-            sort_slice(m, j + 1, to);
-            to = j + 1;
-        }
-    }
-    for (size_t i = from + 1; i < to; i++)
-        for (size_t k = i; k > from && m->start[k] < m->start[k - 1]; k--)
-            swap_at(m, k, k - 1);
-}
-
-static void index_blocks(marker *m)
-{
-    unsigned shift = 0;
-    while (((m->hi - m->lo) >> shift) >= m->nbuckets)
-        shift++;
-    m->shift = shift;
-    for (size_t i = 0; i < m->n; i++)
-        m->bucket[((uintptr_t)m->b[i].address - m->lo) >> shift]++;
-    uint32_t at = 0;
-    for (uint32_t k = 0; k <= m->nbuckets; k++) { /* counts -> each slice's first position */
-        uint32_t count = m->bucket[k];
-        m->bucket[k] = at;
-        at += count;
-    }
-    for (size_t i = 0; i < m->n; i++) {
-        uintptr_t a = (uintptr_t)m->b[i].address;
-        uint32_t *next = &m->bucket[(a - m->lo) >> shift];
-        m->start[*next] = a;
-        m->end[*next] = block_end(&m->b[i]); /* here, where the record is read anyway */
-        m->idx[(*next)++] = (uint32_t)i;
-    }
-    /* Each slice's position moved to its end, the next slice's start. */
-    for (uint32_t k = m->nbuckets; k > 0; k--)
-        m->bucket[k] = m->bucket[k - 1];
-    m->bucket[0] = 0;
-    for (uint32_t k = 0; k < m->nbuckets; k++)
-        if (m->bucket[k + 1] - m->bucket[k] > 1)
-            sort_slice(m, m->bucket[k], m->bucket[k + 1]);
-}
-
-/* The block that holds address a (lo <= a < hi), or n: the last block
- * starting at or below a, if a falls before its end. */
-static inline size_t find(const marker *m, uintptr_t a)
-{
-    uintptr_t k = (a - m->lo) >> m->shift;
-    size_t lo = m->bucket[k], hi = m->bucket[k + 1];
-    if (lo == hi || m->start[lo] > a) { /* it starts in an earlier slice */
-        if (lo == 0)
-            return m->n;
-        lo--;
-    } else {
-        while (hi - lo > 1) {
-            size_t mid = (lo + hi) / 2;
-            if (m->start[mid] <= a)
-                lo = mid;
-            else
-                hi = mid;
-        }
-    }
-    return a < m->end[lo] ? lo : m->n;
-}
 
 static inline void push(marker *m, size_t i)
 {
@@ -267,8 +142,8 @@ static bool is_vtable(const marker *m, uintptr_t p)
 
 static bool counts_as_start(const marker *m, size_t i, uintptr_t v)
 {
-    const uintptr_t *w = (const uintptr_t *)m->start[i];
-    uint64_t size = (uint64_t)m->b[m->idx[i]].size, off = v - m->start[i];
+    const uintptr_t *w = (const uintptr_t *)m->ix.start[i];
+    uint64_t size = (uint64_t)m->ix.b[m->ix.idx[i]].size, off = v - m->ix.start[i];
     /* std::string's old layout: length, capacity, refcount, then the chars. */
     if (off == 24 && size >= 24 && 24 + w[1] + 1 == size && w[0] <= w[1])
         return true;
@@ -294,7 +169,7 @@ static bool counts_as_start(const marker *m, size_t i, uintptr_t v)
  * before may not be mapped. */
 static bool glibc_next_header(const marker *m, size_t i, uintptr_t v)
 {
-    uintptr_t p = m->start[i];
+    uintptr_t p = m->ix.start[i];
     if (p % 16 != 0 || p % BASE_PAGE < 16 || backend_mimalloc_owns((const void *)p))
         return false;
     uintptr_t size_field = ((const uintptr_t *)p)[-1];
@@ -311,8 +186,8 @@ static bool glibc_next_header(const marker *m, size_t i, uintptr_t v)
  * makes an unreached block (not the leader) indirect. */
 static inline void consider(marker *m, uintptr_t v, int mode)
 {
-    size_t i = find(m, v);
-    if (i == m->n)
+    size_t i = tt_block_index_find(&m->ix, v);
+    if (i == m->ix.n)
         return;
     uint8_t *s = &m->state[i];
     if (mode == INDIRECT) {
@@ -325,7 +200,7 @@ static inline void consider(marker *m, uintptr_t v, int mode)
     uint8_t now = *s & ~PENDING;
     if (now == REACHABLE)
         return;
-    if (mode != POSSIBLE && (v == m->start[i] || counts_as_start(m, i, v)))
+    if (mode != POSSIBLE && (v == m->ix.start[i] || counts_as_start(m, i, v)))
         mark(m, i, REACHABLE);
     else if (now == UNREACHED && !(mode == LIBC_DATA && glibc_next_header(m, i, v)))
         mark(m, i, POSSIBLE);
@@ -339,7 +214,7 @@ __attribute__((no_sanitize_address)) static void scan_words(marker *m, uintptr_t
     /* The heap's bounds in registers: consider writes through m, so the
      * compiler would read them again for every word, and most words are
      * no pointer into the heap: this test is the scan. */
-    const uintptr_t heap_lo = m->lo, heap_hi = m->hi;
+    const uintptr_t heap_lo = m->ix.lo, heap_hi = m->ix.hi;
     for (const uintptr_t *p = (const uintptr_t *)lo; (uintptr_t)(p + 1) <= hi; p++) {
         uintptr_t v = *p;
         if (TT_UNLIKELY(v >= heap_lo && v < heap_hi))
@@ -409,8 +284,8 @@ static void scan_resident(marker *m, uintptr_t lo, uintptr_t hi, int mode)
  * neighbouring blocks share one. */
 static void scan_block(marker *m, size_t i, int mode)
 {
-    uintptr_t lo = m->start[i], hi = m->end[i];
-    if (TT_UNLIKELY(m->any_mapping) && (m->b[m->idx[i]].flags & TT_FLAG_MAPPING)) {
+    uintptr_t lo = m->ix.start[i], hi = m->ix.end[i];
+    if (TT_UNLIKELY(m->ix.any_mapping) && (m->ix.b[m->ix.idx[i]].flags & TT_FLAG_MAPPING)) {
         scan_resident(m, lo, hi, mode);
         return;
     }
@@ -438,9 +313,9 @@ static inline int root_mode(uint8_t state)
  * faults, so a block freed under us costs nothing. */
 static inline void prefetch_block(const marker *m, size_t i)
 {
-    __builtin_prefetch((const void *)m->start[i]);
-    if (m->end[i] - m->start[i] > 64) /* a second line: most small blocks' all */
-        __builtin_prefetch((const void *)(m->start[i] + 64));
+    __builtin_prefetch((const void *)m->ix.start[i]);
+    if (m->ix.end[i] - m->ix.start[i] > 64) /* a second line: most small blocks' all */
+        __builtin_prefetch((const void *)(m->ix.start[i] + 64));
 }
 
 /* The stack's entries in descending order, each block once, so that the
@@ -457,7 +332,7 @@ static inline void prefetch_block(const marker *m, size_t i)
 #define STATE_FLAGS 0x4040404040404040ull /* QUEUED in each byte of a word */
 static void sort_stack(marker *m)
 {
-    size_t lo = m->n, hi = 0;
+    size_t lo = m->ix.n, hi = 0;
     for (size_t k = 0; k < m->top; k++) {
         size_t i = m->stack[k];
         m->state[i] |= QUEUED;
@@ -527,12 +402,12 @@ static void drain_roots(marker *m)
 {
     for (;;) {
         drain(m, 0);
-        while (m->cursor < m->n && !(m->state[m->cursor] & PENDING))
+        while (m->cursor < m->ix.n && !(m->state[m->cursor] & PENDING))
             m->cursor++;
-        if (m->cursor == m->n)
+        if (m->cursor == m->ix.n)
             return;
         size_t i = m->cursor++;
-        if (i + SWEEP_AHEAD < m->n)
+        if (i + SWEEP_AHEAD < m->ix.n)
             prefetch_block(m, i + SWEEP_AHEAD);
         m->state[i] &= (uint8_t)~PENDING;
         scan_block(m, i, root_mode(m->state[i]));
@@ -615,20 +490,20 @@ static bool in_skip(const marker *m, uintptr_t page)
  * blocks are scanned only when reached. */
 static bool holds_block(const marker *m, uintptr_t page)
 {
-    if (page + BASE_PAGE <= m->lo || page >= m->hi)
+    if (page + BASE_PAGE <= m->ix.lo || page >= m->ix.hi)
         return false;
-    uintptr_t probe = page < m->lo ? m->lo : page;
-    if (find(m, probe) != m->n)
+    uintptr_t probe = page < m->ix.lo ? m->ix.lo : page;
+    if (tt_block_index_find(&m->ix, probe) != m->ix.n)
         return true;
-    size_t lo = 0, hi = m->n; /* the first block starting at or after probe */
+    size_t lo = 0, hi = m->ix.n; /* the first block starting at or after probe */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (m->start[mid] < probe)
+        if (m->ix.start[mid] < probe)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < m->n && m->start[lo] < page + BASE_PAGE;
+    return lo < m->ix.n && m->ix.start[lo] < page + BASE_PAGE;
 }
 
 /* Attached (tally attach): glibc's heap pages hold the blocks of before
@@ -639,19 +514,19 @@ static bool holds_block(const marker *m, uintptr_t page)
 static void scan_around_blocks(marker *m, uintptr_t page)
 {
     uintptr_t end = page + BASE_PAGE, at = page;
-    size_t lo = 0, hi = m->n; /* the first block ending after the page's start */
+    size_t lo = 0, hi = m->ix.n; /* the first block ending after the page's start */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (m->end[mid] <= page)
+        if (m->ix.end[mid] <= page)
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (size_t i = lo; i < m->n && m->start[i] < end; i++) {
-        if (m->start[i] > at)
-            scan_range(m, at, m->start[i], REACHABLE);
-        if (m->end[i] > at)
-            at = m->end[i];
+    for (size_t i = lo; i < m->ix.n && m->ix.start[i] < end; i++) {
+        if (m->ix.start[i] > at)
+            scan_range(m, at, m->ix.start[i], REACHABLE);
+        if (m->ix.end[i] > at)
+            at = m->ix.end[i];
     }
     if (at < end)
         scan_range(m, at, end, REACHABLE);
@@ -714,7 +589,7 @@ static void mark_from_roots(marker *m, const roots *r, const tt_world *w, const 
 /* Each block still unreached, in address order, leads a clique. */
 static void sort_into_cliques(marker *m)
 {
-    for (size_t i = 0; i < m->n; i++) {
+    for (size_t i = 0; i < m->ix.n; i++) {
         if (m->state[i] != UNREACHED)
             continue;
         m->leader = (uint32_t)i;
@@ -727,15 +602,10 @@ static void sort_into_cliques(marker *m)
 
 static bool take(marker *m, roots *r)
 {
-    m->cap = 2 * m->n; /* a block is pushed once as possible, once more as reachable */
-    m->sort_at = m->n / 64 > SORT_MIN ? m->n / 64 : SORT_MIN;
+    m->cap = 2 * m->ix.n; /* a block is pushed once as possible, once more as reachable */
+    m->sort_at = m->ix.n / 64 > SORT_MIN ? m->ix.n / 64 : SORT_MIN;
     m->skip_cap = SKIP_MAX;
-    m->nbuckets = 1u << 16;
-    while (m->nbuckets < m->n / 4 && m->nbuckets < (1u << 28))
-        m->nbuckets <<= 1;
-    bool ok = MAPPED(start, m->n) && MAPPED(end, m->n) && MAPPED(idx, m->n) &&
-              MAPPED(bucket, m->nbuckets + 1) && MAPPED(state, m->n) && MAPPED(stack, m->cap) &&
-              MAPPED(skip, m->skip_cap);
+    bool ok = MAPPED(state, m->ix.n) && MAPPED(stack, m->cap) && MAPPED(skip, m->skip_cap);
     m->maps = tt_roots_maps(TT_MAPS_READABLE, &m->nmaps, &r->maps_bytes);
     r->anon = tt_roots_maps(TT_MAPS_ANONYMOUS, &r->nanon, &r->anon_bytes);
     m->files = tt_roots_maps(TT_MAPS_FILE, &m->nfiles, &r->files_bytes);
@@ -746,11 +616,7 @@ static bool take(marker *m, roots *r)
 
 static void give_back(marker *m, roots *r)
 {
-    base_unmap(m->start, m->n * sizeof *m->start);
-    base_unmap(m->idx, m->n * sizeof *m->idx);
-    base_unmap(m->end, m->n * sizeof *m->end);
-    base_unmap(m->bucket, (m->nbuckets + 1) * sizeof *m->bucket);
-    base_unmap(m->state, m->n * sizeof *m->state);
+    base_unmap(m->state, m->ix.n * sizeof *m->state);
     base_unmap(m->stack, m->cap * sizeof *m->stack);
     base_unmap(m->skip, m->skip_cap * sizeof *m->skip);
     base_unmap(m->maps, r->maps_bytes);
@@ -758,30 +624,27 @@ static void give_back(marker *m, roots *r)
     base_unmap(m->text, r->text_bytes);
     base_unmap(r->anon, r->anon_bytes);
     base_unmap(r->mods, r->mods_bytes);
+    tt_block_index_free(&m->ix);
 }
 
 int tt_mark_classify(tt_snapshot *s, const ucontext_t *caller)
 {
     TALLY_ASSERT(!s->grouped); /* a mark needs each block's bounds */
-    marker m = {.b = s->leaks, .n = s->nleaks, .lo = UINTPTR_MAX};
-    if (m.n > UINT32_MAX / 2)
-        return ENOMEM;
-    for (size_t i = 0; i < m.n; i++) {
-        if ((uintptr_t)m.b[i].address < m.lo)
-            m.lo = (uintptr_t)m.b[i].address;
-        if (block_end(&m.b[i]) > m.hi)
-            m.hi = block_end(&m.b[i]);
-        if (m.b[i].flags & TT_FLAG_MAPPING)
-            m.any_mapping = true;
+    if (s->nleaks == 0) {
+        s->classified = true;
+        return 0;
     }
+    if (s->nleaks > UINT32_MAX / 2)
+        return ENOMEM;
+    marker m = {0};
     roots r = {0};
     size_t static_tls = tt_roots_static_tls();
-    if (m.n == 0 || !take(&m, &r)) {
+    if (tt_block_index_init(&m.ix, s->leaks, s->nleaks, s->nsorted) != 0)
+        return ENOMEM;
+    if (!take(&m, &r)) {
         give_back(&m, &r);
-        s->classified = m.n == 0;
-        return m.n == 0 ? 0 : ENOMEM;
+        return ENOMEM;
     }
-    index_blocks(&m);
     tt_world *w = tt_world_stop();
     /* Opened and closed with the world stopped: the program never sees
      * the reader's descriptor. */
@@ -798,9 +661,9 @@ int tt_mark_classify(tt_snapshot *s, const ucontext_t *caller)
     sort_into_cliques(&m);
     tt_resident_close(&m.pages);
     tt_world_resume(w);
-    for (size_t i = 0; i < m.n; i++) {
+    for (size_t i = 0; i < m.ix.n; i++) {
         TALLY_ASSERT(!(m.state[i] & (PENDING | QUEUED)));
-        m.b[m.idx[i]].kind = kind_of[m.state[i]];
+        s->leaks[m.ix.idx[i]].kind = kind_of[m.state[i]];
     }
     s->classified = true;
     give_back(&m, &r);

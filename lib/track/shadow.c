@@ -172,18 +172,32 @@ static void walk_region(uintptr_t r, tt_shadow_emit *emit, void *arg)
     tt_resident_each_by_mincore(lo, lo + (size_t)REGION_ENTRIES * entry_bytes(bare), walk_run, &w);
 }
 
+/* The least listed region above `after` (1 + its index, as listed), or 0
+ * when none is. A walk takes the regions this way, in address order, with
+ * no array of its own: a program lists a few, so the rounds cost little. */
+static uint32_t next_listed(uint32_t n, uint32_t after)
+{
+    uint32_t best = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r1 = atomic_load_explicit(&listed[i], memory_order_acquire);
+        if (r1 > after && (best == 0 || r1 < best))
+            best = r1;
+    }
+    return best;
+}
+
 /* Resident shadow pages only (mincore), so the walk costs what the heap has
  * touched. Blocks come and go meanwhile, as in the table's walk: a region
- * listed while the walk runs may be missed. */
+ * listed while the walk runs may be missed. Blocks come in address order
+ * (regions, then pages, then entries, each ascending): the leak check then
+ * merges the few blocks of the live table into them rather than sorting
+ * them all (mark.c). */
 void tt_shadow_foreach(tt_shadow_emit *emit, void *arg)
 {
     uint32_t n = atomic_load_explicit(&nlisted, memory_order_acquire);
     if (n <= MAX_LISTED) {
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t r1 = atomic_load_explicit(&listed[i], memory_order_acquire);
-            if (r1)
-                walk_region(r1 - 1, emit, arg);
-        }
+        for (uint32_t r1 = next_listed(n, 0); r1; r1 = next_listed(n, r1))
+            walk_region(r1 - 1, emit, arg);
         return;
     }
     for (uintptr_t r = 0; r < TT_SHADOW_REGIONS; r++)

@@ -161,11 +161,14 @@ int tt_snapshot_take(tt_snapshot *s, bool blocks)
     pthread_rwlock_unlock(&tt_g.fold_lock);
 
     /* Blocks come and go while the shards are walked one by one: each shard
-     * is consistent, which is all a list of leaks needs. */
+     * is consistent, which is all a list of leaks needs. The shadow map's
+     * blocks, in address order, come first: most blocks are there, and the
+     * leak check sorts only those after them (mark.c). */
     tt_leak_list leaks = {.grouped = !blocks};
-    tt_live_foreach(copy_leak, &leaks);
     if (tt_shadow_on)
         tt_shadow_foreach(copy_shadowed, &leaks);
+    tt_leak_list_sorted_so_far(&leaks);
+    tt_live_foreach(copy_leak, &leaks);
     tt_mappings_foreach(copy_mapping, &leaks);
     int rc = tt_leak_list_finish(&leaks, s);
     if (rc != 0)

@@ -47,6 +47,7 @@ typedef struct {
     size_t nrecs;
     tt_snap_leak *leaks;
     size_t nleaks;
+    size_t nsorted; /* leaks[0, nsorted) are blocks in address order */
     size_t map_bytes[3];
 } tt_snapshot;
 /* blocks: a leak per live block, as the leak check and

@@ -53,6 +53,7 @@ xor                  -       333 1    0 0      0 0      444 1    leak_xor
 alloc                -       1653 4   0 0      300 1    597 3    leak_alloc
 relinked             -       2048 128 0 0      0 0      2048 128 leak_relinked
 wide                 -       12000 1  96000 2000 12000 500 67180864 1502 leak_wide
+merge                -       32 1     686048 999 0 0    2058240 3000 leak_merge
 roots_data           -       99 1     0 0      0 0      101 1    leak_roots data
 roots_bss            -       99 1     0 0      0 0      102 1    leak_roots bss
 roots_static_local   -       99 1     0 0      0 0      103 1    leak_roots static_local
