@@ -33,6 +33,23 @@ static bool wants_leak_check(int reason)
     }
 }
 
+/* A copy of every live block (blocks) takes 32 bytes a block, and may not
+ * be had near a memory limit. The profile then still goes out, with the
+ * blocks summed per (stack, pool), which takes a few bytes a site: the
+ * books are kept whole and only the leak check and the addresses are lost,
+ * rather than the whole profile. */
+static int take_snapshot(tt_snapshot *s, bool blocks)
+{
+    int rc = tt_snapshot_take(s, blocks);
+    if (rc != ENOMEM || !blocks)
+        return rc;
+    rc = tt_snapshot_take(s, false);
+    if (rc == 0)
+        tt_say(tally_track_say_fd(), "tally: no memory for a list of every live block: no leak "
+                                     "check, live blocks summed per stack\n");
+    return rc;
+}
+
 int tt_dump(const char *path, int reason, const ucontext_t *caller)
 {
     if (!tt_cfg.started)
@@ -46,9 +63,10 @@ int tt_dump(const char *path, int reason, const ucontext_t *caller)
     tt_series_tick_now(true);
     tt_snapshot s;
     bool check = wants_leak_check(reason);
-    int rc = tt_snapshot_take(&s, check || tt_cfg.leak_addresses);
-    if (rc == 0 && check)
-        tt_mark_classify(&s, caller); /* on failure the leaks stay "live" */
+    int rc = take_snapshot(&s, check || tt_cfg.leak_addresses);
+    if (rc == 0 && check && !s.grouped && tt_mark_classify(&s, caller) != 0)
+        tt_say(tally_track_say_fd(), "tally: no memory for the leak check: live blocks left "
+                                     "unclassified\n");
     if (rc == 0)
         rc = tt_profile_write(&s, pattern, reason, out, sizeof out);
     if (rc == EEXIST && !atomic_exchange(&warned, 1))

@@ -169,8 +169,8 @@ static int write_leaks(prof_writer *w, const tt_snapshot *s, uint32_t max_stack)
             prof_leak_group_add_n(&g, l->stack, l->pool, leak_kind(s, l), l->size, l->count);
     }
     prof_write_leak_groups(w, &g);
-    if (!g.failed && tt_cfg.leak_addresses) {
-        TALLY_ASSERT(!s->grouped);
+    /* A grouped snapshot (no memory for every block, dump.c) has none. */
+    if (!g.failed && tt_cfg.leak_addresses && !s->grouped) {
         prof_section_begin(w, PROF_SEC_LEAK_BLOCKS);
         for (size_t i = 0; i < s->nleaks; i++) {
             const tt_snap_leak *l = &s->leaks[i];

@@ -17,7 +17,10 @@
  *   dmany         1250 double frees from 1250 different stacks (50 sites,
  *                 each at 25 depths)
  *   interior      frees a pointer 8 bytes into a live 32-byte block
- *   dfork         a double free, then a fork whose child makes the same one */
+ *   dfork         a double free, then a fork whose child makes the same one
+ *   lowmem KB     keeps 200000 blocks of 48 bytes (9.6 MB) reachable, then
+ *                 limits its address space (RLIMIT_AS) to what it maps now
+ *                 and KB more, and exits: a dump at exit near a memory limit */
 #include <config.h>
 
 #include <dlfcn.h>
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -185,6 +189,24 @@ static int interior(void)
     return 0;
 }
 
+static int lowmem(long headroom_kb)
+{
+    enum { NBLOCKS = 200000 };
+    void **blocks = malloc(NBLOCKS * sizeof *blocks);
+    CHECK(blocks);
+    for (int i = 0; i < NBLOCKS; i++)
+        CHECK((blocks[i] = malloc(48)) != NULL);
+    keep[0] = blocks;
+    long pages = 0;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    CHECK(statm && fscanf(statm, "%ld", &pages) == 1);
+    fclose(statm);
+    rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (rlim_t)headroom_kb * 1024;
+    struct rlimit limit = {cap, cap};
+    CHECK(setrlimit(RLIMIT_AS, &limit) == 0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *m = argc > 1 ? argv[1] : "";
@@ -207,6 +229,8 @@ int main(int argc, char **argv)
         return dfork();
     if (!strcmp(m, "interior"))
         return interior();
+    if (!strcmp(m, "lowmem"))
+        return lowmem(atol(arg));
     fprintf(stdout, "host_prog: unknown mode '%s'\n", m);
     return 2;
 }
