@@ -45,8 +45,8 @@ static int take_snapshot(tt_snapshot *s, bool blocks)
         return rc;
     rc = tt_snapshot_take(s, false);
     if (rc == 0)
-        tt_say(tally_track_say_fd(), "tally: no memory for a list of every live block: no leak "
-                                     "check, live blocks summed per stack\n");
+        tt_say(tally_track_say_fd(), "tally: no memory for a list of every live block: live "
+                                     "blocks summed per stack, unclassified, without addresses\n");
     return rc;
 }
 

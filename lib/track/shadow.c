@@ -191,7 +191,7 @@ static uint32_t next_listed(uint32_t n, uint32_t after)
  * listed while the walk runs may be missed. Blocks come in address order
  * (regions, then pages, then entries, each ascending): the leak check then
  * merges the few blocks of the live table into them rather than sorting
- * them all (mark.c). */
+ * them all (mark_index.c). */
 void tt_shadow_foreach(tt_shadow_emit *emit, void *arg)
 {
     uint32_t n = atomic_load_explicit(&nlisted, memory_order_acquire);

@@ -163,7 +163,7 @@ int tt_snapshot_take(tt_snapshot *s, bool blocks)
     /* Blocks come and go while the shards are walked one by one: each shard
      * is consistent, which is all a list of leaks needs. The shadow map's
      * blocks, in address order, come first: most blocks are there, and the
-     * leak check sorts only those after them (mark.c). */
+     * leak check sorts only those after them (mark_index.c). */
     tt_leak_list leaks = {.grouped = !blocks};
     if (tt_shadow_on)
         tt_shadow_foreach(copy_shadowed, &leaks);
