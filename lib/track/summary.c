@@ -130,17 +130,59 @@ static const char *pool_name(const tt_snapshot *s, int32_t id)
     return p && p->name[0] ? p->name : "?";
 }
 
-/* What one summary prints from: the groups, largest first, and the names
- * (opened for the first stack printed: libdw is loaded only when needed). */
+typedef struct {
+    int64_t bytes, count;
+} figure;
+
+/* What one summary prints from: the groups, largest first; the totals per
+ * class, of every leak and of each pool (the snapshot's k-th pool at
+ * by_pool[k * PROF_LEAK_KINDS]; NULL without memory: no line per pool);
+ * and the names (opened for the first stack printed: libdw is loaded only
+ * when needed). */
 typedef struct {
     int fd;
     const tt_snapshot *s;
     group *g;
     size_t ng;
+    figure all[PROF_LEAK_KINDS];
+    figure *by_pool;
     bool estimated;
     tt_names *names;
     bool names_tried;
 } printer;
+
+/* The totals, in one pass over the leaks. A pass per pool made the summary
+ * quadratic: a program with 1000 pools and 200k live blocks spent 250 ms
+ * of its exit there. A leak whose pool the snapshot does not hold (booked
+ * while it was taken) counts in the totals only, as before. */
+static void count_leaks(printer *p, size_t by_pool_bytes)
+{
+    const tt_snapshot *s = p->s;
+    p->by_pool = s->npools ? base_map(by_pool_bytes) : NULL;
+    for (size_t i = 0; i < s->nleaks; i++) {
+        const tt_snap_leak *l = &s->leaks[i];
+        unsigned kind = kind_of(l);
+        p->all[kind].bytes += l->size;
+        p->all[kind].count += l->count;
+        const tt_snap_pool *pool = p->by_pool ? tt_snapshot_pool(s, l->pool) : NULL;
+        if (pool) {
+            figure *f = &p->by_pool[(size_t)(pool - s->pools) * PROF_LEAK_KINDS + kind];
+            f->bytes += l->size;
+            f->count += l->count;
+        }
+    }
+}
+
+/* A pool's figures summed over the classes. */
+static figure pool_total(const printer *p, size_t k)
+{
+    figure t = {0, 0};
+    for (unsigned c = 0; c < PROF_LEAK_KINDS; c++) {
+        t.bytes += p->by_pool[k * PROF_LEAK_KINDS + c].bytes;
+        t.count += p->by_pool[k * PROF_LEAK_KINDS + c].count;
+    }
+    return t;
+}
 
 static void print_stack(printer *p, uint32_t stack)
 {
@@ -244,10 +286,6 @@ static void scale_groups(const tt_snapshot *s, group *g, size_t ng)
     base_unmap(r, bytes);
 }
 
-typedef struct {
-    int64_t bytes, count;
-} figure;
-
 static int say_figure(char *out, size_t cap, const char *sep, const char *what, figure f,
                       const char *colon)
 {
@@ -256,15 +294,10 @@ static int say_figure(char *out, size_t cap, const char *sep, const char *what, 
 }
 
 /* "definitely lost 600 bytes in 3 blocks; ..." for the nonzero classes of
- * one pool. */
-static void print_pool_classes(int fd, const tt_snapshot *s, int32_t pool)
+ * the snapshot's pool number i. */
+static void print_pool_classes(const printer *p, size_t i)
 {
-    figure k[PROF_LEAK_KINDS] = {{0}};
-    for (size_t i = 0; i < s->nleaks; i++)
-        if (s->leaks[i].pool == pool) {
-            k[kind_of(&s->leaks[i])].bytes += s->leaks[i].size;
-            k[kind_of(&s->leaks[i])].count += s->leaks[i].count;
-        }
+    const figure *k = &p->by_pool[i * PROF_LEAK_KINDS];
     char line[512];
     size_t len = 0;
     for (unsigned c = PROF_LEAK_DEFINITE; c < PROF_LEAK_KINDS; c++)
@@ -274,18 +307,14 @@ static void print_pool_classes(int fd, const tt_snapshot *s, int32_t pool)
             len += n > 0 ? (size_t)n : 0;
         }
     if (len)
-        tt_say(fd, "  pool %s: %s\n", pool_name(s, pool), line);
+        tt_say(p->fd, "  pool %s: %s\n", pool_name(p->s, p->s->pools[i].id), line);
 }
 
 /* The check ran: the four classes, the leaks, possibly lost apart. */
 static void print_classified(printer *p, const char *head)
 {
     const tt_snapshot *s = p->s;
-    figure k[PROF_LEAK_KINDS] = {{0}};
-    for (size_t i = 0; i < s->nleaks; i++) {
-        k[kind_of(&s->leaks[i])].bytes += s->leaks[i].size;
-        k[kind_of(&s->leaks[i])].count += s->leaks[i].count;
-    }
+    const figure *k = p->all;
     char line[512];
     size_t len = 0;
     for (unsigned c = PROF_LEAK_DEFINITE; c < PROF_LEAK_KINDS && len < sizeof line; c++) {
@@ -319,9 +348,9 @@ static void print_classified(printer *p, const char *head)
                 tt_say(p->fd, "  pool %s: %lld bytes in %lld %s live\n", s->pools[i].name,
                        (long long)s->pools[i].current, (long long)s->pools[i].live_count,
                        plural(s->pools[i].live_count, "block", "blocks"));
-    } else {
+    } else if (p->by_pool) {
         for (size_t i = 0; i < s->npools; i++)
-            print_pool_classes(p->fd, s, s->pools[i].id);
+            print_pool_classes(p, i);
     }
     if (p->estimated && p->ng)
         tt_say(p->fd, "tally: per-stack figures are estimates (sampled, mean %lld bytes)\n",
@@ -356,9 +385,9 @@ static void print_unclassified(printer *p, const char *head)
                 count += s->pools[k].live_count;
             }
     } else {
-        for (size_t i = 0; i < s->nleaks; i++) {
-            bytes += s->leaks[i].size;
-            count += s->leaks[i].count;
+        for (unsigned c = 0; c < PROF_LEAK_KINDS; c++) {
+            bytes += p->all[c].bytes;
+            count += p->all[c].count;
         }
     }
     if (count == 0) {
@@ -372,12 +401,10 @@ static void print_unclassified(printer *p, const char *head)
         if (tt_cfg.sample_bytes > 0) {
             pb = s->pools[k].current;
             pc = s->pools[k].live_count;
-        } else {
-            for (size_t i = 0; i < s->nleaks; i++)
-                if (s->leaks[i].pool == s->pools[k].id) {
-                    pb += s->leaks[i].size;
-                    pc += s->leaks[i].count;
-                }
+        } else if (p->by_pool) {
+            figure t = pool_total(p, k);
+            pb = t.bytes;
+            pc = t.count;
         }
         if (pc)
             tt_say(p->fd, "  pool %s: %lld bytes in %lld %s\n", s->pools[k].name, (long long)pb,
@@ -414,6 +441,8 @@ void tt_summary_print(const tt_snapshot *s, const char *path, bool wrote)
     human(peak, sizeof peak, s->peak_bytes);
     snprintf(head, sizeof head, "peak %s; profile %s%s", peak, path, wrote ? "" : " (not written)");
     printer p = {.fd = tally_track_say_fd(), .s = s, .estimated = tt_cfg.sample_bytes > 0};
+    size_t by_pool_bytes = s->npools * PROF_LEAK_KINDS * sizeof(figure);
+    count_leaks(&p, by_pool_bytes);
     size_t bytes = (s->nleaks + s->nrecs + 1) * sizeof(group);
     p.g = base_map(bytes);
     if (p.g) {
@@ -437,6 +466,7 @@ void tt_summary_print(const tt_snapshot *s, const char *path, bool wrote)
     tt_names_close(p.names);
     if (p.g)
         base_unmap(p.g, bytes);
+    base_unmap(p.by_pool, by_pool_bytes);
     print_errors(p.fd);
 }
 

@@ -234,6 +234,60 @@ START_TEST(sampled_estimates_with_interleaved_stacks)
 }
 END_TEST
 
+/* Each pool's classes, counted in one pass over leaks met in scattered
+ * order. Pool ids are not the pools' places in the snapshot (ids 1, 3, 5,
+ * ...), and one leak names a pool the snapshot does not hold (booked while
+ * it was taken): it counts in the totals, and no pool line names it. */
+START_TEST(many_pools_each_its_classes)
+{
+    enum { NPOOLS = 40, EACH = 30 };
+    static tt_snap_pool many[NPOOLS];
+    static tt_snap_leak blocks[NPOOLS * EACH + 1];
+    for (int k = 0; k < NPOOLS; k++) {
+        many[k] = (tt_snap_pool){.id = 2 * k + 1};
+        snprintf(many[k].name, sizeof many[k].name, "q%d", k);
+    }
+    uint32_t a = fake_stack(0x1000);
+    size_t n = 0;
+    for (int i = 0; i < EACH; i++)
+        for (int k = 0; k < NPOOLS; k++) {
+            int pool = (k * 7 + i) % NPOOLS; /* scattered: no two neighbours share a pool */
+            blocks[n++] = (tt_snap_leak){.address = 0x10000 + 64 * n,
+                                         .size = 10 + pool,
+                                         .stack = a,
+                                         .pool = 2 * pool + 1,
+                                         .count = 1,
+                                         .kind = i % 3 ? PROF_LEAK_DEFINITE : PROF_LEAK_REACHABLE};
+        }
+    blocks[n++] = (tt_snap_leak){
+        .size = 1000, .stack = a, .pool = 200, .count = 1, .kind = PROF_LEAK_DEFINITE};
+    tt_snapshot s = {
+        .classified = true, .pools = many, .npools = NPOOLS, .leaks = blocks, .nleaks = n};
+    const char *out = summary_of(&s, TT_REPORT_SUMMARY, 0);
+    /* Definite: 20 of each pool's 30 blocks, sizes 10 to 49: 20 * 1180 +
+     * 1000 = 24600 bytes in 801 blocks; reachable: 10 * 1180 = 11800. */
+    ck_assert_msg(strstr(out, "tally: definitely lost: 24600 bytes in 801 blocks; ") != NULL,
+                  "%.600s", out);
+    ck_assert_msg(strstr(out, "still reachable: 11800 bytes in 400 blocks; ") != NULL, "%.600s",
+                  out);
+    ck_assert_msg(strstr(out, "  pool q0: definitely lost 200 bytes in 20 blocks; still reachable "
+                              "100 bytes in 10 blocks\n") != NULL,
+                  "%.600s", out);
+    ck_assert_msg(strstr(out, "  pool q39: definitely lost 980 bytes in 20 blocks; still "
+                              "reachable 490 bytes in 10 blocks\n") != NULL,
+                  "%.600s", out);
+    ck_assert_msg(strstr(out, "  pool ?:") == NULL, "%.600s", out); /* no line of its own */
+    tt_cfg.sample_bytes = 0;
+    s.classified = false;
+    for (size_t i = 0; i < n; i++)
+        blocks[i].kind = PROF_LEAK_LIVE;
+    out = summary_of(&s, TT_REPORT_SUMMARY, 0);
+    ck_assert_msg(strstr(out, "tally: 36400 bytes live at exit in 1201 allocations; ") != NULL,
+                  "%.600s", out);
+    ck_assert_msg(strstr(out, "  pool q7: 510 bytes in 30 allocations\n") != NULL, "%.600s", out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("summary");
@@ -245,6 +299,7 @@ int main(void)
     tcase_add_test(tc, largest_five_lost_stacks);
     tcase_add_test(tc, sampled_classified_estimates);
     tcase_add_test(tc, sampled_estimates_with_interleaved_stacks);
+    tcase_add_test(tc, many_pools_each_its_classes);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
