@@ -124,10 +124,14 @@ DEFINE_HEAPSORT(sort_by_site, group, site_less)
 DEFINE_HEAPSORT(sort_groups, group, group_less)
 DEFINE_HEAPSORT(sort_recs, const tt_snap_rec *, rec_less)
 
+static const char *name_of(const tt_snap_pool *p)
+{
+    return p && p->name[0] ? p->name : "?";
+}
+
 static const char *pool_name(const tt_snapshot *s, int32_t id)
 {
-    const tt_snap_pool *p = tt_snapshot_pool(s, id);
-    return p && p->name[0] ? p->name : "?";
+    return name_of(tt_snapshot_pool(s, id));
 }
 
 typedef struct {
@@ -136,7 +140,8 @@ typedef struct {
 
 /* What one summary prints from: the groups, largest first; the totals per
  * class, of every leak and of each pool (the snapshot's k-th pool at
- * by_pool[k * PROF_LEAK_KINDS]; NULL without memory: no line per pool);
+ * by_pool[k * PROF_LEAK_KINDS]; NULL in a sampled run, whose pool lines
+ * come from the pools' own books, and without memory: no line per pool);
  * and the names (opened for the first stack printed: libdw is loaded only
  * when needed). */
 typedef struct {
@@ -158,7 +163,7 @@ typedef struct {
 static void count_leaks(printer *p, size_t by_pool_bytes)
 {
     const tt_snapshot *s = p->s;
-    p->by_pool = s->npools ? base_map(by_pool_bytes) : NULL;
+    p->by_pool = s->npools && !p->estimated ? base_map(by_pool_bytes) : NULL;
     for (size_t i = 0; i < s->nleaks; i++) {
         const tt_snap_leak *l = &s->leaks[i];
         unsigned kind = kind_of(l);
@@ -307,7 +312,7 @@ static void print_pool_classes(const printer *p, size_t i)
             len += n > 0 ? (size_t)n : 0;
         }
     if (len)
-        tt_say(p->fd, "  pool %s: %s\n", pool_name(p->s, p->s->pools[i].id), line);
+        tt_say(p->fd, "  pool %s: %s\n", name_of(&p->s->pools[i]), line);
 }
 
 /* The check ran: the four classes, the leaks, possibly lost apart. */
