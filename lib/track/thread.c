@@ -1,6 +1,7 @@
 /* thread.c: per-thread state (thread.h) and the late state after teardown. */
 #include "track/thread.h"
 
+#include <stddef.h>
 #include <string.h>
 
 __thread tt_thread *tt_thread_tls TT_TLS;
@@ -20,12 +21,16 @@ static void thread_fold(base_tcache_head *h)
 }
 
 /* Everything but the stack cache, which is kept (cleared: nothing in it
- * holds for another thread's stack). */
+ * holds for another thread's stack), and the books' site slots, which
+ * hold for any thread (tt_ledger_cache_reset). thread_fold ran first. */
 static void thread_recycle(base_tcache_head *h)
 {
+    _Static_assert(offsetof(tt_thread, books) + sizeof(tt_ledger_cache) == sizeof(tt_thread),
+                   "the books end the thread's state");
     tt_thread *t = (tt_thread *)h;
     tt_stack_cache *cache = t->stack_cache;
-    memset((char *)t + sizeof t->head, 0, sizeof *t - sizeof t->head);
+    memset((char *)t + sizeof t->head, 0, offsetof(tt_thread, books) - sizeof t->head);
+    tt_ledger_cache_reset(&t->books);
     t->stack_cache = cache;
     if (cache)
         tt_stack_cache_clear(cache);
