@@ -121,6 +121,11 @@ void *base_map_huge(size_t bytes)
     return aligned;
 }
 
+void *base_map_large(size_t bytes)
+{
+    return bytes >= 2 * HUGE_PAGE ? base_map_huge(bytes) : base_map(bytes);
+}
+
 void base_populate(void *p, size_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
@@ -186,6 +191,10 @@ static bool buf_reserve(base_buf *b, size_t n)
         b->failed = true;
         return false;
     }
+    /* A buffer is written as it grows (the snapshot's list of blocks):
+     * base_map_large's reason. */
+    if (cap >= 2 * HUGE_PAGE)
+        (void)madvise(p, cap, MADV_HUGEPAGE);
     b->data = p;
     b->cap = cap;
     return true;

@@ -598,7 +598,7 @@ static void sort_into_cliques(marker *m)
     }
 }
 
-#define MAPPED(field, count) (m->field = base_map((count) * sizeof *m->field)) != NULL
+#define MAPPED(field, count) (m->field = base_map_large((count) * sizeof *m->field)) != NULL
 
 static bool take(marker *m, roots *r)
 {

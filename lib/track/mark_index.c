@@ -202,7 +202,7 @@ static void index_blocks(tt_block_index *x, size_t sorted)
 #endif
 }
 
-#define MAPPED(field, count) (x->field = base_map((count) * sizeof *x->field)) != NULL
+#define MAPPED(field, count) (x->field = base_map_large((count) * sizeof *x->field)) != NULL
 
 int tt_block_index_init(tt_block_index *x, const tt_snap_leak *b, size_t n, size_t nsorted)
 {

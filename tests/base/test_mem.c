@@ -1,5 +1,5 @@
 /* test_mem.c: lib/base/mem.c's registry of tally's own mappings, across
- * fork. */
+ * fork, and the large tables' mappings. */
 #include <config.h>
 
 #include "check_main.h"
@@ -77,12 +77,52 @@ START_TEST(fork_while_another_thread_maps)
 }
 END_TEST
 
+/* The registry's range that holds p, or {0, 0}. */
+static base_range own_range_of(const void *p)
+{
+    static base_range r[4096];
+    size_t n = base_own_ranges(r, 4096);
+    ck_assert_uint_ne(n, SIZE_MAX);
+    for (size_t k = 0; k < n; k++)
+        if (r[k].lo <= (uintptr_t)p && (uintptr_t)p < r[k].hi)
+            return r[k];
+    return (base_range){0, 0};
+}
+
+/* A large table starts on a huge page's boundary (else no huge page backs
+ * its first stretch), zeroed, whole in the registry, which forgets it when
+ * it is unmapped; a small one is a plain mapping. */
+START_TEST(large_tables_start_on_a_huge_page)
+{
+    size_t bytes = ((size_t)8 << 20) + 100;
+    uint8_t *p = base_map_large(bytes);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq((uintptr_t)p % ((size_t)2 << 20), 0);
+    for (size_t k = 0; k < bytes; k += 4096)
+        ck_assert_uint_eq(p[k], 0);
+    ck_assert_uint_eq(p[bytes - 1], 0);
+    memset(p, 0xab, bytes);
+    base_range r = own_range_of(p);
+    ck_assert_uint_eq(r.lo, (uintptr_t)p);
+    ck_assert_uint_eq(r.hi, (uintptr_t)p + ((bytes + BASE_PAGE - 1) & ~(BASE_PAGE - 1)));
+    base_unmap(p, bytes);
+    ck_assert_uint_eq(own_range_of(p).hi, 0);
+
+    uint8_t *q = base_map_large(100000);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_uint_eq((uintptr_t)q % BASE_PAGE, 0);
+    ck_assert_uint_eq(own_range_of(q).lo, (uintptr_t)q);
+    base_unmap(q, 100000);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("mem");
     TCase *tc = tcase_create("fork");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, fork_while_another_thread_maps);
+    tcase_add_test(tc, large_tables_start_on_a_huge_page);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
