@@ -47,10 +47,9 @@ static inline uint64_t site_key(uint32_t stack, int32_t pool)
  * share a slot. A hash of the key scattered them: cc1 full missed on a
  * third of its 7.7M bookings at 512 slots, and still 14% at 2048; indexed
  * by id, 2048 slots miss only the 4000 first bookings of its stacks. */
-static inline tt_site_delta *site_slot(tt_ledger_cache *c, uint64_t key)
+static inline tt_site_delta *site_slot(tt_ledger_cache *c, uint32_t stack, int32_t pool)
 {
-    uint32_t stack = (uint32_t)(key >> 32), pool = (uint32_t)key;
-    return &c->sites[(stack + pool * 0x9e3779b9u) & (TT_SITE_SLOTS - 1)];
+    return &c->sites[(stack + (uint32_t)pool * 0x9e3779b9u) & (TT_SITE_SLOTS - 1)];
 }
 
 /* d's note: d is one of the cache's slots or one of its victims. */
@@ -102,7 +101,7 @@ static inline tt_site_delta *site_delta(tt_ledger_cache *c, uint32_t stack, int3
                                         tt_pool_books *pool_books)
 {
     uint64_t key = site_key(stack, pool);
-    tt_site_delta *d = site_slot(c, key);
+    tt_site_delta *d = site_slot(c, stack, pool);
     return TT_LIKELY(d->key == key) ? d : site_delta_miss(c, d, stack, pool, pool_books);
 }
 
@@ -473,7 +472,7 @@ static inline bool plain_booking(const tt_ledger_cache *c, int32_t pool, uint32_
     *s = NULL;
     if (stack) {
         uint64_t key = site_key(stack, pool);
-        *s = site_slot((tt_ledger_cache *)c, key);
+        *s = site_slot((tt_ledger_cache *)c, stack, pool);
         if ((*s)->key != key)
             return false;
     }
