@@ -111,6 +111,14 @@ static void start_tracking(void)
     shim_process_init();
 }
 
+bool shim_ready_slow(void)
+{
+    if (__atomic_load_n((int *)&shim_state, __ATOMIC_ACQUIRE) != SHIM_READY || shim_thread.in_init)
+        return false;
+    shim_thread.ready = 1;
+    return true;
+}
+
 void shim_init(void)
 {
     if (__atomic_load_n((int *)&shim_state, __ATOMIC_ACQUIRE) == SHIM_READY || shim_thread.in_init)

@@ -86,6 +86,11 @@ typedef struct {
      * (from libunwind, a signal handler, dlsym) then skips tracking. */
     int busy;
     int in_init;
+    /* This thread has seen the raw allocator bound, outside its own
+     * initialisation: shim_ready's common case, one load. It never goes
+     * back: shim_state only moves forward, and in_init is only ever set
+     * before the thread sees shim_state at SHIM_READY. */
+    int ready;
     /* Nonzero when this thread has work for when it leaves the shim:
      * deferred frees, or a termination signal that came while it was
      * inside (signals.c). One load on every way out. */
@@ -349,11 +354,16 @@ SHIM_INLINE bool shim_release(void *ptr, shim_dealloc_kind how, size_t sized)
     return true;
 }
 
-/* The raw allocator is bound: the common case of every entry point. */
+/* shim_ready before this thread's ready is set: shim_state and in_init,
+ * read as they are (init.c). */
+bool shim_ready_slow(void);
+
+/* The raw allocator is bound: the common case of every entry point. A
+ * thread's flag, set once: reading shim_state (a load through the GOT) and
+ * in_init on every call was 5 instructions a call more. */
 SHIM_INLINE bool shim_ready(void)
 {
-    return SHIM_LIKELY(__atomic_load_n((int *)&shim_state, __ATOMIC_ACQUIRE) == SHIM_READY) &&
-           SHIM_LIKELY(!shim_thread.in_init);
+    return SHIM_LIKELY(shim_thread.ready) || shim_ready_slow();
 }
 
 /* True when the raw allocator is not usable by this thread yet: the call
