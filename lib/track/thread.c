@@ -20,17 +20,28 @@ static void thread_fold(base_tcache_head *h)
     tt_ledger_fold(&((tt_thread *)h)->books);
 }
 
+/* In a forked child, while the other threads' caches are folded and
+ * recycled: fork stopped those threads anywhere, a booking half made
+ * among them (a site marked dirty, not yet on the dirty list), so their
+ * site slots are not known to be clean and are cleared with the rest. */
+static bool recycling_after_fork;
+
 /* Everything but the stack cache, which is kept (cleared: nothing in it
  * holds for another thread's stack), and the books' site slots, which
- * hold for any thread (tt_ledger_cache_reset). thread_fold ran first. */
+ * hold for any thread (tt_ledger_cache_reset): thread_fold ran first, on
+ * the exiting thread itself. */
 static void thread_recycle(base_tcache_head *h)
 {
     _Static_assert(offsetof(tt_thread, books) + sizeof(tt_ledger_cache) == sizeof(tt_thread),
                    "the books end the thread's state");
     tt_thread *t = (tt_thread *)h;
     tt_stack_cache *cache = t->stack_cache;
-    memset((char *)t + sizeof t->head, 0, offsetof(tt_thread, books) - sizeof t->head);
-    tt_ledger_cache_reset(&t->books);
+    if (recycling_after_fork) {
+        memset((char *)t + sizeof t->head, 0, sizeof *t - sizeof t->head);
+    } else {
+        memset((char *)t + sizeof t->head, 0, offsetof(tt_thread, books) - sizeof t->head);
+        tt_ledger_cache_reset(&t->books);
+    }
     t->stack_cache = cache;
     if (cache)
         tt_stack_cache_clear(cache);
@@ -98,7 +109,9 @@ void tt_thread_fork_parent(void)
 void tt_thread_fork_child(void)
 {
     pthread_mutex_init(&late_lock, NULL);
+    recycling_after_fork = true;
     int alive = base_tcache_fork_child(&thread_class, tt_thread_tls ? &tt_thread_tls->head : NULL);
+    recycling_after_fork = false;
     tt_ledger_fold(&late.books);
     atomic_store(&tt_g.threads, alive ? alive : 1);
 }

@@ -374,6 +374,78 @@ static int pools(void)
     return 0;
 }
 
+/* forkbook: a thread books from 4096 stacks without pause (each bit of a
+ * path picks one of two calls on the way down) while main forks; each
+ * child allocates, frees and leaves. fork stops the booking thread
+ * anywhere, a booking half made among them, and the child recycles that
+ * thread's books (a debug build checks them there). Exits 1 when a child
+ * failed, or did not leave within 10 s (it is killed then). */
+#include <stdatomic.h>
+static atomic_int forkbook_stop;
+
+__attribute__((noinline)) static void *forkbook_site(unsigned path, int bits)
+{
+    void *p;
+    if (bits == 0)
+        return malloc(64);
+    if (path & 1) { /* two calls, two return addresses: the asm keeps them apart */
+        __asm__ volatile("nop" ::: "memory");
+        p = forkbook_site(path >> 1, bits - 1);
+        __asm__ volatile("nop" ::: "memory");
+    } else {
+        __asm__ volatile("nop; nop" ::: "memory");
+        p = forkbook_site(path >> 1, bits - 1);
+        __asm__ volatile("nop; nop" ::: "memory");
+    }
+    return p;
+}
+
+static void *forkbook_booker(void *arg)
+{
+    (void)arg;
+    unsigned s = 1;
+    void *held[64] = {0};
+    while (!atomic_load(&forkbook_stop))
+        for (int i = 0; i < 64; i++) {
+            s = s * 1103515245u + 12345u;
+            free(held[i]);
+            held[i] = forkbook_site(s >> 8, 12);
+        }
+    for (int i = 0; i < 64; i++)
+        free(held[i]);
+    return NULL;
+}
+
+static int forkbook(int forks)
+{
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, forkbook_booker, NULL) == 0);
+    int bad = 0;
+    for (int i = 0; i < forks && !bad; i++) {
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            free(malloc(10));
+            _exit(0);
+        }
+        int status = -1;
+        for (int ms = 0; ms < 10000 && waitpid(pid, &status, WNOHANG) == 0; ms++)
+            usleep(1000);
+        if (status == -1) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "shim_prog: forkbook: child %d of %d %s\n", i + 1, forks,
+                    status == -1 ? "hung" : "failed");
+            bad = 1;
+        }
+    }
+    atomic_store(&forkbook_stop, 1);
+    CHECK(pthread_join(t, NULL) == 0);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     const char *m = argc > 1 ? argv[1] : "leak100";
@@ -401,6 +473,8 @@ int main(int argc, char **argv)
         return pools();
     if (!strcmp(m, "deferred"))
         return deferred(argv[2]);
+    if (!strcmp(m, "forkbook"))
+        return forkbook(atoi(argv[2]));
     fprintf(stderr, "shim_prog: unknown mode %s\n", m);
     return 2;
 }
