@@ -223,11 +223,13 @@ void tt_ledger_free_untabled(tt_ledger_cache *c, uintptr_t addr, int64_t size, i
  * block is gone, 0 when it shrank, -1 when a hole split it in two. */
 void tt_ledger_release(tt_ledger_cache *c, const tt_block *b, int blocks);
 void tt_ledger_fold(tt_ledger_cache *c);
-/* A folded cache made ready for another thread: everything cleared but the
- * site slots. A fold leaves them clean, and their keys hold in any thread
- * (site books live as long as the process), so the next thread finds them
- * warm, and a thread's exit does not write (and keep resident) their
- * 200 KB. */
+/* A cache its own thread folded, made ready for another thread: everything
+ * cleared but the site slots. A fold leaves them clean, and their keys
+ * hold in any thread (site books live as long as the process), so the next
+ * thread finds them warm, and a thread's exit does not write (and keep
+ * resident) their 200 KB. Not for the caches a forked child inherits from
+ * the threads fork stopped, which may hold a booking half made
+ * (thread.c). */
 void tt_ledger_cache_reset(tt_ledger_cache *c);
 /* A booking passed the global peak (d NULL) or d's pool's: mark it
  * pending. */
