@@ -115,6 +115,18 @@ static void die_now(int sig)
 static void on_fatal(int sig, siginfo_t *info, void *ucontext)
 {
     int saved = errno;
+    if (shim_thread.in_fork) {
+        /* This thread holds the core's locks for a fork: the dump would
+         * wait on them for good (a SIGTERM that came during fork hung one
+         * run in five of a program that forks in a loop). Deferred to the
+         * fork's end, it would let a child be made that plain glibc's
+         * process, dead at the signal, never makes. So the signal acts
+         * now, as it would without tally, and this one ending goes
+         * without a profile. */
+        reraise_on_return(sig, info);
+        errno = saved;
+        return;
+    }
     if (shim_thread.busy || shim_thread.in_init) {
         if (is_termination(sig)) {
             atomic_store(&pending_fatal, sig);
@@ -135,7 +147,7 @@ static void on_dump_signal(int sig)
 {
     (void)sig;
     int saved = errno;
-    if (shim_thread.busy || shim_thread.in_init || !tally_track_is_on()) {
+    if (shim_thread.busy || shim_thread.in_init || shim_thread.in_fork || !tally_track_is_on()) {
         tally_track_raise(TT_DUE_DUMP); /* the next call that leaves the shim writes it */
     } else {
         shim_thread.busy = 1;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void *volatile keep;
@@ -142,6 +143,20 @@ int main(int argc, char **argv)
         printf("ready\n");
         fflush(stdout);
         churn(NULL);
+    }
+    if (strcmp(mode, "forkloop") == 0) { /* forks for good; each child leaves at once */
+        keep = malloc(1000);
+        printf("ready\n");
+        fflush(stdout);
+        for (;;) {
+            pid_t pid = fork();
+            if (pid == 0)
+                _exit(0);
+            if (pid > 0)
+                waitpid(pid, NULL, 0);
+            void *volatile p = malloc(100);
+            free(p);
+        }
     }
     if (strcmp(mode, "idle") == 0) {
         keep = malloc(1000);
