@@ -30,29 +30,20 @@ static void warn(const char *msg)
 /* ---- fork ------------------------------------------------------------------ */
 /* The shim's handlers bracket the core's own (registered earlier: its
  * prepare runs after the shim's, its parent and child before), so in_fork
- * covers every moment the core's fork locks are held. A fork made inside
- * a fork handler (nested) keeps the outer one's flag. */
-static __thread int fork_nesting __attribute__((tls_model("initial-exec")));
-
+ * covers every moment the core's fork locks are held. It counts: a fork
+ * made inside a fork handler (nested) ends before the outer one does. */
 static void fork_prepare(void)
 {
-    fork_nesting++;
-    shim_thread.in_fork = 1;
+    shim_thread.in_fork++;
     if (tally_track_fork_prepare)
         tally_track_fork_prepare();
-}
-
-static void fork_done(void)
-{
-    if (--fork_nesting == 0)
-        shim_thread.in_fork = 0;
 }
 
 static void fork_parent(void)
 {
     if (tally_track_fork_parent)
         tally_track_fork_parent();
-    fork_done();
+    shim_thread.in_fork--;
 }
 
 static void fork_child(void)
@@ -60,7 +51,7 @@ static void fork_child(void)
     shim_pid = (int)syscall(SYS_getpid);
     if (tally_track_fork_child)
         tally_track_fork_child();
-    fork_done();
+    shim_thread.in_fork--;
 }
 
 /* ---- exec: TALLY_FOLLOW_EXEC=0 -------------------------------------------- */

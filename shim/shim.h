@@ -91,10 +91,10 @@ typedef struct {
      * back: shim_state only moves forward, and in_init is only ever set
      * before the thread sees shim_state at SHIM_READY. */
     int ready;
-    /* Inside the fork handlers (process.c), from the prepare handler's
-     * start to the end of the parent's or the child's: the core's locks
-     * are held, by this thread, all the way through. A dump here would
-     * wait for them for good. */
+    /* Nonzero inside the fork handlers (process.c), from the prepare
+     * handler's start to the end of the parent's or the child's (a count:
+     * they nest): the core's locks are held, by this thread, all the way
+     * through. A dump here would wait for them for good. */
     int in_fork;
     /* Nonzero when this thread has work for when it leaves the shim:
      * deferred frees, or a termination signal that came while it was
