@@ -22,7 +22,7 @@ static size_t cache_bytes(const base_tcache_class *c)
 }
 
 /* Caller holds c->lock. */
-static void move_to_free_list(base_tcache_class *c, base_tcache_head *h)
+static void move_to_free_list(base_tcache_class *c, base_tcache_head *h, bool by_owner)
 {
     for (base_tcache_head **pp = &c->live; *pp; pp = &(*pp)->next)
         if (*pp == h) {
@@ -30,7 +30,7 @@ static void move_to_free_list(base_tcache_class *c, base_tcache_head *h)
             break;
         }
     if (c->recycle)
-        c->recycle(h);
+        c->recycle(h, by_owner);
     else
         memset(h + 1, 0, c->size - sizeof *h);
     h->tls = NULL;
@@ -51,7 +51,7 @@ static void thread_exit(void *arg)
     c->fold(h);
     base_tcache_unlock(h);
     pthread_mutex_lock(&c->lock);
-    move_to_free_list(c, h);
+    move_to_free_list(c, h, true);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -97,7 +97,7 @@ base_tcache_head *base_tcache_attach(base_tcache_class *c, void **tls, bool *dea
         return NULL;
     if (pthread_setspecific(c->key, h) != 0) {
         pthread_mutex_lock(&c->lock);
-        move_to_free_list(c, h);
+        move_to_free_list(c, h, true);
         pthread_mutex_unlock(&c->lock);
         return NULL;
     }
@@ -143,7 +143,7 @@ int base_tcache_fork_child(base_tcache_class *c, base_tcache_head *self)
             alive++;
         } else {
             c->fold(h);
-            move_to_free_list(c, h);
+            move_to_free_list(c, h, false);
         }
         h = next;
     }

@@ -50,8 +50,10 @@ typedef struct base_tcache_class {
      * cache's lock held (or in a forked child, with no other thread). */
     void (*fold)(base_tcache_head *h);
     /* Makes a folded cache ready for another thread; NULL: zero all after
-     * the head. */
-    void (*recycle)(base_tcache_head *h);
+     * the head. by_owner: its own thread folded it, as it exited (or it
+     * was never used). False in a forked child, for the threads fork
+     * stopped: anywhere, perhaps halfway through a change to the cache. */
+    void (*recycle)(base_tcache_head *h, bool by_owner);
 
     /* Private: initialise with BASE_TCACHE_CLASS. */
     pthread_mutex_t lock;

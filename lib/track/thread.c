@@ -8,7 +8,7 @@ __thread tt_thread *tt_thread_tls TT_TLS;
 static __thread bool tls_dead TT_TLS;
 
 static void thread_fold(base_tcache_head *h);
-static void thread_recycle(base_tcache_head *h);
+static void thread_recycle(base_tcache_head *h, bool by_owner);
 static base_tcache_class thread_class = BASE_TCACHE_CLASS(tt_thread, thread_fold, thread_recycle);
 
 static tt_thread late;
@@ -20,27 +20,23 @@ static void thread_fold(base_tcache_head *h)
     tt_ledger_fold(&((tt_thread *)h)->books);
 }
 
-/* In a forked child, while the other threads' caches are folded and
- * recycled: fork stopped those threads anywhere, a booking half made
- * among them (a site marked dirty, not yet on the dirty list), so their
- * site slots are not known to be clean and are cleared with the rest. */
-static bool recycling_after_fork;
-
 /* Everything but the stack cache, which is kept (cleared: nothing in it
- * holds for another thread's stack), and the books' site slots, which
- * hold for any thread (tt_ledger_cache_reset): thread_fold ran first, on
- * the exiting thread itself. */
-static void thread_recycle(base_tcache_head *h)
+ * holds for another thread's stack), and, when the thread folded its own
+ * books, their site slots, which hold for any thread
+ * (tt_ledger_cache_reset). In a forked child a booking may be half made
+ * among the books of a thread fork stopped (a site marked dirty, not yet
+ * on the dirty list): there the slots are cleared with the rest. */
+static void thread_recycle(base_tcache_head *h, bool by_owner)
 {
     _Static_assert(offsetof(tt_thread, books) + sizeof(tt_ledger_cache) == sizeof(tt_thread),
                    "the books end the thread's state");
     tt_thread *t = (tt_thread *)h;
     tt_stack_cache *cache = t->stack_cache;
-    if (recycling_after_fork) {
-        memset((char *)t + sizeof t->head, 0, sizeof *t - sizeof t->head);
-    } else {
+    if (by_owner) {
         memset((char *)t + sizeof t->head, 0, offsetof(tt_thread, books) - sizeof t->head);
         tt_ledger_cache_reset(&t->books);
+    } else {
+        memset((char *)t + sizeof t->head, 0, sizeof *t - sizeof t->head);
     }
     t->stack_cache = cache;
     if (cache)
@@ -109,9 +105,7 @@ void tt_thread_fork_parent(void)
 void tt_thread_fork_child(void)
 {
     pthread_mutex_init(&late_lock, NULL);
-    recycling_after_fork = true;
     int alive = base_tcache_fork_child(&thread_class, tt_thread_tls ? &tt_thread_tls->head : NULL);
-    recycling_after_fork = false;
     tt_ledger_fold(&late.books);
     atomic_store(&tt_g.threads, alive ? alive : 1);
 }
