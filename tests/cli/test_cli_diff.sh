@@ -37,11 +37,11 @@ ok "diff --cost peak and allocated"
 # a program that allocated nothing: no record on either side (under the
 # sanitizers, CI's pass, this once sorted a NULL array)
 "$MP" empty "$WORK/e.prof" || fail "make_profile empty"
-"$TALLY" diff "$WORK/e.prof" "$WORK/e.prof" >"$WORK/e.txt" 2>"$WORK/e.err" || { cat "$WORK/e.err"; fail "diff of empty profiles exited $?"; }
+"$TALLY" diff "$WORK/e.prof" "$WORK/e.prof" >"$WORK/e.txt" 2>"$WORK/e.err" || { rc=$?; cat "$WORK/e.err"; fail "diff of empty profiles exited $rc"; }
 [ -s "$WORK/e.err" ] && { cat "$WORK/e.err"; fail "diff of empty profiles wrote to stderr"; }
 expect_in "$WORK/e.txt" "live bytes: 0 -> 0 (+0)" "0 grew, 0 shrank"
 for fmt in text json folded massif html pprof; do
-    "$TALLY" report "$WORK/e.prof" --format "$fmt" -o "$WORK/e.$fmt" 2>"$WORK/e.err" || { cat "$WORK/e.err"; fail "report --format $fmt of an empty profile exited $?"; }
+    "$TALLY" report "$WORK/e.prof" --format "$fmt" -o "$WORK/e.$fmt" 2>"$WORK/e.err" || { rc=$?; cat "$WORK/e.err"; fail "report --format $fmt of an empty profile exited $rc"; }
     [ -s "$WORK/e.err" ] && { cat "$WORK/e.err"; fail "report --format $fmt of an empty profile wrote to stderr"; }
 done
 ok "diff and every report of a profile without records"

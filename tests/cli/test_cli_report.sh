@@ -6,8 +6,9 @@
 
 "$MP" basic "$WORK/basic.prof" || fail "make_profile"
 "$TALLY" report "$WORK/basic.prof" >"$WORK/out.txt" 2>"$WORK/err.txt" || {
+    rc=$?
     cat "$WORK/err.txt"
-    fail "tally report exited $?"
+    fail "tally report exited $rc"
 }
 R=$WORK/out.txt
 SRC=make_profile.c

@@ -2,7 +2,7 @@
 # Double free, invalid free, realloc of a non-heap pointer: reported, survived.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
 
-run errors "$PROG" errors || { cat "$WORK/errors.err"; fail "errors exited $?"; }
+run errors "$PROG" errors || { rc=$?; cat "$WORK/errors.err"; fail "errors exited $rc"; }
 grep -q survived "$WORK/errors.out" || fail "the program did not go on"
 E=$WORK/errors.err
 [ "$(grep -c '^tally: Invalid free() / delete / delete\[\] / realloc(): double free' "$E")" -eq 1 ] ||

@@ -21,7 +21,7 @@ classified() {
 }
 
 check() { # check NAME KB MESSAGE
-    run "$1" "$HOST" lowmem "$2" || { cat "$WORK/$1.out" "$WORK/$1.err"; fail "$1: exited $?"; }
+    run "$1" "$HOST" lowmem "$2" || { rc=$?; cat "$WORK/$1.out" "$WORK/$1.err"; fail "$1: exited $rc"; }
     [ "$(grep -c "^tally: $3" "$WORK/$1.err")" -eq 1 ] ||
         { cat "$WORK/$1.err"; fail "$1: expected one line 'tally: $3'"; }
     grep -q "cannot write the profile" "$WORK/$1.err" && { cat "$WORK/$1.err"; fail "$1: no profile"; }

@@ -18,7 +18,7 @@ mmap_pool() {
 scenario() {
     name=$1 want=$2
     shift 2
-    run "$name" env TALLY_MMAP=1 "$@" "$MPROG" "$name" || { cat "$WORK/$name.err"; fail "$name exited $?"; }
+    run "$name" env TALLY_MMAP=1 "$@" "$MPROG" "$name" || { rc=$?; cat "$WORK/$name.err"; fail "$name exited $rc"; }
     got=$(mmap_pool "$name")
     [ "$got" = "$want" ] || fail "$name: pool mmap (current total live): got '$got', expected '$want'"
     echo "ok: $name: pool mmap $want"
@@ -49,7 +49,7 @@ scenario span "$((4 * P)) 3 2"
 # 1000 mappings and 1000 mremaps of each are booked), its last one kept.
 scenario threads "$((4 * 3 * P)) 8000 4"
 # fork: the child goes on from the parent's mappings, in its own profile.
-run fork env TALLY_MMAP=1 "$MPROG" fork || { cat "$WORK/fork.err"; fail "fork exited $?"; }
+run fork env TALLY_MMAP=1 "$MPROG" fork || { rc=$?; cat "$WORK/fork.err"; fail "fork exited $rc"; }
 n=$(ls "$WORK/fork"/*.prof | wc -l)
 [ "$n" -eq 2 ] || fail "fork: $n profiles, expected 2"
 got=$(for f in "$WORK/fork"/*.prof; do facts pools "$f" | awk '$1 == "mmap" { print $2, $3, $4 }'; done | sort | tr '\n' ';')
@@ -105,7 +105,7 @@ echo "ok: mappings in the leak check, read as blocks"
 mkdir -p "$WORK/untouched"
 env LD_PRELOAD="$SHIM" TALLY_MMAP=1 TALLY_DUMP_SIGNAL=USR1 TALLY_LEAK_CHECK=all TALLY_REPORT=none \
     TALLY_OUTPUT="$WORK/untouched/%n.prof" "$MPROG" untouched 2>"$WORK/untouched.err" ||
-    { cat "$WORK/untouched.err"; fail "untouched exited $?"; }
+    { rc=$?; cat "$WORK/untouched.err"; fail "untouched exited $rc"; }
 echo "ok: the leak check does not fault in a mapping's untouched pages"
 
 # mallinfo2 answers for the heap alone (the shim's books under mimalloc).

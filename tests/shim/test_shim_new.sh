@@ -3,7 +3,7 @@
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
 NEWPROG=$B/tests/progs/shim_prog_new
 
-run new "$NEWPROG" || { cat "$WORK/new.err"; fail "shim_prog_new exited $?"; }
+run new "$NEWPROG" || { rc=$?; cat "$WORK/new.err"; fail "shim_prog_new exited $rc"; }
 expect_leaks new 164 3
 grep -q Mismatched "$WORK/new.err" && fail "a mismatch reported where there is none"
 

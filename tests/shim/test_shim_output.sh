@@ -74,7 +74,7 @@ expect_leaks planted 32 1 "$D/t.prof"
 # chdir()s writes there too.
 mkdir -p "$WORK/rel" "$WORK/elsewhere"
 (cd "$WORK/rel" && run rel env TALLY_OUTPUT=p.%p.prof "$HOST" chdir "$WORK/elsewhere") ||
-    { cat "$WORK/rel.err"; fail "rel: exited $?"; }
+    { rc=$?; cat "$WORK/rel.err"; fail "rel: exited $rc"; }
 [ -z "$(ls "$WORK/elsewhere")" ] || fail "a profile went where the child chdir()ed: $(ls "$WORK/elsewhere")"
 n=$(ls "$WORK/rel" | grep -c '^p\..*\.prof$')
 [ "$n" -eq 2 ] || fail "rel: expected 2 profiles in the start directory, found $n: $(ls "$WORK/rel")"
@@ -86,7 +86,7 @@ echo "ok: a relative TALLY_OUTPUT stays the start directory's after a chdir"
 # per image, numbered from 0; a dump and a later profile of the same image
 # share its number.
 mkdir -p "$D/n"
-run chain env TALLY_OUTPUT="$D/n/%e.%p.%n.prof" "$HOST" exec 2 || { cat "$WORK/chain.err"; fail "chain: exited $?"; }
+run chain env TALLY_OUTPUT="$D/n/%e.%p.%n.prof" "$HOST" exec 2 || { rc=$?; cat "$WORK/chain.err"; fail "chain: exited $rc"; }
 pid=$(ls "$D/n" | sed -n 's/^host_prog\.\([0-9]*\)\.0\.prof$/\1/p')
 [ -n "$pid" ] || fail "chain: no profile numbered 0: $(ls "$D/n")"
 [ "$(ls "$D/n" | wc -l)" -eq 3 ] || fail "chain: expected 3 profiles, found: $(ls "$D/n")"
@@ -105,7 +105,7 @@ echo "ok: %n gives each image of an exec chain its own profile"
 mkdir -p "$D/m"
 echo keep >"$D/m/x.0.prof"
 ln -s ../target "$D/m/x.1.prof"
-run taken env TALLY_OUTPUT="$D/m/x.%n.prof" "$HOST" exec 1 || { cat "$WORK/taken.err"; fail "taken: exited $?"; }
+run taken env TALLY_OUTPUT="$D/m/x.%n.prof" "$HOST" exec 1 || { rc=$?; cat "$WORK/taken.err"; fail "taken: exited $rc"; }
 [ "$(cat "$D/m/x.0.prof")" = keep ] || fail "%n replaced x.0.prof"
 [ -L "$D/m/x.1.prof" ] && [ "$(cat "$D/target")" = precious ] || fail "%n replaced the symlink x.1.prof"
 has_block "$D/m/x.2.prof" 10 || fail "taken: x.2.prof is not the first image's: $(ls "$D/m")"

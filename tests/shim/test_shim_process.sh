@@ -2,7 +2,7 @@
 # fork (exit and _exit), fork+exec, dlopen/dlclose, signal handlers.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/shim/shim_common.sh"
 
-run fork "$PROG" fork || { cat "$WORK/fork.err"; fail "fork exited $?"; }
+run fork "$PROG" fork || { rc=$?; cat "$WORK/fork.err"; fail "fork exited $rc"; }
 n=$(ls "$WORK/fork"/*.prof | wc -l)
 [ "$n" -eq 4 ] || fail "fork: expected 4 profiles (parent, 2 children, exec'd), found $n"
 # Children inherit the parent's 100-byte block.
@@ -33,17 +33,17 @@ run forkbook env TALLY_OUTPUT="$WORK/forkbook/one.prof" TALLY_REPORT=none "$PROG
 echo "ok: 2500 children forked while a thread books exit cleanly"
 
 LIB=$B/tests/progs/.libs/libshim_dl.so
-run dl "$PROG" dl "$LIB" || { cat "$WORK/dl.err"; fail "dl exited $?"; }
+run dl "$PROG" dl "$LIB" || { rc=$?; cat "$WORK/dl.err"; fail "dl exited $rc"; }
 expect_leaks dl 123 1
 run dldeep "$PROG" dldeep "$LIB" || fail "dldeep exited $?"
 expect_leaks dldeep 123 1
 grep -q "RTLD_DEEPBIND removed" "$WORK/dldeep.err" || fail "no RTLD_DEEPBIND warning"
 [ "$(grep -c DEEPBIND "$WORK/dldeep.err")" -eq 1 ] || fail "DEEPBIND warning not one line"
 
-run signal "$PROG" signal || { cat "$WORK/signal.err"; fail "signal exited $?"; }
+run signal "$PROG" signal || { rc=$?; cat "$WORK/signal.err"; fail "signal exited $rc"; }
 # Again: libunwind loaded inside a signal handler (the first walk to need it
 # is often a handler's) broke the interrupted allocator in one run of seven.
 for i in 1 2 3 4 5 6 7 8 9 10; do
-    run signal_again "$PROG" signal || { cat "$WORK/signal_again.err"; fail "signal, run $i: exited $?"; }
+    run signal_again "$PROG" signal || { rc=$?; cat "$WORK/signal_again.err"; fail "signal, run $i: exited $rc"; }
 done
 expect_leaks signal 29 1

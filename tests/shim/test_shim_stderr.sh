@@ -8,7 +8,7 @@
 
 HOST=$B/tests/progs/host_prog
 
-run fd2 "$HOST" fd2 "$WORK/data" || { cat "$WORK/fd2.out"; fail "fd2: exited $?"; }
+run fd2 "$HOST" fd2 "$WORK/data" || { rc=$?; cat "$WORK/fd2.out"; fail "fd2: exited $rc"; }
 printf 'data\nmore\n' | cmp -s - "$WORK/data" || {
     cat "$WORK/data"
     fail "fd2: the program's data file holds more than the program wrote"
@@ -21,7 +21,7 @@ grep -q '^tally: ERROR SUMMARY: 1 error from 1 context$' "$WORK/fd2.err" ||
 expect_leaks fd2 40 1
 echo "ok: fd 2 reused for a data file: the data is the program's, the reports reach stderr"
 
-run closefrom "$HOST" closefrom "$WORK/data2" || { cat "$WORK/closefrom.out"; fail "closefrom: exited $?"; }
+run closefrom "$HOST" closefrom "$WORK/data2" || { rc=$?; cat "$WORK/closefrom.out"; fail "closefrom: exited $rc"; }
 printf 'data\n' | cmp -s - "$WORK/data2" || {
     cat "$WORK/data2"
     fail "closefrom: tally wrote into the file now on its descriptor's number"
