@@ -121,9 +121,13 @@ void *base_map_huge(size_t bytes)
     return aligned;
 }
 
+/* From here a table written whole is worth its huge pages: base_map_large,
+ * and a growing base_buf. */
+#define LARGE_FROM (2 * HUGE_PAGE)
+
 void *base_map_large(size_t bytes)
 {
-    return bytes >= 2 * HUGE_PAGE ? base_map_huge(bytes) : base_map(bytes);
+    return bytes >= LARGE_FROM ? base_map_huge(bytes) : base_map(bytes);
 }
 
 void base_populate(void *p, size_t bytes)
@@ -193,7 +197,7 @@ static bool buf_reserve(base_buf *b, size_t n)
     }
     /* A buffer is written as it grows (the snapshot's list of blocks):
      * base_map_large's reason. */
-    if (cap >= 2 * HUGE_PAGE)
+    if (cap >= LARGE_FROM)
         (void)madvise(p, cap, MADV_HUGEPAGE);
     b->data = p;
     b->cap = cap;
